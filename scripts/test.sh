@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: fetches the default models if missing,
+# then builds and runs every test (unit and integration, real models, real socket).
+#
+#   scripts/test.sh [extra cargo test args]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bacopilot-target}"
+command -v cargo >/dev/null || { echo "test: cargo (Rust toolchain) is required: https://rustup.rs" >&2; exit 1; }
+
+scripts/fetch-models.sh
+if [ ! -f ../shared/testdata/smollm2-tokens.json ]; then
+  echo "test: ../shared/testdata (reference token ids and embeddings) is missing beside the repository" >&2
+  exit 1
+fi
+cargo test --locked "$@"

@@ -1,0 +1,98 @@
+//! `bacopilot bench`: prefill and decode speed and time to first token of a chat
+//! model on a fixed prompt, and sentences per second of the embedding model.
+//! Prints a Markdown table; figures go into the README by hand.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{anyhow, Context};
+
+use crate::config::Config;
+use crate::inference::chat_model::{ChatModel, Generation, LoadOptions};
+use crate::inference::embeddings::Embedder;
+use crate::inference::engine::Event;
+use crate::inference::sampler::SamplingParams;
+use crate::metrics::Metrics;
+
+/// Business-analysis prose, repeated to the prompt length asked for.
+const PROMPT_TEXT: &str = "The library management system shall allow librarians to register new members, \
+record loans and returns, and send reminders for overdue items. Members can search the catalogue by title, \
+author or subject, reserve items that are on loan, and see their loan history. ";
+
+pub struct BenchOptions {
+    pub model: Option<String>,
+    pub prompt_tokens: usize,
+    pub gen_tokens: usize,
+    pub runs: usize,
+}
+
+pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
+    let id = opts.model.clone().unwrap_or_else(|| config.models.chat.clone());
+    let path = config.models.dir.join(file_name_for(config, &id)?);
+    let load = LoadOptions { max_context: config.models.max_context, queue_size: 1, device: crate::inference::device() };
+    let model = ChatModel::load(&id, &path, &load, Arc::new(Metrics::default()))?;
+    let mut prompt = Vec::new();
+    while prompt.len() < opts.prompt_tokens {
+        prompt.extend(model.encode(PROMPT_TEXT).map_err(|e| anyhow!(e))?);
+    }
+    prompt.truncate(opts.prompt_tokens);
+
+    println!("| model | prompt tokens | generated | prefill tok/s | decode tok/s | time to first token |");
+    println!("|---|---|---|---|---|---|");
+    for _ in 0..opts.runs {
+        let started = Instant::now();
+        let mut rx = model.submit(Generation {
+            prompt: prompt.clone(),
+            max_tokens: opts.gen_tokens,
+            stop: vec![],
+            ignore_eos: true,
+            sampling: SamplingParams { temperature: 0.0, ..Default::default() },
+        })?;
+        let mut first = None;
+        let done = loop {
+            match rx.blocking_recv() {
+                Some(Event::Delta(_)) => {
+                    first.get_or_insert_with(|| started.elapsed());
+                }
+                Some(Event::Done(d)) => break d,
+                Some(Event::Error(e)) => return Err(anyhow!(e)),
+                None => return Err(anyhow!("engine stopped")),
+            }
+        };
+        // The first token comes out of prefill; decode covers the rest.
+        let decode_tps = done.completion_tokens.saturating_sub(1) as f64 / done.decode_seconds;
+        println!(
+            "| {id} | {} | {} | {:.1} | {:.1} | {:.0} ms |",
+            done.prompt_tokens,
+            done.completion_tokens,
+            done.prompt_tokens as f64 / done.prefill_seconds,
+            decode_tps,
+            first.unwrap_or_default().as_secs_f64() * 1000.0,
+        );
+    }
+
+    let embed_dir = config.models.dir.join(&config.models.embedding);
+    let embedder = Embedder::load(&embed_dir, &crate::inference::device())?;
+    let sentences: Vec<String> = (0..256)
+        .map(|i| format!("Requirement {i}: the system shall notify the member {} days before the due date.", i % 7 + 1))
+        .collect();
+    let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    embedder.embed(&refs[..8])?;
+    let started = Instant::now();
+    embedder.embed(&refs)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!("\n| embedding model | sentences | sentences/s |\n|---|---|---|");
+    println!("| {} | {} | {:.1} |", config.models.embedding, refs.len(), refs.len() as f64 / secs);
+    Ok(())
+}
+
+/// The GGUF file in the models directory whose id is `id`.
+fn file_name_for(config: &Config, id: &str) -> anyhow::Result<String> {
+    let found = crate::inference::registry::discover(&config.models.dir)
+        .with_context(|| format!("cannot read {}", config.models.dir.display()))?;
+    found
+        .into_iter()
+        .find(|c| c.id == id)
+        .and_then(|c| c.path.file_name().map(|f| f.to_string_lossy().into_owned()))
+        .ok_or_else(|| anyhow!("no model `{id}` in {}", config.models.dir.display()))
+}

@@ -1,0 +1,162 @@
+//! Configuration: `config.toml` (every key documented there), then environment
+//! overrides `BACOPILOT_<SECTION>_<KEY>` (e.g. `BACOPILOT_SERVER_LISTEN`), then
+//! command-line flags.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub models: ModelsConfig,
+    pub engine: EngineConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    pub dir: PathBuf,
+    pub chat: String,
+    pub embedding: String,
+    pub max_context: usize,
+    pub aliases: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    pub queue_size: usize,
+    pub default_max_tokens: usize,
+    pub max_embedding_inputs: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout_secs: 600,
+        }
+    }
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("models"),
+            chat: "SmolLM2-135M-Instruct-Q4_1".into(),
+            embedding: "all-MiniLM-L6-v2".into(),
+            max_context: 8192,
+            aliases: HashMap::new(),
+        }
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { queue_size: 16, default_max_tokens: 1024, max_embedding_inputs: 2048 }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { server: ServerConfig::default(), models: ModelsConfig::default(), engine: EngineConfig::default() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("config: {0}")]
+    Parse(String),
+}
+
+impl Config {
+    /// Reads `path` if given (or `config.toml` if it exists), then applies the
+    /// `BACOPILOT_*` environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.display().to_string(), e))?,
+            None => std::fs::read_to_string("config.toml").unwrap_or_default(),
+        };
+        Self::from_toml(&text, |k| std::env::var(k).ok())
+    }
+
+    /// Parses `text` and overrides any key for which `env("BACOPILOT_SECTION_KEY")` is set.
+    pub fn from_toml(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let parsed: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let mut value = toml::Value::try_from(&parsed).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        if let Some(sections) = value.as_table_mut() {
+            for (section, table) in sections.iter_mut() {
+                let Some(table) = table.as_table_mut() else { continue };
+                for (key, v) in table.iter_mut() {
+                    let var = format!("BACOPILOT_{}_{}", section.to_uppercase(), key.to_uppercase());
+                    if let Some(raw) = env(&var) {
+                        *v = override_value(v, &raw).map_err(|e| ConfigError::Parse(format!("{var}: {e}")))?;
+                    }
+                }
+            }
+        }
+        value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))
+    }
+}
+
+/// An environment value typed like the key it replaces: numbers and booleans
+/// parse as TOML, tables (aliases) as an inline table, anything else is a string.
+fn override_value(current: &toml::Value, raw: &str) -> Result<toml::Value, String> {
+    match current {
+        toml::Value::String(_) => Ok(toml::Value::String(raw.to_string())),
+        _ => {
+            let doc: toml::Table = toml::from_str(&format!("v = {raw}")).map_err(|e| e.to_string())?;
+            doc.get("v").cloned().ok_or_else(|| "empty value".to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_toml_parses_and_matches_the_defaults() {
+        let text = include_str!("../config.toml");
+        let c = Config::from_toml(text, |_| None).unwrap();
+        let d = Config::default();
+        assert_eq!(c.server.listen, d.server.listen);
+        assert_eq!(c.models.chat, d.models.chat);
+        assert_eq!(c.engine.queue_size, d.engine.queue_size);
+    }
+
+    #[test]
+    fn environment_variables_override_file_values_with_their_types() {
+        let env = |k: &str| match k {
+            "BACOPILOT_SERVER_LISTEN" => Some("0.0.0.0:9000".to_string()),
+            "BACOPILOT_ENGINE_QUEUE_SIZE" => Some("3".to_string()),
+            _ => None,
+        };
+        let c = Config::from_toml("[engine]\nqueue_size = 8\n", env).unwrap();
+        assert_eq!(c.server.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.engine.queue_size, 3);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_it() {
+        let e = Config::from_toml("[server]\nlisten_adress = \"x\"\n", |_| None).unwrap_err();
+        assert!(e.to_string().contains("listen_adress"), "{e}");
+    }
+}

@@ -1,0 +1,100 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Every error body has the OpenAI shape `{"error": {"message", "type", "param",
+//! "code"}}` plus `details`, which makes it the `/api/v1` shape
+//! `{"error": {"code", "message", "details"}}` at the same time. A 5xx body never
+//! carries internals: those go to the log.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::inference::chat_model::SubmitError;
+use crate::inference::registry::LookupError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{message}")]
+    BadRequest { param: Option<String>, message: String },
+    #[error("{0}")]
+    ContextLengthExceeded(String),
+    #[error("{0}")]
+    ModelNotFound(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    ModelUnavailable(String),
+    #[error("Request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    Overloaded(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(param: &str, message: impl Into<String>) -> Self {
+        Self::BadRequest { param: Some(param.to_string()), message: message.into() }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        use AppError::*;
+        match self {
+            BadRequest { .. } => (StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_request"),
+            ContextLengthExceeded(_) => (StatusCode::BAD_REQUEST, "invalid_request_error", "context_length_exceeded"),
+            ModelNotFound(_) => (StatusCode::NOT_FOUND, "invalid_request_error", "model_not_found"),
+            NotFound(_) => (StatusCode::NOT_FOUND, "invalid_request_error", "not_found"),
+            ModelUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_error", "model_unavailable"),
+            PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "payload_too_large"),
+            Overloaded(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "overloaded"),
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal_error"),
+        }
+    }
+
+    /// The JSON error object, also sent as an SSE event when a stream fails.
+    pub fn body(&self) -> serde_json::Value {
+        let (_, kind, code) = self.parts();
+        let message = match self {
+            AppError::Internal(_) => "The server hit an internal error; it has been logged".to_string(),
+            other => other.to_string(),
+        };
+        let param = match self {
+            AppError::BadRequest { param, .. } => param.clone(),
+            _ => None,
+        };
+        json!({"error": {"message": message, "type": kind, "param": param, "code": code, "details": null}})
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, _, _) = self.parts();
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let mut res = (status, axum::Json(self.body())).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        res
+    }
+}
+
+impl From<LookupError> for AppError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::NotFound(_) => AppError::ModelNotFound(e.to_string()),
+            LookupError::Loading(_) | LookupError::Failed(..) => AppError::ModelUnavailable(e.to_string()),
+            LookupError::NotChat(_) | LookupError::NotEmbedding(_) => AppError::invalid("model", e.to_string()),
+        }
+    }
+}
+
+impl From<SubmitError> for AppError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::QueueFull(_) => AppError::Overloaded(format!("{e}; retry later")),
+            SubmitError::EngineStopped(_) => AppError::Internal(e.to_string()),
+        }
+    }
+}

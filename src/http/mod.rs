@@ -1,0 +1,84 @@
+//! Shared HTTP plumbing: application state, the error mapping, extractors,
+//! middleware, and [`app`], which builds the whole router.
+
+pub mod error;
+pub mod extract;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::inference::registry::Registry;
+use crate::metrics::Metrics;
+pub use error::AppError;
+use extract::BodyLimit;
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub registry: Arc<Registry>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The whole application, for `serve` and for tests.
+pub fn app(state: AppState) -> Router {
+    let limit = state.config.server.max_body_bytes;
+    let timeout = Duration::from_secs(state.config.server.request_timeout_secs.max(1));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .merge(crate::openai::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(middleware::from_fn(move |mut req: Request, next: Next| {
+            req.extensions_mut().insert(BodyLimit(limit));
+            next.run(req)
+        }))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// 200 once the default chat and embedding models are loaded, 503 before.
+async fn readyz(State(s): State<AppState>) -> Response {
+    if s.registry.ready() {
+        Json(json!({"status": "ready"})).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "loading"}))).into_response()
+    }
+}
+
+async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    ([("content-type", "text/plain; version=0.0.4")], s.metrics.render())
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("No such route".into())
+}
+
+/// Counts every request by its route template (not the raw path, which would
+/// let clients create unbounded label sets) and status.
+async fn count_requests(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let res = next.run(req).await;
+    s.metrics.record_request(&route, res.status().as_u16());
+    res
+}

@@ -1,0 +1,201 @@
+//! A loaded chat model: validated GGUF, tokenizer, chat template and the engine
+//! thread that owns the weights. Handlers talk to it through [`ChatModel::submit`].
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use candle_core::quantized::gguf_file;
+use candle_core::Device;
+use tokio::sync::{mpsc, Semaphore};
+
+use super::chat_template::{ChatMessage, ChatTemplate};
+use super::engine::{EngineLoop, Event, GenerateRequest};
+use super::gguf_check::{self, GgufError, GgufInfo};
+use super::model::Weights;
+use super::sampler::SamplingParams;
+use super::tokenizer::{GgufTokenizer, TokenizerError};
+use crate::metrics::Metrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Invalid(#[from] GgufError),
+    #[error("model file `{file}`: {message}")]
+    Candle { file: String, message: String },
+    #[error("model file `{file}`: tokenizer: {source}")]
+    Tokenizer { file: String, source: TokenizerError },
+    #[error("model file `{file}`: chat template: {message}")]
+    Template { file: String, message: String },
+    #[error(
+        "model file `{file}` needs about {needed_mib} MiB (weights plus a KV cache for {context} tokens) \
+         but only {available_mib} MiB of memory is free; lower `models.max_context` or free memory"
+    )]
+    OutOfMemory { file: String, needed_mib: u64, available_mib: u64, context: usize },
+}
+
+/// Why a request was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the generation queue of `{0}` is full")]
+    QueueFull(String),
+    #[error("the engine of `{0}` has stopped")]
+    EngineStopped(String),
+}
+
+pub struct LoadOptions {
+    pub max_context: usize,
+    pub queue_size: usize,
+    pub device: Device,
+}
+
+/// What a caller asks for; the prompt is already tokenized.
+pub struct Generation {
+    pub prompt: Vec<u32>,
+    pub max_tokens: usize,
+    pub stop: Vec<String>,
+    /// Keep generating past end-of-sequence tokens (benchmarks).
+    pub ignore_eos: bool,
+    pub sampling: SamplingParams,
+}
+
+pub struct ChatModel {
+    pub id: String,
+    pub info: GgufInfo,
+    /// Context window served: the model's own, capped by configuration.
+    pub context_length: usize,
+    pub tokenizer: Arc<GgufTokenizer>,
+    pub template: ChatTemplate,
+    queue: mpsc::UnboundedSender<GenerateRequest>,
+    admission: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
+}
+
+impl ChatModel {
+    /// Validates and loads `path`, then starts its engine thread.
+    pub fn load(id: &str, path: &Path, opts: &LoadOptions, metrics: Arc<Metrics>) -> Result<Self, LoadError> {
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let candle_err = |e: candle_core::Error| LoadError::Candle { file: file.clone(), message: e.to_string() };
+        let info = gguf_check::validate(path)?;
+        let context_length = info
+            .context_length
+            .map_or(opts.max_context, |c| (c as usize).min(opts.max_context))
+            .max(1);
+        check_memory(&file, &info, context_length)?;
+
+        let mut reader = std::fs::File::open(path).map_err(|e| candle_err(e.into()))?;
+        let content = gguf_file::Content::read(&mut reader).map_err(candle_err)?;
+        let tokenizer = GgufTokenizer::from_gguf(&content)
+            .map_err(|source| LoadError::Tokenizer { file: file.clone(), source })?;
+        let gguf_template = content
+            .metadata
+            .get("tokenizer.chat_template")
+            .and_then(|v| v.to_string().ok())
+            .cloned();
+        let template = ChatTemplate::new(
+            gguf_template.as_deref(),
+            &info.architecture,
+            tokenizer.bos_token(),
+            tokenizer.eos_token(),
+        )
+        .map_err(|e| LoadError::Template { file: file.clone(), message: e.to_string() })?;
+        let started = Instant::now();
+        let weights = Weights::from_gguf(&info.architecture, content, path, &opts.device).map_err(candle_err)?;
+        tracing::info!(model = id, architecture = %info.architecture, context_length,
+            seconds = started.elapsed().as_secs_f64(), "chat model loaded");
+
+        let tokenizer = Arc::new(tokenizer);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let engine = EngineLoop {
+            model_id: id.to_string(),
+            weights,
+            device: opts.device.clone(),
+            tokenizer: tokenizer.clone(),
+            metrics: metrics.clone(),
+        };
+        std::thread::Builder::new()
+            .name(format!("engine-{id}"))
+            .spawn(move || engine.run(rx))
+            .map_err(|e| candle_err(e.into()))?;
+        Ok(Self {
+            id: id.to_string(),
+            info,
+            context_length,
+            tokenizer,
+            template,
+            queue: tx,
+            // One request runs while `queue_size` wait.
+            admission: Arc::new(Semaphore::new(opts.queue_size + 1)),
+            metrics,
+        })
+    }
+
+    /// Renders `messages` with the chat template and tokenizes the result as the
+    /// model expects (BOS added when its metadata asks, never twice).
+    pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Vec<u32>, String> {
+        let text = self.template.render(messages).map_err(|e| format!("chat template: {e}"))?;
+        self.encode(&text)
+    }
+
+    /// Tokenizes `text` with special tokens parsed and the model's BOS rule.
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
+        let mut ids = self.tokenizer.encode(text, true).map_err(|e| e.to_string())?;
+        // Templates often write `{{ bos_token }}` themselves; the tokenizer then adds a second.
+        if let Some(bos) = self.tokenizer.bos_id() {
+            if ids.len() >= 2 && ids[0] == bos && ids[1] == bos {
+                ids.remove(0);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Queues a generation, or refuses at once when the queue is full.
+    pub fn submit(&self, g: Generation) -> Result<mpsc::UnboundedReceiver<Event>, SubmitError> {
+        let permit = self
+            .admission
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| SubmitError::QueueFull(self.id.clone()))?;
+        let (events, rx) = mpsc::unbounded_channel();
+        let req = GenerateRequest {
+            prompt: g.prompt,
+            max_tokens: g.max_tokens,
+            stop: g.stop,
+            ignore_eos: g.ignore_eos,
+            sampling: g.sampling,
+            events,
+            permit,
+            admitted_at: Instant::now(),
+        };
+        self.metrics.queue_changed(1);
+        self.queue.send(req).map_err(|_| {
+            self.metrics.queue_changed(-1);
+            SubmitError::EngineStopped(self.id.clone())
+        })?;
+        Ok(rx)
+    }
+}
+
+/// Refuses a model whose weights plus KV cache would not fit in the memory the
+/// kernel reports as available, before anything is allocated.
+fn check_memory(file: &str, info: &GgufInfo, context: usize) -> Result<(), LoadError> {
+    let Some(available) = available_memory() else { return Ok(()) };
+    let needed = info.tensor_bytes.saturating_add(info.kv_cache_bytes(context as u64));
+    if needed > available {
+        return Err(LoadError::OutOfMemory {
+            file: file.to_string(),
+            needed_mib: needed >> 20,
+            available_mib: available >> 20,
+            context,
+        });
+    }
+    Ok(())
+}
+
+/// `MemAvailable` from /proc/meminfo (Linux); `None` where it cannot be read.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -1,0 +1,22 @@
+//! Local inference: the only code that touches candle.
+
+pub mod catalog;
+pub mod chat_model;
+pub mod chat_template;
+pub mod embeddings;
+pub mod engine;
+pub mod gguf_check;
+pub mod model;
+pub mod registry;
+pub mod sampler;
+pub mod tokenizer;
+
+/// The device models run on: the first CUDA GPU when built with `--features cuda`
+/// and one is present, else the CPU.
+pub fn device() -> candle_core::Device {
+    #[cfg(feature = "cuda")]
+    if let Ok(d) = candle_core::Device::new_cuda(0) {
+        return d;
+    }
+    candle_core::Device::Cpu
+}

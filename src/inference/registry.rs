@@ -1,0 +1,172 @@
+//! The models this server knows: every GGUF in the models directory (a chat
+//! model) and every sentence-transformers folder (an embedding model), loaded in
+//! the background at start-up. A file that fails validation is recorded with its
+//! error and the others are served.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use super::chat_model::{ChatModel, LoadOptions};
+use super::embeddings::Embedder;
+use crate::metrics::Metrics;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    Chat,
+    Embedding,
+}
+
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: String,
+    pub path: PathBuf,
+    pub kind: ModelKind,
+}
+
+#[derive(Clone)]
+pub enum Slot {
+    Loading,
+    Chat(Arc<ChatModel>),
+    Embedding(Arc<Embedder>),
+    Failed(String),
+}
+
+/// A model lookup that did not give a ready model.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("The model `{0}` does not exist")]
+    NotFound(String),
+    #[error("The model `{0}` is still loading; retry shortly")]
+    Loading(String),
+    #[error("The model `{0}` could not be loaded: {1}")]
+    Failed(String, String),
+    #[error("The model `{0}` is an embedding model and cannot generate text")]
+    NotChat(String),
+    #[error("The model `{0}` is not an embedding model")]
+    NotEmbedding(String),
+}
+
+pub struct Registry {
+    slots: RwLock<BTreeMap<String, Slot>>,
+    aliases: HashMap<String, String>,
+    pub default_chat: String,
+    pub default_embedding: String,
+}
+
+/// Stable id of a model file: the file name without `.gguf`, dots as dashes
+/// (`SmolLM2-135M-Instruct.Q4_1.gguf` → `SmolLM2-135M-Instruct-Q4_1`).
+pub fn model_id(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    name.strip_suffix(".gguf").unwrap_or(&name).replace('.', "-")
+}
+
+/// Finds the model files in `dir`, sorted by id.
+pub fn discover(dir: &Path) -> std::io::Result<Vec<Candidate>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_gguf = path.extension().is_some_and(|e| e == "gguf");
+        if path.is_file() && is_gguf {
+            found.push(Candidate { id: model_id(&path), path, kind: ModelKind::Chat });
+        } else if path.is_dir() && ["config.json", "tokenizer.json", "model.safetensors"].iter().all(|f| path.join(f).is_file()) {
+            let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            found.push(Candidate { id, path, kind: ModelKind::Embedding });
+        }
+    }
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
+}
+
+impl Registry {
+    pub fn new(candidates: &[Candidate], aliases: HashMap<String, String>, default_chat: &str, default_embedding: &str) -> Self {
+        let slots = candidates.iter().map(|c| (c.id.clone(), Slot::Loading)).collect();
+        Self {
+            slots: RwLock::new(slots),
+            aliases,
+            default_chat: default_chat.to_string(),
+            default_embedding: default_embedding.to_string(),
+        }
+    }
+
+    /// Loads every candidate, the default models first. Blocking: run it on its own thread.
+    pub fn load_all(&self, mut candidates: Vec<Candidate>, opts: &LoadOptions, metrics: Arc<Metrics>) {
+        candidates.sort_by_key(|c| c.id != self.default_chat && c.id != self.default_embedding);
+        for c in candidates {
+            let slot = match c.kind {
+                ModelKind::Chat => match ChatModel::load(&c.id, &c.path, opts, metrics.clone()) {
+                    Ok(m) => Slot::Chat(Arc::new(m)),
+                    Err(e) => Slot::Failed(e.to_string()),
+                },
+                ModelKind::Embedding => match Embedder::load(&c.path, &opts.device) {
+                    Ok(m) => {
+                        tracing::info!(model = %c.id, "embedding model loaded");
+                        Slot::Embedding(Arc::new(m))
+                    }
+                    Err(e) => Slot::Failed(e.to_string()),
+                },
+            };
+            if let Slot::Failed(e) = &slot {
+                tracing::error!(model = %c.id, error = %e, "model refused");
+            }
+            self.slots.write().unwrap_or_else(|e| e.into_inner()).insert(c.id, slot);
+        }
+    }
+
+    /// The id an alias (or an id) stands for.
+    pub fn resolve<'a>(&'a self, name: &'a str) -> &'a str {
+        self.aliases.get(name).map_or(name, String::as_str)
+    }
+
+    pub fn get(&self, name: &str) -> Result<Slot, LookupError> {
+        let id = self.resolve(name);
+        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
+        match slots.get(id) {
+            None => Err(LookupError::NotFound(name.to_string())),
+            Some(Slot::Loading) => Err(LookupError::Loading(name.to_string())),
+            Some(Slot::Failed(e)) => Err(LookupError::Failed(name.to_string(), e.clone())),
+            Some(slot) => Ok(slot.clone()),
+        }
+    }
+
+    pub fn chat(&self, name: &str) -> Result<Arc<ChatModel>, LookupError> {
+        match self.get(name)? {
+            Slot::Chat(m) => Ok(m),
+            _ => Err(LookupError::NotChat(name.to_string())),
+        }
+    }
+
+    pub fn embedding(&self, name: &str) -> Result<Arc<Embedder>, LookupError> {
+        match self.get(name)? {
+            Slot::Embedding(m) => Ok(m),
+            _ => Err(LookupError::NotEmbedding(name.to_string())),
+        }
+    }
+
+    /// Every model and its state, in id order.
+    pub fn snapshot(&self) -> Vec<(String, Slot)> {
+        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
+        slots.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// True once both default models are loaded.
+    pub fn ready(&self) -> bool {
+        self.chat(&self.default_chat).is_ok() && self.embedding(&self.default_embedding).is_ok()
+    }
+
+    pub fn aliases(&self) -> &HashMap<String, String> {
+        &self.aliases
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_ids_come_from_file_names() {
+        assert_eq!(model_id(Path::new("/m/SmolLM2-135M-Instruct.Q4_1.gguf")), "SmolLM2-135M-Instruct-Q4_1");
+        assert_eq!(model_id(Path::new("gemma-3-270m-q4_k_m.gguf")), "gemma-3-270m-q4_k_m");
+    }
+}

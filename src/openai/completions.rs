@@ -1,0 +1,161 @@
+//! `POST /v1/completions` (legacy text completions): the prompt is used as is,
+//! without a chat template.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::chat::StreamOptions;
+use super::params::{GenerationFields, Stop};
+use super::stream::{self, ChunkFormat};
+use crate::http::extract::ApiJson;
+use crate::http::{AppError, AppState};
+use crate::inference::chat_model::ChatModel;
+use crate::inference::engine::Completion;
+
+#[derive(Debug, Deserialize)]
+pub struct CompletionRequest {
+    model: String,
+    prompt: Prompt,
+    #[serde(default)]
+    stream: bool,
+    stream_options: Option<StreamOptions>,
+    max_tokens: Option<i64>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    top_k: Option<i64>,
+    n: Option<i64>,
+    seed: Option<i64>,
+    stop: Option<Stop>,
+    presence_penalty: Option<f64>,
+    frequency_penalty: Option<f64>,
+    /// llama.cpp-server extension: generate exactly max_tokens.
+    #[serde(default)]
+    ignore_eos: bool,
+    #[serde(default)]
+    echo: bool,
+    suffix: Option<String>,
+    logprobs: Option<u32>,
+}
+
+/// A prompt as text or token ids, alone or in a list of one.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Prompt {
+    Text(String),
+    Texts(Vec<String>),
+    Ids(Vec<u32>),
+    IdLists(Vec<Vec<u32>>),
+}
+
+fn prompt_ids(model: &ChatModel, prompt: Prompt) -> Result<Vec<u32>, AppError> {
+    let one = |n: usize| {
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(AppError::invalid("prompt", format!("Exactly one prompt per request is supported, got {n}")))
+        }
+    };
+    let ids = match prompt {
+        Prompt::Text(t) => model.encode(&t).map_err(|e| AppError::invalid("prompt", e))?,
+        Prompt::Texts(v) => {
+            one(v.len())?;
+            model.encode(&v[0]).map_err(|e| AppError::invalid("prompt", e))?
+        }
+        Prompt::Ids(ids) => ids,
+        Prompt::IdLists(mut v) => {
+            one(v.len())?;
+            v.remove(0)
+        }
+    };
+    let vocab = model.tokenizer.vocab_size();
+    if let Some(bad) = ids.iter().find(|&&id| id as usize >= vocab) {
+        return Err(AppError::invalid("prompt", format!("Token id {bad} is outside the vocabulary of {vocab}")));
+    }
+    Ok(ids)
+}
+
+pub async fn create(State(s): State<AppState>, ApiJson(req): ApiJson<CompletionRequest>) -> Result<Response, AppError> {
+    let model = s.registry.chat(&req.model)?;
+    if req.echo {
+        return Err(AppError::invalid("echo", "`echo` is not supported"));
+    }
+    if req.suffix.is_some() {
+        return Err(AppError::invalid("suffix", "`suffix` is not supported"));
+    }
+    if req.logprobs.is_some() {
+        return Err(AppError::invalid("logprobs", "`logprobs` is not supported"));
+    }
+    let prompt = prompt_ids(&model, req.prompt)?;
+    let fields = GenerationFields {
+        max_tokens: req.max_tokens,
+        temperature: req.temperature,
+        top_p: req.top_p,
+        top_k: req.top_k,
+        n: req.n,
+        seed: req.seed,
+        stop: req.stop,
+        presence_penalty: req.presence_penalty,
+        frequency_penalty: req.frequency_penalty,
+        ignore_eos: req.ignore_eos,
+    };
+    let generation = fields.into_generation(&model, prompt, s.config.engine.default_max_tokens)?;
+    let rx = model.submit(generation)?;
+    let format = TextChunks {
+        id: super::new_id("cmpl"),
+        created: super::unix_now(),
+        model: req.model,
+        include_usage: req.stream_options.unwrap_or_default().include_usage,
+    };
+    if req.stream {
+        return Ok(stream::sse(rx, format).into_response());
+    }
+    let (text, done) = stream::collect(rx).await?;
+    let mut body = format.chunk(&text, Some(&done));
+    body["usage"] = stream::usage_json(&done);
+    Ok(Json(body).into_response())
+}
+
+struct TextChunks {
+    id: String,
+    created: u64,
+    model: String,
+    include_usage: bool,
+}
+
+impl TextChunks {
+    fn chunk(&self, text: &str, done: Option<&Completion>) -> Value {
+        json!({
+            "id": self.id,
+            "object": "text_completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "text": text, "logprobs": null, "finish_reason": done.map(|d| d.finish_reason)}],
+        })
+    }
+}
+
+impl ChunkFormat for TextChunks {
+    fn opening(&self) -> Option<Value> {
+        None
+    }
+
+    fn delta(&self, text: &str) -> Value {
+        self.chunk(text, None)
+    }
+
+    fn finish(&self, done: &Completion) -> Value {
+        self.chunk("", Some(done))
+    }
+
+    fn usage(&self, done: &Completion) -> Option<Value> {
+        self.include_usage.then(|| {
+            let mut c = self.chunk("", None);
+            c["choices"] = json!([]);
+            c["usage"] = stream::usage_json(done);
+            c
+        })
+    }
+}

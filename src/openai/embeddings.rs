@@ -1,0 +1,85 @@
+//! `POST /v1/embeddings`: one string or a list; `encoding_format` float or base64
+//! (little-endian f32, as OpenAI sends it). Batches run off the async runtime.
+
+use axum::extract::State;
+use axum::Json;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::http::extract::ApiJson;
+use crate::http::{AppError, AppState};
+
+#[derive(Debug, Deserialize)]
+pub struct EmbeddingRequest {
+    model: String,
+    input: Input,
+    encoding_format: Option<String>,
+    dimensions: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Input {
+    One(String),
+    Many(Vec<String>),
+    Tokens(Vec<serde_json::Value>),
+}
+
+pub async fn create(State(s): State<AppState>, ApiJson(req): ApiJson<EmbeddingRequest>) -> Result<Json<Value>, AppError> {
+    let embedder = s.registry.embedding(&req.model)?;
+    let inputs = match req.input {
+        Input::One(t) => vec![t],
+        Input::Many(v) => v,
+        Input::Tokens(_) => return Err(AppError::invalid("input", "Token-id input is not supported; send text")),
+    };
+    if inputs.is_empty() {
+        return Err(AppError::invalid("input", "`input` must not be empty"));
+    }
+    let max = s.config.engine.max_embedding_inputs;
+    if inputs.len() > max {
+        return Err(AppError::invalid("input", format!("At most {max} inputs per request, got {}", inputs.len())));
+    }
+    let base64 = match req.encoding_format.as_deref() {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(other) => return Err(AppError::invalid("encoding_format", format!("Unknown encoding_format `{other}`; use float or base64"))),
+    };
+    if let Some(d) = req.dimensions {
+        if d != embedder.dimensions() as i64 {
+            return Err(AppError::invalid("dimensions", format!("This model only produces {} dimensions", embedder.dimensions())));
+        }
+    }
+    let worker = embedder.clone();
+    let (vectors, counts) = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        Ok::<_, String>((
+            worker.embed(&refs).map_err(|e| e.to_string())?,
+            worker.count_tokens(&refs).map_err(|e| e.to_string())?,
+        ))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(AppError::Internal)?;
+
+    let tokens: usize = counts.iter().sum();
+    let data: Vec<Value> = vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let embedding = if base64 {
+                let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+            } else {
+                json!(v)
+            };
+            json!({"object": "embedding", "index": i, "embedding": embedding})
+        })
+        .collect();
+    Ok(Json(json!({
+        "object": "list",
+        "data": data,
+        "model": req.model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    })))
+}

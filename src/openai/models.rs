@@ -1,0 +1,42 @@
+//! `GET /v1/models` and `GET /v1/models/{id}`: the ready models and their aliases.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::http::{AppError, AppState};
+use crate::inference::registry::Slot;
+
+fn describe(id: &str, slot: &Slot) -> Option<Value> {
+    let (kind, context) = match slot {
+        Slot::Chat(m) => ("chat", Some(m.context_length)),
+        Slot::Embedding(e) => ("embedding", Some(e.max_tokens())),
+        Slot::Loading | Slot::Failed(_) => return None,
+    };
+    Some(json!({
+        "id": id,
+        "object": "model",
+        "created": 0,
+        "owned_by": "bacopilot",
+        "kind": kind,
+        "context_length": context,
+    }))
+}
+
+pub async fn list(State(s): State<AppState>) -> Json<Value> {
+    let snapshot = s.registry.snapshot();
+    let mut data: Vec<Value> = snapshot.iter().filter_map(|(id, slot)| describe(id, slot)).collect();
+    let mut aliases: Vec<_> = s.registry.aliases().iter().collect();
+    aliases.sort();
+    for (alias, target) in aliases {
+        if let Some((_, slot)) = snapshot.iter().find(|(id, _)| id == target) {
+            data.extend(describe(alias, slot));
+        }
+    }
+    Json(json!({"object": "list", "data": data}))
+}
+
+pub async fn get(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+    let slot = s.registry.get(&id)?;
+    describe(&id, &slot).map(Json).ok_or_else(|| AppError::ModelNotFound(format!("The model `{id}` does not exist")))
+}

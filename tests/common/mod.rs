@@ -1,0 +1,110 @@
+//! A real server on a real socket for integration tests, with the real models.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bacopilot::config::Config;
+use serde_json::Value;
+
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real model files; the tests need them (run scripts/fetch-models.sh).
+pub fn model_path(name: &str) -> PathBuf {
+    let p = repo_dir().join("models").join(name);
+    assert!(p.exists(), "{} is missing: run scripts/fetch-models.sh", p.display());
+    p
+}
+
+pub const SMOL: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+pub const SMOL_ID: &str = "SmolLM2-135M-Instruct-Q4_1";
+pub const GEMMA: &str = "gemma-3-270m-q4_k_m.gguf";
+pub const GEMMA_ID: &str = "gemma-3-270m-q4_k_m";
+pub const MINILM: &str = "all-MiniLM-L6-v2";
+
+/// A fresh models directory holding symlinks to the named real models.
+pub fn models_dir(tag: &str, models: &[&str]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bacopilot-test-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for m in models {
+        std::os::unix::fs::symlink(model_path(m), dir.join(m)).unwrap();
+    }
+    dir
+}
+
+pub struct TestServer {
+    pub base: String,
+}
+
+/// Starts the server on 127.0.0.1 with an OS-chosen port in a thread of its own
+/// (so it outlives each test's runtime) and waits until `/readyz` is 200.
+pub fn start(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let mut config = Config::default();
+    config.models.dir = models_dir.to_path_buf();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.server.data_dir = models_dir.join("data");
+    tweak(&mut config);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let state = bacopilot::server::start(config).unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, bacopilot::app(state)).await.unwrap();
+        });
+    });
+    let addr = rx.recv().unwrap();
+    let base = format!("http://{addr}");
+    for _ in 0..600 {
+        if probe_status(&addr.to_string(), "/readyz") == Some(200) {
+            return TestServer { base };
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server at {base} never became ready");
+}
+
+/// Status of a GET over a raw socket, so `start` needs no async runtime.
+fn probe_status(host: &str, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(host).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    buf.split_whitespace().nth(1)?.parse().ok()
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = reqwest::Client::new().post(self.url(path)).json(&body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = reqwest::get(self.url(path)).await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = reqwest::get(self.url("/metrics")).await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .map_or(0.0, |v| v.trim().parse().unwrap())
+    }
+}
+
+/// The `data:` payloads of a complete SSE body.
+pub fn sse_data(body: &str) -> Vec<String> {
+    body.lines().filter_map(|l| l.strip_prefix("data: ")).map(str::to_string).collect()
+}
