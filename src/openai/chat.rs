@@ -40,7 +40,7 @@ pub struct ChatRequest {
 #[derive(Debug, Deserialize, Default)]
 pub struct StreamOptions {
     #[serde(default)]
-    include_usage: bool,
+    pub include_usage: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,7 +160,7 @@ struct ChatChunks {
     id: String,
     created: u64,
     model: String,
-    include_usage: bool,
+    pub include_usage: bool,
 }
 
 impl ChatChunks {

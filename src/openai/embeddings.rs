@@ -31,7 +31,10 @@ pub async fn create(State(s): State<AppState>, ApiJson(req): ApiJson<EmbeddingRe
     let inputs = match req.input {
         Input::One(t) => vec![t],
         Input::Many(v) => v,
-        Input::Tokens(_) => return Err(AppError::invalid("input", "Token-id input is not supported; send text")),
+        Input::Tokens(items) => {
+            let n = items.len();
+            return Err(AppError::invalid("input", format!("Token-id input ({n} items) is not supported; send text")));
+        }
     };
     if inputs.is_empty() {
         return Err(AppError::invalid("input", "`input` must not be empty"));
