@@ -242,7 +242,7 @@ async fn invalid_json_is_400_and_an_oversized_body_is_413() {
 
 #[tokio::test]
 async fn a_prompt_longer_than_the_context_is_refused_not_truncated() {
-    // 60 kB of text is ~12k tokens, beyond the 8192-token context.
+    // 5,000 tokens, beyond SmolLM2's 4,096 positions in candle's llama.
     let long = "requirement ".repeat(5_000);
     let (status, err) = server().post("/v1/completions", json!({"model": SMOL_ID, "prompt": long, "max_tokens": 4})).await;
     assert_eq!(status, 400, "{err}");

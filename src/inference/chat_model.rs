@@ -77,9 +77,10 @@ impl ChatModel {
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let candle_err = |e: candle_core::Error| LoadError::Candle { file: file.clone(), message: e.to_string() };
         let info = gguf_check::validate(path)?;
-        let context_length = info
-            .context_length
-            .map_or(opts.max_context, |c| (c as usize).min(opts.max_context))
+        let context_length = [info.context_length.map(|c| c as usize), Weights::max_positions(&info.architecture)]
+            .into_iter()
+            .flatten()
+            .fold(opts.max_context, usize::min)
             .max(1);
         check_memory(&file, &info, context_length)?;
 

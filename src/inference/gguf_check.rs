@@ -1571,7 +1571,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.to_string().contains("gpt-j-9000") && err.to_string().contains("qwen3, qwen3moe"),
+            err.to_string().contains("gpt-j-9000") && err.to_string().contains("qwen3, gemma3"),
             "{err}"
         );
         let file = GgufBuilder::new().kv_u32("llama.block_count", 2).build();

@@ -62,6 +62,17 @@ impl Weights {
         })
     }
 
+    /// The most positions the candle implementation of `architecture` supports,
+    /// when it fixes one regardless of the file (its RoPE tables have this size).
+    pub fn max_positions(architecture: &str) -> Option<usize> {
+        match architecture {
+            "llama" | "mistral" => Some(quantized_llama::MAX_SEQ_LEN),
+            "phi2" => Some(quantized_phi::MAX_SEQ_LEN),
+            "gemma3" => Some(quantized_gemma3::MAX_SEQ_LEN),
+            _ => None,
+        }
+    }
+
     /// Runs `tokens` at positions `pos..` and returns the logits (f32, vocab-sized)
     /// of the last one. `pos == 0` starts a new sequence.
     pub fn forward(&mut self, tokens: &[u32], pos: usize, device: &Device) -> candle_core::Result<Tensor> {
