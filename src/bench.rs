@@ -29,7 +29,7 @@ pub struct BenchOptions {
 pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
     let id = opts.model.clone().unwrap_or_else(|| config.models.chat.clone());
     let path = config.models.dir.join(file_name_for(config, &id)?);
-    let load = LoadOptions { max_context: config.models.max_context, queue_size: 1, device: crate::inference::device() };
+    let load = LoadOptions { queue_size: 1, ..LoadOptions::from_config(config) };
     let model = ChatModel::load(&id, &path, &load, Arc::new(Metrics::default()))?;
     let mut prompt = Vec::new();
     while prompt.len() < opts.prompt_tokens {

@@ -32,6 +32,7 @@ pub struct ModelsConfig {
     pub chat: String,
     pub embedding: String,
     pub max_context: usize,
+    pub max_memory_mib: u64,
     pub aliases: HashMap<String, String>,
 }
 
@@ -61,6 +62,7 @@ impl Default for ModelsConfig {
             chat: "SmolLM2-135M-Instruct-Q4_1".into(),
             embedding: "all-MiniLM-L6-v2".into(),
             max_context: 8192,
+            max_memory_mib: 0,
             aliases: HashMap::new(),
         }
     }

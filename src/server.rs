@@ -26,11 +26,7 @@ pub fn start(config: Config) -> anyhow::Result<AppState> {
         &config.models.embedding,
     ));
     let metrics = Arc::new(Metrics::default());
-    let opts = LoadOptions {
-        max_context: config.models.max_context,
-        queue_size: config.engine.queue_size,
-        device: crate::inference::device(),
-    };
+    let opts = LoadOptions::from_config(&config);
     let (loader, m) = (registry.clone(), metrics.clone());
     std::thread::Builder::new()
         .name("model-loader".into())

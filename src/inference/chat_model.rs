@@ -29,7 +29,7 @@ pub enum LoadError {
     Template { file: String, message: String },
     #[error(
         "model file `{file}` needs about {needed_mib} MiB (weights plus a KV cache for {context} tokens) \
-         but only {available_mib} MiB of memory is free; lower `models.max_context` or free memory"
+         but only {available_mib} MiB is available to it; lower `models.max_context`, raise `models.max_memory_mib` or free memory"
     )]
     OutOfMemory { file: String, needed_mib: u64, available_mib: u64, context: usize },
 }
@@ -45,8 +45,21 @@ pub enum SubmitError {
 
 pub struct LoadOptions {
     pub max_context: usize,
+    /// Cap on one model's weights plus KV cache, in bytes (`None`: free memory only).
+    pub max_memory: Option<u64>,
     pub queue_size: usize,
     pub device: Device,
+}
+
+impl LoadOptions {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            max_context: config.models.max_context,
+            max_memory: (config.models.max_memory_mib > 0).then(|| config.models.max_memory_mib << 20),
+            queue_size: config.engine.queue_size,
+            device: super::device(),
+        }
+    }
 }
 
 /// What a caller asks for; the prompt is already tokenized.
@@ -82,7 +95,7 @@ impl ChatModel {
             .flatten()
             .fold(opts.max_context, usize::min)
             .max(1);
-        check_memory(&file, &info, context_length)?;
+        check_memory(&file, &info, context_length, opts.max_memory)?;
 
         let mut reader = std::fs::File::open(path).map_err(|e| candle_err(e.into()))?;
         let content = gguf_file::Content::read(&mut reader).map_err(candle_err)?;
@@ -179,8 +192,8 @@ impl ChatModel {
 
 /// Refuses a model whose weights plus KV cache would not fit in the memory the
 /// kernel reports as available, before anything is allocated.
-fn check_memory(file: &str, info: &GgufInfo, context: usize) -> Result<(), LoadError> {
-    let Some(available) = available_memory() else { return Ok(()) };
+fn check_memory(file: &str, info: &GgufInfo, context: usize, cap: Option<u64>) -> Result<(), LoadError> {
+    let Some(available) = [available_memory(), cap].into_iter().flatten().min() else { return Ok(()) };
     let needed = info.tensor_bytes.saturating_add(info.kv_cache_bytes(context as u64));
     if needed > available {
         return Err(LoadError::OutOfMemory {
