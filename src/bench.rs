@@ -27,9 +27,15 @@ pub struct BenchOptions {
 }
 
 pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
-    let id = opts.model.clone().unwrap_or_else(|| config.models.chat.clone());
+    let id = opts
+        .model
+        .clone()
+        .unwrap_or_else(|| config.models.chat.clone());
     let path = config.models.dir.join(file_name_for(config, &id)?);
-    let load = LoadOptions { queue_size: 1, ..LoadOptions::from_config(config) };
+    let load = LoadOptions {
+        queue_size: 1,
+        ..LoadOptions::from_config(config)
+    };
     let model = ChatModel::load(&id, &path, &load, Arc::new(Metrics::default()))?;
     let mut prompt = Vec::new();
     while prompt.len() < opts.prompt_tokens {
@@ -46,7 +52,10 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
             max_tokens: opts.gen_tokens,
             stop: vec![],
             ignore_eos: true,
-            sampling: SamplingParams { temperature: 0.0, ..Default::default() },
+            sampling: SamplingParams {
+                temperature: 0.0,
+                ..Default::default()
+            },
         })?;
         let mut first = None;
         let done = loop {
@@ -74,7 +83,12 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
     let embed_dir = config.models.dir.join(&config.models.embedding);
     let embedder = Embedder::load(&embed_dir, &crate::inference::device())?;
     let sentences: Vec<String> = (0..256)
-        .map(|i| format!("Requirement {i}: the system shall notify the member {} days before the due date.", i % 7 + 1))
+        .map(|i| {
+            format!(
+                "Requirement {i}: the system shall notify the member {} days before the due date.",
+                i % 7 + 1
+            )
+        })
         .collect();
     let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
     embedder.embed(&refs[..8])?;
@@ -82,7 +96,12 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
     embedder.embed(&refs)?;
     let secs = started.elapsed().as_secs_f64();
     println!("\n| embedding model | sentences | sentences/s |\n|---|---|---|");
-    println!("| {} | {} | {:.1} |", config.models.embedding, refs.len(), refs.len() as f64 / secs);
+    println!(
+        "| {} | {} | {:.1} |",
+        config.models.embedding,
+        refs.len(),
+        refs.len() as f64 / secs
+    );
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -70,13 +70,11 @@ impl Default for ModelsConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { queue_size: 16, default_max_tokens: 1024, max_embedding_inputs: 2048 }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self { server: ServerConfig::default(), models: ModelsConfig::default(), engine: EngineConfig::default() }
+        Self {
+            queue_size: 16,
+            default_max_tokens: 1024,
+            max_embedding_inputs: 2048,
+        }
     }
 }
 
@@ -93,28 +91,42 @@ impl Config {
     /// `BACOPILOT_*` environment overrides.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let text = match path {
-            Some(p) => std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.display().to_string(), e))?,
+            Some(p) => std::fs::read_to_string(p)
+                .map_err(|e| ConfigError::Read(p.display().to_string(), e))?,
             None => std::fs::read_to_string("config.toml").unwrap_or_default(),
         };
         Self::from_toml(&text, |k| std::env::var(k).ok())
     }
 
     /// Parses `text` and overrides any key for which `env("BACOPILOT_SECTION_KEY")` is set.
-    pub fn from_toml(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_toml(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let parsed: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
-        let mut value = toml::Value::try_from(&parsed).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let mut value =
+            toml::Value::try_from(&parsed).map_err(|e| ConfigError::Parse(e.to_string()))?;
         if let Some(sections) = value.as_table_mut() {
             for (section, table) in sections.iter_mut() {
-                let Some(table) = table.as_table_mut() else { continue };
+                let Some(table) = table.as_table_mut() else {
+                    continue;
+                };
                 for (key, v) in table.iter_mut() {
-                    let var = format!("BACOPILOT_{}_{}", section.to_uppercase(), key.to_uppercase());
+                    let var = format!(
+                        "BACOPILOT_{}_{}",
+                        section.to_uppercase(),
+                        key.to_uppercase()
+                    );
                     if let Some(raw) = env(&var) {
-                        *v = override_value(v, &raw).map_err(|e| ConfigError::Parse(format!("{var}: {e}")))?;
+                        *v = override_value(v, &raw)
+                            .map_err(|e| ConfigError::Parse(format!("{var}: {e}")))?;
                     }
                 }
             }
         }
-        value.try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))
+        value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))
     }
 }
 
@@ -124,8 +136,11 @@ fn override_value(current: &toml::Value, raw: &str) -> Result<toml::Value, Strin
     match current {
         toml::Value::String(_) => Ok(toml::Value::String(raw.to_string())),
         _ => {
-            let doc: toml::Table = toml::from_str(&format!("v = {raw}")).map_err(|e| e.to_string())?;
-            doc.get("v").cloned().ok_or_else(|| "empty value".to_string())
+            let doc: toml::Table =
+                toml::from_str(&format!("v = {raw}")).map_err(|e| e.to_string())?;
+            doc.get("v")
+                .cloned()
+                .ok_or_else(|| "empty value".to_string())
         }
     }
 }

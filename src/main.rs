@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use bacopilot::config::Config;
 
 #[derive(Parser)]
-#[command(name = "bacopilot", version, about = "BA Copilot: local-inference appliance for business analysts")]
+#[command(
+    name = "bacopilot",
+    version,
+    about = "BA Copilot: local-inference appliance for business analysts"
+)]
 struct Cli {
     /// Configuration file (default: ./config.toml when present).
     #[arg(long, global = true, env = "BACOPILOT_CONFIG")]
@@ -68,7 +72,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -86,13 +91,26 @@ fn main() -> anyhow::Result<()> {
             }
             tokio::runtime::Runtime::new()?.block_on(bacopilot::server::serve(config))
         }
-        Command::Models { command: ModelsCommand::List } => bacopilot::inference::catalog::print_list(&config),
-        Command::Models { command: ModelsCommand::Pull { repo, file } } => {
-            bacopilot::inference::catalog::pull(&config, &repo, file.as_deref()).context("models pull failed")
-        }
-        Command::Bench { model, prompt_tokens, gen_tokens, runs } => bacopilot::bench::run(
+        Command::Models {
+            command: ModelsCommand::List,
+        } => bacopilot::inference::catalog::print_list(&config),
+        Command::Models {
+            command: ModelsCommand::Pull { repo, file },
+        } => bacopilot::inference::catalog::pull(&config, &repo, file.as_deref())
+            .context("models pull failed"),
+        Command::Bench {
+            model,
+            prompt_tokens,
+            gen_tokens,
+            runs,
+        } => bacopilot::bench::run(
             &config,
-            &bacopilot::bench::BenchOptions { model, prompt_tokens, gen_tokens, runs },
+            &bacopilot::bench::BenchOptions {
+                model,
+                prompt_tokens,
+                gen_tokens,
+                runs,
+            },
         ),
     }
 }

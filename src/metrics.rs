@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bucket bounds in seconds, from a fast token (1 ms) to a slow first token.
-const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -36,7 +38,11 @@ impl Histogram {
             let c = self.counts.get(i).copied().unwrap_or(0);
             let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {c}");
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
         let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
         let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
     }
@@ -61,7 +67,8 @@ impl Metrics {
 
     pub fn add_tokens(&self, prompt: usize, completion: usize) {
         self.tokens_in.fetch_add(prompt as u64, Ordering::Relaxed);
-        self.tokens_out.fetch_add(completion as u64, Ordering::Relaxed);
+        self.tokens_out
+            .fetch_add(completion as u64, Ordering::Relaxed);
     }
 
     pub fn generation_cancelled(&self) {
@@ -86,15 +93,38 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP bacopilot_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE bacopilot_http_requests_total counter\n");
-        for ((route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = writeln!(out, "bacopilot_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        for ((route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "bacopilot_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
         }
         for (name, help, v) in [
-            ("bacopilot_prompt_tokens_total", "Prompt tokens processed.", self.tokens_in.load(Ordering::Relaxed)),
-            ("bacopilot_completion_tokens_total", "Tokens generated.", self.tokens_out.load(Ordering::Relaxed)),
-            ("bacopilot_generations_cancelled_total", "Generations stopped because the client went away.", self.cancelled.load(Ordering::Relaxed)),
+            (
+                "bacopilot_prompt_tokens_total",
+                "Prompt tokens processed.",
+                self.tokens_in.load(Ordering::Relaxed),
+            ),
+            (
+                "bacopilot_completion_tokens_total",
+                "Tokens generated.",
+                self.tokens_out.load(Ordering::Relaxed),
+            ),
+            (
+                "bacopilot_generations_cancelled_total",
+                "Generations stopped because the client went away.",
+                self.cancelled.load(Ordering::Relaxed),
+            ),
         ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
         }
         let depth = self.queue_depth.load(Ordering::Relaxed);
         let _ = writeln!(
@@ -102,8 +132,16 @@ impl Metrics {
             "# HELP bacopilot_queue_depth Generation requests admitted and not finished.\n# TYPE bacopilot_queue_depth gauge\nbacopilot_queue_depth {depth}"
         );
         for (name, help, hists) in [
-            ("bacopilot_time_to_first_token_seconds", "Time from admission to the first generated token.", &self.ttft),
-            ("bacopilot_token_latency_seconds", "Time between generated tokens.", &self.token_latency),
+            (
+                "bacopilot_time_to_first_token_seconds",
+                "Time from admission to the first generated token.",
+                &self.ttft,
+            ),
+            (
+                "bacopilot_token_latency_seconds",
+                "Time between generated tokens.",
+                &self.token_latency,
+            ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
             for (model, h) in hists.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -124,8 +162,10 @@ mod tests {
         m.observe_ttft("m", 0.003);
         m.observe_ttft("m", 0.2);
         let text = m.render();
-        assert!(text.contains("bacopilot_time_to_first_token_seconds_bucket{model=\"m\",le=\"0.005\"} 1"));
-        assert!(text.contains("bacopilot_time_to_first_token_seconds_bucket{model=\"m\",le=\"0.25\"} 2"));
+        assert!(text
+            .contains("bacopilot_time_to_first_token_seconds_bucket{model=\"m\",le=\"0.005\"} 1"));
+        assert!(text
+            .contains("bacopilot_time_to_first_token_seconds_bucket{model=\"m\",le=\"0.25\"} 2"));
         assert!(text.contains("bacopilot_time_to_first_token_seconds_count{model=\"m\"} 2"));
     }
 
@@ -134,6 +174,8 @@ mod tests {
         let m = Metrics::default();
         m.record_request("/v1/models", 200);
         m.record_request("/v1/models", 200);
-        assert!(m.render().contains("bacopilot_http_requests_total{route=\"/v1/models\",status=\"200\"} 2"));
+        assert!(m
+            .render()
+            .contains("bacopilot_http_requests_total{route=\"/v1/models\",status=\"200\"} 2"));
     }
 }

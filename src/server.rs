@@ -15,7 +15,8 @@ use crate::metrics::Metrics;
 /// thread; `/readyz` turns 200 when the defaults are in.
 pub fn start(config: Config) -> anyhow::Result<AppState> {
     let dir = &config.models.dir;
-    let candidates = discover(dir).with_context(|| format!("cannot read the models directory {}", dir.display()))?;
+    let candidates = discover(dir)
+        .with_context(|| format!("cannot read the models directory {}", dir.display()))?;
     if candidates.is_empty() {
         tracing::warn!(dir = %dir.display(), "no models found; run scripts/fetch-models.sh");
     }
@@ -31,12 +32,20 @@ pub fn start(config: Config) -> anyhow::Result<AppState> {
     std::thread::Builder::new()
         .name("model-loader".into())
         .spawn(move || loader.load_all(candidates, &opts, m))?;
-    Ok(AppState { config: Arc::new(config), registry, metrics })
+    Ok(AppState {
+        config: Arc::new(config),
+        registry,
+        metrics,
+    })
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.server.data_dir)
-        .with_context(|| format!("cannot create the data directory {}", config.server.data_dir.display()))?;
+    std::fs::create_dir_all(&config.server.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.server.data_dir.display()
+        )
+    })?;
     let listen = config.server.listen;
     let state = start(config)?;
     let listener = tokio::net::TcpListener::bind(listen)

@@ -8,7 +8,9 @@ use common::{MINILM, SMOL, SMOL_ID};
 use serde_json::json;
 
 fn valid() -> GgufBuilder {
-    GgufBuilder::new().kv_str("general.architecture", "llama").tensor_f32("token_embd.weight", &[4, 2], None)
+    GgufBuilder::new()
+        .kv_str("general.architecture", "llama")
+        .tensor_f32("token_embd.weight", &[4, 2], None)
 }
 
 /// (file name, bytes, a fragment the error must contain)
@@ -20,17 +22,79 @@ fn cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("bad-magic.gguf", valid().magic(*b"GGML").build(), "magic"),
         ("bad-version.gguf", valid().version(99).build(), "version"),
         ("truncated.gguf", truncated, "truncated"),
-        ("huge-kv-count.gguf", valid().raw_kv_count(1 << 40).build(), "1099511627776"),
-        ("huge-string.gguf", valid().kv_raw("general.name", 8, &(1u64 << 40).to_le_bytes()).build(), "string"),
-        ("huge-array.gguf", valid().kv_raw("general.tags", 9, &[8, 0, 0, 0].iter().copied().chain((1u64 << 40).to_le_bytes()).collect::<Vec<u8>>()).build(), "array"),
-        ("alignment-zero.gguf", valid().kv_u32("general.alignment", 0).build(), "alignment"),
-        ("alignment-three.gguf", valid().kv_u32("general.alignment", 3).build(), "alignment"),
-        ("offset-past-end.gguf", GgufBuilder::new().kv_str("general.architecture", "llama").tensor_f32("token_embd.weight", &[4, 2], Some(1 << 20)).build(), "past the end"),
-        ("shape-overflow.gguf", GgufBuilder::new().kv_str("general.architecture", "llama").tensor_raw("token_embd.weight", &[u64::MAX / 2, 4], 0, 0).build(), "overflow"),
-        ("bad-byte-token.gguf", valid().token_list(&["<unk>", "<0x-1>"], &[2, 6]).build(), "<0x-1>"),
-        ("unknown-arch.gguf", GgufBuilder::new().kv_str("general.architecture", "gpt-j-9000").build(), "gpt-j-9000"),
+        (
+            "huge-kv-count.gguf",
+            valid().raw_kv_count(1 << 40).build(),
+            "1099511627776",
+        ),
+        (
+            "huge-string.gguf",
+            valid()
+                .kv_raw("general.name", 8, &(1u64 << 40).to_le_bytes())
+                .build(),
+            "string",
+        ),
+        (
+            "huge-array.gguf",
+            valid()
+                .kv_raw(
+                    "general.tags",
+                    9,
+                    &[8, 0, 0, 0]
+                        .iter()
+                        .copied()
+                        .chain((1u64 << 40).to_le_bytes())
+                        .collect::<Vec<u8>>(),
+                )
+                .build(),
+            "array",
+        ),
+        (
+            "alignment-zero.gguf",
+            valid().kv_u32("general.alignment", 0).build(),
+            "alignment",
+        ),
+        (
+            "alignment-three.gguf",
+            valid().kv_u32("general.alignment", 3).build(),
+            "alignment",
+        ),
+        (
+            "offset-past-end.gguf",
+            GgufBuilder::new()
+                .kv_str("general.architecture", "llama")
+                .tensor_f32("token_embd.weight", &[4, 2], Some(1 << 20))
+                .build(),
+            "past the end",
+        ),
+        (
+            "shape-overflow.gguf",
+            GgufBuilder::new()
+                .kv_str("general.architecture", "llama")
+                .tensor_raw("token_embd.weight", &[u64::MAX / 2, 4], 0, 0)
+                .build(),
+            "overflow",
+        ),
+        (
+            "bad-byte-token.gguf",
+            valid().token_list(&["<unk>", "<0x-1>"], &[2, 6]).build(),
+            "<0x-1>",
+        ),
+        (
+            "unknown-arch.gguf",
+            GgufBuilder::new()
+                .kv_str("general.architecture", "gpt-j-9000")
+                .build(),
+            "gpt-j-9000",
+        ),
         // Well-formed, but without the tensors a llama needs: candle's own error, still named.
-        ("no-tensors.gguf", GgufBuilder::new().kv_str("general.architecture", "llama").build(), "no-tensors.gguf"),
+        (
+            "no-tensors.gguf",
+            GgufBuilder::new()
+                .kv_str("general.architecture", "llama")
+                .build(),
+            "no-tensors.gguf",
+        ),
     ]
 }
 
@@ -47,17 +111,34 @@ async fn each_malformed_gguf_is_refused_by_name_and_the_server_still_answers() {
         let (status, body) = server.get(&format!("/v1/models/{id}")).await;
         assert_eq!(status, 503, "{name}: {body}");
         let message = body["error"]["message"].as_str().unwrap();
-        assert!(message.contains(name), "{name}: the error should name the file: {message}");
-        assert!(message.to_lowercase().contains(&fragment.to_lowercase()), "{name}: expected `{fragment}` in: {message}");
-        assert!(!message.contains(dir.to_str().unwrap()), "{name}: no absolute path: {message}");
+        assert!(
+            message.contains(name),
+            "{name}: the error should name the file: {message}"
+        );
+        assert!(
+            message.to_lowercase().contains(&fragment.to_lowercase()),
+            "{name}: expected `{fragment}` in: {message}"
+        );
+        assert!(
+            !message.contains(dir.to_str().unwrap()),
+            "{name}: no absolute path: {message}"
+        );
         let (status, _) = server
-            .post("/v1/chat/completions", json!({"model": id, "messages": [{"role": "user", "content": "hi"}]}))
+            .post(
+                "/v1/chat/completions",
+                json!({"model": id, "messages": [{"role": "user", "content": "hi"}]}),
+            )
             .await;
         assert_eq!(status, 503, "{name}");
     }
 
     let listed = server.get("/v1/models").await.1;
-    let ids: Vec<&str> = listed["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [SMOL_ID, MINILM], "only the good models are listed");
     let (status, body) = server
         .post("/v1/chat/completions", json!({"model": SMOL_ID, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 3}))
@@ -73,9 +154,14 @@ async fn a_model_that_does_not_fit_the_memory_budget_is_refused_before_loading()
         c.models.max_memory_mib = 200;
         c.models.max_context = 2048;
     });
-    let (status, body) = server.get(&format!("/v1/models/{}", common::GEMMA_ID)).await;
+    let (status, body) = server
+        .get(&format!("/v1/models/{}", common::GEMMA_ID))
+        .await;
     assert_eq!(status, 503, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains(common::GEMMA) && message.contains("MiB"), "{message}");
+    assert!(
+        message.contains(common::GEMMA) && message.contains("MiB"),
+        "{message}"
+    );
     assert_eq!(server.get(&format!("/v1/models/{SMOL_ID}")).await.0, 200);
 }

@@ -21,7 +21,12 @@ fn long_stream() -> serde_json::Value {
 
 /// Opens a streamed chat and waits for its first chunk, so it is known to be running or queued.
 async fn open_stream(server: &common::TestServer) -> reqwest::Response {
-    let res = reqwest::Client::new().post(server.url("/v1/chat/completions")).json(&long_stream()).send().await.unwrap();
+    let res = reqwest::Client::new()
+        .post(server.url("/v1/chat/completions"))
+        .json(&long_stream())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     res
 }
@@ -63,9 +68,15 @@ async fn a_full_queue_is_429_with_retry_after_and_dropped_streams_free_the_engin
     drop(running);
     drop(waiting);
     wait_for_queue(&server, 0.0).await;
-    assert_eq!(server.metric("bacopilot_generations_cancelled_total").await, 2.0);
+    assert_eq!(
+        server.metric("bacopilot_generations_cancelled_total").await,
+        2.0
+    );
     let generated = server.metric("bacopilot_completion_tokens_total").await;
-    assert!(generated < 2000.0, "cancelled generations ran on: {generated} tokens");
+    assert!(
+        generated < 2000.0,
+        "cancelled generations ran on: {generated} tokens"
+    );
 
     // The engine serves the next request.
     let (status, body) = server
@@ -87,6 +98,9 @@ async fn concurrent_requests_all_complete() {
     });
     for (status, body) in futures::future::join_all(requests).await {
         assert_eq!(status, 200, "{body}");
-        assert!(!body["choices"][0]["message"]["content"].as_str().unwrap().is_empty());
+        assert!(!body["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .is_empty());
     }
 }

@@ -15,7 +15,10 @@ use crate::inference::registry::LookupError;
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{message}")]
-    BadRequest { param: Option<String>, message: String },
+    BadRequest {
+        param: Option<String>,
+        message: String,
+    },
     #[error("{0}")]
     ContextLengthExceeded(String),
     #[error("{0}")]
@@ -34,20 +37,51 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(param: &str, message: impl Into<String>) -> Self {
-        Self::BadRequest { param: Some(param.to_string()), message: message.into() }
+        Self::BadRequest {
+            param: Some(param.to_string()),
+            message: message.into(),
+        }
     }
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         use AppError::*;
         match self {
-            BadRequest { .. } => (StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_request"),
-            ContextLengthExceeded(_) => (StatusCode::BAD_REQUEST, "invalid_request_error", "context_length_exceeded"),
-            ModelNotFound(_) => (StatusCode::NOT_FOUND, "invalid_request_error", "model_not_found"),
+            BadRequest { .. } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "invalid_request",
+            ),
+            ContextLengthExceeded(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "context_length_exceeded",
+            ),
+            ModelNotFound(_) => (
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "model_not_found",
+            ),
             NotFound(_) => (StatusCode::NOT_FOUND, "invalid_request_error", "not_found"),
-            ModelUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_error", "model_unavailable"),
-            PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "payload_too_large"),
-            Overloaded(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "overloaded"),
-            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal_error"),
+            ModelUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "model_unavailable",
+            ),
+            PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request_error",
+                "payload_too_large",
+            ),
+            Overloaded(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "overloaded",
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+            ),
         }
     }
 
@@ -55,7 +89,9 @@ impl AppError {
     pub fn body(&self) -> serde_json::Value {
         let (_, kind, code) = self.parts();
         let message = match self {
-            AppError::Internal(_) => "The server hit an internal error; it has been logged".to_string(),
+            AppError::Internal(_) => {
+                "The server hit an internal error; it has been logged".to_string()
+            }
             other => other.to_string(),
         };
         let param = match self {
@@ -74,7 +110,8 @@ impl IntoResponse for AppError {
         }
         let mut res = (status, axum::Json(self.body())).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         res
     }
@@ -84,8 +121,12 @@ impl From<LookupError> for AppError {
     fn from(e: LookupError) -> Self {
         match e {
             LookupError::NotFound(_) => AppError::ModelNotFound(e.to_string()),
-            LookupError::Loading(_) | LookupError::Failed(..) => AppError::ModelUnavailable(e.to_string()),
-            LookupError::NotChat(_) | LookupError::NotEmbedding(_) => AppError::invalid("model", e.to_string()),
+            LookupError::Loading(_) | LookupError::Failed(..) => {
+                AppError::ModelUnavailable(e.to_string())
+            }
+            LookupError::NotChat(_) | LookupError::NotEmbedding(_) => {
+                AppError::invalid("model", e.to_string())
+            }
         }
     }
 }

@@ -19,7 +19,11 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0).unwrap_or_default();
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map(|l| l.0)
+            .unwrap_or_default();
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(json_error(rejection, limit)),
@@ -39,18 +43,30 @@ fn json_error(rejection: JsonRejection, limit: usize) -> AppError {
         JsonRejection::JsonDataError(e) => {
             // axum reports "Failed to deserialize ...: <path>: <problem>"; keep the useful tail.
             let text = e.body_text();
-            let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d).to_string();
+            let detail = text
+                .split_once(": ")
+                .map_or(text.as_str(), |(_, d)| d)
+                .to_string();
             let param = detail.split_once(": ").map(|(p, _)| p.to_string());
-            AppError::BadRequest { param, message: format!("Invalid request body: {detail}") }
+            AppError::BadRequest {
+                param,
+                message: format!("Invalid request body: {detail}"),
+            }
         }
         JsonRejection::JsonSyntaxError(e) => AppError::BadRequest {
             param: None,
-            message: format!("Request body is not valid JSON: {}", e.body_text().rsplit(": ").next().unwrap_or_default()),
+            message: format!(
+                "Request body is not valid JSON: {}",
+                e.body_text().rsplit(": ").next().unwrap_or_default()
+            ),
         },
         JsonRejection::MissingJsonContentType(_) => AppError::BadRequest {
             param: None,
             message: "Expected a JSON body with `Content-Type: application/json`".into(),
         },
-        other => AppError::BadRequest { param: None, message: other.body_text() },
+        other => AppError::BadRequest {
+            param: None,
+            message: other.body_text(),
+        },
     }
 }

@@ -9,11 +9,18 @@ use crate::config::Config;
 
 pub fn print_list(config: &Config) -> anyhow::Result<()> {
     let dir = &config.models.dir;
-    let found = discover(dir).with_context(|| format!("cannot read the models directory {}", dir.display()))?;
+    let found = discover(dir)
+        .with_context(|| format!("cannot read the models directory {}", dir.display()))?;
     if found.is_empty() {
-        println!("no models in {}; run scripts/fetch-models.sh", dir.display());
+        println!(
+            "no models in {}; run scripts/fetch-models.sh",
+            dir.display()
+        );
     }
-    println!("{:<40} {:<10} {:<10} {:>9}  status", "id", "kind", "arch", "MiB");
+    println!(
+        "{:<40} {:<10} {:<10} {:>9}  status",
+        "id", "kind", "arch", "MiB"
+    );
     for c in found {
         let default = [&config.models.chat, &config.models.embedding].contains(&&c.id);
         let mark = if default { " (default)" } else { "" };
@@ -26,11 +33,21 @@ pub fn print_list(config: &Config) -> anyhow::Result<()> {
                     info.architecture,
                     info.file_size >> 20
                 ),
-                Err(e) => println!("{:<40} {:<10} {:<10} {:>9}  refused: {e}", c.id, "chat", "-", "-"),
+                Err(e) => println!(
+                    "{:<40} {:<10} {:<10} {:>9}  refused: {e}",
+                    c.id, "chat", "-", "-"
+                ),
             },
             ModelKind::Embedding => {
-                let size = std::fs::metadata(c.path.join("model.safetensors")).map_or(0, |m| m.len());
-                println!("{:<40} {:<10} {:<10} {:>9}  ok{mark}", c.id, "embedding", "bert", size >> 20);
+                let size =
+                    std::fs::metadata(c.path.join("model.safetensors")).map_or(0, |m| m.len());
+                println!(
+                    "{:<40} {:<10} {:<10} {:>9}  ok{mark}",
+                    c.id,
+                    "embedding",
+                    "bert",
+                    size >> 20
+                );
             }
         }
     }
@@ -75,13 +92,20 @@ pub fn pull(config: &Config, repo: &str, file: Option<&str>) -> anyhow::Result<(
         bail!("`{file}` is not a .gguf file");
     }
     let cached = remote.get(&file).map_err(offline)?;
-    let name = std::path::Path::new(&file).file_name().ok_or_else(|| anyhow!("bad file name `{file}`"))?;
+    let name = std::path::Path::new(&file)
+        .file_name()
+        .ok_or_else(|| anyhow!("bad file name `{file}`"))?;
     std::fs::create_dir_all(&config.models.dir)?;
     let dest = config.models.dir.join(name);
     std::fs::copy(&cached, &dest).with_context(|| format!("cannot write {}", dest.display()))?;
     match gguf_check::validate(&dest) {
         Ok(info) => {
-            println!("{} ({}, {} MiB) is ready; restart the server to serve it", super::registry::model_id(&dest), info.architecture, info.file_size >> 20);
+            println!(
+                "{} ({}, {} MiB) is ready; restart the server to serve it",
+                super::registry::model_id(&dest),
+                info.architecture,
+                info.file_size >> 20
+            );
             Ok(())
         }
         Err(e) => {

@@ -24,14 +24,22 @@ pub enum LoadError {
     #[error("model file `{file}`: {message}")]
     Candle { file: String, message: String },
     #[error("model file `{file}`: tokenizer: {source}")]
-    Tokenizer { file: String, source: TokenizerError },
+    Tokenizer {
+        file: String,
+        source: TokenizerError,
+    },
     #[error("model file `{file}`: chat template: {message}")]
     Template { file: String, message: String },
     #[error(
         "model file `{file}` needs about {needed_mib} MiB (weights plus a KV cache for {context} tokens) \
          but only {available_mib} MiB is available to it; lower `models.max_context`, raise `models.max_memory_mib` or free memory"
     )]
-    OutOfMemory { file: String, needed_mib: u64, available_mib: u64, context: usize },
+    OutOfMemory {
+        file: String,
+        needed_mib: u64,
+        available_mib: u64,
+        context: usize,
+    },
 }
 
 /// Why a request was not admitted.
@@ -55,7 +63,8 @@ impl LoadOptions {
     pub fn from_config(config: &crate::config::Config) -> Self {
         Self {
             max_context: config.models.max_context,
-            max_memory: (config.models.max_memory_mib > 0).then(|| config.models.max_memory_mib << 20),
+            max_memory: (config.models.max_memory_mib > 0)
+                .then_some(config.models.max_memory_mib << 20),
             queue_size: config.engine.queue_size,
             device: super::device(),
         }
@@ -86,21 +95,38 @@ pub struct ChatModel {
 
 impl ChatModel {
     /// Validates and loads `path`, then starts its engine thread.
-    pub fn load(id: &str, path: &Path, opts: &LoadOptions, metrics: Arc<Metrics>) -> Result<Self, LoadError> {
-        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        let candle_err = |e: candle_core::Error| LoadError::Candle { file: file.clone(), message: e.to_string() };
+    pub fn load(
+        id: &str,
+        path: &Path,
+        opts: &LoadOptions,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, LoadError> {
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let candle_err = |e: candle_core::Error| LoadError::Candle {
+            file: file.clone(),
+            message: e.to_string(),
+        };
         let info = gguf_check::validate(path)?;
-        let context_length = [info.context_length.map(|c| c as usize), Weights::max_positions(&info.architecture)]
-            .into_iter()
-            .flatten()
-            .fold(opts.max_context, usize::min)
-            .max(1);
+        let context_length = [
+            info.context_length.map(|c| c as usize),
+            Weights::max_positions(&info.architecture),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(opts.max_context, usize::min)
+        .max(1);
         check_memory(&file, &info, context_length, opts.max_memory)?;
 
         let mut reader = std::fs::File::open(path).map_err(|e| candle_err(e.into()))?;
         let content = gguf_file::Content::read(&mut reader).map_err(candle_err)?;
-        let tokenizer = GgufTokenizer::from_gguf(&content)
-            .map_err(|source| LoadError::Tokenizer { file: file.clone(), source })?;
+        let tokenizer =
+            GgufTokenizer::from_gguf(&content).map_err(|source| LoadError::Tokenizer {
+                file: file.clone(),
+                source,
+            })?;
         let gguf_template = content
             .metadata
             .get("tokenizer.chat_template")
@@ -112,9 +138,13 @@ impl ChatModel {
             tokenizer.bos_token(),
             tokenizer.eos_token(),
         )
-        .map_err(|e| LoadError::Template { file: file.clone(), message: e.to_string() })?;
+        .map_err(|e| LoadError::Template {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
         let started = Instant::now();
-        let weights = Weights::from_gguf(&info.architecture, content, path, &opts.device).map_err(candle_err)?;
+        let weights = Weights::from_gguf(&info.architecture, content, path, &opts.device)
+            .map_err(candle_err)?;
         tracing::info!(model = id, architecture = %info.architecture, context_length,
             seconds = started.elapsed().as_secs_f64(), "chat model loaded");
 
@@ -147,13 +177,19 @@ impl ChatModel {
     /// Renders `messages` with the chat template and tokenizes the result as the
     /// model expects (BOS added when its metadata asks, never twice).
     pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Vec<u32>, String> {
-        let text = self.template.render(messages).map_err(|e| format!("chat template: {e}"))?;
+        let text = self
+            .template
+            .render(messages)
+            .map_err(|e| format!("chat template: {e}"))?;
         self.encode(&text)
     }
 
     /// Tokenizes `text` with special tokens parsed and the model's BOS rule.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
-        let mut ids = self.tokenizer.encode(text, true).map_err(|e| e.to_string())?;
+        let mut ids = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| e.to_string())?;
         // Templates often write `{{ bos_token }}` themselves; the tokenizer then adds a second.
         if let Some(bos) = self.tokenizer.bos_id() {
             if ids.len() >= 2 && ids[0] == bos && ids[1] == bos {
@@ -192,9 +228,18 @@ impl ChatModel {
 
 /// Refuses a model whose weights plus KV cache would not fit in the memory the
 /// kernel reports as available, before anything is allocated.
-fn check_memory(file: &str, info: &GgufInfo, context: usize, cap: Option<u64>) -> Result<(), LoadError> {
-    let Some(available) = [available_memory(), cap].into_iter().flatten().min() else { return Ok(()) };
-    let needed = info.tensor_bytes.saturating_add(info.kv_cache_bytes(context as u64));
+fn check_memory(
+    file: &str,
+    info: &GgufInfo,
+    context: usize,
+    cap: Option<u64>,
+) -> Result<(), LoadError> {
+    let Some(available) = [available_memory(), cap].into_iter().flatten().min() else {
+        return Ok(());
+    };
+    let needed = info
+        .tensor_bytes
+        .saturating_add(info.kv_cache_bytes(context as u64));
     if needed > available {
         return Err(LoadError::OutOfMemory {
             file: file.to_string(),

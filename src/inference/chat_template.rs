@@ -53,7 +53,9 @@ impl ChatTemplate {
     ) -> Result<Self, Error> {
         let (text, source) = match gguf_template {
             Some(t) => (t.to_string(), "gguf"),
-            None if architecture.starts_with("gemma") => (GEMMA_TEMPLATE.to_string(), "builtin-gemma"),
+            None if architecture.starts_with("gemma") => {
+                (GEMMA_TEMPLATE.to_string(), "builtin-gemma")
+            }
             None => (CHATML_TEMPLATE.to_string(), "builtin-chatml"),
         };
         let mut env = Environment::new();
@@ -89,7 +91,10 @@ mod tests {
     fn msgs() -> Vec<ChatMessage> {
         [("system", "Be brief."), ("user", "Hi!")]
             .iter()
-            .map(|(r, c)| ChatMessage { role: r.to_string(), content: c.to_string() })
+            .map(|(r, c)| ChatMessage {
+                role: r.to_string(),
+                content: c.to_string(),
+            })
             .collect()
     }
 
@@ -120,7 +125,17 @@ mod tests {
 
     #[test]
     fn raise_exception_in_a_template_is_an_error_not_a_panic() {
-        let t = ChatTemplate::new(Some("{{ raise_exception('no system role') }}"), "llama", None, None).unwrap();
-        assert!(t.render(&msgs()).unwrap_err().to_string().contains("no system role"));
+        let t = ChatTemplate::new(
+            Some("{{ raise_exception('no system role') }}"),
+            "llama",
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(t
+            .render(&msgs())
+            .unwrap_err()
+            .to_string()
+            .contains("no system role"));
     }
 }

@@ -67,7 +67,8 @@ impl EngineLoop {
         while let Some(req) = queue.blocking_recv() {
             match self.generate(&req) {
                 Ok((done, cancelled)) => {
-                    self.metrics.add_tokens(done.prompt_tokens, done.completion_tokens);
+                    self.metrics
+                        .add_tokens(done.prompt_tokens, done.completion_tokens);
                     if cancelled {
                         self.metrics.generation_cancelled();
                         tracing::info!(model = %self.model_id, tokens = done.completion_tokens, "client went away; generation stopped");
@@ -77,7 +78,9 @@ impl EngineLoop {
                 }
                 Err(e) => {
                     tracing::error!(model = %self.model_id, error = %e, "generation failed");
-                    let _ = req.events.send(Event::Error(format!("generation failed: {e}")));
+                    let _ = req
+                        .events
+                        .send(Event::Error(format!("generation failed: {e}")));
                 }
             }
             self.metrics.queue_changed(-1);
@@ -116,11 +119,15 @@ impl EngineLoop {
             let token = sampler.sample(&mut values, &generated);
             let now = Instant::now();
             if generated.is_empty() {
-                self.metrics
-                    .observe_ttft(&self.model_id, now.duration_since(req.admitted_at).as_secs_f64());
+                self.metrics.observe_ttft(
+                    &self.model_id,
+                    now.duration_since(req.admitted_at).as_secs_f64(),
+                );
             } else {
-                self.metrics
-                    .observe_token_latency(&self.model_id, now.duration_since(last_token_at).as_secs_f64());
+                self.metrics.observe_token_latency(
+                    &self.model_id,
+                    now.duration_since(last_token_at).as_secs_f64(),
+                );
             }
             last_token_at = now;
             if !req.ignore_eos && self.tokenizer.stop_ids().contains(&token) {
@@ -175,7 +182,12 @@ pub struct TextTracker<'a> {
 
 impl<'a> TextTracker<'a> {
     pub fn new(stop: &'a [String]) -> Self {
-        Self { stop, emitted: 0, latest: String::new(), stopped: false }
+        Self {
+            stop,
+            emitted: 0,
+            latest: String::new(),
+            stopped: false,
+        }
     }
 
     /// Takes the full decoded text so far; returns the new safe delta and whether
@@ -191,7 +203,11 @@ impl<'a> TextTracker<'a> {
         let found = self
             .stop
             .iter()
-            .filter_map(|s| decoded[search_from..].find(s.as_str()).map(|i| search_from + i))
+            .filter_map(|s| {
+                decoded[search_from..]
+                    .find(s.as_str())
+                    .map(|i| search_from + i)
+            })
             .min();
         if let Some(end) = found {
             let delta = decoded[self.emitted..end].to_string();
@@ -213,7 +229,11 @@ impl<'a> TextTracker<'a> {
 
     /// Whatever was held back, once generation has ended without a stop sequence.
     pub fn flush(&mut self) -> String {
-        let mut rest = self.latest.get(self.emitted..).unwrap_or_default().to_string();
+        let mut rest = self
+            .latest
+            .get(self.emitted..)
+            .unwrap_or_default()
+            .to_string();
         if rest.ends_with('\u{FFFD}') {
             rest.pop();
         }
@@ -226,7 +246,11 @@ impl<'a> TextTracker<'a> {
 fn longest_suffix_prefix(text: &str, stop: &str) -> usize {
     (1..stop.len().min(text.len() + 1))
         .rev()
-        .find(|&n| stop.is_char_boundary(n) && text.is_char_boundary(text.len() - n) && text.ends_with(&stop[..n]))
+        .find(|&n| {
+            stop.is_char_boundary(n)
+                && text.is_char_boundary(text.len() - n)
+                && text.ends_with(&stop[..n])
+        })
         .unwrap_or(0)
 }
 
@@ -251,7 +275,13 @@ mod tests {
 
     #[test]
     fn a_stop_sequence_split_across_tokens_is_found_and_not_emitted() {
-        assert_eq!(run(&["END"], &["Hello E", "Hello EN", "Hello END", "Hello END more"]), ("Hello ".into(), true));
+        assert_eq!(
+            run(
+                &["END"],
+                &["Hello E", "Hello EN", "Hello END", "Hello END more"]
+            ),
+            ("Hello ".into(), true)
+        );
     }
 
     #[test]

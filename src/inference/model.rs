@@ -42,8 +42,12 @@ impl Weights {
             "llama" | "mistral" => Self::Llama(quantized_llama::ModelWeights::from_gguf(
                 content, r, device,
             )?),
-            "qwen2" => Self::Qwen2(quantized_qwen2::ModelWeights::from_gguf(content, r, device)?),
-            "qwen3" => Self::Qwen3(quantized_qwen3::ModelWeights::from_gguf(content, r, device)?),
+            "qwen2" => Self::Qwen2(quantized_qwen2::ModelWeights::from_gguf(
+                content, r, device,
+            )?),
+            "qwen3" => Self::Qwen3(quantized_qwen3::ModelWeights::from_gguf(
+                content, r, device,
+            )?),
             "gemma3" => Self::Gemma3(quantized_gemma3::ModelWeights::from_gguf(
                 content, r, device,
             )?),
@@ -75,7 +79,12 @@ impl Weights {
 
     /// Runs `tokens` at positions `pos..` and returns the logits (f32, vocab-sized)
     /// of the last one. `pos == 0` starts a new sequence.
-    pub fn forward(&mut self, tokens: &[u32], pos: usize, device: &Device) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &mut self,
+        tokens: &[u32],
+        pos: usize,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
         if pos == 0 {
             self.reset();
         }

@@ -58,8 +58,13 @@ pub struct Registry {
 /// Stable id of a model file: the file name without `.gguf`, dots as dashes
 /// (`SmolLM2-135M-Instruct.Q4_1.gguf` → `SmolLM2-135M-Instruct-Q4_1`).
 pub fn model_id(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    name.strip_suffix(".gguf").unwrap_or(&name).replace('.', "-")
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.strip_suffix(".gguf")
+        .unwrap_or(&name)
+        .replace('.', "-")
 }
 
 /// Finds the model files in `dir`, sorted by id.
@@ -69,10 +74,25 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<Candidate>> {
         let path = entry?.path();
         let is_gguf = path.extension().is_some_and(|e| e == "gguf");
         if path.is_file() && is_gguf {
-            found.push(Candidate { id: model_id(&path), path, kind: ModelKind::Chat });
-        } else if path.is_dir() && ["config.json", "tokenizer.json", "model.safetensors"].iter().all(|f| path.join(f).is_file()) {
-            let id = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            found.push(Candidate { id, path, kind: ModelKind::Embedding });
+            found.push(Candidate {
+                id: model_id(&path),
+                path,
+                kind: ModelKind::Chat,
+            });
+        } else if path.is_dir()
+            && ["config.json", "tokenizer.json", "model.safetensors"]
+                .iter()
+                .all(|f| path.join(f).is_file())
+        {
+            let id = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            found.push(Candidate {
+                id,
+                path,
+                kind: ModelKind::Embedding,
+            });
         }
     }
     found.sort_by(|a, b| a.id.cmp(&b.id));
@@ -80,8 +100,16 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<Candidate>> {
 }
 
 impl Registry {
-    pub fn new(candidates: &[Candidate], aliases: HashMap<String, String>, default_chat: &str, default_embedding: &str) -> Self {
-        let slots = candidates.iter().map(|c| (c.id.clone(), Slot::Loading)).collect();
+    pub fn new(
+        candidates: &[Candidate],
+        aliases: HashMap<String, String>,
+        default_chat: &str,
+        default_embedding: &str,
+    ) -> Self {
+        let slots = candidates
+            .iter()
+            .map(|c| (c.id.clone(), Slot::Loading))
+            .collect();
         Self {
             slots: RwLock::new(slots),
             aliases,
@@ -91,7 +119,12 @@ impl Registry {
     }
 
     /// Loads every candidate, the default models first. Blocking: run it on its own thread.
-    pub fn load_all(&self, mut candidates: Vec<Candidate>, opts: &LoadOptions, metrics: Arc<Metrics>) {
+    pub fn load_all(
+        &self,
+        mut candidates: Vec<Candidate>,
+        opts: &LoadOptions,
+        metrics: Arc<Metrics>,
+    ) {
         candidates.sort_by_key(|c| c.id != self.default_chat && c.id != self.default_embedding);
         for c in candidates {
             let slot = match c.kind {
@@ -110,7 +143,10 @@ impl Registry {
             if let Slot::Failed(e) = &slot {
                 tracing::error!(model = %c.id, error = %e, "model refused");
             }
-            self.slots.write().unwrap_or_else(|e| e.into_inner()).insert(c.id, slot);
+            self.slots
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(c.id, slot);
         }
     }
 
@@ -166,7 +202,13 @@ mod tests {
 
     #[test]
     fn model_ids_come_from_file_names() {
-        assert_eq!(model_id(Path::new("/m/SmolLM2-135M-Instruct.Q4_1.gguf")), "SmolLM2-135M-Instruct-Q4_1");
-        assert_eq!(model_id(Path::new("gemma-3-270m-q4_k_m.gguf")), "gemma-3-270m-q4_k_m");
+        assert_eq!(
+            model_id(Path::new("/m/SmolLM2-135M-Instruct.Q4_1.gguf")),
+            "SmolLM2-135M-Instruct-Q4_1"
+        );
+        assert_eq!(
+            model_id(Path::new("gemma-3-270m-q4_k_m.gguf")),
+            "gemma-3-270m-q4_k_m"
+        );
     }
 }

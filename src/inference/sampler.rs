@@ -119,7 +119,11 @@ mod tests {
     use super::*;
 
     fn params(temperature: f32, seed: u64) -> SamplingParams {
-        SamplingParams { temperature, seed, ..Default::default() }
+        SamplingParams {
+            temperature,
+            seed,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -132,7 +136,9 @@ mod tests {
     fn the_same_seed_draws_the_same_tokens() {
         let draw = |seed| {
             let mut s = Sampler::new(params(1.0, seed));
-            (0..32).map(|_| s.sample(&mut [1.0, 1.1, 0.9, 1.05], &[])).collect::<Vec<_>>()
+            (0..32)
+                .map(|_| s.sample(&mut [1.0, 1.1, 0.9, 1.05], &[]))
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));
@@ -140,7 +146,10 @@ mod tests {
 
     #[test]
     fn top_k_one_is_greedy_at_any_temperature() {
-        let mut s = Sampler::new(SamplingParams { top_k: 1, ..params(1.5, 3) });
+        let mut s = Sampler::new(SamplingParams {
+            top_k: 1,
+            ..params(1.5, 3)
+        });
         for _ in 0..20 {
             assert_eq!(s.sample(&mut [0.5, 0.4, 0.6, 0.1], &[]), 2);
         }
@@ -148,7 +157,10 @@ mod tests {
 
     #[test]
     fn a_tiny_top_p_keeps_only_the_most_likely_token() {
-        let mut s = Sampler::new(SamplingParams { top_p: 0.01, ..params(1.0, 5) });
+        let mut s = Sampler::new(SamplingParams {
+            top_p: 0.01,
+            ..params(1.0, 5)
+        });
         for _ in 0..20 {
             assert_eq!(s.sample(&mut [0.0, 5.0, 4.9], &[]), 1);
         }
@@ -156,7 +168,10 @@ mod tests {
 
     #[test]
     fn presence_penalty_steers_away_from_repeated_tokens() {
-        let mut s = Sampler::new(SamplingParams { presence_penalty: 2.0, ..params(0.0, 0) });
+        let mut s = Sampler::new(SamplingParams {
+            presence_penalty: 2.0,
+            ..params(0.0, 0)
+        });
         assert_eq!(s.sample(&mut [1.0, 2.0], &[1]), 0);
     }
 }

@@ -67,7 +67,10 @@ struct Part {
 
 fn to_chat_messages(messages: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, AppError> {
     if messages.is_empty() {
-        return Err(AppError::invalid("messages", "`messages` must contain at least one message"));
+        return Err(AppError::invalid(
+            "messages",
+            "`messages` must contain at least one message",
+        ));
     }
     messages
         .into_iter()
@@ -109,13 +112,18 @@ fn to_chat_messages(messages: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, A
         .collect()
 }
 
-pub async fn create(State(s): State<AppState>, ApiJson(req): ApiJson<ChatRequest>) -> Result<Response, AppError> {
+pub async fn create(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<ChatRequest>,
+) -> Result<Response, AppError> {
     let model = s.registry.chat(&req.model)?;
     if req.logprobs {
         return Err(AppError::invalid("logprobs", "`logprobs` is not supported"));
     }
     let messages = to_chat_messages(req.messages)?;
-    let prompt = model.chat_prompt(&messages).map_err(|e| AppError::invalid("messages", e))?;
+    let prompt = model
+        .chat_prompt(&messages)
+        .map_err(|e| AppError::invalid("messages", e))?;
     let fields = GenerationFields {
         max_tokens: req.max_completion_tokens.or(req.max_tokens),
         temperature: req.temperature,
@@ -136,7 +144,12 @@ pub async fn create(State(s): State<AppState>, ApiJson(req): ApiJson<ChatRequest
 
     if req.stream {
         let include_usage = req.stream_options.unwrap_or_default().include_usage;
-        let format = ChatChunks { id, created, model: model_name, include_usage };
+        let format = ChatChunks {
+            id,
+            created,
+            model: model_name,
+            include_usage,
+        };
         return Ok(stream::sse(rx, format).into_response());
     }
     let (text, done) = stream::collect(rx).await?;

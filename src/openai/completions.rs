@@ -55,14 +55,21 @@ fn prompt_ids(model: &ChatModel, prompt: Prompt) -> Result<Vec<u32>, AppError> {
         if n == 1 {
             Ok(())
         } else {
-            Err(AppError::invalid("prompt", format!("Exactly one prompt per request is supported, got {n}")))
+            Err(AppError::invalid(
+                "prompt",
+                format!("Exactly one prompt per request is supported, got {n}"),
+            ))
         }
     };
     let ids = match prompt {
-        Prompt::Text(t) => model.encode(&t).map_err(|e| AppError::invalid("prompt", e))?,
+        Prompt::Text(t) => model
+            .encode(&t)
+            .map_err(|e| AppError::invalid("prompt", e))?,
         Prompt::Texts(v) => {
             one(v.len())?;
-            model.encode(&v[0]).map_err(|e| AppError::invalid("prompt", e))?
+            model
+                .encode(&v[0])
+                .map_err(|e| AppError::invalid("prompt", e))?
         }
         Prompt::Ids(ids) => ids,
         Prompt::IdLists(mut v) => {
@@ -72,12 +79,18 @@ fn prompt_ids(model: &ChatModel, prompt: Prompt) -> Result<Vec<u32>, AppError> {
     };
     let vocab = model.tokenizer.vocab_size();
     if let Some(bad) = ids.iter().find(|&&id| id as usize >= vocab) {
-        return Err(AppError::invalid("prompt", format!("Token id {bad} is outside the vocabulary of {vocab}")));
+        return Err(AppError::invalid(
+            "prompt",
+            format!("Token id {bad} is outside the vocabulary of {vocab}"),
+        ));
     }
     Ok(ids)
 }
 
-pub async fn create(State(s): State<AppState>, ApiJson(req): ApiJson<CompletionRequest>) -> Result<Response, AppError> {
+pub async fn create(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<CompletionRequest>,
+) -> Result<Response, AppError> {
     let model = s.registry.chat(&req.model)?;
     if req.echo {
         return Err(AppError::invalid("echo", "`echo` is not supported"));

@@ -26,14 +26,20 @@ enum Input {
     Tokens(Vec<serde_json::Value>),
 }
 
-pub async fn create(State(s): State<AppState>, ApiJson(req): ApiJson<EmbeddingRequest>) -> Result<Json<Value>, AppError> {
+pub async fn create(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<EmbeddingRequest>,
+) -> Result<Json<Value>, AppError> {
     let embedder = s.registry.embedding(&req.model)?;
     let inputs = match req.input {
         Input::One(t) => vec![t],
         Input::Many(v) => v,
         Input::Tokens(items) => {
             let n = items.len();
-            return Err(AppError::invalid("input", format!("Token-id input ({n} items) is not supported; send text")));
+            return Err(AppError::invalid(
+                "input",
+                format!("Token-id input ({n} items) is not supported; send text"),
+            ));
         }
     };
     if inputs.is_empty() {
@@ -41,16 +47,30 @@ pub async fn create(State(s): State<AppState>, ApiJson(req): ApiJson<EmbeddingRe
     }
     let max = s.config.engine.max_embedding_inputs;
     if inputs.len() > max {
-        return Err(AppError::invalid("input", format!("At most {max} inputs per request, got {}", inputs.len())));
+        return Err(AppError::invalid(
+            "input",
+            format!("At most {max} inputs per request, got {}", inputs.len()),
+        ));
     }
     let base64 = match req.encoding_format.as_deref() {
         None | Some("float") => false,
         Some("base64") => true,
-        Some(other) => return Err(AppError::invalid("encoding_format", format!("Unknown encoding_format `{other}`; use float or base64"))),
+        Some(other) => {
+            return Err(AppError::invalid(
+                "encoding_format",
+                format!("Unknown encoding_format `{other}`; use float or base64"),
+            ))
+        }
     };
     if let Some(d) = req.dimensions {
         if d != embedder.dimensions() as i64 {
-            return Err(AppError::invalid("dimensions", format!("This model only produces {} dimensions", embedder.dimensions())));
+            return Err(AppError::invalid(
+                "dimensions",
+                format!(
+                    "This model only produces {} dimensions",
+                    embedder.dimensions()
+                ),
+            ));
         }
     }
     let worker = embedder.clone();

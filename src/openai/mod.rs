@@ -34,5 +34,9 @@ fn unix_now() -> u64 {
 
 /// A random id such as `chatcmpl-3f9a...`.
 fn new_id(prefix: &str) -> String {
-    format!("{prefix}-{:016x}{:08x}", rand::random::<u64>(), rand::random::<u32>())
+    format!(
+        "{prefix}-{:016x}{:08x}",
+        rand::random::<u64>(),
+        rand::random::<u32>()
+    )
 }

@@ -25,7 +25,10 @@ fn describe(id: &str, slot: &Slot) -> Option<Value> {
 
 pub async fn list(State(s): State<AppState>) -> Json<Value> {
     let snapshot = s.registry.snapshot();
-    let mut data: Vec<Value> = snapshot.iter().filter_map(|(id, slot)| describe(id, slot)).collect();
+    let mut data: Vec<Value> = snapshot
+        .iter()
+        .filter_map(|(id, slot)| describe(id, slot))
+        .collect();
     let mut aliases: Vec<_> = s.registry.aliases().iter().collect();
     aliases.sort();
     for (alias, target) in aliases {
@@ -36,7 +39,12 @@ pub async fn list(State(s): State<AppState>) -> Json<Value> {
     Json(json!({"object": "list", "data": data}))
 }
 
-pub async fn get(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn get(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
     let slot = s.registry.get(&id)?;
-    describe(&id, &slot).map(Json).ok_or_else(|| AppError::ModelNotFound(format!("The model `{id}` does not exist")))
+    describe(&id, &slot)
+        .map(Json)
+        .ok_or_else(|| AppError::ModelNotFound(format!("The model `{id}` does not exist")))
 }

@@ -35,33 +35,48 @@ const MAX_STOP: usize = 4;
 
 impl GenerationFields {
     /// Checks every field against `model` and the prompt, and builds the request.
-    pub fn into_generation(self, model: &ChatModel, prompt: Vec<u32>, default_max: usize) -> Result<Generation, AppError> {
-        let in_range = |name: &str, v: Option<f64>, lo: f64, hi: f64| -> Result<Option<f64>, AppError> {
-            match v {
-                Some(x) if !(lo..=hi).contains(&x) || x.is_nan() => {
-                    Err(AppError::invalid(name, format!("`{name}` must be between {lo} and {hi}, got {x}")))
+    pub fn into_generation(
+        self,
+        model: &ChatModel,
+        prompt: Vec<u32>,
+        default_max: usize,
+    ) -> Result<Generation, AppError> {
+        let in_range =
+            |name: &str, v: Option<f64>, lo: f64, hi: f64| -> Result<Option<f64>, AppError> {
+                match v {
+                    Some(x) if !(lo..=hi).contains(&x) || x.is_nan() => Err(AppError::invalid(
+                        name,
+                        format!("`{name}` must be between {lo} and {hi}, got {x}"),
+                    )),
+                    other => Ok(other),
                 }
-                other => Ok(other),
-            }
-        };
+            };
         let temperature = in_range("temperature", self.temperature, 0.0, 2.0)?.unwrap_or(1.0);
         let top_p = in_range("top_p", self.top_p, 0.0, 1.0)?.unwrap_or(1.0);
         if top_p == 0.0 {
             return Err(AppError::invalid("top_p", "`top_p` must be greater than 0"));
         }
-        let presence = in_range("presence_penalty", self.presence_penalty, -2.0, 2.0)?.unwrap_or(0.0);
-        let frequency = in_range("frequency_penalty", self.frequency_penalty, -2.0, 2.0)?.unwrap_or(0.0);
+        let presence =
+            in_range("presence_penalty", self.presence_penalty, -2.0, 2.0)?.unwrap_or(0.0);
+        let frequency =
+            in_range("frequency_penalty", self.frequency_penalty, -2.0, 2.0)?.unwrap_or(0.0);
         let vocab = model.tokenizer.vocab_size() as i64;
         let top_k = match self.top_k {
             Some(k) if !(0..=vocab).contains(&k) => {
-                return Err(AppError::invalid("top_k", format!("`top_k` must be between 0 and {vocab}, got {k}")))
+                return Err(AppError::invalid(
+                    "top_k",
+                    format!("`top_k` must be between 0 and {vocab}, got {k}"),
+                ))
             }
             Some(k) => k as usize,
             None => 0,
         };
         if let Some(n) = self.n {
             if n != 1 {
-                return Err(AppError::invalid("n", format!("`n` must be 1 (one choice per request), got {n}")));
+                return Err(AppError::invalid(
+                    "n",
+                    format!("`n` must be 1 (one choice per request), got {n}"),
+                ));
             }
         }
         let stop = match self.stop {
@@ -70,7 +85,10 @@ impl GenerationFields {
             Some(Stop::Many(v)) => v,
         };
         if stop.len() > MAX_STOP || stop.iter().any(String::is_empty) {
-            return Err(AppError::invalid("stop", format!("`stop` takes at most {MAX_STOP} non-empty strings")));
+            return Err(AppError::invalid(
+                "stop",
+                format!("`stop` takes at most {MAX_STOP} non-empty strings"),
+            ));
         }
 
         let context = model.context_length;

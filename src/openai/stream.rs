@@ -31,12 +31,20 @@ struct State<F> {
     finished: bool,
 }
 
-pub fn sse<F: ChunkFormat>(rx: UnboundedReceiver<Event>, format: F) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+pub fn sse<F: ChunkFormat>(
+    rx: UnboundedReceiver<Event>,
+    format: F,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let mut pending = VecDeque::new();
     if let Some(first) = format.opening() {
         pending.push_back(data(&first));
     }
-    let state = State { rx, format, pending, finished: false };
+    let state = State {
+        rx,
+        format,
+        pending,
+        finished: false,
+    };
     let stream = futures::stream::unfold(state, |mut s| async move {
         loop {
             if let Some(ev) = s.pending.pop_front() {
@@ -56,12 +64,14 @@ pub fn sse<F: ChunkFormat>(rx: UnboundedReceiver<Event>, format: F) -> Sse<impl 
                     s.finished = true;
                 }
                 Some(Event::Error(message)) => {
-                    s.pending.push_back(data(&AppError::Internal(message).body()));
+                    s.pending
+                        .push_back(data(&AppError::Internal(message).body()));
                     s.pending.push_back(SseEvent::default().data("[DONE]"));
                     s.finished = true;
                 }
                 None => {
-                    s.pending.push_back(data(&AppError::Internal("engine stopped".into()).body()));
+                    s.pending
+                        .push_back(data(&AppError::Internal("engine stopped".into()).body()));
                     s.finished = true;
                 }
             }

@@ -22,18 +22,32 @@ pub struct DetokenizeRequest {
     ids: Vec<u32>,
 }
 
-pub async fn tokenize(State(s): State<AppState>, ApiJson(req): ApiJson<TokenizeRequest>) -> Result<Json<Value>, AppError> {
+pub async fn tokenize(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<TokenizeRequest>,
+) -> Result<Json<Value>, AppError> {
     let model = s.registry.chat(&req.model)?;
-    let ids = model.encode(&req.text).map_err(|e| AppError::invalid("text", e))?;
+    let ids = model
+        .encode(&req.text)
+        .map_err(|e| AppError::invalid("text", e))?;
     Ok(Json(json!({"ids": ids, "count": ids.len()})))
 }
 
-pub async fn detokenize(State(s): State<AppState>, ApiJson(req): ApiJson<DetokenizeRequest>) -> Result<Json<Value>, AppError> {
+pub async fn detokenize(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<DetokenizeRequest>,
+) -> Result<Json<Value>, AppError> {
     let model = s.registry.chat(&req.model)?;
     let vocab = model.tokenizer.vocab_size();
     if let Some(bad) = req.ids.iter().find(|&&id| id as usize >= vocab) {
-        return Err(AppError::invalid("ids", format!("Token id {bad} is outside the vocabulary of {vocab}")));
+        return Err(AppError::invalid(
+            "ids",
+            format!("Token id {bad} is outside the vocabulary of {vocab}"),
+        ));
     }
-    let text = model.tokenizer.decode(&req.ids, false).map_err(|e| AppError::invalid("ids", e.to_string()))?;
+    let text = model
+        .tokenizer
+        .decode(&req.ids, false)
+        .map_err(|e| AppError::invalid("ids", e.to_string()))?;
     Ok(Json(json!({"text": text})))
 }

@@ -15,7 +15,11 @@ pub fn repo_dir() -> PathBuf {
 /// The real model files; the tests need them (run scripts/fetch-models.sh).
 pub fn model_path(name: &str) -> PathBuf {
     let p = repo_dir().join("models").join(name);
-    assert!(p.exists(), "{} is missing: run scripts/fetch-models.sh", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/fetch-models.sh",
+        p.display()
+    );
     p
 }
 
@@ -73,7 +77,11 @@ pub fn start(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
 fn probe_status(host: &str, path: &str) -> Option<u16> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(host).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     buf.split_whitespace().nth(1)?.parse().ok()
@@ -85,7 +93,12 @@ impl TestServer {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = reqwest::Client::new().post(self.url(path)).json(&body).send().await.unwrap();
+        let r = reqwest::Client::new()
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -97,7 +110,12 @@ impl TestServer {
     }
 
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = reqwest::get(self.url("/metrics")).await.unwrap().text().await.unwrap();
+        let text = reqwest::get(self.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
             .map_or(0.0, |v| v.trim().parse().unwrap())
@@ -106,5 +124,8 @@ impl TestServer {
 
 /// The `data:` payloads of a complete SSE body.
 pub fn sse_data(body: &str) -> Vec<String> {
-    body.lines().filter_map(|l| l.strip_prefix("data: ")).map(str::to_string).collect()
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(str::to_string)
+        .collect()
 }
