@@ -10,12 +10,7 @@ use serde_json::{json, Value};
 async fn gemma_and_smollm_are_served_side_by_side_with_their_own_tokenizers_and_templates() {
     let dir = common::models_dir("gemma", &[SMOL, GEMMA, MINILM]);
     let server = common::start(&dir, |c| c.models.max_context = 4096);
-    for _ in 0..600 {
-        if server.get(&format!("/v1/models/{GEMMA_ID}")).await.0 == 200 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    assert_eq!(server.model_when_settled(GEMMA_ID).await.0, 200);
 
     let path = common::repo_dir().join("../shared/testdata/gemma3-tokens.json");
     let reference: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -108,7 +108,7 @@ async fn each_malformed_gguf_is_refused_by_name_and_the_server_still_answers() {
 
     for (name, _, fragment) in cases() {
         let id = name.trim_end_matches(".gguf");
-        let (status, body) = server.get(&format!("/v1/models/{id}")).await;
+        let (status, body) = server.model_when_settled(id).await;
         assert_eq!(status, 503, "{name}: {body}");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(
@@ -164,4 +164,31 @@ async fn a_model_that_does_not_fit_the_memory_budget_is_refused_before_loading()
         "{message}"
     );
     assert_eq!(server.get(&format!("/v1/models/{SMOL_ID}")).await.0, 200);
+}
+
+#[test]
+fn models_list_validates_every_file_and_reports_the_refused_ones() {
+    let dir = common::models_dir("list", &[SMOL, MINILM]);
+    for (name, bytes, _) in cases() {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bacopilot"))
+        .args(["--models-dir", dir.to_str().unwrap(), "models", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} missing:\n{text}"))
+            .to_string()
+    };
+    assert!(line(SMOL_ID).contains("ok (default)"), "{text}");
+    assert!(line(MINILM).contains("embedding"), "{text}");
+    assert!(
+        line("alignment-zero").contains("refused") && line("alignment-zero").contains("alignment"),
+        "{text}"
+    );
+    assert!(line("bad-magic").contains("refused"), "{text}");
 }

@@ -109,6 +109,21 @@ impl TestServer {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET /v1/models/{id}` once the model has finished loading (or failed to).
+    pub async fn model_when_settled(&self, id: &str) -> (u16, Value) {
+        for _ in 0..1200 {
+            let (status, body) = self.get(&format!("/v1/models/{id}")).await;
+            let loading = body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("still loading"));
+            if !loading {
+                return (status, body);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("model {id} never finished loading");
+    }
+
     pub async fn metric(&self, name: &str) -> f64 {
         let text = reqwest::get(self.url("/metrics"))
             .await
