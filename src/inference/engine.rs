@@ -65,7 +65,12 @@ impl EngineLoop {
     /// Serves requests until every sender of `queue` is dropped.
     pub fn run(mut self, mut queue: mpsc::UnboundedReceiver<GenerateRequest>) {
         while let Some(req) = queue.blocking_recv() {
-            match self.generate(&req) {
+            // A panic inside candle must cost one request, not the model: the
+            // next request starts from position 0 and resets the KV cache.
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.generate(&req)))
+                    .unwrap_or_else(|_| Err(candle_core::Error::Msg("the model panicked".into())));
+            match outcome {
                 Ok((done, cancelled)) => {
                     self.metrics
                         .add_tokens(done.prompt_tokens, done.completion_tokens);
