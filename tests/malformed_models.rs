@@ -154,9 +154,7 @@ async fn a_model_that_does_not_fit_the_memory_budget_is_refused_before_loading()
         c.models.max_memory_mib = 200;
         c.models.max_context = 2048;
     });
-    let (status, body) = server
-        .get(&format!("/v1/models/{}", common::GEMMA_ID))
-        .await;
+    let (status, body) = server.model_when_settled(common::GEMMA_ID).await;
     assert_eq!(status, 503, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
