@@ -20,8 +20,22 @@ struct Cli {
     /// Models directory (overrides models.dir).
     #[arg(long, global = true, env = "BACOPILOT_MODELS_DIR")]
     models_dir: Option<PathBuf>,
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "BACOPILOT_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -70,13 +84,15 @@ enum ModelsCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(dir) = cli.models_dir {
         config.models.dir = dir;

@@ -52,7 +52,9 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Failures are logged where they happen (AppError, the engine); the trace
+        // layer's own failure log would repeat every 503 from /readyz polls.
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(()))
         .with_state(state)
 }
 
