@@ -24,6 +24,8 @@ pub struct BenchOptions {
     pub prompt_tokens: usize,
     pub gen_tokens: usize,
     pub runs: usize,
+    /// Concurrent stream counts for the aggregate decode figure (empty: skip).
+    pub concurrency: Vec<usize>,
 }
 
 pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
@@ -80,6 +82,19 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
         );
     }
 
+    if !opts.concurrency.is_empty() {
+        println!("\n| concurrent streams | tokens | aggregate decode tok/s |\n|---|---|---|");
+    }
+    for &streams in &opts.concurrency {
+        let (tokens, secs) = concurrent(
+            &model,
+            &prompt[..prompt.len().min(32)],
+            opts.gen_tokens,
+            streams,
+        )?;
+        println!("| {streams} | {tokens} | {:.1} |", tokens as f64 / secs);
+    }
+
     let embed_dir = config.models.dir.join(&config.models.embedding);
     let embedder = Embedder::load(&embed_dir, &crate::inference::device())?;
     let sentences: Vec<String> = (0..256)
@@ -103,6 +118,46 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
         refs.len() as f64 / secs
     );
     Ok(())
+}
+
+/// Submits `streams` generations at once and waits for all: total tokens and
+/// wall-clock seconds from the first submission to the last token.
+fn concurrent(
+    model: &ChatModel,
+    prompt: &[u32],
+    gen_tokens: usize,
+    streams: usize,
+) -> anyhow::Result<(usize, f64)> {
+    let started = Instant::now();
+    let receivers = (0..streams)
+        .map(|_| {
+            model.submit(Generation {
+                prompt: prompt.to_vec(),
+                max_tokens: gen_tokens,
+                stop: vec![],
+                ignore_eos: true,
+                sampling: SamplingParams {
+                    temperature: 0.0,
+                    ..Default::default()
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut tokens = 0;
+    for mut rx in receivers {
+        loop {
+            match rx.blocking_recv() {
+                Some(Event::Delta(_)) => {}
+                Some(Event::Done(d)) => {
+                    tokens += d.completion_tokens;
+                    break;
+                }
+                Some(Event::Error(e)) => return Err(anyhow!(e)),
+                None => return Err(anyhow!("engine stopped")),
+            }
+        }
+    }
+    Ok((tokens, started.elapsed().as_secs_f64()))
 }
 
 /// The GGUF file in the models directory whose id is `id`.

@@ -65,6 +65,9 @@ enum Command {
         gen_tokens: usize,
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Concurrent stream counts for aggregate decode throughput, e.g. 1,4,8 (32-token prompts).
+        #[arg(long, value_delimiter = ',')]
+        concurrency: Vec<usize>,
     },
 }
 
@@ -119,6 +122,7 @@ fn main() -> anyhow::Result<()> {
             prompt_tokens,
             gen_tokens,
             runs,
+            concurrency,
         } => bacopilot::bench::run(
             &config,
             &bacopilot::bench::BenchOptions {
@@ -126,6 +130,7 @@ fn main() -> anyhow::Result<()> {
                 prompt_tokens,
                 gen_tokens,
                 runs,
+                concurrency,
             },
         ),
     }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs llama.cpp through PyPI (llama-cpp-python compiles it from source)
+# into a private virtualenv, builds our release binary, and runs both on the
+# same GGUF, prompt, token counts and threads, alternating.
+#
+#   benches/compare-llamacpp.sh [--model-file F] [--prompt-tokens N] [--gen-tokens N] [--threads T] [--runs R]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bacopilot-target}"
+venv="${BACOPILOT_BENCH_VENV:-$HOME/.cache/bacopilot-bench-venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import llama_cpp" 2>/dev/null; then
+  echo "compare: building llama.cpp via llama-cpp-python (several minutes on 2 cores)" >&2
+  CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install --quiet llama-cpp-python numpy
+fi
+scripts/fetch-models.sh >/dev/null
+cargo build --release --locked --quiet
+"$venv/bin/python" benches/compare_llamacpp.py --binary "$CARGO_TARGET_DIR/release/bacopilot" --models-dir models "$@"
