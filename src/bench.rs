@@ -34,10 +34,10 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| config.models.chat.clone());
     let path = config.models.dir.join(file_name_for(config, &id)?);
-    let load = LoadOptions {
-        queue_size: 1,
-        ..LoadOptions::from_config(config)
-    };
+    let mut load = LoadOptions::from_config(config);
+    load.queue_size = load
+        .queue_size
+        .max(opts.concurrency.iter().copied().max().unwrap_or(1));
     let model = ChatModel::load(&id, &path, &load, Arc::new(Metrics::default()))?;
     let mut prompt = Vec::new();
     while prompt.len() < opts.prompt_tokens {
