@@ -9,6 +9,7 @@ use anyhow::{anyhow, Context};
 
 use crate::config::Config;
 use crate::inference::chat_model::{ChatModel, Generation, LoadOptions};
+use crate::inference::constraint::ConstraintSpec;
 use crate::inference::embeddings::Embedder;
 use crate::inference::engine::Event;
 use crate::inference::sampler::SamplingParams;
@@ -26,6 +27,33 @@ pub struct BenchOptions {
     pub runs: usize,
     /// Concurrent stream counts for the aggregate decode figure (empty: skip).
     pub concurrency: Vec<usize>,
+    /// Also run each generation under [`bench_schema`], to measure the cost of
+    /// structured output.
+    pub json_schema: bool,
+}
+
+/// A schema whose instances run on for as long as the benchmark generates
+/// (at least 1000 items), so the constrained run is as long as the free one.
+fn bench_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {"requirements": {
+            "type": "array",
+            "minItems": 1000,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "text": {"type": "string", "maxLength": 80},
+                    "priority": {"enum": ["must", "should", "could"]}
+                },
+                "required": ["id", "text", "priority"],
+                "additionalProperties": false
+            }
+        }},
+        "required": ["requirements"],
+        "additionalProperties": false
+    })
 }
 
 pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
@@ -45,9 +73,18 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
     }
     prompt.truncate(opts.prompt_tokens);
 
-    println!("| model | prompt tokens | generated | prefill tok/s | decode tok/s | time to first token |");
-    println!("|---|---|---|---|---|---|");
-    for _ in 0..opts.runs {
+    let modes: &[bool] = if opts.json_schema {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    println!("| model | output | prompt tokens | generated | prefill tok/s | decode tok/s | time to first token |");
+    println!("|---|---|---|---|---|---|---|");
+    for &constrained in modes.iter().cycle().take(opts.runs * modes.len()) {
+        let constraint = constrained
+            .then(|| model.compile_constraint(&ConstraintSpec::JsonSchema(bench_schema())))
+            .transpose()
+            .map_err(|e| anyhow!(e))?;
         let started = Instant::now();
         let mut rx = model.submit(Generation {
             prompt: prompt.clone(),
@@ -58,6 +95,7 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
                 temperature: 0.0,
                 ..Default::default()
             },
+            constraint,
         })?;
         let mut first = None;
         let done = loop {
@@ -73,7 +111,8 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
         // The first token comes out of prefill; decode covers the rest.
         let decode_tps = done.completion_tokens.saturating_sub(1) as f64 / done.decode_seconds;
         println!(
-            "| {id} | {} | {} | {:.1} | {:.1} | {:.0} ms |",
+            "| {id} | {} | {} | {} | {:.1} | {:.1} | {:.0} ms |",
+            if constrained { "json_schema" } else { "text" },
             done.prompt_tokens,
             done.completion_tokens,
             done.prompt_tokens as f64 / done.prefill_seconds,
@@ -140,6 +179,7 @@ fn concurrent(
                     temperature: 0.0,
                     ..Default::default()
                 },
+                constraint: None,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -68,6 +68,9 @@ enum Command {
         /// Concurrent stream counts for aggregate decode throughput, e.g. 1,4,8 (32-token prompts).
         #[arg(long, value_delimiter = ',')]
         concurrency: Vec<usize>,
+        /// Also time each run under a JSON schema (cost of structured output).
+        #[arg(long)]
+        json_schema: bool,
     },
 }
 
@@ -123,6 +126,7 @@ fn main() -> anyhow::Result<()> {
             gen_tokens,
             runs,
             concurrency,
+            json_schema,
         } => bacopilot::bench::run(
             &config,
             &bacopilot::bench::BenchOptions {
@@ -131,6 +135,7 @@ fn main() -> anyhow::Result<()> {
                 gen_tokens,
                 runs,
                 concurrency,
+                json_schema,
             },
         ),
     }

@@ -10,6 +10,7 @@ use candle_core::Device;
 use tokio::sync::{mpsc, Semaphore};
 
 use super::chat_template::{ChatMessage, ChatTemplate};
+use super::constraint::{Constrainer, Constraint, ConstraintSpec};
 use super::engine::{EngineLoop, Event, GenerateRequest};
 use super::gguf_check::{self, GgufError, GgufInfo};
 use super::model::Weights;
@@ -79,6 +80,8 @@ pub struct Generation {
     /// Keep generating past end-of-sequence tokens (benchmarks).
     pub ignore_eos: bool,
     pub sampling: SamplingParams,
+    /// Compiled with [`ChatModel::compile_constraint`]; `None` generates freely.
+    pub constraint: Option<Constraint>,
 }
 
 pub struct ChatModel {
@@ -88,6 +91,8 @@ pub struct ChatModel {
     pub context_length: usize,
     pub tokenizer: Arc<GgufTokenizer>,
     pub template: ChatTemplate,
+    /// The vocabulary as llguidance sees it, or why constraints are unavailable.
+    constrainer: Result<Constrainer, String>,
     queue: mpsc::UnboundedSender<GenerateRequest>,
     admission: Arc<Semaphore>,
     metrics: Arc<Metrics>,
@@ -148,6 +153,10 @@ impl ChatModel {
         tracing::info!(model = id, architecture = %info.architecture, context_length,
             seconds = started.elapsed().as_secs_f64(), "chat model loaded");
 
+        let constrainer = Constrainer::new(&tokenizer);
+        if let Err(e) = &constrainer {
+            tracing::warn!(model = id, error = %e, "structured output is unavailable for this model");
+        }
         let tokenizer = Arc::new(tokenizer);
         let (tx, rx) = mpsc::unbounded_channel();
         let engine = EngineLoop {
@@ -167,6 +176,7 @@ impl ChatModel {
             context_length,
             tokenizer,
             template,
+            constrainer,
             queue: tx,
             // One request runs while `queue_size` wait.
             admission: Arc::new(Semaphore::new(opts.queue_size + 1)),
@@ -199,6 +209,18 @@ impl ChatModel {
         Ok(ids)
     }
 
+    /// Compiles a response format for this model's vocabulary. CPU work that
+    /// grows with the schema: call it off the async runtime.
+    pub fn compile_constraint(&self, spec: &ConstraintSpec) -> Result<Constraint, String> {
+        match &self.constrainer {
+            Ok(c) => c.compile(spec),
+            Err(e) => Err(format!(
+                "structured output is unavailable for model `{}`: {e}",
+                self.id
+            )),
+        }
+    }
+
     /// Queues a generation, or refuses at once when the queue is full.
     pub fn submit(&self, g: Generation) -> Result<mpsc::UnboundedReceiver<Event>, SubmitError> {
         let permit = self
@@ -213,6 +235,7 @@ impl ChatModel {
             stop: g.stop,
             ignore_eos: g.ignore_eos,
             sampling: g.sampling,
+            constraint: g.constraint,
             events,
             permit,
             admitted_at: Instant::now(),

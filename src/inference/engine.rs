@@ -11,6 +11,7 @@ use std::time::Instant;
 use candle_core::Device;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
+use super::constraint::{Allowed, Constraint};
 use super::model::Weights;
 use super::sampler::{Sampler, SamplingParams};
 use super::tokenizer::GgufTokenizer;
@@ -23,6 +24,8 @@ pub struct GenerateRequest {
     /// Keep generating past end-of-sequence tokens (benchmarks).
     pub ignore_eos: bool,
     pub sampling: SamplingParams,
+    /// Masks every step's logits to what the response format allows.
+    pub constraint: Option<Constraint>,
     pub events: mpsc::UnboundedSender<Event>,
     /// Admission slot, released when this request is finished.
     pub permit: OwnedSemaphorePermit,
@@ -64,11 +67,11 @@ pub struct EngineLoop {
 impl EngineLoop {
     /// Serves requests until every sender of `queue` is dropped.
     pub fn run(mut self, mut queue: mpsc::UnboundedReceiver<GenerateRequest>) {
-        while let Some(req) = queue.blocking_recv() {
+        while let Some(mut req) = queue.blocking_recv() {
             // A panic inside candle must cost one request, not the model: the
             // next request starts from position 0 and resets the KV cache.
             let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.generate(&req)))
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.generate(&mut req)))
                     .unwrap_or_else(|_| Err(candle_core::Error::Msg("the model panicked".into())));
             match outcome {
                 Ok((done, cancelled)) => {
@@ -93,7 +96,7 @@ impl EngineLoop {
     }
 
     /// Runs one request; the flag is true when the client went away before the end.
-    fn generate(&mut self, req: &GenerateRequest) -> candle_core::Result<(Completion, bool)> {
+    fn generate(&mut self, req: &mut GenerateRequest) -> candle_core::Result<(Completion, bool)> {
         let start = Instant::now();
         if req.events.is_closed() {
             let done = Completion {
@@ -121,6 +124,18 @@ impl EngineLoop {
                 break;
             }
             let mut values = logits.to_vec1::<f32>()?;
+            if let Some(constraint) = req.constraint.as_mut() {
+                match constraint.allowed().map_err(constraint_error)? {
+                    // The output is complete; only ending is left.
+                    Allowed::Finished => {
+                        finish = FinishReason::Stop;
+                        break;
+                    }
+                    Allowed::Tokens { mask, eos } => {
+                        Constraint::apply(&mut values, &mask, eos, self.tokenizer.stop_ids());
+                    }
+                }
+            }
             let token = sampler.sample(&mut values, &generated);
             let now = Instant::now();
             if generated.is_empty() {
@@ -135,9 +150,14 @@ impl EngineLoop {
                 );
             }
             last_token_at = now;
-            if !req.ignore_eos && self.tokenizer.stop_ids().contains(&token) {
+            // Under a constraint a stop token is only sampled where the grammar may end.
+            let may_stop = !req.ignore_eos || req.constraint.is_some();
+            if may_stop && self.tokenizer.stop_ids().contains(&token) {
                 finish = FinishReason::Stop;
                 break;
+            }
+            if let Some(constraint) = req.constraint.as_mut() {
+                constraint.commit(token).map_err(constraint_error)?;
             }
             generated.push(token);
             let decoded = self
@@ -173,6 +193,10 @@ impl EngineLoop {
         };
         Ok((done, cancelled))
     }
+}
+
+fn constraint_error(e: String) -> candle_core::Error {
+    candle_core::Error::Msg(format!("structured output: {e}"))
 }
 
 /// Turns the decoded text of all generated tokens into deltas that are safe to

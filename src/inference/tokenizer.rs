@@ -261,6 +261,37 @@ impl GgufTokenizer {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// The bytes token `id` adds to generated text: byte-level BPE pieces
+    /// mapped back to their bytes, SentencePiece `▁` as a space, `<0xHH>` as
+    /// that byte; control tokens as their text (callers check [`Self::is_special`]).
+    /// Empty for an id outside the vocabulary.
+    pub fn token_bytes(&self, id: u32) -> Vec<u8> {
+        let Some(text) = self.tokens.get(id as usize) else {
+            return Vec::new();
+        };
+        match self.types[id as usize] {
+            TYPE_CONTROL | TYPE_UNKNOWN | TYPE_UNUSED | TYPE_USER_DEFINED => {
+                text.as_bytes().to_vec()
+            }
+            TYPE_BYTE => match parse_byte_token(text) {
+                Some(b) => vec![b],
+                None => text.as_bytes().to_vec(),
+            },
+            _ => match &self.model {
+                Model::Bpe(_) => {
+                    let mut bytes = Vec::with_capacity(text.len());
+                    bpe::byte_level_decode(text, &mut bytes);
+                    bytes
+                }
+                Model::Spm(_) => text.replace(spm::SPACE, " ").into_bytes(),
+            },
+        }
+    }
+
+    pub fn eos_id(&self) -> Option<u32> {
+        self.eos_id
+    }
+
     pub fn vocab_size(&self) -> usize {
         self.tokens.len()
     }
@@ -483,6 +514,45 @@ mod tests {
         assert_eq!(tok.encode("<turn>ab", false).unwrap(), vec![12, 11]);
         assert_eq!(tok.decode(&[1, 11], true).unwrap(), "ab");
         assert_eq!(tok.decode(&[11], true).unwrap(), " ab");
+    }
+
+    #[test]
+    fn sentencepiece_token_bytes_turn_the_word_marker_into_a_space_and_byte_tokens_into_bytes() {
+        let tok = tiny_spm(true);
+        assert_eq!(tok.token_bytes(11), b" ab");
+        assert_eq!(tok.token_bytes(6), b" ");
+        assert_eq!(tok.token_bytes(3), b"\n");
+        assert_eq!(tok.token_bytes(4), [0xC3]);
+        assert_eq!(tok.token_bytes(14), b"  ");
+        assert_eq!(tok.token_bytes(2), b"</s>");
+        assert!(tok.is_special(2));
+        assert!(tok.token_bytes(99).is_empty());
+    }
+
+    #[test]
+    fn byte_level_token_bytes_are_the_bytes_the_pieces_stand_for() {
+        let ct = content(vec![
+            ("tokenizer.ggml.model", Value::String("gpt2".into())),
+            ("tokenizer.ggml.pre", Value::String("smollm".into())),
+            // "Ġ" is a space, "Ċ" a newline, "Ã©" the two bytes of "é".
+            (
+                "tokenizer.ggml.tokens",
+                strings(&["<|endoftext|>", "a", "Ġ", "Ċ", "Ã", "©", "Ġa", "Ã©"]),
+            ),
+            ("tokenizer.ggml.merges", strings(&["Ġ a", "Ã ©"])),
+            (
+                "tokenizer.ggml.token_type",
+                Value::Array([3, 1, 1, 1, 1, 1, 1, 1].map(Value::I32).to_vec()),
+            ),
+            ("tokenizer.ggml.eos_token_id", Value::U32(0)),
+        ]);
+        let tok = GgufTokenizer::from_gguf(&ct).expect("tiny byte-level vocab builds");
+        assert_eq!(tok.token_bytes(6), b" a");
+        assert_eq!(tok.token_bytes(3), b"\n");
+        assert_eq!(tok.token_bytes(7), "\u{e9}".as_bytes());
+        assert_eq!(tok.token_bytes(4), [0xC3]);
+        assert_eq!(tok.token_bytes(0), b"<|endoftext|>");
+        assert_eq!(tok.eos_id(), Some(0));
     }
 
     #[test]

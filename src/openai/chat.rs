@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::params::{GenerationFields, Stop};
+use super::response_format;
 use super::stream::{self, ChunkFormat};
 use crate::http::extract::ApiJson;
 use crate::http::{AppError, AppState};
@@ -33,6 +34,8 @@ pub struct ChatRequest {
     /// llama.cpp-server extension: generate exactly max_tokens.
     #[serde(default)]
     ignore_eos: bool,
+    /// `text`, `json_object`, `json_schema` or `grammar` (see [`response_format`]).
+    response_format: Option<Value>,
     #[serde(default)]
     logprobs: bool,
 }
@@ -136,7 +139,10 @@ pub async fn create(
         frequency_penalty: req.frequency_penalty,
         ignore_eos: req.ignore_eos,
     };
-    let generation = fields.into_generation(&model, prompt, s.config.engine.default_max_tokens)?;
+    let mut generation =
+        fields.into_generation(&model, prompt, s.config.engine.default_max_tokens)?;
+    generation.constraint =
+        response_format::constraint(&model, req.response_format.as_ref()).await?;
     let rx = model.submit(generation)?;
     let id = super::new_id("chatcmpl");
     let created = super::unix_now();

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::chat::StreamOptions;
 use super::params::{GenerationFields, Stop};
+use super::response_format;
 use super::stream::{self, ChunkFormat};
 use crate::http::extract::ApiJson;
 use crate::http::{AppError, AppState};
@@ -34,6 +35,8 @@ pub struct CompletionRequest {
     /// llama.cpp-server extension: generate exactly max_tokens.
     #[serde(default)]
     ignore_eos: bool,
+    /// `text`, `json_object`, `json_schema` or `grammar` (see [`response_format`]).
+    response_format: Option<Value>,
     #[serde(default)]
     echo: bool,
     suffix: Option<String>,
@@ -114,7 +117,10 @@ pub async fn create(
         frequency_penalty: req.frequency_penalty,
         ignore_eos: req.ignore_eos,
     };
-    let generation = fields.into_generation(&model, prompt, s.config.engine.default_max_tokens)?;
+    let mut generation =
+        fields.into_generation(&model, prompt, s.config.engine.default_max_tokens)?;
+    generation.constraint =
+        response_format::constraint(&model, req.response_format.as_ref()).await?;
     let rx = model.submit(generation)?;
     let format = TextChunks {
         id: super::new_id("cmpl"),

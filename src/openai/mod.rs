@@ -6,6 +6,7 @@ mod completions;
 mod embeddings;
 mod models;
 mod params;
+mod response_format;
 mod stream;
 mod tokenize;
 

@@ -133,6 +133,7 @@ impl GenerationFields {
                 frequency_penalty: frequency as f32,
                 seed,
             },
+            constraint: None,
         })
     }
 }

@@ -1,0 +1,258 @@
+//! Constrained decoding with llguidance: a request's JSON schema or Lark
+//! grammar becomes a [`Constraint`] that masks, at every step, the tokens that
+//! could not continue a valid output. Each model builds one [`Constrainer`]
+//! (its vocabulary as a llguidance token trie) at load; compiling a request's
+//! constraint happens before the request reaches the engine, so a bad schema
+//! is refused with a 400 instead of being generated without it.
+
+use std::sync::Arc;
+
+use llguidance::api::TopLevelGrammar;
+use llguidance::toktrie::{ApproximateTokEnv, SimpleVob, TokEnv, TokRxInfo, TokTrie};
+use llguidance::{Matcher, ParserFactory};
+use serde_json::{json, Value};
+
+use super::tokenizer::GgufTokenizer;
+
+/// What the output must be, as the request asked for it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConstraintSpec {
+    /// Any JSON object (`response_format: {"type": "json_object"}`).
+    JsonObject,
+    /// An instance of this JSON schema.
+    JsonSchema(Value),
+    /// A string of this Lark grammar (llguidance's dialect).
+    Lark(String),
+}
+
+/// JSON is generated compact with one space after `,` and `:` (as Python's
+/// `json.dumps` writes it, so small models see the spacing they were trained
+/// on). Free whitespace lets a small model emit newlines until `max_tokens`.
+fn json_layout() -> Value {
+    json!({"whitespace_flexible": false, "item_separator": ", ", "key_separator": ": "})
+}
+
+/// One model's vocabulary as llguidance sees it, shared by its requests.
+pub struct Constrainer {
+    factory: ParserFactory,
+}
+
+impl Constrainer {
+    /// Builds the token trie of `tokenizer`: every id's bytes, with control
+    /// tokens marked special so no grammar text can match them.
+    pub fn new(tokenizer: &GgufTokenizer) -> Result<Self, String> {
+        let eos = tokenizer
+            .eos_id()
+            .or_else(|| tokenizer.stop_ids().first().copied())
+            .ok_or("the model has no end-of-sequence token")?;
+        let words: Vec<Vec<u8>> = (0..tokenizer.vocab_size() as u32)
+            .map(|id| trie_bytes(tokenizer, id))
+            .collect();
+        let info = TokRxInfo {
+            tok_bos: tokenizer.bos_id(),
+            ..TokRxInfo::new(words.len() as u32, eos)
+        };
+        let trie = TokTrie::from(&info, &words);
+        // Greedy tokenization is enough: llguidance only tokenizes text itself
+        // for prompts and forced tokens, neither of which we hand it.
+        let env: TokEnv = Arc::new(ApproximateTokEnv::new(trie));
+        let mut factory = ParserFactory::new_simple(&env).map_err(|e| e.to_string())?;
+        // Grammar errors go back to the client; llguidance must not print them.
+        factory.quiet();
+        Ok(Self { factory })
+    }
+
+    /// Compiles `spec`; the error says what is wrong with the schema or grammar.
+    pub fn compile(&self, spec: &ConstraintSpec) -> Result<Constraint, String> {
+        let grammar = match spec {
+            ConstraintSpec::JsonObject => TopLevelGrammar::from_json_schema(
+                json!({"type": "object", "x-guidance": json_layout()}),
+            ),
+            ConstraintSpec::JsonSchema(schema) => {
+                let mut schema = schema.clone();
+                let Some(obj) = schema.as_object_mut() else {
+                    return Err("the JSON schema must be an object".into());
+                };
+                obj.entry("x-guidance").or_insert_with(json_layout);
+                TopLevelGrammar::from_json_schema(schema)
+            }
+            ConstraintSpec::Lark(text) => {
+                if text.trim().is_empty() {
+                    return Err("the grammar is empty".into());
+                }
+                TopLevelGrammar::from_lark(text.clone())
+            }
+        };
+        let parser = self
+            .factory
+            .create_parser(grammar)
+            .map_err(|e| e.to_string())?;
+        let matcher = Matcher::new(Ok(parser));
+        if let Some(e) = matcher.get_error() {
+            return Err(e);
+        }
+        let eos = self.factory.tok_env().tok_trie().eos_token();
+        Ok(Constraint { matcher, eos })
+    }
+}
+
+fn trie_bytes(tokenizer: &GgufTokenizer, id: u32) -> Vec<u8> {
+    let bytes = tokenizer.token_bytes(id);
+    if tokenizer.is_special(id) {
+        let mut marked = Vec::with_capacity(bytes.len() + 1);
+        marked.push(TokTrie::SPECIAL_TOKEN_MARKER);
+        marked.extend(bytes);
+        marked
+    } else {
+        bytes
+    }
+}
+
+/// What the grammar allows next.
+pub enum Allowed {
+    /// The output is complete: end generation.
+    Finished,
+    /// These tokens; `eos` says whether ending here is valid too.
+    Tokens { mask: SimpleVob, eos: bool },
+}
+
+/// One request's compiled constraint, advanced token by token on the engine thread.
+pub struct Constraint {
+    matcher: Matcher,
+    eos: u32,
+}
+
+impl Constraint {
+    /// The tokens that may come next.
+    pub fn allowed(&mut self) -> Result<Allowed, String> {
+        if self.matcher.is_stopped() {
+            return Ok(Allowed::Finished);
+        }
+        let mask = self
+            .matcher
+            .compute_mask_or_eos()
+            .map_err(|e| e.to_string())?;
+        let eos = mask.is_allowed(self.eos);
+        if eos && mask.num_set() == 1 {
+            return Ok(Allowed::Finished);
+        }
+        Ok(Allowed::Tokens { mask, eos })
+    }
+
+    /// Sets the logits of tokens the grammar forbids to -inf; end-of-turn
+    /// tokens (`stop_ids`) are allowed exactly when the grammar may end.
+    pub fn apply(logits: &mut [f32], mask: &SimpleVob, eos: bool, stop_ids: &[u32]) {
+        for (id, l) in logits.iter_mut().enumerate() {
+            let allowed = if stop_ids.contains(&(id as u32)) {
+                eos
+            } else {
+                id < mask.len() && mask.is_allowed(id as u32)
+            };
+            if !allowed {
+                *l = f32::NEG_INFINITY;
+            }
+        }
+    }
+
+    /// Advances past `token`, which must have been allowed.
+    pub fn commit(&mut self, token: u32) -> Result<(), String> {
+        self.matcher.consume_token(token).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn constrainer() -> Constrainer {
+        let words: Vec<Vec<u8>> = (0..=255u8)
+            .map(|b| vec![b])
+            .chain([b"\xFF<eos>".to_vec()])
+            .collect();
+        let info = TokRxInfo::new(words.len() as u32, 256);
+        let env: TokEnv = Arc::new(ApproximateTokEnv::new(TokTrie::from(&info, &words)));
+        let mut factory = ParserFactory::new_simple(&env).unwrap();
+        factory.quiet();
+        Constrainer { factory }
+    }
+
+    /// Follows the grammar, taking the first allowed byte of `prefer`, else
+    /// the lowest allowed byte, and stopping as soon as it may.
+    fn generate(c: &mut Constraint, prefer: &[u8]) -> String {
+        let mut out = Vec::new();
+        for _ in 0..64 {
+            match c.allowed().unwrap() {
+                Allowed::Finished => break,
+                Allowed::Tokens { eos: true, .. } => break,
+                Allowed::Tokens { mask, .. } => {
+                    let t = prefer
+                        .iter()
+                        .map(|&b| b as u32)
+                        .find(|&b| mask.is_allowed(b))
+                        .unwrap_or_else(|| mask.first_bit_set().unwrap() as u32);
+                    c.commit(t).unwrap();
+                    out.push(t as u8);
+                }
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_lark_grammar_admits_only_its_strings() {
+        let c = constrainer();
+        let mut k = c
+            .compile(&ConstraintSpec::Lark(r#"start: "ab" | "ac""#.into()))
+            .unwrap();
+        assert_eq!(generate(&mut k, b""), "ab");
+    }
+
+    #[test]
+    fn json_object_output_is_an_object() {
+        let mut k = constrainer().compile(&ConstraintSpec::JsonObject).unwrap();
+        let text = generate(&mut k, b"}\"a");
+        assert!(
+            serde_json::from_str::<Value>(&text).unwrap().is_object(),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_schema_with_an_unknown_type_is_refused_with_a_reason() {
+        let err = constrainer()
+            .compile(&ConstraintSpec::JsonSchema(
+                json!({"type": "object", "properties": {"a": {"type": "nosuchtype"}}}),
+            ))
+            .err()
+            .expect("refused");
+        assert!(err.contains("nosuchtype"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_grammar_and_a_non_object_schema_are_refused() {
+        let c = constrainer();
+        assert!(c.compile(&ConstraintSpec::Lark("start: (".into())).is_err());
+        assert!(c.compile(&ConstraintSpec::Lark("  ".into())).is_err());
+        assert!(c
+            .compile(&ConstraintSpec::JsonSchema(json!("string")))
+            .is_err());
+    }
+
+    #[test]
+    fn masking_keeps_allowed_tokens_and_stop_ids_only_when_the_grammar_may_end() {
+        let mut mask = SimpleVob::alloc(4);
+        mask.allow_token(1);
+        let mut logits = [1.0, 2.0, 3.0, 4.0, 5.0];
+        Constraint::apply(&mut logits, &mask, false, &[3]);
+        assert_eq!(
+            logits.map(|l| l.is_finite()),
+            [false, true, false, false, false]
+        );
+        let mut logits = [1.0; 5];
+        Constraint::apply(&mut logits, &mask, true, &[3]);
+        assert_eq!(
+            logits.map(|l| l.is_finite()),
+            [false, true, false, true, false]
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! `response_format` on chat and text completions: `text`, `json_object`,
+//! `json_schema` (OpenAI's shape) and `grammar` (our extension: a Lark grammar
+//! in llguidance's dialect). Anything wrong with it is a 400 naming
+//! `response_format`, decided before the request is queued.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::http::AppError;
+use crate::inference::chat_model::ChatModel;
+use crate::inference::constraint::{Constraint, ConstraintSpec};
+
+const PARAM: &str = "response_format";
+
+/// Reads the request's `response_format`; `None` is free text.
+pub fn parse(format: Option<&Value>) -> Result<Option<ConstraintSpec>, AppError> {
+    let invalid = |msg: String| AppError::invalid(PARAM, msg);
+    let Some(format) = format.filter(|f| !f.is_null()) else {
+        return Ok(None);
+    };
+    let kind = format.get("type").and_then(Value::as_str).ok_or_else(|| {
+        invalid("`response_format` must be an object with a string `type`".into())
+    })?;
+    match kind {
+        "text" => Ok(None),
+        "json_object" => Ok(Some(ConstraintSpec::JsonObject)),
+        "json_schema" => {
+            let schema = format
+                .get("json_schema")
+                .and_then(|j| j.get("schema"))
+                .ok_or_else(|| {
+                    invalid("`response_format.json_schema.schema` is required for type `json_schema`".into())
+                })?;
+            if !schema.is_object() {
+                return Err(invalid(
+                    "`response_format.json_schema.schema` must be a JSON schema object".into(),
+                ));
+            }
+            Ok(Some(ConstraintSpec::JsonSchema(schema.clone())))
+        }
+        "grammar" => match format.get("grammar").and_then(Value::as_str) {
+            Some(g) => Ok(Some(ConstraintSpec::Lark(g.to_string()))),
+            None => Err(invalid(
+                "`response_format.grammar` must be a string holding a Lark grammar".into(),
+            )),
+        },
+        other => Err(invalid(format!(
+            "Unknown `response_format` type `{other}`; expected text, json_object, json_schema or grammar"
+        ))),
+    }
+}
+
+/// Parses and compiles `format` for `model`; compiling a schema is CPU work,
+/// so it runs on a blocking thread.
+pub async fn constraint(
+    model: &Arc<ChatModel>,
+    format: Option<&Value>,
+) -> Result<Option<Constraint>, AppError> {
+    let Some(spec) = parse(format)? else {
+        return Ok(None);
+    };
+    let model = model.clone();
+    let compiled = tokio::task::spawn_blocking(move || model.compile_constraint(&spec))
+        .await
+        .map_err(|e| AppError::Internal(format!("compiling response_format: {e}")))?;
+    compiled
+        .map(Some)
+        .map_err(|e| AppError::invalid(PARAM, format!("Invalid `response_format`: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(v: Value) -> String {
+        match parse(Some(&v)) {
+            Err(AppError::BadRequest { param, message }) => {
+                assert_eq!(param.as_deref(), Some(PARAM));
+                message
+            }
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_and_absent_formats_are_unconstrained() {
+        assert_eq!(parse(None).unwrap(), None);
+        assert_eq!(parse(Some(&Value::Null)).unwrap(), None);
+        assert_eq!(parse(Some(&json!({"type": "text"}))).unwrap(), None);
+    }
+
+    #[test]
+    fn json_schema_and_grammar_formats_carry_their_text() {
+        let schema = json!({"type": "object"});
+        assert_eq!(
+            parse(Some(&json!({"type": "json_schema", "json_schema": {"name": "x", "schema": schema, "strict": true}})))
+                .unwrap(),
+            Some(ConstraintSpec::JsonSchema(schema))
+        );
+        assert_eq!(
+            parse(Some(&json!({"type": "grammar", "grammar": "start: \"a\""}))).unwrap(),
+            Some(ConstraintSpec::Lark("start: \"a\"".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_formats_say_what_is_missing() {
+        assert!(message(json!({"type": "xml"})).contains("`xml`"));
+        assert!(
+            message(json!({"type": "json_schema", "json_schema": {"name": "x"}}))
+                .contains("schema` is required")
+        );
+        assert!(message(json!({"type": "grammar"})).contains("Lark"));
+        assert!(message(json!("json")).contains("`type`"));
+    }
+}
