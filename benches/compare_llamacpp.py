@@ -27,9 +27,12 @@ def ours(binary, model_id, models_dir, prompt_tokens, gen_tokens):
          "--prompt-tokens", str(prompt_tokens), "--gen-tokens", str(gen_tokens)],
         check=True, capture_output=True, text=True, env={**os.environ, "RUST_LOG": "warn"},
     ).stdout
-    row = next(l for l in out.splitlines() if l.startswith(f"| {model_id} |"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    return float(cells[3]), float(cells[4]), float(re.sub(r"[^0-9.]", "", cells[5]))
+    lines = out.splitlines()
+    cells = lambda line: [c.strip() for c in line.strip("|").split("|")]
+    header = cells(next(l for l in lines if l.startswith("| model |")))
+    row = dict(zip(header, cells(next(l for l in lines if l.startswith(f"| {model_id} |")))))
+    ttft = float(re.sub(r"[^0-9.]", "", row["time to first token"]))
+    return float(row["prefill tok/s"]), float(row["decode tok/s"]), ttft
 
 
 def llamacpp(llm, prompt_tokens, gen_tokens):
