@@ -11,10 +11,10 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::chat_template::{ChatMessage, ChatTemplate};
 use super::constraint::{Constrainer, Constraint, ConstraintSpec};
+pub use super::engine::Generation;
 use super::engine::{EngineLoop, Event, GenerateRequest};
 use super::gguf_check::{self, GgufError, GgufInfo};
 use super::model::Weights;
-use super::sampler::SamplingParams;
 use super::tokenizer::{GgufTokenizer, TokenizerError};
 use crate::metrics::Metrics;
 
@@ -70,18 +70,6 @@ impl LoadOptions {
             device: super::device(),
         }
     }
-}
-
-/// What a caller asks for; the prompt is already tokenized.
-pub struct Generation {
-    pub prompt: Vec<u32>,
-    pub max_tokens: usize,
-    pub stop: Vec<String>,
-    /// Keep generating past end-of-sequence tokens (benchmarks).
-    pub ignore_eos: bool,
-    pub sampling: SamplingParams,
-    /// Compiled with [`ChatModel::compile_constraint`]; `None` generates freely.
-    pub constraint: Option<Constraint>,
 }
 
 pub struct ChatModel {
@@ -230,12 +218,7 @@ impl ChatModel {
             .map_err(|_| SubmitError::QueueFull(self.id.clone()))?;
         let (events, rx) = mpsc::unbounded_channel();
         let req = GenerateRequest {
-            prompt: g.prompt,
-            max_tokens: g.max_tokens,
-            stop: g.stop,
-            ignore_eos: g.ignore_eos,
-            sampling: g.sampling,
-            constraint: g.constraint,
+            generation: g,
             events,
             permit,
             admitted_at: Instant::now(),

@@ -17,15 +17,21 @@ use super::sampler::{Sampler, SamplingParams};
 use super::tokenizer::GgufTokenizer;
 use crate::metrics::Metrics;
 
-pub struct GenerateRequest {
+/// What a caller asks for; the prompt is already tokenized.
+pub struct Generation {
     pub prompt: Vec<u32>,
     pub max_tokens: usize,
     pub stop: Vec<String>,
     /// Keep generating past end-of-sequence tokens (benchmarks).
     pub ignore_eos: bool,
     pub sampling: SamplingParams,
-    /// Masks every step's logits to what the response format allows.
+    /// Compiled with [`super::chat_model::ChatModel::compile_constraint`]; `None` generates freely.
     pub constraint: Option<Constraint>,
+}
+
+/// A [`Generation`] admitted to the queue, with its reply channel.
+pub struct GenerateRequest {
+    pub generation: Generation,
     pub events: mpsc::UnboundedSender<Event>,
     /// Admission slot, released when this request is finished.
     pub permit: OwnedSemaphorePermit,
@@ -97,8 +103,14 @@ impl EngineLoop {
 
     /// Runs one request; the flag is true when the client went away before the end.
     fn generate(&mut self, req: &mut GenerateRequest) -> candle_core::Result<(Completion, bool)> {
+        let GenerateRequest {
+            generation: g,
+            events,
+            admitted_at,
+            ..
+        } = req;
         let start = Instant::now();
-        if req.events.is_closed() {
+        if events.is_closed() {
             let done = Completion {
                 finish_reason: FinishReason::Stop,
                 prompt_tokens: 0,
@@ -108,23 +120,23 @@ impl EngineLoop {
             };
             return Ok((done, true));
         }
-        let mut sampler = Sampler::new(req.sampling.clone());
-        let mut text = TextTracker::new(&req.stop);
+        let mut sampler = Sampler::new(g.sampling.clone());
+        let mut text = TextTracker::new(&g.stop);
         let mut generated: Vec<u32> = Vec::new();
-        let mut logits = self.weights.forward(&req.prompt, 0, &self.device)?;
+        let mut logits = self.weights.forward(&g.prompt, 0, &self.device)?;
         let prefill_seconds = start.elapsed().as_secs_f64();
         let decode_start = Instant::now();
         let mut last_token_at = Instant::now();
         let mut finish = FinishReason::Length;
         let mut cancelled = false;
 
-        while generated.len() < req.max_tokens {
-            if req.events.is_closed() {
+        while generated.len() < g.max_tokens {
+            if events.is_closed() {
                 cancelled = true;
                 break;
             }
             let mut values = logits.to_vec1::<f32>()?;
-            if let Some(constraint) = req.constraint.as_mut() {
+            if let Some(constraint) = g.constraint.as_mut() {
                 match constraint.allowed().map_err(constraint_error)? {
                     // The output is complete; only ending is left.
                     Allowed::Finished => {
@@ -141,7 +153,7 @@ impl EngineLoop {
             if generated.is_empty() {
                 self.metrics.observe_ttft(
                     &self.model_id,
-                    now.duration_since(req.admitted_at).as_secs_f64(),
+                    now.duration_since(*admitted_at).as_secs_f64(),
                 );
             } else {
                 self.metrics.observe_token_latency(
@@ -151,12 +163,12 @@ impl EngineLoop {
             }
             last_token_at = now;
             // Under a constraint a stop token is only sampled where the grammar may end.
-            let may_stop = !req.ignore_eos || req.constraint.is_some();
+            let may_stop = !g.ignore_eos || g.constraint.is_some();
             if may_stop && self.tokenizer.stop_ids().contains(&token) {
                 finish = FinishReason::Stop;
                 break;
             }
-            if let Some(constraint) = req.constraint.as_mut() {
+            if let Some(constraint) = g.constraint.as_mut() {
                 constraint.commit(token).map_err(constraint_error)?;
             }
             generated.push(token);
@@ -165,7 +177,7 @@ impl EngineLoop {
                 .decode(&generated, true)
                 .map_err(candle_core::Error::wrap)?;
             let (delta, stopped) = text.advance(&decoded);
-            if !delta.is_empty() && req.events.send(Event::Delta(delta)).is_err() {
+            if !delta.is_empty() && events.send(Event::Delta(delta)).is_err() {
                 cancelled = true;
                 break;
             }
@@ -173,20 +185,20 @@ impl EngineLoop {
                 finish = FinishReason::Stop;
                 break;
             }
-            if generated.len() < req.max_tokens {
-                let pos = req.prompt.len() + generated.len() - 1;
+            if generated.len() < g.max_tokens {
+                let pos = g.prompt.len() + generated.len() - 1;
                 logits = self.weights.forward(&[token], pos, &self.device)?;
             }
         }
         if !cancelled && !text.stopped {
             let rest = text.flush();
             if !rest.is_empty() {
-                let _ = req.events.send(Event::Delta(rest));
+                let _ = events.send(Event::Delta(rest));
             }
         }
         let done = Completion {
             finish_reason: finish,
-            prompt_tokens: req.prompt.len(),
+            prompt_tokens: g.prompt.len(),
             completion_tokens: generated.len(),
             prefill_seconds,
             decode_seconds: decode_start.elapsed().as_secs_f64(),
