@@ -22,19 +22,7 @@ fn server() -> &'static TestServer {
 }
 
 fn chat(content: &str, extra: Value) -> Value {
-    let mut body = json!({
-        "model": SMOL_ID,
-        "messages": [
-            {"role": "system", "content": "You are a concise assistant."},
-            {"role": "user", "content": content}
-        ],
-        "temperature": 0,
-        "max_tokens": 24,
-    });
-    body.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    body
+    common::chat_body("You are a concise assistant.", content, 24, extra)
 }
 
 #[tokio::test]

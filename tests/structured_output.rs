@@ -17,19 +17,7 @@ fn server() -> &'static TestServer {
 }
 
 fn chat(content: &str, extra: Value) -> Value {
-    let mut body = json!({
-        "model": SMOL_ID,
-        "messages": [
-            {"role": "system", "content": "You answer in JSON."},
-            {"role": "user", "content": content}
-        ],
-        "temperature": 0,
-        "max_tokens": 200,
-    });
-    body.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    body
+    common::chat_body("You answer in JSON.", content, 200, extra)
 }
 
 fn story_schema() -> Value {

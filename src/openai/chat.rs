@@ -7,7 +7,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::params::{GenerationFields, Stop};
-use super::response_format;
 use super::stream::{self, ChunkFormat};
 use crate::http::extract::ApiJson;
 use crate::http::{AppError, AppState};
@@ -34,7 +33,7 @@ pub struct ChatRequest {
     /// llama.cpp-server extension: generate exactly max_tokens.
     #[serde(default)]
     ignore_eos: bool,
-    /// `text`, `json_object`, `json_schema` or `grammar` (see [`response_format`]).
+    /// `text`, `json_object`, `json_schema` or `grammar` (see [`super::response_format`]).
     response_format: Option<Value>,
     #[serde(default)]
     logprobs: bool,
@@ -138,12 +137,11 @@ pub async fn create(
         presence_penalty: req.presence_penalty,
         frequency_penalty: req.frequency_penalty,
         ignore_eos: req.ignore_eos,
+        response_format: req.response_format,
     };
-    let mut generation =
-        fields.into_generation(&model, prompt, s.config.engine.default_max_tokens)?;
-    generation.constraint =
-        response_format::constraint(&model, req.response_format.as_ref()).await?;
-    let rx = model.submit(generation)?;
+    let rx = fields
+        .submit(&model, prompt, s.config.engine.default_max_tokens)
+        .await?;
     let id = super::new_id("chatcmpl");
     let created = super::unix_now();
     let model_name = req.model;

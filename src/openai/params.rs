@@ -4,7 +4,12 @@
 use serde::Deserialize;
 
 use crate::http::AppError;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
 use crate::inference::chat_model::{ChatModel, Generation};
+use crate::inference::engine::Event;
 use crate::inference::sampler::SamplingParams;
 
 /// `stop`: one string or a list of them.
@@ -28,12 +33,28 @@ pub struct GenerationFields {
     pub presence_penalty: Option<f64>,
     pub frequency_penalty: Option<f64>,
     pub ignore_eos: bool,
+    /// `text`, `json_object`, `json_schema` or `grammar` (see [`super::response_format`]).
+    pub response_format: Option<serde_json::Value>,
 }
 
 /// OpenAI allows at most four stop sequences.
 const MAX_STOP: usize = 4;
 
 impl GenerationFields {
+    /// Validates the fields, compiles the response format, and queues the
+    /// generation: what chat and text completions share after their prompts.
+    pub async fn submit(
+        self,
+        model: &Arc<ChatModel>,
+        prompt: Vec<u32>,
+        default_max: usize,
+    ) -> Result<UnboundedReceiver<Event>, AppError> {
+        let format = self.response_format.clone();
+        let mut generation = self.into_generation(model, prompt, default_max)?;
+        generation.constraint = super::response_format::constraint(model, format.as_ref()).await?;
+        Ok(model.submit(generation)?)
+    }
+
     /// Checks every field against `model` and the prompt, and builds the request.
     pub fn into_generation(
         self,

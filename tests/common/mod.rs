@@ -137,6 +137,23 @@ impl TestServer {
     }
 }
 
+/// A greedy SmolLM2 chat request with a system prompt, then `extra`'s fields.
+pub fn chat_body(system: &str, content: &str, max_tokens: u32, extra: Value) -> Value {
+    let mut body = serde_json::json!({
+        "model": SMOL_ID,
+        "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": content}
+        ],
+        "temperature": 0,
+        "max_tokens": max_tokens,
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    body
+}
+
 /// The `data:` payloads of a complete SSE body.
 pub fn sse_data(body: &str) -> Vec<String> {
     body.lines()
