@@ -40,6 +40,9 @@ pub struct ModelsConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     pub queue_size: usize,
+    pub max_batch: usize,
+    pub prefill_chunk: usize,
+    pub prefix_cache_mib: u64,
     pub default_max_tokens: usize,
     pub max_embedding_inputs: usize,
 }
@@ -72,6 +75,9 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             queue_size: 16,
+            max_batch: 8,
+            prefill_chunk: 64,
+            prefix_cache_mib: 256,
             default_max_tokens: 1024,
             max_embedding_inputs: 2048,
         }

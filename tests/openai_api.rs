@@ -119,8 +119,17 @@ async fn a_streamed_chat_sends_role_deltas_usage_and_done_with_the_same_text() {
         .find_map(|c| c["choices"][0]["finish_reason"].as_str())
         .unwrap();
     assert_eq!(finish, plain["choices"][0]["finish_reason"]);
-    let usage = &chunks.last().unwrap()["usage"];
-    assert_eq!(usage, &plain["usage"]);
+    let mut usage = chunks.last().unwrap()["usage"].clone();
+    // The same prompt a second time: all but its last token come from the prefix cache.
+    let prompt_tokens = plain["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert_eq!(
+        usage["prompt_tokens_details"]["cached_tokens"],
+        prompt_tokens - 1
+    );
+    let mut plain_usage = plain["usage"].clone();
+    usage["prompt_tokens_details"].take();
+    plain_usage["prompt_tokens_details"].take();
+    assert_eq!(usage, plain_usage);
     assert_eq!(chunks.last().unwrap()["choices"], json!([]));
 }
 

@@ -44,7 +44,10 @@ async fn wait_for_queue(server: &common::TestServer, depth: f64) {
 #[tokio::test]
 async fn a_full_queue_is_429_with_retry_after_and_dropped_streams_free_the_engine() {
     let dir = common::models_dir("queue", &[SMOL, MINILM]);
-    let server = common::start(&dir, |c| c.engine.queue_size = 1);
+    let server = common::start(&dir, |c| {
+        c.engine.queue_size = 1;
+        c.engine.max_batch = 1;
+    });
 
     // One running, one waiting: the queue of size 1 is full.
     let mut running = open_stream(&server).await.bytes_stream();

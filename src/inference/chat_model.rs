@@ -11,8 +11,9 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::chat_template::{ChatMessage, ChatTemplate};
 use super::constraint::{Constrainer, Constraint, ConstraintSpec};
+use super::decoder::{self, Decoder, PrefixCache};
 pub use super::engine::Generation;
-use super::engine::{EngineLoop, Event, GenerateRequest};
+use super::engine::{Backend, EngineLoop, Event, GenerateRequest, Limits};
 use super::gguf_check::{self, GgufError, GgufInfo};
 use super::model::Weights;
 use super::tokenizer::{GgufTokenizer, TokenizerError};
@@ -57,6 +58,9 @@ pub struct LoadOptions {
     /// Cap on one model's weights plus KV cache, in bytes (`None`: free memory only).
     pub max_memory: Option<u64>,
     pub queue_size: usize,
+    pub limits: Limits,
+    /// Memory for finished sequences' KV caches kept for prefix reuse.
+    pub prefix_cache_bytes: u64,
     pub device: Device,
 }
 
@@ -67,6 +71,11 @@ impl LoadOptions {
             max_memory: (config.models.max_memory_mib > 0)
                 .then_some(config.models.max_memory_mib << 20),
             queue_size: config.engine.queue_size,
+            limits: Limits {
+                max_batch: config.engine.max_batch,
+                prefill_chunk: config.engine.prefill_chunk,
+            },
+            prefix_cache_bytes: config.engine.prefix_cache_mib << 20,
             device: super::device(),
         }
     }
@@ -136,9 +145,25 @@ impl ChatModel {
             message: e.to_string(),
         })?;
         let started = Instant::now();
-        let weights = Weights::from_gguf(&info.architecture, content, path, &opts.device)
-            .map_err(candle_err)?;
-        tracing::info!(model = id, architecture = %info.architecture, context_length,
+        // Our batching decoder runs on the CPU; a GPU build keeps candle's models.
+        let backend = if decoder::supports(&info.architecture) && opts.device.is_cpu() {
+            let decoder = Decoder::load(&content, path, context_length).map_err(candle_err)?;
+            let per_token = (decoder.config.kv_floats_per_token() * 4) as u64;
+            let prefixes = PrefixCache::new((opts.prefix_cache_bytes / per_token.max(1)) as usize);
+            Backend::Batched {
+                decoder: Box::new(decoder),
+                prefixes,
+            }
+        } else {
+            let weights = Weights::from_gguf(&info.architecture, content, path, &opts.device)
+                .map_err(candle_err)?;
+            Backend::Candle {
+                weights: Box::new(weights),
+                device: opts.device.clone(),
+            }
+        };
+        let max_batch = backend.max_batch(opts.limits.max_batch);
+        tracing::info!(model = id, architecture = %info.architecture, context_length, max_batch,
             seconds = started.elapsed().as_secs_f64(), "chat model loaded");
 
         let constrainer = Constrainer::new(&tokenizer);
@@ -149,8 +174,8 @@ impl ChatModel {
         let (tx, rx) = mpsc::unbounded_channel();
         let engine = EngineLoop {
             model_id: id.to_string(),
-            weights,
-            device: opts.device.clone(),
+            backend,
+            limits: opts.limits,
             tokenizer: tokenizer.clone(),
             metrics: metrics.clone(),
         };
@@ -166,8 +191,8 @@ impl ChatModel {
             template,
             constrainer,
             queue: tx,
-            // One request runs while `queue_size` wait.
-            admission: Arc::new(Semaphore::new(opts.queue_size + 1)),
+            // `max_batch` requests run while `queue_size` wait.
+            admission: Arc::new(Semaphore::new(opts.queue_size + max_batch)),
             metrics,
         })
     }

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod chat_model;
 pub mod chat_template;
 pub mod constraint;
+pub mod decoder;
 pub mod embeddings;
 pub mod engine;
 pub mod gguf_check;

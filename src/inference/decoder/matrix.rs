@@ -1,0 +1,216 @@
+//! A weight matrix in its GGUF block encoding, multiplied by a batch of
+//! activation rows with candle's SIMD dot-product kernels.
+//!
+//! candle's own `QMatMul` picks different kernels for one row and for many
+//! (repacked tiles on some CPUs), so a sequence's logits would change with the
+//! number of sequences sharing its step. Here every output element is the same
+//! `vec_dot_4`/`vec_dot` call of one weight row against one activation row,
+//! whatever the batch: a sequence decodes bit-for-bit the same alone or in a
+//! batch, in one prefill chunk or many. Each worker walks a range of weight
+//! rows and, for each, all activation rows, so a weight row is read from
+//! memory once per step instead of once per sequence.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use candle_core::quantized::gguf_file::Content;
+use candle_core::quantized::k_quants::{
+    BlockQ2K, BlockQ3K, BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K,
+    BlockQ8K, BlockQ8_0, GgmlType,
+};
+use candle_core::quantized::GgmlDType;
+use half::f16;
+use rayon::prelude::*;
+
+/// Weight rows per unit of parallel work: small enough to balance two to
+/// sixteen cores on a 576-wide projection, large enough to amortise rayon.
+const ROWS_PER_TASK: usize = 32;
+
+/// `rows` × `cols` weights (GGUF `ne = [cols, rows]`), one block type.
+pub struct Matrix {
+    pub rows: usize,
+    pub cols: usize,
+    blocks: Blocks,
+}
+
+enum Blocks {
+    F32(Vec<f32>),
+    F16(Vec<f16>),
+    Q4_0(Vec<BlockQ4_0>),
+    Q4_1(Vec<BlockQ4_1>),
+    Q5_0(Vec<BlockQ5_0>),
+    Q5_1(Vec<BlockQ5_1>),
+    Q8_0(Vec<BlockQ8_0>),
+    Q2K(Vec<BlockQ2K>),
+    Q3K(Vec<BlockQ3K>),
+    Q4K(Vec<BlockQ4K>),
+    Q5K(Vec<BlockQ5K>),
+    Q6K(Vec<BlockQ6K>),
+    Q8K(Vec<BlockQ8K>),
+}
+
+/// Runs `$body` with `$v` bound to the typed block vector.
+macro_rules! with_blocks {
+    ($blocks:expr, $v:ident => $body:expr) => {
+        match $blocks {
+            Blocks::F32($v) => $body,
+            Blocks::F16($v) => $body,
+            Blocks::Q4_0($v) => $body,
+            Blocks::Q4_1($v) => $body,
+            Blocks::Q5_0($v) => $body,
+            Blocks::Q5_1($v) => $body,
+            Blocks::Q8_0($v) => $body,
+            Blocks::Q2K($v) => $body,
+            Blocks::Q3K($v) => $body,
+            Blocks::Q4K($v) => $body,
+            Blocks::Q5K($v) => $body,
+            Blocks::Q6K($v) => $body,
+            Blocks::Q8K($v) => $body,
+        }
+    };
+}
+
+impl Matrix {
+    /// Reads tensor `name` from the GGUF whose header is `content`.
+    pub fn read<R: Read + Seek>(
+        content: &Content,
+        reader: &mut R,
+        name: &str,
+    ) -> candle_core::Result<Self> {
+        let info = content
+            .tensor_infos
+            .get(name)
+            .ok_or_else(|| candle_core::Error::Msg(format!("tensor `{name}` is missing")))?;
+        let dims = info.shape.dims();
+        let (rows, cols) = match dims {
+            [cols] => (1, *cols),
+            // candle lists GGUF dimensions outermost first: [rows, cols].
+            [rows, cols] => (*rows, *cols),
+            _ => candle_core::bail!("tensor `{name}` has shape {dims:?}; a matrix was expected"),
+        };
+        let dtype = info.ggml_dtype;
+        if cols % dtype.block_size() != 0 {
+            candle_core::bail!(
+                "tensor `{name}`: row length {cols} is not a multiple of the {dtype:?} block size"
+            );
+        }
+        let count = rows * cols / dtype.block_size();
+        let mut bytes = vec![0u8; count * dtype.type_size()];
+        reader.seek(SeekFrom::Start(content.tensor_data_offset + info.offset))?;
+        reader.read_exact(&mut bytes)?;
+        let blocks = match dtype {
+            GgmlDType::F32 => Blocks::F32(cast(&bytes)),
+            GgmlDType::F16 => Blocks::F16(cast(&bytes)),
+            GgmlDType::Q4_0 => Blocks::Q4_0(cast(&bytes)),
+            GgmlDType::Q4_1 => Blocks::Q4_1(cast(&bytes)),
+            GgmlDType::Q5_0 => Blocks::Q5_0(cast(&bytes)),
+            GgmlDType::Q5_1 => Blocks::Q5_1(cast(&bytes)),
+            GgmlDType::Q8_0 => Blocks::Q8_0(cast(&bytes)),
+            GgmlDType::Q2K => Blocks::Q2K(cast(&bytes)),
+            GgmlDType::Q3K => Blocks::Q3K(cast(&bytes)),
+            GgmlDType::Q4K => Blocks::Q4K(cast(&bytes)),
+            GgmlDType::Q5K => Blocks::Q5K(cast(&bytes)),
+            GgmlDType::Q6K => Blocks::Q6K(cast(&bytes)),
+            GgmlDType::Q8K => Blocks::Q8K(cast(&bytes)),
+            other => candle_core::bail!("tensor `{name}`: type {other:?} is not supported"),
+        };
+        Ok(Self { rows, cols, blocks })
+    }
+
+    /// A one-dimensional tensor (a norm's weights, a bias) as f32.
+    pub fn read_vector<R: Read + Seek>(
+        content: &Content,
+        reader: &mut R,
+        name: &str,
+    ) -> candle_core::Result<Vec<f32>> {
+        let m = Self::read(content, reader, name)?;
+        if m.rows != 1 {
+            candle_core::bail!("tensor `{name}` is a matrix; a vector was expected");
+        }
+        Ok(m.row(0))
+    }
+
+    /// Weight row `i` as f32 (an embedding lookup).
+    pub fn row(&self, i: usize) -> Vec<f32> {
+        let mut out = vec![0f32; self.cols];
+        with_blocks!(&self.blocks, v => {
+            let per_row = v.len() / self.rows;
+            GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], &mut out);
+        });
+        out
+    }
+
+    /// `out[r][j] = Σ_k x[r][k] · w[j][k]` for every activation row `r` of `x`
+    /// (`n` rows of `cols`); `out` is `n` rows of `self.rows`.
+    pub fn matmul(&self, x: &[f32], out: &mut [f32]) {
+        let n = x.len() / self.cols;
+        debug_assert_eq!(x.len(), n * self.cols);
+        debug_assert_eq!(out.len(), n * self.rows);
+        with_blocks!(&self.blocks, v => matmul_typed(v, self.rows, self.cols, x, out));
+    }
+}
+
+fn matmul_typed<T: GgmlType>(w: &[T], rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
+    let n = x.len() / cols;
+    let per_row = cols / T::BLCK_SIZE;
+    // The activations in the block type the kernel pairs with T (Q8 for most).
+    let mut xq = vec![T::VecDotType::zeros(); n * cols / T::VecDotType::BLCK_SIZE];
+    let xq_per_row = xq.len() / n.max(1);
+    xq.par_chunks_mut(xq_per_row.max(1))
+        .zip(x.par_chunks(cols))
+        .for_each(|(q, row)| T::VecDotType::from_float(row, q));
+
+    let out_ptr = out.as_mut_ptr() as usize;
+    let write = |r: usize, j: usize, value: f32| {
+        // SAFETY: `out` holds n × rows values, and each (r, j) is written by
+        // exactly one task (tasks own disjoint ranges of j), so no two
+        // threads touch the same element and the borrow outlives the loop.
+        unsafe { *(out_ptr as *mut f32).add(r * rows + j) = value }
+    };
+    (0..rows.div_ceil(ROWS_PER_TASK))
+        .into_par_iter()
+        .for_each(|t| {
+            let first = t * ROWS_PER_TASK;
+            let last = rows.min(first + ROWS_PER_TASK);
+            let wrow = |j: usize| &w[j * per_row..(j + 1) * per_row];
+            let xrow = |r: usize| &xq[r * xq_per_row..(r + 1) * xq_per_row];
+            let mut j = first;
+            while j + 4 <= last {
+                for r in 0..n {
+                    let (a, b, c, d) = T::vec_dot_4(
+                        cols,
+                        wrow(j),
+                        wrow(j + 1),
+                        wrow(j + 2),
+                        wrow(j + 3),
+                        xrow(r),
+                    );
+                    write(r, j, a);
+                    write(r, j + 1, b);
+                    write(r, j + 2, c);
+                    write(r, j + 3, d);
+                }
+                j += 4;
+            }
+            for j in j..last {
+                for r in 0..n {
+                    write(r, j, T::vec_dot(cols, wrow(j), xrow(r)));
+                }
+            }
+        });
+}
+
+/// Copies GGUF bytes into a vector of blocks (with the blocks' alignment).
+fn cast<T: GgmlType>(bytes: &[u8]) -> Vec<T> {
+    let size = std::mem::size_of::<T>();
+    assert_eq!(bytes.len() % size, 0, "tensor bytes are not whole blocks");
+    let count = bytes.len() / size;
+    let mut v: Vec<T> = Vec::with_capacity(count);
+    // SAFETY: every GGML block type is `repr(C)` plain data (f16 and integer
+    // fields), so any byte pattern is a valid value; the capacity holds
+    // `count` blocks, all of which are written before `set_len`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr() as *mut u8, bytes.len());
+        v.set_len(count);
+    }
+    v
+}

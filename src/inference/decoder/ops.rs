@@ -1,0 +1,185 @@
+//! The element-wise parts of a decoder step, on plain f32 slices. Sums use
+//! eight lanes so the compiler vectorises them (AVX2 holds eight f32); each
+//! result depends only on its own row, never on the batch around it.
+
+use rayon::prelude::*;
+
+/// Dot product in eight independent lanes, summed in a fixed order.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    let mut sum = lanes.iter().sum::<f32>();
+    for (x, y) in ra.iter().zip(rb) {
+        sum += x * y;
+    }
+    sum
+}
+
+/// `out[r] = x[r] / rms(x[r]) * w` for each row of `x` (rows of `w.len()`).
+pub fn rms_norm(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
+    let d = w.len();
+    out.par_chunks_mut(d)
+        .zip(x.par_chunks(d))
+        .with_min_len(4)
+        .for_each(|(o, row)| {
+            let scale = 1.0 / (dot(row, row) / d as f32 + eps).sqrt();
+            for ((o, &v), &wi) in o.iter_mut().zip(row).zip(w) {
+                *o = v * scale * wi;
+            }
+        });
+}
+
+pub fn add_assign(x: &mut [f32], y: &[f32]) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}
+
+/// SwiGLU: `g = silu(g) * u`.
+pub fn silu_mul(g: &mut [f32], u: &[f32]) {
+    g.par_chunks_mut(4096)
+        .zip(u.par_chunks(4096))
+        .for_each(|(g, u)| {
+            for (a, &b) in g.iter_mut().zip(u) {
+                *a = *a / (1.0 + (-*a).exp()) * b;
+            }
+        });
+}
+
+/// Rotary position embedding tables: cos and sin of `pos · θ_i` for every
+/// position and every pair of the rotated dimensions.
+pub struct Rope {
+    half: usize,
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+}
+
+impl Rope {
+    pub fn new(rope_dim: usize, base: f32, positions: usize) -> Self {
+        let half = rope_dim / 2;
+        let theta: Vec<f32> = (0..half)
+            .map(|i| 1.0 / base.powf(2.0 * i as f32 / rope_dim as f32))
+            .collect();
+        let (mut cos, mut sin) = (
+            Vec::with_capacity(positions * half),
+            Vec::with_capacity(positions * half),
+        );
+        for p in 0..positions {
+            for &t in &theta {
+                let a = p as f32 * t;
+                cos.push(a.cos());
+                sin.push(a.sin());
+            }
+        }
+        Self { half, cos, sin }
+    }
+
+    /// Rotates pairs `(2i, 2i+1)` of the first `2·half` dimensions of every
+    /// head in `x` (llama.cpp's `LLAMA_ROPE_TYPE_NORM`; llama GGUFs store Q
+    /// and K permuted for it).
+    pub fn apply_interleaved(&self, x: &mut [f32], head_dim: usize, pos: usize) {
+        let cos = &self.cos[pos * self.half..(pos + 1) * self.half];
+        let sin = &self.sin[pos * self.half..(pos + 1) * self.half];
+        for head in x.chunks_exact_mut(head_dim) {
+            for i in 0..self.half {
+                let (a, b) = (head[2 * i], head[2 * i + 1]);
+                head[2 * i] = a * cos[i] - b * sin[i];
+                head[2 * i + 1] = a * sin[i] + b * cos[i];
+            }
+        }
+    }
+}
+
+/// Causal attention of one query row (all heads) over `keys`/`values`
+/// (`positions × kv_heads × head_dim`), written to `out` (`heads × head_dim`).
+pub fn attend(
+    q: &[f32],
+    keys: &[f32],
+    values: &[f32],
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    out: &mut [f32],
+) {
+    let kv_dim = kv_heads * head_dim;
+    let positions = keys.len() / kv_dim;
+    let group = heads / kv_heads;
+    let scale = 1.0 / (head_dim as f32).sqrt();
+    let mut scores = vec![0f32; positions];
+    for h in 0..heads {
+        let qh = &q[h * head_dim..(h + 1) * head_dim];
+        let off = (h / group) * head_dim;
+        let mut max = f32::NEG_INFINITY;
+        for (t, s) in scores.iter_mut().enumerate() {
+            *s = dot(qh, &keys[t * kv_dim + off..t * kv_dim + off + head_dim]) * scale;
+            max = max.max(*s);
+        }
+        let mut sum = 0f32;
+        for s in scores.iter_mut() {
+            *s = (*s - max).exp();
+            sum += *s;
+        }
+        let o = &mut out[h * head_dim..(h + 1) * head_dim];
+        o.fill(0.0);
+        for (t, &s) in scores.iter().enumerate() {
+            let w = s / sum;
+            let vt = &values[t * kv_dim + off..t * kv_dim + off + head_dim];
+            for (oi, &vi) in o.iter_mut().zip(vt) {
+                *oi += w * vi;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attention_over_one_position_returns_its_value() {
+        let (q, k, v) = ([1.0, 0.0], [0.5, 0.5], [3.0, -2.0]);
+        let mut out = [0.0; 2];
+        attend(&q, &k, &v, 1, 1, 2, &mut out);
+        assert_eq!(out, [3.0, -2.0]);
+    }
+
+    #[test]
+    fn attention_weights_favour_the_matching_key() {
+        // Two positions; the query matches the second key strongly.
+        let q = [0.0, 10.0];
+        let k = [10.0, 0.0, 0.0, 10.0];
+        let v = [1.0, 1.0, 5.0, 5.0];
+        let mut out = [0.0; 2];
+        attend(&q, &k, &v, 1, 1, 2, &mut out);
+        assert!(out[0] > 4.99 && out[0] <= 5.0, "{out:?}");
+    }
+
+    #[test]
+    fn rope_at_position_zero_is_the_identity_and_preserves_norm_elsewhere() {
+        let rope = Rope::new(4, 10_000.0, 8);
+        let mut x = [1.0, 2.0, 3.0, 4.0];
+        rope.apply_interleaved(&mut x, 4, 0);
+        assert_eq!(x, [1.0, 2.0, 3.0, 4.0]);
+        rope.apply_interleaved(&mut x, 4, 5);
+        let norm: f32 = x.iter().map(|v| v * v).sum();
+        assert!((norm - 30.0).abs() < 1e-4, "{x:?}");
+        assert_ne!(x, [1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn rms_norm_scales_each_row_to_unit_rms() {
+        let x = [3.0, 4.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+        let mut out = [0.0; 8];
+        rms_norm(&x, &[1.0; 4], 0.0, &mut out);
+        let rms = |r: &[f32]| (r.iter().map(|v| v * v).sum::<f32>() / 4.0).sqrt();
+        assert!((rms(&out[..4]) - 1.0).abs() < 1e-6);
+        assert!((rms(&out[4..]) - 1.0).abs() < 1e-6);
+    }
+}
