@@ -3,11 +3,16 @@
 # into a private virtualenv, builds our release binary, and runs both on the
 # same GGUF, prompt, token counts and threads, alternating.
 #
-#   benches/compare-llamacpp.sh [--model-file F] [--prompt-tokens N] [--gen-tokens N] [--threads T] [--runs R]
+#   benches/compare-llamacpp.sh [--model-file F] [--prompt-tokens N] [--gen-tokens N] [--threads T] [--runs R] [--concurrency 1,4,8]
+#   benches/compare-llamacpp.sh --smoke   # our side only, few tokens, debug build (CI)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bacopilot-target}"
+if [[ " $* " == *" --smoke "* ]]; then
+  cargo build --locked --quiet
+  exec python3 benches/compare_llamacpp.py --binary "$CARGO_TARGET_DIR/debug/bacopilot" --models-dir models "$@"
+fi
 venv="${BACOPILOT_BENCH_VENV:-$HOME/.cache/bacopilot-bench-venv}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"

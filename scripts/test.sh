@@ -15,3 +15,5 @@ if [ ! -f ../shared/testdata/smollm2-tokens.json ]; then
   exit 1
 fi
 cargo test --locked "$@"
+# Our side of the side-by-side benchmark, in smoke mode (no llama.cpp build).
+benches/compare-llamacpp.sh --smoke

@@ -1,5 +1,6 @@
 //! A weight matrix in its GGUF block encoding, multiplied by a batch of
-//! activation rows with candle's SIMD dot-product kernels.
+//! activation rows: Q4_1 and Q8_0 with our AVX2 kernels ([`super::kernels`]),
+//! every other type with candle's dot-product kernels.
 //!
 //! candle's own `QMatMul` picks different kernels for one row and for many
 //! (repacked tiles on some CPUs), so a sequence's logits would change with the
@@ -19,6 +20,8 @@ use candle_core::quantized::k_quants::{
 };
 use candle_core::quantized::GgmlDType;
 use half::f16;
+
+use super::kernels;
 use rayon::prelude::*;
 
 /// Weight rows per unit of parallel work: small enough to balance two to
@@ -33,6 +36,9 @@ pub struct Matrix {
 }
 
 enum Blocks {
+    /// Q4_1 and Q8_0 in our kernels' layout (where the CPU has AVX2).
+    Fast4(Vec<kernels::W4>),
+    Fast8(Vec<kernels::W8>),
     F32(Vec<f32>),
     F16(Vec<f16>),
     Q4_0(Vec<BlockQ4_0>),
@@ -52,6 +58,7 @@ enum Blocks {
 macro_rules! with_blocks {
     ($blocks:expr, $v:ident => $body:expr) => {
         match $blocks {
+            Blocks::Fast4(_) | Blocks::Fast8(_) => unreachable!("handled before"),
             Blocks::F32($v) => $body,
             Blocks::F16($v) => $body,
             Blocks::Q4_0($v) => $body,
@@ -97,7 +104,10 @@ impl Matrix {
         let mut bytes = vec![0u8; count * dtype.type_size()];
         reader.seek(SeekFrom::Start(content.tensor_data_offset + info.offset))?;
         reader.read_exact(&mut bytes)?;
+        let fast = kernels::available();
         let blocks = match dtype {
+            GgmlDType::Q4_1 if fast => Blocks::Fast4(kernels::w4_from_gguf(&bytes)),
+            GgmlDType::Q8_0 if fast => Blocks::Fast8(kernels::w8_from_gguf(&bytes)),
             GgmlDType::F32 => Blocks::F32(cast(&bytes)),
             GgmlDType::F16 => Blocks::F16(cast(&bytes)),
             GgmlDType::Q4_0 => Blocks::Q4_0(cast(&bytes)),
@@ -132,10 +142,15 @@ impl Matrix {
     /// Weight row `i` as f32 (an embedding lookup).
     pub fn row(&self, i: usize) -> Vec<f32> {
         let mut out = vec![0f32; self.cols];
-        with_blocks!(&self.blocks, v => {
-            let per_row = v.len() / self.rows;
-            GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], &mut out);
-        });
+        let per_row = self.cols / kernels::BLOCK;
+        match &self.blocks {
+            Blocks::Fast4(v) => kernels::w4_row(&v[i * per_row..(i + 1) * per_row], &mut out),
+            Blocks::Fast8(v) => kernels::w8_row(&v[i * per_row..(i + 1) * per_row], &mut out),
+            blocks => with_blocks!(blocks, v => {
+                let per_row = v.len() / self.rows;
+                GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], &mut out);
+            }),
+        }
         out
     }
 
@@ -145,8 +160,67 @@ impl Matrix {
         let n = x.len() / self.cols;
         debug_assert_eq!(x.len(), n * self.cols);
         debug_assert_eq!(out.len(), n * self.rows);
-        with_blocks!(&self.blocks, v => matmul_typed(v, self.rows, self.cols, x, out));
+        let (rows, cols) = (self.rows, self.cols);
+        match &self.blocks {
+            Blocks::Fast4(v) => matmul_fast(v, rows, cols, x, out, kernels::dot_w4),
+            Blocks::Fast8(v) => matmul_fast(v, rows, cols, x, out, kernels::dot_w8),
+            blocks => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
+        }
     }
+}
+
+/// Writes into `out` (n × rows) from parallel tasks that own disjoint columns.
+struct Output {
+    ptr: usize,
+    rows: usize,
+}
+
+impl Output {
+    fn new(out: &mut [f32], rows: usize) -> Self {
+        Self {
+            ptr: out.as_mut_ptr() as usize,
+            rows,
+        }
+    }
+
+    fn write(&self, r: usize, j: usize, value: f32) {
+        // SAFETY: `out` holds n × rows values and outlives the parallel loop;
+        // each (r, j) is written by exactly one task (tasks own disjoint
+        // ranges of j), so no two threads touch the same element.
+        unsafe { *(self.ptr as *mut f32).add(r * self.rows + j) = value }
+    }
+}
+
+fn matmul_fast<W: Sync>(
+    w: &[W],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    out: &mut [f32],
+    dot: fn(&[W], &[&[kernels::A8]], &mut [f32]),
+) {
+    let n = x.len() / cols;
+    let per_row = cols / kernels::BLOCK;
+    let mut xq = vec![kernels::A8::default(); n * per_row];
+    xq.par_chunks_mut(per_row)
+        .zip(x.par_chunks(cols))
+        .for_each(|(q, row)| kernels::quantize(row, q));
+    let acts: Vec<&[kernels::A8]> = xq.chunks(per_row).collect();
+    let out = Output::new(out, rows);
+    (0..rows.div_ceil(ROWS_PER_TASK))
+        .into_par_iter()
+        .for_each(|t| {
+            let mut dots = [0f32; kernels::ROWS];
+            for j in t * ROWS_PER_TASK..rows.min((t + 1) * ROWS_PER_TASK) {
+                let wrow = &w[j * per_row..(j + 1) * per_row];
+                for (g, group) in acts.chunks(kernels::ROWS).enumerate() {
+                    dot(wrow, group, &mut dots[..group.len()]);
+                    for (i, &v) in dots[..group.len()].iter().enumerate() {
+                        out.write(g * kernels::ROWS + i, j, v);
+                    }
+                }
+            }
+        });
 }
 
 fn matmul_typed<T: GgmlType>(w: &[T], rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
@@ -159,13 +233,8 @@ fn matmul_typed<T: GgmlType>(w: &[T], rows: usize, cols: usize, x: &[f32], out: 
         .zip(x.par_chunks(cols))
         .for_each(|(q, row)| T::VecDotType::from_float(row, q));
 
-    let out_ptr = out.as_mut_ptr() as usize;
-    let write = |r: usize, j: usize, value: f32| {
-        // SAFETY: `out` holds n × rows values, and each (r, j) is written by
-        // exactly one task (tasks own disjoint ranges of j), so no two
-        // threads touch the same element and the borrow outlives the loop.
-        unsafe { *(out_ptr as *mut f32).add(r * rows + j) = value }
-    };
+    let out = Output::new(out, rows);
+    let write = |r, j, v| out.write(r, j, v);
     (0..rows.div_ceil(ROWS_PER_TASK))
         .into_par_iter()
         .for_each(|t| {

@@ -10,6 +10,7 @@
 //! RoPE, grouped-query attention, SwiGLU, tied output when the file has no
 //! `output.weight`.
 
+mod kernels;
 mod kv;
 mod matrix;
 mod ops;

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use tokio::sync::mpsc;
 
 use super::backend::Backend;
@@ -101,23 +102,33 @@ impl EngineLoop {
         for &(i, n) in plan {
             active[i].fed(n);
         }
-        let mut finished = Vec::new();
-        for (i, l) in logits {
-            let s = &mut active[i];
-            match s.on_logits(l, &self.tokenizer, &self.metrics, &self.model_id) {
-                Ok(Next::Continue) => {}
-                Ok(Next::Finished) => finished.push((i, false)),
-                Ok(Next::Cancelled) => finished.push((i, true)),
-                Err(e) => {
-                    tracing::error!(model = %self.model_id, error = %e, "generation failed");
-                    let _ = s
-                        .req
-                        .events
-                        .send(Event::Error(format!("generation failed: {e}")));
-                    finished.push((i, false));
-                }
+        // Sampling and grammar masks are per sequence: run them side by side.
+        let mut work: Vec<(usize, &mut Sequence, Vec<f32>)> = Vec::with_capacity(logits.len());
+        let mut logits = logits.into_iter().peekable();
+        for (i, s) in active.iter_mut().enumerate() {
+            if let Some((_, l)) = logits.next_if(|(j, _)| *j == i) {
+                work.push((i, s, l));
             }
         }
+        let (tokenizer, metrics, model_id) = (&*self.tokenizer, &*self.metrics, &self.model_id);
+        let mut finished: Vec<(usize, bool)> = work
+            .into_par_iter()
+            .filter_map(
+                |(i, s, l)| match s.on_logits(l, tokenizer, metrics, model_id) {
+                    Ok(Next::Continue) => None,
+                    Ok(Next::Finished) => Some((i, false)),
+                    Ok(Next::Cancelled) => Some((i, true)),
+                    Err(e) => {
+                        tracing::error!(model = %model_id, error = %e, "generation failed");
+                        let _ = s
+                            .req
+                            .events
+                            .send(Event::Error(format!("generation failed: {e}")));
+                        Some((i, false))
+                    }
+                },
+            )
+            .collect();
         finished.sort_unstable();
         for (i, cancelled) in finished.into_iter().rev() {
             let s = active.remove(i);
