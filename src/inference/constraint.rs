@@ -74,6 +74,7 @@ impl Constrainer {
                     return Err("the JSON schema must be an object".into());
                 };
                 obj.entry("x-guidance").or_insert_with(json_layout);
+                bound_numbers(&mut schema);
                 TopLevelGrammar::from_json_schema(schema)
             }
             ConstraintSpec::Lark(text) => {
@@ -86,10 +87,10 @@ impl Constrainer {
         let parser = self
             .factory
             .create_parser(grammar)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| without_backtrace(&e.to_string()))?;
         let matcher = Matcher::new(Ok(parser));
         if let Some(e) = matcher.get_error() {
-            return Err(e);
+            return Err(without_backtrace(&e));
         }
         let eos = self.factory.tok_env().tok_trie().eos_token();
         Ok(Constraint { matcher, eos })
@@ -157,6 +158,55 @@ impl Constraint {
     /// Advances past `token`, which must have been allowed.
     pub fn commit(&mut self, token: u32) -> Result<(), String> {
         self.matcher.consume_token(token).map_err(|e| e.to_string())
+    }
+}
+
+/// llguidance reports a panic inside its compiler with a backtrace; the
+/// client gets the first line, never our internals.
+fn without_backtrace(message: &str) -> String {
+    message
+        .split("<backtrace>")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// JSON's largest integer that every parser reads exactly (2^53 - 1).
+const SAFE_INTEGER: i64 = 9_007_199_254_740_991;
+/// Fraction digits of a number at most (as a `multipleOf`).
+const NUMBER_STEP: f64 = 1e-6;
+
+/// Gives every number and integer in `schema` finite digits: bounds of
+/// ±(2^53 - 1) where it sets none, and for numbers a precision of six
+/// decimal places where it sets no `multipleOf`. Without them a small model
+/// at temperature 0 can write digits until `max_tokens` runs out (llama.cpp's
+/// JSON grammars bound digits likewise). Every value allowed afterwards was
+/// allowed before.
+fn bound_numbers(schema: &mut Value) {
+    match schema {
+        Value::Object(obj) => {
+            let types: Vec<&str> = match obj.get("type") {
+                Some(Value::String(t)) => vec![t.as_str()],
+                Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => vec![],
+            };
+            let number = types.contains(&"number");
+            if number || types.contains(&"integer") {
+                if !obj.contains_key("maximum") && !obj.contains_key("exclusiveMaximum") {
+                    obj.insert("maximum".into(), json!(SAFE_INTEGER));
+                }
+                if !obj.contains_key("minimum") && !obj.contains_key("exclusiveMinimum") {
+                    obj.insert("minimum".into(), json!(-SAFE_INTEGER));
+                }
+                if number && !obj.contains_key("multipleOf") {
+                    obj.insert("multipleOf".into(), json!(NUMBER_STEP));
+                }
+            }
+            obj.values_mut().for_each(bound_numbers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_numbers),
+        _ => {}
     }
 }
 
@@ -254,5 +304,38 @@ mod tests {
             logits.map(|l| l.is_finite()),
             [false, true, false, true, false]
         );
+    }
+
+    #[test]
+    fn numbers_get_finite_digits_and_explicit_bounds_are_kept() {
+        let mut schema = json!({
+            "type": "object",
+            "properties": {
+                "type": {"type": "number"},
+                "n": {"type": ["integer", "null"], "minimum": 0},
+                "x": {"type": "number", "multipleOf": 0.5, "exclusiveMaximum": 3},
+                "s": {"type": "string"}
+            }
+        });
+        bound_numbers(&mut schema);
+        let p = &schema["properties"];
+        assert_eq!(p["type"]["multipleOf"], json!(NUMBER_STEP));
+        assert_eq!(p["type"]["maximum"], json!(SAFE_INTEGER));
+        assert_eq!(p["n"]["minimum"], 0);
+        assert_eq!(p["n"]["maximum"], json!(SAFE_INTEGER));
+        assert!(p["n"].get("multipleOf").is_none());
+        assert_eq!(p["x"]["multipleOf"], 0.5);
+        assert!(p["x"].get("maximum").is_none());
+        assert_eq!(p["s"], json!({"type": "string"}));
+    }
+
+    #[test]
+    fn compiler_panics_reach_the_client_without_a_backtrace() {
+        let raw = "panic: attempt to multiply with overflow\n<backtrace>\n   0: llguidance::x\n</backtrace>";
+        assert_eq!(
+            without_backtrace(raw),
+            "panic: attempt to multiply with overflow"
+        );
+        assert_eq!(without_backtrace("plain error"), "plain error");
     }
 }
