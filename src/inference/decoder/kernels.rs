@@ -103,7 +103,9 @@ pub fn quantize(x: &[f32], out: &mut [A8]) {
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         let mut sum = 0i32;
         for (q, &v) in a.qs.iter_mut().zip(xs) {
-            *q = (v * id).round() as i8;
+            // |v · id| ≤ 127; round half away from zero, as ggml's roundf.
+            let t = v * id;
+            *q = (t + 0.5f32.copysign(t)) as i8;
             sum += *q as i32;
         }
         a.d = d;
@@ -119,7 +121,12 @@ pub fn dot_w4(w: &[W4], acts: &[&[A8]], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: callers check `available()`; lengths are asserted above.
     unsafe {
-        x86::dot_w4(w, acts, out)
+        match acts.len() {
+            1 => x86::dot_w4::<1>(w, acts, out),
+            2 => x86::dot_w4::<2>(w, acts, out),
+            3 => x86::dot_w4::<3>(w, acts, out),
+            _ => x86::dot_w4::<4>(w, acts, out),
+        }
     }
 }
 
@@ -130,13 +137,18 @@ pub fn dot_w8(w: &[W8], acts: &[&[A8]], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: callers check `available()`; lengths are asserted above.
     unsafe {
-        x86::dot_w8(w, acts, out)
+        match acts.len() {
+            1 => x86::dot_w8::<1>(w, acts, out),
+            2 => x86::dot_w8::<2>(w, acts, out),
+            3 => x86::dot_w8::<3>(w, acts, out),
+            _ => x86::dot_w8::<4>(w, acts, out),
+        }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{A8, ROWS, W4, W8};
+    use super::{A8, W4, W8};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
@@ -146,19 +158,23 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(quad, _mm_movehdup_ps(quad)))
     }
 
+    // N activation rows at once, N a constant so that the accumulators stay
+    // in registers. Every row's sums run in the same order whatever N is.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_w4(w: &[W4], acts: &[&[A8]], out: &mut [f32]) {
+    pub unsafe fn dot_w4<const N: usize>(w: &[W4], acts: &[&[A8]], out: &mut [f32]) {
         let low = _mm_set1_epi8(0x0F);
         let ones = _mm256_set1_epi16(1);
-        let mut acc = [_mm256_setzero_ps(); ROWS];
-        let mut offsets = [0f32; ROWS];
+        let acts: [&[A8]; N] = std::array::from_fn(|r| &acts[r][..w.len()]);
+        let mut acc = [_mm256_setzero_ps(); N];
+        let mut offsets = [0f32; N];
         for (b, x) in w.iter().enumerate() {
             let packed = unsafe { _mm_loadu_si128(x.qs.as_ptr() as *const __m128i) };
             let lo = _mm_and_si128(packed, low);
             let hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
             let qx = _mm256_set_m128i(hi, lo);
-            for (r, a) in acts.iter().enumerate() {
-                let y = &a[b];
+            for r in 0..N {
+                // SAFETY: every activation row has w.len() blocks (sliced above).
+                let y = unsafe { acts[r].get_unchecked(b) };
                 offsets[r] += x.m * y.s;
                 let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
                 // u8 × i8 → i16 pairs (15 · 127 · 2 < 2^15), then i32.
@@ -167,21 +183,23 @@ mod x86 {
                     _mm256_fmadd_ps(_mm256_set1_ps(x.d * y.d), _mm256_cvtepi32_ps(sums), acc[r]);
             }
         }
-        for r in 0..acts.len() {
+        for r in 0..N {
             out[r] = hsum(acc[r]) + offsets[r];
         }
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_w8(w: &[W8], acts: &[&[A8]], out: &mut [f32]) {
+    pub unsafe fn dot_w8<const N: usize>(w: &[W8], acts: &[&[A8]], out: &mut [f32]) {
         let ones = _mm256_set1_epi16(1);
-        let mut acc = [_mm256_setzero_ps(); ROWS];
+        let acts: [&[A8]; N] = std::array::from_fn(|r| &acts[r][..w.len()]);
+        let mut acc = [_mm256_setzero_ps(); N];
         for (b, x) in w.iter().enumerate() {
             let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
             // maddubs takes one unsigned operand: |x| and y with x's sign.
             let ax = _mm256_sign_epi8(qx, qx);
-            for (r, a) in acts.iter().enumerate() {
-                let y = &a[b];
+            for r in 0..N {
+                // SAFETY: every activation row has w.len() blocks (sliced above).
+                let y = unsafe { acts[r].get_unchecked(b) };
                 let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
                 let sy = _mm256_sign_epi8(qy, qx);
                 let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones);
@@ -189,7 +207,7 @@ mod x86 {
                     _mm256_fmadd_ps(_mm256_set1_ps(x.d * y.d), _mm256_cvtepi32_ps(sums), acc[r]);
             }
         }
-        for r in 0..acts.len() {
+        for r in 0..N {
             out[r] = hsum(acc[r]);
         }
     }

@@ -160,13 +160,42 @@ impl Matrix {
         let n = x.len() / self.cols;
         debug_assert_eq!(x.len(), n * self.cols);
         debug_assert_eq!(out.len(), n * self.rows);
-        let (rows, cols) = (self.rows, self.cols);
-        match &self.blocks {
-            Blocks::Fast4(v) => matmul_fast(v, rows, cols, x, out, kernels::dot_w4),
-            Blocks::Fast8(v) => matmul_fast(v, rows, cols, x, out, kernels::dot_w8),
-            blocks => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
+        Self::matmul_many(&[self], x, &mut [out]);
+    }
+
+    /// [`Self::matmul`] of several matrices with the same input (Q, K and V;
+    /// gate and up), quantizing the input once where they share a format.
+    pub fn matmul_many(mats: &[&Self], x: &[f32], outs: &mut [&mut [f32]]) {
+        let fast = |m: &Self| matches!(m.blocks, Blocks::Fast4(_) | Blocks::Fast8(_));
+        let acts = mats
+            .iter()
+            .all(|m| fast(m))
+            .then(|| quantize_rows(x, mats[0].cols));
+        for (m, out) in mats.iter().zip(outs.iter_mut()) {
+            let (rows, cols) = (m.rows, m.cols);
+            match (&m.blocks, &acts) {
+                (Blocks::Fast4(v), Some(a)) => matmul_fast(v, rows, cols, a, out, kernels::dot_w4),
+                (Blocks::Fast8(v), Some(a)) => matmul_fast(v, rows, cols, a, out, kernels::dot_w8),
+                (Blocks::Fast4(v), None) => {
+                    matmul_fast(v, rows, cols, &quantize_rows(x, cols), out, kernels::dot_w4)
+                }
+                (Blocks::Fast8(v), None) => {
+                    matmul_fast(v, rows, cols, &quantize_rows(x, cols), out, kernels::dot_w8)
+                }
+                (blocks, _) => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
+            }
         }
     }
+}
+
+/// The rows of `x` (each `cols` long) as activation blocks.
+fn quantize_rows(x: &[f32], cols: usize) -> Vec<kernels::A8> {
+    let per_row = cols / kernels::BLOCK;
+    let mut xq = vec![kernels::A8::default(); x.len() / kernels::BLOCK];
+    xq.par_chunks_mut(per_row.max(1))
+        .zip(x.par_chunks(cols))
+        .for_each(|(q, row)| kernels::quantize(row, q));
+    xq
 }
 
 /// Writes into `out` (n × rows) from parallel tasks that own disjoint columns.
@@ -195,16 +224,11 @@ fn matmul_fast<W: Sync>(
     w: &[W],
     rows: usize,
     cols: usize,
-    x: &[f32],
+    xq: &[kernels::A8],
     out: &mut [f32],
     dot: fn(&[W], &[&[kernels::A8]], &mut [f32]),
 ) {
-    let n = x.len() / cols;
     let per_row = cols / kernels::BLOCK;
-    let mut xq = vec![kernels::A8::default(); n * per_row];
-    xq.par_chunks_mut(per_row)
-        .zip(x.par_chunks(cols))
-        .for_each(|(q, row)| kernels::quantize(row, q));
     let acts: Vec<&[kernels::A8]> = xq.chunks(per_row).collect();
     let out = Output::new(out, rows);
     (0..rows.div_ceil(ROWS_PER_TASK))

@@ -222,9 +222,11 @@ impl Decoder {
 
         for (li, layer) in self.layers.iter().enumerate() {
             ops::rms_norm(&x, &layer.attn_norm, c.eps, &mut xn);
-            layer.wq.matmul(&xn, &mut q);
-            layer.wk.matmul(&xn, &mut k);
-            layer.wv.matmul(&xn, &mut v);
+            Matrix::matmul_many(
+                &[&layer.wq, &layer.wk, &layer.wv],
+                &xn,
+                &mut [&mut q, &mut k, &mut v],
+            );
             for r in 0..n {
                 self.rope
                     .apply_interleaved(&mut q[r * q_dim..(r + 1) * q_dim], c.head_dim, pos[r]);
@@ -263,8 +265,7 @@ impl Decoder {
             ops::add_assign(&mut x, &proj);
 
             ops::rms_norm(&x, &layer.ffn_norm, c.eps, &mut xn);
-            layer.gate.matmul(&xn, &mut g);
-            layer.up.matmul(&xn, &mut u);
+            Matrix::matmul_many(&[&layer.gate, &layer.up], &xn, &mut [&mut g, &mut u]);
             ops::silu_mul(&mut g, &u);
             layer.down.matmul(&g, &mut proj);
             ops::add_assign(&mut x, &proj);
