@@ -154,7 +154,6 @@ async fn required_tool_choice_calls_known_tools_with_valid_arguments_at_temperat
     for extra in [
         json!({"tool_choice": "required"}),
         json!({"tool_choice": "required", "temperature": 1.0, "seed": 11}),
-        json!({"tool_choice": "required", "temperature": 1.0, "seed": 12}),
     ] {
         let c = choice(chat(
             "Record a must-have requirement: members can renew a loan online.",
@@ -222,10 +221,9 @@ async fn tool_choice_none_answers_in_text_with_no_tools_in_the_prompt() {
 async fn auto_answers_with_text_or_a_valid_call() {
     for (ask, extra) in [
         ("What is the weather in Paris?", json!({})),
-        ("Say hello.", json!({"tool_choice": "auto"})),
         (
             "What is the weather in Oslo?",
-            json!({"temperature": 1.0, "seed": 5}),
+            json!({"tool_choice": "auto", "temperature": 1.0, "seed": 5}),
         ),
     ] {
         let c = choice(chat(ask, extra)).await;
