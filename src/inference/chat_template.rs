@@ -3,14 +3,71 @@
 //!
 //! Templates are written for Python's Jinja2, so Python string methods
 //! (`.strip()`, `.startswith()`) come from minijinja-contrib's pycompat layer.
+//!
+//! Tools follow Hugging Face's convention: a template that reads `tools`
+//! (Qwen 2.5, Hermes, Llama 3.1) gets them in its context and renders calls and
+//! results itself. Any other template (SmolLM2's plain ChatML, our built-ins)
+//! gets the Hermes format written out as text (see [`hermes`]).
+
+mod hermes;
 
 use minijinja::{context, Environment, Error, ErrorKind};
 use serde::Serialize;
+use serde_json::Value;
 
+pub use hermes::{python_json, TOOL_CALL_END, TOOL_CALL_START};
+
+/// One turn as templates see it (`message['role']`, `message['content']`, ...).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ChatMessage {
     pub role: String,
+    /// Empty, never null, for an assistant turn that only calls tools:
+    /// templates concatenate `message['content']` with other strings.
     pub content: String,
+    /// The functions an assistant turn called.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// On a `tool` turn: the call whose result this is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl ChatMessage {
+    pub fn new(role: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            role: role.into(),
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+}
+
+/// A function call in an assistant turn. Templates expect `arguments` as a
+/// JSON value (`tool_call.arguments | tojson`), not OpenAI's JSON text.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ToolCall {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: FunctionCall,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FunctionCall {
+    pub name: String,
+    /// The arguments object, or the text as sent when it is not JSON.
+    pub arguments: Value,
+}
+
+impl ToolCall {
+    pub fn function(id: String, name: String, arguments: Value) -> Self {
+        Self {
+            id,
+            kind: "function",
+            function: FunctionCall { name, arguments },
+        }
+    }
 }
 
 /// Gemma's turn format (Gemma 3 GGUFs may ship without a template). Gemma has
@@ -38,6 +95,8 @@ pub struct ChatTemplate {
     env: Environment<'static>,
     bos_token: String,
     eos_token: String,
+    /// The template reads a `tools` variable, so it renders tools itself.
+    native_tools: bool,
     /// Where the template came from, for `models list` and logs.
     pub source: &'static str,
 }
@@ -65,18 +124,50 @@ impl ChatTemplate {
             Err(Error::new(ErrorKind::InvalidOperation, msg))
         });
         env.add_template_owned("chat", text)?;
+        let native_tools = env
+            .get_template("chat")?
+            .undeclared_variables(false)
+            .contains("tools");
         Ok(Self {
             env,
             bos_token: bos_token.unwrap_or_default().to_string(),
             eos_token: eos_token.unwrap_or_default().to_string(),
+            native_tools,
             source,
         })
     }
 
+    /// Whether the template renders `tools` itself (else they are written in
+    /// the Hermes format by us).
+    pub fn supports_tools(&self) -> bool {
+        self.native_tools
+    }
+
     /// The prompt text for `messages`, ending with the assistant's turn opener.
     pub fn render(&self, messages: &[ChatMessage]) -> Result<String, Error> {
-        self.env.get_template("chat")?.render(context! {
-            messages => messages,
+        self.render_with_tools(messages, &[])
+    }
+
+    /// [`Self::render`] offering the model `tools`, OpenAI-shaped
+    /// `{"type": "function", "function": {"name", "description", "parameters"}}`
+    /// objects (the shape Hugging Face templates read too).
+    pub fn render_with_tools(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[Value],
+    ) -> Result<String, Error> {
+        let template = self.env.get_template("chat")?;
+        if self.native_tools {
+            return template.render(context! {
+                messages => messages,
+                tools => (!tools.is_empty()).then_some(tools),
+                add_generation_prompt => true,
+                bos_token => self.bos_token,
+                eos_token => self.eos_token,
+            });
+        }
+        template.render(context! {
+            messages => hermes::messages(messages, tools),
             add_generation_prompt => true,
             bos_token => self.bos_token,
             eos_token => self.eos_token,
@@ -91,10 +182,7 @@ mod tests {
     fn msgs() -> Vec<ChatMessage> {
         [("system", "Be brief."), ("user", "Hi!")]
             .iter()
-            .map(|(r, c)| ChatMessage {
-                role: r.to_string(),
-                content: c.to_string(),
-            })
+            .map(|(r, c)| ChatMessage::new(*r, *c))
             .collect()
     }
 
@@ -137,5 +225,41 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no system role"));
+    }
+
+    #[test]
+    fn a_template_that_reads_tools_gets_them_and_the_calls_as_values() {
+        let src = "{% for t in tools %}{{ t.function.name }};{% endfor %}\
+            {% for m in messages %}{{ m.role }}:{{ m.content }}\
+            {% for c in m.tool_calls %}{{ c.function.name }}({{ c.function.arguments.city }}){% endfor %}\
+            {{ m.tool_call_id }}|{% endfor %}";
+        let t = ChatTemplate::new(Some(src), "qwen2", None, None).unwrap();
+        assert!(t.supports_tools());
+        let mut asked = ChatMessage::new("assistant", "");
+        asked.tool_calls = vec![ToolCall::function(
+            "c1".into(),
+            "get_weather".into(),
+            serde_json::json!({"city": "Paris"}),
+        )];
+        let mut result = ChatMessage::new("tool", "18 C");
+        result.tool_call_id = Some("c1".into());
+        let tools = [serde_json::json!({"type": "function", "function": {"name": "get_weather"}})];
+        assert_eq!(
+            t.render_with_tools(&[asked, result], &tools).unwrap(),
+            "get_weather;assistant:get_weather(Paris)|tool:18 Cc1|"
+        );
+    }
+
+    #[test]
+    fn a_template_without_tools_gets_them_written_into_the_system_prompt() {
+        let t = ChatTemplate::new(None, "llama", None, None).unwrap();
+        assert!(!t.supports_tools());
+        let tools = [serde_json::json!({"type": "function", "function": {"name": "get_weather"}})];
+        let text = t.render_with_tools(&msgs(), &tools).unwrap();
+        assert!(
+            text.starts_with("<|im_start|>system\nBe brief.\n\n# Tools"),
+            "{text}"
+        );
+        assert!(text.contains(r#"{"type": "function", "function": {"name": "get_weather"}}"#));
     }
 }

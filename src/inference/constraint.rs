@@ -32,6 +32,14 @@ fn json_layout() -> Value {
     json!({"whitespace_flexible": false, "item_separator": ", ", "key_separator": ": "})
 }
 
+/// `schema` as a term of a Lark grammar (`%json {...}`), laid out like all
+/// other constrained JSON unless the schema sets its own `x-guidance`.
+pub fn lark_json(schema: &serde_json::Map<String, Value>) -> String {
+    let mut schema = schema.clone();
+    schema.entry("x-guidance").or_insert_with(json_layout);
+    format!("%json {}", Value::Object(schema))
+}
+
 /// One model's vocabulary as llguidance sees it, shared by its requests.
 pub struct Constrainer {
     factory: ParserFactory,
@@ -94,6 +102,21 @@ impl Constrainer {
         }
         let eos = self.factory.tok_env().tok_trie().eos_token();
         Ok(Constraint { matcher, eos })
+    }
+
+    /// A vocabulary of the 256 single bytes plus an end-of-sequence token
+    /// (id 256), for testing grammars byte by byte.
+    #[cfg(test)]
+    pub(crate) fn bytes() -> Self {
+        let words: Vec<Vec<u8>> = (0..=255u8)
+            .map(|b| vec![b])
+            .chain([b"\xFF<eos>".to_vec()])
+            .collect();
+        let info = TokRxInfo::new(words.len() as u32, 256);
+        let env: TokEnv = Arc::new(ApproximateTokEnv::new(TokTrie::from(&info, &words)));
+        let mut factory = ParserFactory::new_simple(&env).unwrap();
+        factory.quiet();
+        Constrainer { factory }
     }
 }
 
@@ -215,15 +238,7 @@ mod tests {
     use super::*;
 
     fn constrainer() -> Constrainer {
-        let words: Vec<Vec<u8>> = (0..=255u8)
-            .map(|b| vec![b])
-            .chain([b"\xFF<eos>".to_vec()])
-            .collect();
-        let info = TokRxInfo::new(words.len() as u32, 256);
-        let env: TokEnv = Arc::new(ApproximateTokEnv::new(TokTrie::from(&info, &words)));
-        let mut factory = ParserFactory::new_simple(&env).unwrap();
-        factory.quiet();
-        Constrainer { factory }
+        Constrainer::bytes()
     }
 
     /// Follows the grammar, taking the first allowed byte of `prefer`, else
@@ -255,6 +270,15 @@ mod tests {
             .compile(&ConstraintSpec::Lark(r#"start: "ab" | "ac""#.into()))
             .unwrap();
         assert_eq!(generate(&mut k, b""), "ab");
+    }
+
+    #[test]
+    fn a_schema_embedded_in_lark_is_laid_out_like_other_json() {
+        let schema = json!({"type": "object", "additionalProperties": false, "required": ["a", "b"],
+            "properties": {"a": {"enum": ["p", "q"]}, "b": {"type": "boolean"}}});
+        let lark = format!("start: \"x\" {}", lark_json(schema.as_object().unwrap()));
+        let mut k = constrainer().compile(&ConstraintSpec::Lark(lark)).unwrap();
+        assert_eq!(generate(&mut k, b""), r#"x{"a": "p", "b": false}"#);
     }
 
     #[test]

@@ -1,16 +1,18 @@
-//! `POST /v1/chat/completions`.
+//! `POST /v1/chat/completions`, with tool calling (see [`super::tools`]).
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::params::{GenerationFields, Stop};
 use super::stream::{self, ChunkFormat};
+use super::tools::output::{self, CallStream, Piece};
+use super::tools::{self, Tools};
 use crate::http::extract::ApiJson;
 use crate::http::{AppError, AppState};
-use crate::inference::chat_template::ChatMessage;
+use crate::inference::chat_template::{ChatMessage, ToolCall};
 use crate::inference::engine::Completion;
 
 #[derive(Debug, Deserialize)]
@@ -37,6 +39,11 @@ pub struct ChatRequest {
     response_format: Option<Value>,
     #[serde(default)]
     logprobs: bool,
+    /// Functions the model may call (see [`super::tools`]).
+    tools: Option<Value>,
+    /// `none`, `auto`, `required` or `{"type": "function", "function": {"name"}}`.
+    tool_choice: Option<Value>,
+    parallel_tool_calls: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -50,6 +57,10 @@ struct RequestMessage {
     role: String,
     #[serde(default)]
     content: Option<Content>,
+    /// The calls of an earlier assistant turn (its content may then be null).
+    tool_calls: Option<Vec<RequestToolCall>>,
+    /// On a `tool` message: the call whose result it is.
+    tool_call_id: Option<String>,
 }
 
 /// Message content: a string, or a list of parts of which only text is supported.
@@ -67,6 +78,21 @@ struct Part {
     text: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+struct RequestToolCall {
+    id: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    function: RequestFunctionCall,
+}
+
+#[derive(Debug, Deserialize)]
+struct RequestFunctionCall {
+    name: String,
+    /// JSON text, as OpenAI sends it.
+    arguments: String,
+}
+
 fn to_chat_messages(messages: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, AppError> {
     if messages.is_empty() {
         return Err(AppError::invalid(
@@ -77,41 +103,79 @@ fn to_chat_messages(messages: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, A
     messages
         .into_iter()
         .enumerate()
-        .map(|(i, m)| {
-            let role = match m.role.as_str() {
-                "system" | "developer" => "system",
-                "user" => "user",
-                "assistant" => "assistant",
-                "tool" => "tool",
-                other => {
-                    return Err(AppError::invalid(
-                        &format!("messages[{i}].role"),
-                        format!("Unknown role `{other}`; expected system, developer, user, assistant or tool"),
-                    ))
-                }
-            };
-            let content = match m.content {
-                None => String::new(),
-                Some(Content::Text(t)) => t,
-                Some(Content::Parts(parts)) => {
-                    let mut text = String::new();
-                    for (j, p) in parts.into_iter().enumerate() {
-                        match (p.kind.as_str(), p.text) {
-                            ("text", Some(t)) => text.push_str(&t),
-                            (kind, _) => {
-                                return Err(AppError::invalid(
-                                    &format!("messages[{i}].content[{j}]"),
-                                    format!("Content part of type `{kind}` is not supported; only `text` is"),
-                                ))
-                            }
-                        }
-                    }
-                    text
-                }
-            };
-            Ok(ChatMessage { role: role.to_string(), content })
-        })
+        .map(|(i, m)| to_chat_message(i, m))
         .collect()
+}
+
+fn to_chat_message(i: usize, m: RequestMessage) -> Result<ChatMessage, AppError> {
+    let role = match m.role.as_str() {
+        "system" | "developer" => "system",
+        "user" => "user",
+        "assistant" => "assistant",
+        "tool" => "tool",
+        other => {
+            return Err(AppError::invalid(
+                &format!("messages[{i}].role"),
+                format!(
+                    "Unknown role `{other}`; expected system, developer, user, assistant or tool"
+                ),
+            ))
+        }
+    };
+    let mut message = ChatMessage::new(role, content_text(i, m.content)?);
+    if let Some(calls) = m.tool_calls {
+        if role != "assistant" {
+            return Err(AppError::invalid(
+                &format!("messages[{i}].tool_calls"),
+                "Only assistant messages carry `tool_calls`",
+            ));
+        }
+        for (j, call) in calls.into_iter().enumerate() {
+            if call.kind.as_deref().is_some_and(|k| k != "function") {
+                return Err(AppError::invalid(
+                    &format!("messages[{i}].tool_calls[{j}].type"),
+                    "The only tool call type is `function`",
+                ));
+            }
+            let RequestFunctionCall { name, arguments } = call.function;
+            let arguments = serde_json::from_str(&arguments).unwrap_or(Value::String(arguments));
+            message
+                .tool_calls
+                .push(ToolCall::function(call.id, name, arguments));
+        }
+    }
+    if role == "tool" && m.tool_call_id.is_none() {
+        return Err(AppError::invalid(
+            &format!("messages[{i}].tool_call_id"),
+            "A tool message needs the `tool_call_id` of the call it answers",
+        ));
+    }
+    message.tool_call_id = m.tool_call_id;
+    Ok(message)
+}
+
+fn content_text(i: usize, content: Option<Content>) -> Result<String, AppError> {
+    match content {
+        None => Ok(String::new()),
+        Some(Content::Text(t)) => Ok(t),
+        Some(Content::Parts(parts)) => {
+            let mut text = String::new();
+            for (j, p) in parts.into_iter().enumerate() {
+                match (p.kind.as_str(), p.text) {
+                    ("text", Some(t)) => text.push_str(&t),
+                    (kind, _) => {
+                        return Err(AppError::invalid(
+                            &format!("messages[{i}].content[{j}]"),
+                            format!(
+                                "Content part of type `{kind}` is not supported; only `text` is"
+                            ),
+                        ))
+                    }
+                }
+            }
+            Ok(text)
+        }
+    }
 }
 
 pub async fn create(
@@ -122,10 +186,29 @@ pub async fn create(
     if req.logprobs {
         return Err(AppError::invalid("logprobs", "`logprobs` is not supported"));
     }
+    let tools = Tools::parse(
+        req.tools.as_ref(),
+        req.tool_choice.as_ref(),
+        req.parallel_tool_calls,
+    )?;
+    // The tools offered to the model, unless `tool_choice` is `none`.
+    let calling = tools.as_ref().filter(|t| t.active());
+    if calling.is_some() && super::response_format::parse(req.response_format.as_ref())?.is_some() {
+        return Err(AppError::invalid(
+            "response_format",
+            "`response_format` cannot be combined with `tools` unless `tool_choice` is `none`",
+        ));
+    }
     let messages = to_chat_messages(req.messages)?;
-    let prompt = model
-        .chat_prompt(&messages)
-        .map_err(|e| AppError::invalid("messages", e))?;
+    let prompt = match calling {
+        Some(t) => model
+            .template
+            .render_with_tools(&messages, &t.definitions)
+            .map_err(|e| format!("chat template: {e}"))
+            .and_then(|text| model.encode(&text)),
+        None => model.chat_prompt(&messages),
+    }
+    .map_err(|e| AppError::invalid("messages", e))?;
     let fields = GenerationFields {
         max_tokens: req.max_completion_tokens.or(req.max_tokens),
         temperature: req.temperature,
@@ -139,9 +222,20 @@ pub async fn create(
         ignore_eos: req.ignore_eos,
         response_format: req.response_format,
     };
-    let rx = fields
-        .submit(&model, prompt, s.config.engine.default_max_tokens)
-        .await?;
+    let default_max = s.config.engine.default_max_tokens;
+    let tool_constraint = match &tools {
+        Some(t) => t.constraint(&model).await?,
+        None => None,
+    };
+    let rx = match tool_constraint {
+        // Tool calls take the place of `response_format`, refused above.
+        Some(constraint) => {
+            let mut generation = fields.into_generation(&model, prompt, default_max)?;
+            generation.constraint = Some(constraint);
+            model.submit(generation)?
+        }
+        None => fields.submit(&model, prompt, default_max).await?,
+    };
     let id = super::new_id("chatcmpl");
     let created = super::unix_now();
     let model_name = req.model;
@@ -153,10 +247,32 @@ pub async fn create(
             created,
             model: model_name,
             include_usage,
+            calls: calling.map(|_| CallStream::default()),
+            opened: false,
         };
         return Ok(stream::sse(rx, format).into_response());
     }
     let (text, done) = stream::collect(rx).await?;
+    let calls = calling.and_then(|_| output::parse_calls(&text));
+    let (message, finish_reason) = match calls {
+        Some(calls) => {
+            let calls: Vec<Value> = calls
+                .into_iter()
+                .map(|c| {
+                    json!({"id": tools::call_id(), "type": "function",
+                           "function": {"name": c.name, "arguments": c.arguments}})
+                })
+                .collect();
+            (
+                json!({"role": "assistant", "content": null, "tool_calls": calls}),
+                json!("tool_calls"),
+            )
+        }
+        None => (
+            json!({"role": "assistant", "content": text}),
+            json!(done.finish_reason),
+        ),
+    };
     Ok(Json(json!({
         "id": id,
         "object": "chat.completion",
@@ -164,9 +280,9 @@ pub async fn create(
         "model": model_name,
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": text},
+            "message": message,
             "logprobs": null,
-            "finish_reason": done.finish_reason,
+            "finish_reason": finish_reason,
         }],
         "usage": stream::usage_json(&done),
     }))
@@ -178,6 +294,12 @@ struct ChatChunks {
     created: u64,
     model: String,
     pub include_usage: bool,
+    /// Set while the model may call tools: the answer is held back until it
+    /// is known to be text or calls (see [`CallStream`]).
+    calls: Option<CallStream>,
+    /// Whether the assistant's role has gone out (with tools, in the first
+    /// chunk of content or calls rather than up front).
+    opened: bool,
 }
 
 impl ChatChunks {
@@ -190,19 +312,55 @@ impl ChatChunks {
             "choices": choices,
         })
     }
+
+    fn choice(&self, delta: Value, finish_reason: Value) -> Value {
+        self.chunk(
+            json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason}]),
+        )
+    }
+
+    /// OpenAI's shapes: the first chunk carries the role (and `content: null`
+    /// when calls follow); a call opens with its id, type, name and empty
+    /// arguments, and fragments of arguments follow by index.
+    fn piece(&mut self, piece: Piece) -> Value {
+        let mut delta = Map::new();
+        if !self.opened {
+            self.opened = true;
+            delta.insert("role".into(), json!("assistant"));
+            if !matches!(piece, Piece::Text(_)) {
+                delta.insert("content".into(), Value::Null);
+            }
+        }
+        let (key, value) = match piece {
+            Piece::Text(text) => ("content", json!(text)),
+            Piece::CallStart { index, name } => (
+                "tool_calls",
+                json!([{"index": index, "id": tools::call_id(), "type": "function",
+                        "function": {"name": name, "arguments": ""}}]),
+            ),
+            Piece::Arguments { index, text } => (
+                "tool_calls",
+                json!([{"index": index, "function": {"arguments": text}}]),
+            ),
+        };
+        delta.insert(key.into(), value);
+        self.choice(Value::Object(delta), Value::Null)
+    }
 }
 
 impl ChunkFormat for ChatChunks {
     fn opening(&self) -> Option<Value> {
-        Some(self.chunk(json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": null, "finish_reason": null}])))
+        self.calls
+            .is_none()
+            .then(|| self.choice(json!({"role": "assistant", "content": ""}), Value::Null))
     }
 
     fn delta(&self, text: &str) -> Value {
-        self.chunk(json!([{"index": 0, "delta": {"content": text}, "logprobs": null, "finish_reason": null}]))
+        self.choice(json!({"content": text}), Value::Null)
     }
 
     fn finish(&self, done: &Completion) -> Value {
-        self.chunk(json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": done.finish_reason}]))
+        self.choice(json!({}), json!(done.finish_reason))
     }
 
     fn usage(&self, done: &Completion) -> Option<Value> {
@@ -211,5 +369,32 @@ impl ChunkFormat for ChatChunks {
             c["usage"] = stream::usage_json(done);
             c
         })
+    }
+
+    fn on_text(&mut self, text: &str) -> Vec<Value> {
+        let Some(calls) = self.calls.as_mut() else {
+            return vec![self.delta(text)];
+        };
+        let pieces = calls.push(text);
+        pieces.into_iter().map(|p| self.piece(p)).collect()
+    }
+
+    fn on_done(&mut self, done: &Completion) -> Vec<Value> {
+        let Some(calls) = self.calls.as_mut() else {
+            return vec![self.finish(done)];
+        };
+        let (pieces, complete) = calls.finish();
+        let mut chunks: Vec<Value> = pieces.into_iter().map(|p| self.piece(p)).collect();
+        if !self.opened {
+            // An empty answer still says who spoke.
+            chunks.push(self.piece(Piece::Text(String::new())));
+        }
+        let reason = if complete {
+            json!("tool_calls")
+        } else {
+            json!(done.finish_reason)
+        };
+        chunks.push(self.choice(json!({}), reason));
+        chunks
     }
 }

@@ -9,6 +9,7 @@ mod params;
 mod response_format;
 mod stream;
 mod tokenize;
+mod tools;
 
 use axum::routing::{get, post};
 use axum::Router;

@@ -22,6 +22,18 @@ pub trait ChunkFormat: Send + 'static {
     fn finish(&self, done: &Completion) -> Value;
     /// The trailing usage chunk, when the client asked for it.
     fn usage(&self, done: &Completion) -> Option<Value>;
+
+    /// The chunks for newly generated text: one [`Self::delta`], unless the
+    /// format holds text back to see what it is (chat with tools).
+    fn on_text(&mut self, text: &str) -> Vec<Value> {
+        vec![self.delta(text)]
+    }
+
+    /// The chunks that end the answer, before usage: [`Self::finish`], after
+    /// whatever was held back.
+    fn on_done(&mut self, done: &Completion) -> Vec<Value> {
+        vec![self.finish(done)]
+    }
 }
 
 struct State<F> {
@@ -54,9 +66,13 @@ pub fn sse<F: ChunkFormat>(
                 return None;
             }
             match s.rx.recv().await {
-                Some(Event::Delta(text)) => s.pending.push_back(data(&s.format.delta(&text))),
+                Some(Event::Delta(text)) => {
+                    let chunks = s.format.on_text(&text);
+                    s.pending.extend(chunks.iter().map(data));
+                }
                 Some(Event::Done(done)) => {
-                    s.pending.push_back(data(&s.format.finish(&done)));
+                    let chunks = s.format.on_done(&done);
+                    s.pending.extend(chunks.iter().map(data));
                     if let Some(u) = s.format.usage(&done) {
                         s.pending.push_back(data(&u));
                     }
