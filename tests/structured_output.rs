@@ -24,7 +24,7 @@ fn story_schema() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "title": {"type": "string"},
+            "title": {"type": "string", "maxLength": 80},
             "priority": {"enum": ["must", "should", "could"]},
             "points": {"type": "integer"}
         },

@@ -139,6 +139,18 @@ impl Matrix {
         Ok(m.row(0))
     }
 
+    /// Refuses a tensor whose shape is not `rows` × `cols`.
+    pub fn expect(self, name: &str, rows: usize, cols: usize) -> candle_core::Result<Self> {
+        if (self.rows, self.cols) != (rows, cols) {
+            candle_core::bail!(
+                "tensor `{name}` is {}×{}; the model's shape needs {rows}×{cols}",
+                self.rows,
+                self.cols
+            );
+        }
+        Ok(self)
+    }
+
     /// Weight row `i` as f32 (an embedding lookup).
     pub fn row(&self, i: usize) -> Vec<f32> {
         let mut out = vec![0f32; self.cols];
@@ -157,9 +169,6 @@ impl Matrix {
     /// `out[r][j] = Σ_k x[r][k] · w[j][k]` for every activation row `r` of `x`
     /// (`n` rows of `cols`); `out` is `n` rows of `self.rows`.
     pub fn matmul(&self, x: &[f32], out: &mut [f32]) {
-        let n = x.len() / self.cols;
-        debug_assert_eq!(x.len(), n * self.cols);
-        debug_assert_eq!(out.len(), n * self.rows);
         Self::matmul_many(&[self], x, &mut [out]);
     }
 
@@ -171,8 +180,13 @@ impl Matrix {
             .iter()
             .all(|m| fast(m))
             .then(|| quantize_rows(x, mats[0].cols));
+        assert_eq!(mats.len(), outs.len());
         for (m, out) in mats.iter().zip(outs.iter_mut()) {
             let (rows, cols) = (m.rows, m.cols);
+            let n = x.len() / cols;
+            // Real asserts: the kernels write `out` through a raw pointer.
+            assert_eq!(x.len(), n * cols, "matmul input is not whole rows");
+            assert_eq!(out.len(), n * rows, "matmul output has the wrong size");
             match (&m.blocks, &acts) {
                 (Blocks::Fast4(v), Some(a)) => matmul_fast(v, rows, cols, a, out, kernels::dot_w4),
                 (Blocks::Fast8(v), Some(a)) => matmul_fast(v, rows, cols, a, out, kernels::dot_w8),

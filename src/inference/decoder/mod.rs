@@ -98,17 +98,21 @@ impl Decoder {
         let kv_heads = md("attention.head_count_kv")
             .and_then(|v| v.to_u32())
             .map_or(heads, |v| v as usize);
+        if heads == 0
+            || kv_heads == 0
+            || !hidden.is_multiple_of(heads)
+            || !heads.is_multiple_of(kv_heads)
+        {
+            candle_core::bail!(
+                "inconsistent attention shape: {hidden} wide, {heads} heads, {kv_heads} KV heads"
+            );
+        }
         let head_dim = hidden / heads;
         let rope_dim = md("rope.dimension_count")
             .and_then(|v| v.to_u32())
             .map_or(head_dim, |v| v as usize);
-        if heads == 0
-            || kv_heads == 0
-            || heads % kv_heads != 0
-            || rope_dim > head_dim
-            || rope_dim % 2 != 0
-        {
-            candle_core::bail!("inconsistent attention shape: {heads} heads, {kv_heads} KV heads, rope dimension {rope_dim}");
+        if rope_dim > head_dim || !rope_dim.is_multiple_of(2) {
+            candle_core::bail!("rope dimension {rope_dim} does not fit heads of {head_dim}");
         }
         let mut reader = BufReader::new(File::open(path)?);
         let r = &mut reader;
@@ -132,27 +136,60 @@ impl Decoder {
             vocab: output.as_ref().unwrap_or(&embedding).rows,
             max_positions,
         };
+        let (d, q_dim, kv_dim) = (hidden, heads * head_dim, kv_heads * head_dim);
+        if embedding.cols != d || output.as_ref().is_some_and(|o| o.cols != d) {
+            candle_core::bail!("the embedding or output width is not {d}");
+        }
+        let ff = content
+            .tensor_infos
+            .get("blk.0.ffn_gate.weight")
+            .and_then(|t| t.shape.dims().first().copied())
+            .unwrap_or(0);
         let mut layers = Vec::with_capacity(config.layers);
         for i in 0..config.layers {
-            let m = |r: &mut BufReader<File>, name: &str| {
-                Matrix::read(content, r, &format!("blk.{i}.{name}.weight"))
+            let mut m = |name: &str, rows: usize, cols: usize| {
+                let name = format!("blk.{i}.{name}.weight");
+                Matrix::read(content, r, &name)?.expect(&name, rows, cols)
             };
-            let v = |r: &mut BufReader<File>, name: &str| {
-                Matrix::read_vector(content, r, &format!("blk.{i}.{name}.weight"))
+            let (wq, wk, wv, wo) = (
+                m("attn_q", q_dim, d)?,
+                m("attn_k", kv_dim, d)?,
+                m("attn_v", kv_dim, d)?,
+                m("attn_output", d, q_dim)?,
+            );
+            let (gate, up, down) = (
+                m("ffn_gate", ff, d)?,
+                m("ffn_up", ff, d)?,
+                m("ffn_down", d, ff)?,
+            );
+            let mut v = |name: &str| {
+                let name = format!("blk.{i}.{name}.weight");
+                let w = Matrix::read_vector(content, r, &name)?;
+                if w.len() != d {
+                    candle_core::bail!("tensor `{name}` has {} values; {d} expected", w.len());
+                }
+                Ok(w)
             };
+            let (attn_norm, ffn_norm) = (v("attn_norm")?, v("ffn_norm")?);
             layers.push(Layer {
-                attn_norm: v(r, "attn_norm")?,
-                wq: m(r, "attn_q")?,
-                wk: m(r, "attn_k")?,
-                wv: m(r, "attn_v")?,
-                wo: m(r, "attn_output")?,
-                ffn_norm: v(r, "ffn_norm")?,
-                gate: m(r, "ffn_gate")?,
-                up: m(r, "ffn_up")?,
-                down: m(r, "ffn_down")?,
+                attn_norm,
+                wq,
+                wk,
+                wv,
+                wo,
+                ffn_norm,
+                gate,
+                up,
+                down,
             });
         }
         let norm = Matrix::read_vector(content, r, "output_norm.weight")?;
+        if norm.len() != d {
+            candle_core::bail!(
+                "tensor `output_norm.weight` has {} values; {d} expected",
+                norm.len()
+            );
+        }
         let rope = ops::Rope::new(config.rope_dim, config.rope_base, max_positions);
         Ok(Self {
             config,
