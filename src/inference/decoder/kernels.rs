@@ -8,6 +8,8 @@
 //! row is unpacked once and then multiplied with up to [`ROWS`] activation
 //! rows, which is where continuous batching gains its throughput.
 
+use std::ops::Range;
+
 use half::f16;
 
 /// Activation rows one weight row is unpacked for.
@@ -113,43 +115,46 @@ pub fn quantize(x: &[f32], out: &mut [A8]) {
     }
 }
 
-/// `out[r] = w · acts[r]` for one Q4_1 weight row and up to [`ROWS`]
-/// activation rows. Only call where [`available`] is true.
-pub fn dot_w4(w: &[W4], acts: &[&[A8]], out: &mut [f32]) {
-    assert!(acts.len() <= ROWS && out.len() == acts.len());
-    assert!(acts.iter().all(|a| a.len() == w.len()));
+/// Multiplies Q4_1 weight rows `js` (each `per_row` blocks of `w`) with
+/// every activation row of `acts` (whole rows of `per_row` blocks), handing
+/// each product to `out(activation row, weight row, value)`. Only call where
+/// [`available`] is true.
+pub fn matmul_w4(
+    w: &[W4],
+    per_row: usize,
+    js: Range<usize>,
+    acts: &[A8],
+    out: &mut impl FnMut(usize, usize, f32),
+) {
+    assert!(per_row > 0 && js.end * per_row <= w.len() && acts.len().is_multiple_of(per_row));
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: callers check `available()`; lengths are asserted above.
+    // SAFETY: callers check `available()`; bounds are asserted above.
     unsafe {
-        match acts.len() {
-            1 => x86::dot_w4::<1>(w, acts, out),
-            2 => x86::dot_w4::<2>(w, acts, out),
-            3 => x86::dot_w4::<3>(w, acts, out),
-            _ => x86::dot_w4::<4>(w, acts, out),
-        }
+        x86::rows_w4(w, per_row, js, acts, out)
     }
 }
 
-/// `out[r] = w · acts[r]` for one Q8_0 weight row; as [`dot_w4`].
-pub fn dot_w8(w: &[W8], acts: &[&[A8]], out: &mut [f32]) {
-    assert!(acts.len() <= ROWS && out.len() == acts.len());
-    assert!(acts.iter().all(|a| a.len() == w.len()));
+/// [`matmul_w4`] for Q8_0 weights.
+pub fn matmul_w8(
+    w: &[W8],
+    per_row: usize,
+    js: Range<usize>,
+    acts: &[A8],
+    out: &mut impl FnMut(usize, usize, f32),
+) {
+    assert!(per_row > 0 && js.end * per_row <= w.len() && acts.len().is_multiple_of(per_row));
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: callers check `available()`; lengths are asserted above.
+    // SAFETY: callers check `available()`; bounds are asserted above.
     unsafe {
-        match acts.len() {
-            1 => x86::dot_w8::<1>(w, acts, out),
-            2 => x86::dot_w8::<2>(w, acts, out),
-            3 => x86::dot_w8::<3>(w, acts, out),
-            _ => x86::dot_w8::<4>(w, acts, out),
-        }
+        x86::rows_w8(w, per_row, js, acts, out)
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{A8, W4, W8};
+    use super::{A8, ROWS, W4, W8};
     use std::arch::x86_64::*;
+    use std::ops::Range;
 
     #[target_feature(enable = "avx2,fma")]
     fn hsum(v: __m256) -> f32 {
@@ -158,13 +163,54 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(quad, _mm_movehdup_ps(quad)))
     }
 
-    // N activation rows at once, N a constant so that the accumulators stay
-    // in registers. Every row's sums run in the same order whatever N is.
+    /// Runs `dot` for every weight row in `js` against groups of up to
+    /// [`ROWS`] activation rows.
+    macro_rules! rows {
+        ($name:ident, $dot:ident, $w:ty) => {
+            #[target_feature(enable = "avx2,fma")]
+            pub unsafe fn $name(
+                w: &[$w],
+                per_row: usize,
+                js: Range<usize>,
+                acts: &[A8],
+                out: &mut impl FnMut(usize, usize, f32),
+            ) {
+                let n = acts.len() / per_row;
+                for j in js {
+                    let wrow = &w[j * per_row..(j + 1) * per_row];
+                    let mut r = 0;
+                    while r < n {
+                        let group = &acts[r * per_row..];
+                        let m = (n - r).min(ROWS);
+                        // SAFETY: `group` holds at least m rows of per_row blocks.
+                        let values: &[f32] = match m {
+                            1 => &unsafe { $dot::<1>(wrow, group) },
+                            2 => &unsafe { $dot::<2>(wrow, group) },
+                            3 => &unsafe { $dot::<3>(wrow, group) },
+                            _ => &unsafe { $dot::<4>(wrow, group) },
+                        };
+                        for (i, &v) in values.iter().enumerate() {
+                            out(r + i, j, v);
+                        }
+                        r += m;
+                    }
+                }
+            }
+        };
+    }
+    rows!(rows_w4, dot_w4, W4);
+    rows!(rows_w8, dot_w8, W8);
+
+    // N activation rows at once (rows of w.len() blocks, one after another in
+    // `acts`), N a constant so that the accumulators stay in registers. Every
+    // row's sums run in the same order whatever N is.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_w4<const N: usize>(w: &[W4], acts: &[&[A8]], out: &mut [f32]) {
+    #[inline]
+    unsafe fn dot_w4<const N: usize>(w: &[W4], acts: &[A8]) -> [f32; N] {
         let low = _mm_set1_epi8(0x0F);
         let ones = _mm256_set1_epi16(1);
-        let acts: [&[A8]; N] = std::array::from_fn(|r| &acts[r][..w.len()]);
+        let len = w.len();
+        let acts: [&[A8]; N] = std::array::from_fn(|r| &acts[r * len..(r + 1) * len]);
         let mut acc = [_mm256_setzero_ps(); N];
         let mut offsets = [0f32; N];
         for (b, x) in w.iter().enumerate() {
@@ -183,15 +229,15 @@ mod x86 {
                     _mm256_fmadd_ps(_mm256_set1_ps(x.d * y.d), _mm256_cvtepi32_ps(sums), acc[r]);
             }
         }
-        for r in 0..N {
-            out[r] = hsum(acc[r]) + offsets[r];
-        }
+        std::array::from_fn(|r| hsum(acc[r]) + offsets[r])
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_w8<const N: usize>(w: &[W8], acts: &[&[A8]], out: &mut [f32]) {
+    #[inline]
+    unsafe fn dot_w8<const N: usize>(w: &[W8], acts: &[A8]) -> [f32; N] {
         let ones = _mm256_set1_epi16(1);
-        let acts: [&[A8]; N] = std::array::from_fn(|r| &acts[r][..w.len()]);
+        let len = w.len();
+        let acts: [&[A8]; N] = std::array::from_fn(|r| &acts[r * len..(r + 1) * len]);
         let mut acc = [_mm256_setzero_ps(); N];
         for (b, x) in w.iter().enumerate() {
             let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
@@ -207,9 +253,7 @@ mod x86 {
                     _mm256_fmadd_ps(_mm256_set1_ps(x.d * y.d), _mm256_cvtepi32_ps(sums), acc[r]);
             }
         }
-        for r in 0..N {
-            out[r] = hsum(acc[r]);
-        }
+        std::array::from_fn(|r| hsum(acc[r]))
     }
 }
 
@@ -258,21 +302,23 @@ mod tests {
         w4_row(&w, &mut wf);
         let xs: Vec<Vec<f32>> = (1..=ROWS).map(|s| row(s * 7, k)).collect();
         let acts: Vec<Vec<A8>> = xs.iter().map(|x| act(x)).collect();
-        for n in 1..=ROWS {
-            let refs: Vec<&[A8]> = acts[..n].iter().map(Vec::as_slice).collect();
+        // Up to ROWS + 3 activation rows, so groups of every size occur.
+        let per_row = k / BLOCK;
+        for n in 1..=ROWS + 3 {
+            let flat: Vec<A8> = acts.iter().cycle().take(n).flatten().copied().collect();
             let mut out = vec![0f32; n];
-            dot_w4(&w, &refs, &mut out);
-            for r in 0..n {
-                let exact: f32 = wf.iter().zip(&xs[r]).map(|(a, b)| a * b).sum();
+            matmul_w4(&w, per_row, 0..1, &flat, &mut |r, _, v| out[r] = v);
+            for (r, &got) in out.iter().enumerate() {
+                let exact: f32 = wf.iter().zip(&xs[r % ROWS]).map(|(a, b)| a * b).sum();
                 assert!(
-                    (out[r] - exact).abs() < 0.02 * exact.abs().max(1.0),
-                    "{} vs {exact}",
-                    out[r]
+                    (got - exact).abs() < 0.02 * exact.abs().max(1.0),
+                    "{got} vs {exact}"
                 );
                 // The same row alone gives the same bits.
-                let mut alone = [0f32];
-                dot_w4(&w, &refs[r..r + 1], &mut alone);
-                assert_eq!(alone[0].to_bits(), out[r].to_bits());
+                let mut alone = 0f32;
+                let one = &flat[r * per_row..(r + 1) * per_row];
+                matmul_w4(&w, per_row, 0..1, one, &mut |_, _, v| alone = v);
+                assert_eq!(alone.to_bits(), got.to_bits());
             }
         }
     }
@@ -294,13 +340,12 @@ mod tests {
         let mut wf = vec![0f32; k];
         w8_row(&w, &mut wf);
         let y = row(11, k);
-        let mut out = [0f32];
-        dot_w8(&w, &[&act(&y)], &mut out);
+        let mut out = 0f32;
+        matmul_w8(&w, k / BLOCK, 0..1, &act(&y), &mut |_, _, v| out = v);
         let exact: f32 = wf.iter().zip(&y).map(|(a, b)| a * b).sum();
         assert!(
-            (out[0] - exact).abs() < 0.02 * exact.abs().max(1.0),
-            "{} vs {exact}",
-            out[0]
+            (out - exact).abs() < 0.02 * exact.abs().max(1.0),
+            "{out} vs {exact}"
         );
     }
 }

@@ -12,6 +12,7 @@
 //! memory once per step instead of once per sequence.
 
 use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::k_quants::{
@@ -188,14 +189,36 @@ impl Matrix {
             assert_eq!(x.len(), n * cols, "matmul input is not whole rows");
             assert_eq!(out.len(), n * rows, "matmul output has the wrong size");
             match (&m.blocks, &acts) {
-                (Blocks::Fast4(v), Some(a)) => matmul_fast(v, rows, cols, a, out, kernels::dot_w4),
-                (Blocks::Fast8(v), Some(a)) => matmul_fast(v, rows, cols, a, out, kernels::dot_w8),
-                (Blocks::Fast4(v), None) => {
-                    matmul_fast(v, rows, cols, &quantize_rows(x, cols), out, kernels::dot_w4)
+                (Blocks::Fast4(v), Some(a)) => {
+                    matmul_fast(v, rows, cols, a, out, |w, p, js, a, o: &Output| {
+                        kernels::matmul_w4(w, p, js, a, &mut |r, j, v| o.write(r, j, v))
+                    })
                 }
-                (Blocks::Fast8(v), None) => {
-                    matmul_fast(v, rows, cols, &quantize_rows(x, cols), out, kernels::dot_w8)
+                (Blocks::Fast8(v), Some(a)) => {
+                    matmul_fast(v, rows, cols, a, out, |w, p, js, a, o: &Output| {
+                        kernels::matmul_w8(w, p, js, a, &mut |r, j, v| o.write(r, j, v))
+                    })
                 }
+                (Blocks::Fast4(v), None) => matmul_fast(
+                    v,
+                    rows,
+                    cols,
+                    &quantize_rows(x, cols),
+                    out,
+                    |w, p, js, a, o: &Output| {
+                        kernels::matmul_w4(w, p, js, a, &mut |r, j, v| o.write(r, j, v))
+                    },
+                ),
+                (Blocks::Fast8(v), None) => matmul_fast(
+                    v,
+                    rows,
+                    cols,
+                    &quantize_rows(x, cols),
+                    out,
+                    |w, p, js, a, o: &Output| {
+                        kernels::matmul_w8(w, p, js, a, &mut |r, j, v| o.write(r, j, v))
+                    },
+                ),
                 (blocks, _) => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
             }
         }
@@ -206,9 +229,13 @@ impl Matrix {
 fn quantize_rows(x: &[f32], cols: usize) -> Vec<kernels::A8> {
     let per_row = cols / kernels::BLOCK;
     let mut xq = vec![kernels::A8::default(); x.len() / kernels::BLOCK];
-    xq.par_chunks_mut(per_row.max(1))
-        .zip(x.par_chunks(cols))
-        .for_each(|(q, row)| kernels::quantize(row, q));
+    if x.len() < super::ops::PARALLEL_MIN {
+        kernels::quantize(x, &mut xq);
+    } else {
+        xq.par_chunks_mut(per_row.max(1))
+            .zip(x.par_chunks(cols))
+            .for_each(|(q, row)| kernels::quantize(row, q));
+    }
     xq
 }
 
@@ -234,30 +261,22 @@ impl Output {
     }
 }
 
+/// Our kernels' matmul: tasks own ranges of weight rows.
 fn matmul_fast<W: Sync>(
     w: &[W],
     rows: usize,
     cols: usize,
     xq: &[kernels::A8],
     out: &mut [f32],
-    dot: fn(&[W], &[&[kernels::A8]], &mut [f32]),
+    kernel: impl Fn(&[W], usize, Range<usize>, &[kernels::A8], &Output) + Sync,
 ) {
     let per_row = cols / kernels::BLOCK;
-    let acts: Vec<&[kernels::A8]> = xq.chunks(per_row).collect();
     let out = Output::new(out, rows);
     (0..rows.div_ceil(ROWS_PER_TASK))
         .into_par_iter()
         .for_each(|t| {
-            let mut dots = [0f32; kernels::ROWS];
-            for j in t * ROWS_PER_TASK..rows.min((t + 1) * ROWS_PER_TASK) {
-                let wrow = &w[j * per_row..(j + 1) * per_row];
-                for (g, group) in acts.chunks(kernels::ROWS).enumerate() {
-                    dot(wrow, group, &mut dots[..group.len()]);
-                    for (i, &v) in dots[..group.len()].iter().enumerate() {
-                        out.write(g * kernels::ROWS + i, j, v);
-                    }
-                }
-            }
+            let js = t * ROWS_PER_TASK..rows.min((t + 1) * ROWS_PER_TASK);
+            kernel(w, per_row, js, xq, &out);
         });
 }
 

@@ -286,18 +286,21 @@ impl Decoder {
                 row += len;
             }
             let caches: Vec<&SeqCache> = segments.iter().map(|s| &*s.cache).collect();
-            attn.par_chunks_mut(q_dim).enumerate().for_each(|(r, out)| {
-                let cache = caches[seg[r]];
-                ops::attend(
-                    &q[r * q_dim..(r + 1) * q_dim],
-                    cache.keys(li, pos[r] + 1),
-                    cache.values(li, pos[r] + 1),
-                    c.heads,
-                    c.kv_heads,
-                    c.head_dim,
-                    out,
-                );
-            });
+            let group = c.heads / c.kv_heads;
+            attn.par_chunks_mut(c.head_dim)
+                .enumerate()
+                .for_each(|(i, out)| {
+                    let (r, h) = (i / c.heads, i % c.heads);
+                    let cache = caches[seg[r]];
+                    ops::attend(
+                        &q[i * c.head_dim..(i + 1) * c.head_dim],
+                        cache.keys(li, pos[r] + 1),
+                        cache.values(li, pos[r] + 1),
+                        kv_dim,
+                        (h / group) * c.head_dim,
+                        out,
+                    );
+                });
             layer.wo.matmul(&attn, &mut proj);
             ops::add_assign(&mut x, &proj);
 

@@ -22,18 +22,24 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     sum
 }
 
+/// Below this many values an element-wise pass runs on the calling thread:
+/// waking the pool costs more than the work (a decode step of a few rows).
+pub const PARALLEL_MIN: usize = 32 * 1024;
+
 /// `out[r] = x[r] / rms(x[r]) * w` for each row of `x` (rows of `w.len()`).
 pub fn rms_norm(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
     let d = w.len();
-    out.par_chunks_mut(d)
-        .zip(x.par_chunks(d))
-        .with_min_len(4)
-        .for_each(|(o, row)| {
-            let scale = 1.0 / (dot(row, row) / d as f32 + eps).sqrt();
-            for ((o, &v), &wi) in o.iter_mut().zip(row).zip(w) {
-                *o = v * scale * wi;
-            }
-        });
+    let norm = |(o, row): (&mut [f32], &[f32])| {
+        let scale = 1.0 / (dot(row, row) / d as f32 + eps).sqrt();
+        for ((o, &v), &wi) in o.iter_mut().zip(row).zip(w) {
+            *o = v * scale * wi;
+        }
+    };
+    if x.len() < PARALLEL_MIN {
+        out.chunks_mut(d).zip(x.chunks(d)).for_each(norm);
+    } else {
+        out.par_chunks_mut(d).zip(x.par_chunks(d)).for_each(norm);
+    }
 }
 
 pub fn add_assign(x: &mut [f32], y: &[f32]) {
@@ -44,13 +50,16 @@ pub fn add_assign(x: &mut [f32], y: &[f32]) {
 
 /// SwiGLU: `g = silu(g) * u`.
 pub fn silu_mul(g: &mut [f32], u: &[f32]) {
-    g.par_chunks_mut(4096)
-        .zip(u.par_chunks(4096))
-        .for_each(|(g, u)| {
-            for (a, &b) in g.iter_mut().zip(u) {
-                *a = *a / (1.0 + (-*a).exp()) * b;
-            }
-        });
+    let f = |(g, u): (&mut [f32], &[f32])| {
+        for (a, &b) in g.iter_mut().zip(u) {
+            *a = *a / (1.0 + (-*a).exp()) * b;
+        }
+    };
+    if g.len() < PARALLEL_MIN {
+        f((g, u));
+    } else {
+        g.par_chunks_mut(4096).zip(u.par_chunks(4096)).for_each(f);
+    }
 }
 
 /// Rotary position embedding tables: cos and sin of `pos · θ_i` for every
@@ -97,43 +106,35 @@ impl Rope {
     }
 }
 
-/// Causal attention of one query row (all heads) over `keys`/`values`
-/// (`positions × kv_heads × head_dim`), written to `out` (`heads × head_dim`).
+/// Causal attention of one query head `q` (`head_dim` values) over the
+/// `keys`/`values` of its KV head (rows `stride` apart, the head's values at
+/// `offset`), written to `out`.
 pub fn attend(
     q: &[f32],
     keys: &[f32],
     values: &[f32],
-    heads: usize,
-    kv_heads: usize,
-    head_dim: usize,
+    stride: usize,
+    offset: usize,
     out: &mut [f32],
 ) {
-    let kv_dim = kv_heads * head_dim;
-    let positions = keys.len() / kv_dim;
-    let group = heads / kv_heads;
+    let head_dim = q.len();
+    let positions = keys.len() / stride;
     let scale = 1.0 / (head_dim as f32).sqrt();
-    let mut scores = vec![0f32; positions];
-    for h in 0..heads {
-        let qh = &q[h * head_dim..(h + 1) * head_dim];
-        let off = (h / group) * head_dim;
-        let mut max = f32::NEG_INFINITY;
-        for (t, s) in scores.iter_mut().enumerate() {
-            *s = dot(qh, &keys[t * kv_dim + off..t * kv_dim + off + head_dim]) * scale;
-            max = max.max(*s);
-        }
-        let mut sum = 0f32;
-        for s in scores.iter_mut() {
-            *s = (*s - max).exp();
-            sum += *s;
-        }
-        let o = &mut out[h * head_dim..(h + 1) * head_dim];
-        o.fill(0.0);
-        for (t, &s) in scores.iter().enumerate() {
-            let w = s / sum;
-            let vt = &values[t * kv_dim + off..t * kv_dim + off + head_dim];
-            for (oi, &vi) in o.iter_mut().zip(vt) {
-                *oi += w * vi;
-            }
+    let at = |t: usize| t * stride + offset..t * stride + offset + head_dim;
+    let mut scores: Vec<f32> = (0..positions)
+        .map(|t| dot(q, &keys[at(t)]) * scale)
+        .collect();
+    let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+    let mut sum = 0f32;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    out.fill(0.0);
+    for (t, &s) in scores.iter().enumerate() {
+        let w = s / sum;
+        for (o, &v) in out.iter_mut().zip(&values[at(t)]) {
+            *o += w * v;
         }
     }
 }
@@ -146,7 +147,7 @@ mod tests {
     fn attention_over_one_position_returns_its_value() {
         let (q, k, v) = ([1.0, 0.0], [0.5, 0.5], [3.0, -2.0]);
         let mut out = [0.0; 2];
-        attend(&q, &k, &v, 1, 1, 2, &mut out);
+        attend(&q, &k, &v, 2, 0, &mut out);
         assert_eq!(out, [3.0, -2.0]);
     }
 
@@ -157,7 +158,7 @@ mod tests {
         let k = [10.0, 0.0, 0.0, 10.0];
         let v = [1.0, 1.0, 5.0, 5.0];
         let mut out = [0.0; 2];
-        attend(&q, &k, &v, 1, 1, 2, &mut out);
+        attend(&q, &k, &v, 2, 0, &mut out);
         assert!(out[0] > 4.99 && out[0] <= 5.0, "{out:?}");
     }
 
@@ -181,5 +182,15 @@ mod tests {
         let rms = |r: &[f32]| (r.iter().map(|v| v * v).sum::<f32>() / 4.0).sqrt();
         assert!((rms(&out[..4]) - 1.0).abs() < 1e-6);
         assert!((rms(&out[4..]) - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn grouped_query_heads_read_their_own_kv_head() {
+        // Two KV heads of width 1 per position; the second head's values are 7.
+        let keys = [1.0, 1.0, 1.0, 1.0];
+        let values = [2.0, 7.0, 2.0, 7.0];
+        let mut out = [0.0];
+        attend(&[1.0], &keys, &values, 2, 1, &mut out);
+        assert_eq!(out, [7.0]);
     }
 }
