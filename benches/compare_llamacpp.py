@@ -53,8 +53,8 @@ def aggregate(binary, model_id, models_dir, threads, gen_tokens, concurrency):
     for line in lines[start + 2:]:
         if not line.startswith("|"):
             break
-        streams, tokens, tps = cells(line)
-        rows[int(streams)] = float(tps)
+        streams, _tokens, decode, _end_to_end = cells(line)
+        rows[int(streams)] = float(decode)
     return rows
 
 

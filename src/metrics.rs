@@ -53,6 +53,7 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     tokens_in: AtomicU64,
     tokens_out: AtomicU64,
+    tokens_cached: AtomicU64,
     queue_depth: AtomicI64,
     cancelled: AtomicU64,
     ttft: Mutex<BTreeMap<String, Histogram>>,
@@ -65,8 +66,12 @@ impl Metrics {
         *m.entry((route.to_string(), status)).or_default() += 1;
     }
 
-    pub fn add_tokens(&self, prompt: usize, completion: usize) {
+    /// Counts a finished generation; `cached` of its `prompt` tokens came
+    /// from the prefix cache.
+    pub fn add_tokens(&self, prompt: usize, cached: usize, completion: usize) {
         self.tokens_in.fetch_add(prompt as u64, Ordering::Relaxed);
+        self.tokens_cached
+            .fetch_add(cached as u64, Ordering::Relaxed);
         self.tokens_out
             .fetch_add(completion as u64, Ordering::Relaxed);
     }
@@ -109,6 +114,11 @@ impl Metrics {
                 "bacopilot_prompt_tokens_total",
                 "Prompt tokens processed.",
                 self.tokens_in.load(Ordering::Relaxed),
+            ),
+            (
+                "bacopilot_prompt_tokens_cached_total",
+                "Prompt tokens whose keys and values came from the prefix cache.",
+                self.tokens_cached.load(Ordering::Relaxed),
             ),
             (
                 "bacopilot_completion_tokens_total",

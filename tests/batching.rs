@@ -100,6 +100,11 @@ async fn a_second_turn_reuses_the_first_turns_keys_and_answers_the_same() {
         "turn 1 had {n1} prompt tokens, turn 2 has {n2} and reused {cached_tokens}"
     );
 
+    assert_eq!(
+        cached.metric("bacopilot_prompt_tokens_cached_total").await,
+        cached_tokens as f64
+    );
+
     let fresh = answer(&uncached, second).await;
     assert_eq!(fresh["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
     assert_eq!(text(&turn2), text(&fresh));

@@ -75,13 +75,11 @@ impl SeqCache {
         }
     }
 
-    /// Forgets positions from `positions` on (what was computed but not kept).
-    pub fn truncate(&mut self, positions: usize) {
-        let n = positions * self.kv_dim;
+    /// Returns memory reserved beyond what is held (a stored cache stays put).
+    fn shrink(&mut self) {
         for v in self.keys.iter_mut().chain(self.values.iter_mut()) {
-            v.truncate(n);
+            v.shrink_to_fit();
         }
-        self.tokens.truncate(positions);
     }
 }
 
@@ -123,10 +121,12 @@ impl PrefixCache {
 
     /// Keeps a finished sequence's cache, dropping entries it extends and the
     /// least recently used ones beyond capacity.
-    pub fn insert(&mut self, cache: SeqCache) {
+    pub fn insert(&mut self, mut cache: SeqCache) {
         if cache.is_empty() || cache.len() > self.capacity {
             return;
         }
+        // Capacity counts positions, so memory must be positions too.
+        cache.shrink();
         self.entries
             .retain(|e| common_prefix(e.tokens(), cache.tokens()) < e.len());
         self.entries.push(cache);
@@ -136,7 +136,7 @@ impl PrefixCache {
         }
     }
 
-    /// Positions held, for metrics and tests.
+    /// Positions held.
     pub fn positions(&self) -> usize {
         self.entries.iter().map(SeqCache::len).sum()
     }

@@ -61,7 +61,9 @@ impl EngineLoop {
                     self.metrics.queue_changed(-1);
                     continue;
                 }
-                let total = req.generation.prompt.len() + req.generation.max_tokens;
+                // Room for the prompt and a typical answer; a longer one grows
+                // the cache as it goes rather than reserving max_tokens upfront.
+                let total = req.generation.prompt.len() + req.generation.max_tokens.min(256);
                 let cache = self.backend.start(&req.generation.prompt, total);
                 active.push(Sequence::new(req, cache));
             }
@@ -153,7 +155,8 @@ impl EngineLoop {
     fn retire(&mut self, s: Sequence, cancelled: bool, keep_cache: bool) {
         let done = s.completion(super::FinishReason::Stop);
         self.metrics.add_tokens(
-            done.prompt_tokens - done.cached_tokens,
+            done.prompt_tokens,
+            done.cached_tokens,
             done.completion_tokens,
         );
         if cancelled {
