@@ -13,7 +13,7 @@ use std::ops::Range;
 use half::f16;
 
 /// Activation rows one weight row is unpacked for.
-pub const ROWS: usize = 4;
+pub const ROWS: usize = 8;
 /// Values per block in all three formats.
 pub const BLOCK: usize = 32;
 
@@ -130,7 +130,11 @@ pub fn matmul_w4(
     #[cfg(target_arch = "x86_64")]
     // SAFETY: callers check `available()`; bounds are asserted above.
     unsafe {
-        x86::rows_w4(w, per_row, js, acts, out)
+        if x86::vnni() {
+            x86::vnni::rows_w4(w, per_row, js, acts, out)
+        } else {
+            x86::avx2::rows_w4(w, per_row, js, acts, out)
+        }
     }
 }
 
@@ -146,7 +150,11 @@ pub fn matmul_w8(
     #[cfg(target_arch = "x86_64")]
     // SAFETY: callers check `available()`; bounds are asserted above.
     unsafe {
-        x86::rows_w8(w, per_row, js, acts, out)
+        if x86::vnni() {
+            x86::vnni::rows_w8(w, per_row, js, acts, out)
+        } else {
+            x86::avx2::rows_w8(w, per_row, js, acts, out)
+        }
     }
 }
 
@@ -156,6 +164,14 @@ mod x86 {
     use std::arch::x86_64::*;
     use std::ops::Range;
 
+    /// Whether the CPU has VNNI (one instruction for the u8 × i8 → i32 dot
+    /// of four bytes). Its integer sums equal AVX2's: no pair of products
+    /// here reaches AVX2's i16 saturation (15 · 127 · 2 and 128 · 127 · 2
+    /// are below 2^15), so the two paths give the same bits.
+    pub fn vnni() -> bool {
+        std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512vl")
+    }
+
     #[target_feature(enable = "avx2,fma")]
     fn hsum(v: __m256) -> f32 {
         let half = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
@@ -163,97 +179,156 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(quad, _mm_movehdup_ps(quad)))
     }
 
-    /// Runs `dot` for every weight row in `js` against groups of up to
-    /// [`ROWS`] activation rows.
-    macro_rules! rows {
-        ($name:ident, $dot:ident, $w:ty) => {
-            #[target_feature(enable = "avx2,fma")]
-            pub unsafe fn $name(
-                w: &[$w],
-                per_row: usize,
-                js: Range<usize>,
-                acts: &[A8],
-                out: &mut impl FnMut(usize, usize, f32),
-            ) {
-                let n = acts.len() / per_row;
-                for j in js {
-                    let wrow = &w[j * per_row..(j + 1) * per_row];
-                    let mut r = 0;
-                    while r < n {
-                        let group = &acts[r * per_row..];
-                        let m = (n - r).min(ROWS);
-                        // SAFETY: `group` holds at least m rows of per_row blocks.
-                        let values: &[f32] = match m {
-                            1 => &unsafe { $dot::<1>(wrow, group) },
-                            2 => &unsafe { $dot::<2>(wrow, group) },
-                            3 => &unsafe { $dot::<3>(wrow, group) },
-                            _ => &unsafe { $dot::<4>(wrow, group) },
-                        };
-                        for (i, &v) in values.iter().enumerate() {
-                            out(r + i, j, v);
-                        }
-                        r += m;
+    /// Both kernels, compiled for one set of CPU features, with `$idot` the
+    /// sum of byte products (u8 × i8) in each of eight i32 lanes.
+    macro_rules! kernels {
+        ($module:ident, $features:literal, $idot:expr) => {
+            pub mod $module {
+                use super::*;
+
+                #[target_feature(enable = $features)]
+                pub unsafe fn rows_w4(
+                    w: &[W4],
+                    per_row: usize,
+                    js: Range<usize>,
+                    acts: &[A8],
+                    out: &mut impl FnMut(usize, usize, f32),
+                ) {
+                    for j in js {
+                        let wrow = &w[j * per_row..(j + 1) * per_row];
+                        // SAFETY: same features as this function.
+                        groups(acts, per_row, |r, group, m| unsafe {
+                            match m {
+                                1 => emit(out, r, j, &dot_w4::<1>(wrow, group)),
+                                2 => emit(out, r, j, &dot_w4::<2>(wrow, group)),
+                                3 => emit(out, r, j, &dot_w4::<3>(wrow, group)),
+                                4 => emit(out, r, j, &dot_w4::<4>(wrow, group)),
+                                5 => emit(out, r, j, &dot_w4::<5>(wrow, group)),
+                                6 => emit(out, r, j, &dot_w4::<6>(wrow, group)),
+                                7 => emit(out, r, j, &dot_w4::<7>(wrow, group)),
+                                _ => emit(out, r, j, &dot_w4::<8>(wrow, group)),
+                            }
+                        });
                     }
+                }
+
+                #[target_feature(enable = $features)]
+                pub unsafe fn rows_w8(
+                    w: &[W8],
+                    per_row: usize,
+                    js: Range<usize>,
+                    acts: &[A8],
+                    out: &mut impl FnMut(usize, usize, f32),
+                ) {
+                    for j in js {
+                        let wrow = &w[j * per_row..(j + 1) * per_row];
+                        // SAFETY: same features as this function.
+                        groups(acts, per_row, |r, group, m| unsafe {
+                            match m {
+                                1 => emit(out, r, j, &dot_w8::<1>(wrow, group)),
+                                2 => emit(out, r, j, &dot_w8::<2>(wrow, group)),
+                                3 => emit(out, r, j, &dot_w8::<3>(wrow, group)),
+                                4 => emit(out, r, j, &dot_w8::<4>(wrow, group)),
+                                5 => emit(out, r, j, &dot_w8::<5>(wrow, group)),
+                                6 => emit(out, r, j, &dot_w8::<6>(wrow, group)),
+                                7 => emit(out, r, j, &dot_w8::<7>(wrow, group)),
+                                _ => emit(out, r, j, &dot_w8::<8>(wrow, group)),
+                            }
+                        });
+                    }
+                }
+
+                // N activation rows at once (rows of w.len() blocks, one after
+                // another in `acts`), N a constant so that the accumulators
+                // stay in registers. Each row's sums run in the same order
+                // whatever N is.
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn dot_w4<const N: usize>(w: &[W4], acts: &[A8]) -> [f32; N] {
+                    let low = _mm_set1_epi8(0x0F);
+                    let len = w.len();
+                    assert!(acts.len() >= N * len);
+                    let base = acts.as_ptr();
+                    let mut acc = [_mm256_setzero_ps(); N];
+                    let mut offsets = [0f32; N];
+                    for (b, x) in w.iter().enumerate() {
+                        let packed = unsafe { _mm_loadu_si128(x.qs.as_ptr() as *const __m128i) };
+                        let lo = _mm_and_si128(packed, low);
+                        let hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+                        let qx = _mm256_set_m128i(hi, lo);
+                        for r in 0..N {
+                            // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
+                            let y = unsafe { &*base.add(r * len + b) };
+                            offsets[r] += x.m * y.s;
+                            let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
+                            let sums = $idot(qx, qy);
+                            let scale = _mm256_set1_ps(x.d * y.d);
+                            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
+                        }
+                    }
+                    let mut out = [0f32; N];
+                    for r in 0..N {
+                        out[r] = hsum(acc[r]) + offsets[r];
+                    }
+                    out
+                }
+
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn dot_w8<const N: usize>(w: &[W8], acts: &[A8]) -> [f32; N] {
+                    let len = w.len();
+                    assert!(acts.len() >= N * len);
+                    let base = acts.as_ptr();
+                    let mut acc = [_mm256_setzero_ps(); N];
+                    for (b, x) in w.iter().enumerate() {
+                        let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
+                        // The byte dot takes one unsigned operand: |x|, and y with x's sign.
+                        let ax = _mm256_sign_epi8(qx, qx);
+                        for r in 0..N {
+                            // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
+                            let y = unsafe { &*base.add(r * len + b) };
+                            let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
+                            let sums = $idot(ax, _mm256_sign_epi8(qy, qx));
+                            let scale = _mm256_set1_ps(x.d * y.d);
+                            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
+                        }
+                    }
+                    let mut out = [0f32; N];
+                    for r in 0..N {
+                        out[r] = hsum(acc[r]);
+                    }
+                    out
                 }
             }
         };
     }
-    rows!(rows_w4, dot_w4, W4);
-    rows!(rows_w8, dot_w8, W8);
 
-    // N activation rows at once (rows of w.len() blocks, one after another in
-    // `acts`), N a constant so that the accumulators stay in registers. Every
-    // row's sums run in the same order whatever N is.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn dot_w4<const N: usize>(w: &[W4], acts: &[A8]) -> [f32; N] {
-        let low = _mm_set1_epi8(0x0F);
-        let ones = _mm256_set1_epi16(1);
-        let len = w.len();
-        let acts: [&[A8]; N] = std::array::from_fn(|r| &acts[r * len..(r + 1) * len]);
-        let mut acc = [_mm256_setzero_ps(); N];
-        let mut offsets = [0f32; N];
-        for (b, x) in w.iter().enumerate() {
-            let packed = unsafe { _mm_loadu_si128(x.qs.as_ptr() as *const __m128i) };
-            let lo = _mm_and_si128(packed, low);
-            let hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
-            let qx = _mm256_set_m128i(hi, lo);
-            for r in 0..N {
-                // SAFETY: every activation row has w.len() blocks (sliced above).
-                let y = unsafe { acts[r].get_unchecked(b) };
-                offsets[r] += x.m * y.s;
-                let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
-                // u8 × i8 → i16 pairs (15 · 127 · 2 < 2^15), then i32.
-                let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(qx, qy), ones);
-                acc[r] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(x.d * y.d), _mm256_cvtepi32_ps(sums), acc[r]);
-            }
+    kernels!(avx2, "avx2,fma", |a, b| _mm256_madd_epi16(
+        _mm256_maddubs_epi16(a, b),
+        _mm256_set1_epi16(1)
+    ));
+    kernels!(vnni, "avx2,fma,avx512vnni,avx512vl", |a, b| {
+        _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b)
+    });
+
+    /// Calls `f(first row, rows, count)` for groups of up to [`ROWS`]
+    /// activation rows.
+    #[inline(always)]
+    fn groups(acts: &[A8], per_row: usize, mut f: impl FnMut(usize, &[A8], usize)) {
+        let n = acts.len() / per_row;
+        let mut r = 0;
+        while r < n {
+            let m = (n - r).min(ROWS);
+            f(r, &acts[r * per_row..], m);
+            r += m;
         }
-        std::array::from_fn(|r| hsum(acc[r]) + offsets[r])
     }
 
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn dot_w8<const N: usize>(w: &[W8], acts: &[A8]) -> [f32; N] {
-        let ones = _mm256_set1_epi16(1);
-        let len = w.len();
-        let acts: [&[A8]; N] = std::array::from_fn(|r| &acts[r * len..(r + 1) * len]);
-        let mut acc = [_mm256_setzero_ps(); N];
-        for (b, x) in w.iter().enumerate() {
-            let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
-            // maddubs takes one unsigned operand: |x| and y with x's sign.
-            let ax = _mm256_sign_epi8(qx, qx);
-            for r in 0..N {
-                // SAFETY: every activation row has w.len() blocks (sliced above).
-                let y = unsafe { acts[r].get_unchecked(b) };
-                let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
-                let sy = _mm256_sign_epi8(qy, qx);
-                let sums = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones);
-                acc[r] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(x.d * y.d), _mm256_cvtepi32_ps(sums), acc[r]);
-            }
+    #[inline(always)]
+    fn emit(out: &mut impl FnMut(usize, usize, f32), r: usize, j: usize, values: &[f32]) {
+        for (i, &v) in values.iter().enumerate() {
+            out(r + i, j, v);
         }
-        std::array::from_fn(|r| hsum(acc[r]))
     }
 }
 
@@ -347,5 +422,45 @@ mod tests {
             (out - exact).abs() < 0.02 * exact.abs().max(1.0),
             "{out} vs {exact}"
         );
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_vnni_and_avx2_kernels_give_the_same_bits() {
+        if !available() || !x86::vnni() {
+            return;
+        }
+        let k = 512;
+        let per_row = k / BLOCK;
+        let w4 = w4_from_gguf(&q4_1_bytes(
+            &(0..2 * k)
+                .map(|i| ((i * 13 % 97) as f32 - 48.0) / 9.0)
+                .collect::<Vec<_>>(),
+        ));
+        let mut w8_bytes = Vec::new();
+        for i in 0..2 * per_row {
+            w8_bytes.extend(f16::from_f32(0.01 * (i + 1) as f32).to_le_bytes());
+            // Extremes included: -128 and 127.
+            w8_bytes.extend((0..BLOCK).map(|j| [128u8, 127, 3, 250][(i + j) % 4]));
+        }
+        let w8 = w8_from_gguf(&w8_bytes);
+        let acts: Vec<A8> = (0..5).flat_map(|r| act(&row(r * 3, k))).collect();
+        type Sink<'a> = &'a mut dyn FnMut(usize, usize, f32);
+        let run = |f: &dyn Fn(Sink)| {
+            let mut out = vec![0u32; 10];
+            f(&mut |r, j, v| out[r * 2 + j] = v.to_bits());
+            out
+        };
+        // SAFETY: available() and vnni() were checked above.
+        unsafe {
+            assert_eq!(
+                run(&|o| x86::avx2::rows_w4(&w4, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
+                run(&|o| x86::vnni::rows_w4(&w4, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
+            );
+            assert_eq!(
+                run(&|o| x86::avx2::rows_w8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
+                run(&|o| x86::vnni::rows_w8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
+            );
+        }
     }
 }
