@@ -179,9 +179,20 @@ impl ChatModel {
             tokenizer: tokenizer.clone(),
             metrics: metrics.clone(),
         };
+        // The engine loop runs on a worker of its own thread pool, so the
+        // decoder's parallel loops share work with the thread that starts
+        // them instead of handing it to other threads and sleeping (two
+        // context switches per loop, hundreds of loops per step).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .thread_name({
+                let id = id.to_string();
+                move |i| format!("engine-{id}-{i}")
+            })
+            .build()
+            .map_err(|e| candle_err(candle_core::Error::Msg(e.to_string())))?;
         std::thread::Builder::new()
             .name(format!("engine-{id}"))
-            .spawn(move || engine.run(rx))
+            .spawn(move || pool.install(move || engine.run(rx)))
             .map_err(|e| candle_err(e.into()))?;
         Ok(Self {
             id: id.to_string(),
