@@ -14,6 +14,7 @@ if [ ! -f ../shared/testdata/smollm2-tokens.json ]; then
   echo "test: ../shared/testdata (reference token ids and embeddings) is missing beside the repository" >&2
   exit 1
 fi
-cargo test --locked "$@"
-# Our side of the side-by-side benchmark, in smoke mode (no llama.cpp build).
+# Our side of the side-by-side benchmark, in smoke mode (no llama.cpp build),
+# first, so the test runner's summary closes the output.
 benches/compare-llamacpp.sh --smoke
+cargo test --locked "$@"
