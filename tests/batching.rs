@@ -126,9 +126,17 @@ async fn streamed_usage_reports_cached_tokens_for_a_repeated_system_prompt() {
         let last: Value = serde_json::from_str(&chunks[chunks.len() - 2]).unwrap();
         last["usage"].clone()
     };
-    let u1 = usage(post_text(&server, body("What is a use case?")).await);
+    let u1 = usage(
+        server
+            .post_text("/v1/chat/completions", &body("What is a use case?"))
+            .await,
+    );
     assert_eq!(u1["prompt_tokens_details"]["cached_tokens"], 0, "{u1}");
-    let u2 = usage(post_text(&server, body("What is an actor?")).await);
+    let u2 = usage(
+        server
+            .post_text("/v1/chat/completions", &body("What is an actor?"))
+            .await,
+    );
     // The system turn and the opening of the user turn are shared.
     assert!(
         u2["prompt_tokens_details"]["cached_tokens"]
@@ -137,18 +145,6 @@ async fn streamed_usage_reports_cached_tokens_for_a_repeated_system_prompt() {
             >= 10,
         "{u2}"
     );
-}
-
-async fn post_text(server: &TestServer, body: Value) -> String {
-    reqwest::Client::new()
-        .post(server.url("/v1/chat/completions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -183,15 +183,7 @@ async fn streamed_json_schema_output_concatenates_to_a_valid_instance() {
         json_schema_format(story_schema()),
     );
     body["stream"] = json!(true);
-    let text = reqwest::Client::new()
-        .post(server().url("/v1/chat/completions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server().post_text("/v1/chat/completions", &body).await;
     let events = sse_data(&text);
     assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
     let chunks: Vec<Value> = events[..events.len() - 1]

@@ -250,15 +250,7 @@ async fn a_streamed_required_call_assembles_from_its_deltas() {
                "stream_options": {"include_usage": true}}),
     );
     body["temperature"] = json!(0);
-    let text = reqwest::Client::new()
-        .post(server().url("/v1/chat/completions"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server().post_text("/v1/chat/completions", &body).await;
     let events = sse_data(&text);
     assert_eq!(events.last().map(String::as_str), Some("[DONE]"), "{text}");
     let chunks: Vec<Value> = events[..events.len() - 1]

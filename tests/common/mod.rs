@@ -103,6 +103,19 @@ impl TestServer {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// POSTs `body` and returns the raw response text (an SSE stream, say).
+    pub async fn post_text(&self, path: &str, body: &Value) -> String {
+        reqwest::Client::new()
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = reqwest::get(self.url(path)).await.unwrap();
         let status = r.status().as_u16();

@@ -179,6 +179,38 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(quad, _mm_movehdup_ps(quad)))
     }
 
+    /// `$name(w, per_row, js, acts, out)`: `$dot` of every weight row in
+    /// `js` with groups of up to [`ROWS`] activation rows.
+    macro_rules! rows {
+        ($name:ident, $dot:ident, $w:ty, $features:literal) => {
+            #[target_feature(enable = $features)]
+            pub unsafe fn $name(
+                w: &[$w],
+                per_row: usize,
+                js: Range<usize>,
+                acts: &[A8],
+                out: &mut impl FnMut(usize, usize, f32),
+            ) {
+                for j in js {
+                    let wrow = &w[j * per_row..(j + 1) * per_row];
+                    // SAFETY: same features as this function.
+                    groups(acts, per_row, |r, group, m| unsafe {
+                        match m {
+                            1 => emit(out, r, j, &$dot::<1>(wrow, group)),
+                            2 => emit(out, r, j, &$dot::<2>(wrow, group)),
+                            3 => emit(out, r, j, &$dot::<3>(wrow, group)),
+                            4 => emit(out, r, j, &$dot::<4>(wrow, group)),
+                            5 => emit(out, r, j, &$dot::<5>(wrow, group)),
+                            6 => emit(out, r, j, &$dot::<6>(wrow, group)),
+                            7 => emit(out, r, j, &$dot::<7>(wrow, group)),
+                            _ => emit(out, r, j, &$dot::<8>(wrow, group)),
+                        }
+                    });
+                }
+            }
+        };
+    }
+
     /// Both kernels, compiled for one set of CPU features, with `$idot` the
     /// sum of byte products (u8 × i8) in each of eight i32 lanes.
     macro_rules! kernels {
@@ -186,57 +218,8 @@ mod x86 {
             pub mod $module {
                 use super::*;
 
-                #[target_feature(enable = $features)]
-                pub unsafe fn rows_w4(
-                    w: &[W4],
-                    per_row: usize,
-                    js: Range<usize>,
-                    acts: &[A8],
-                    out: &mut impl FnMut(usize, usize, f32),
-                ) {
-                    for j in js {
-                        let wrow = &w[j * per_row..(j + 1) * per_row];
-                        // SAFETY: same features as this function.
-                        groups(acts, per_row, |r, group, m| unsafe {
-                            match m {
-                                1 => emit(out, r, j, &dot_w4::<1>(wrow, group)),
-                                2 => emit(out, r, j, &dot_w4::<2>(wrow, group)),
-                                3 => emit(out, r, j, &dot_w4::<3>(wrow, group)),
-                                4 => emit(out, r, j, &dot_w4::<4>(wrow, group)),
-                                5 => emit(out, r, j, &dot_w4::<5>(wrow, group)),
-                                6 => emit(out, r, j, &dot_w4::<6>(wrow, group)),
-                                7 => emit(out, r, j, &dot_w4::<7>(wrow, group)),
-                                _ => emit(out, r, j, &dot_w4::<8>(wrow, group)),
-                            }
-                        });
-                    }
-                }
-
-                #[target_feature(enable = $features)]
-                pub unsafe fn rows_w8(
-                    w: &[W8],
-                    per_row: usize,
-                    js: Range<usize>,
-                    acts: &[A8],
-                    out: &mut impl FnMut(usize, usize, f32),
-                ) {
-                    for j in js {
-                        let wrow = &w[j * per_row..(j + 1) * per_row];
-                        // SAFETY: same features as this function.
-                        groups(acts, per_row, |r, group, m| unsafe {
-                            match m {
-                                1 => emit(out, r, j, &dot_w8::<1>(wrow, group)),
-                                2 => emit(out, r, j, &dot_w8::<2>(wrow, group)),
-                                3 => emit(out, r, j, &dot_w8::<3>(wrow, group)),
-                                4 => emit(out, r, j, &dot_w8::<4>(wrow, group)),
-                                5 => emit(out, r, j, &dot_w8::<5>(wrow, group)),
-                                6 => emit(out, r, j, &dot_w8::<6>(wrow, group)),
-                                7 => emit(out, r, j, &dot_w8::<7>(wrow, group)),
-                                _ => emit(out, r, j, &dot_w8::<8>(wrow, group)),
-                            }
-                        });
-                    }
-                }
+                rows!(rows_w4, dot_w4, W4, $features);
+                rows!(rows_w8, dot_w8, W8, $features);
 
                 // N activation rows at once (rows of w.len() blocks, one after
                 // another in `acts`), N a constant so that the accumulators
