@@ -115,47 +115,64 @@ pub fn quantize(x: &[f32], out: &mut [A8]) {
     }
 }
 
-/// Multiplies Q4_1 weight rows `js` (each `per_row` blocks of `w`) with
-/// every activation row of `acts` (whole rows of `per_row` blocks), handing
-/// each product to `out(activation row, weight row, value)`. Only call where
-/// [`available`] is true.
-pub fn matmul_w4(
-    w: &[W4],
-    per_row: usize,
-    js: Range<usize>,
-    acts: &[A8],
-    out: &mut impl FnMut(usize, usize, f32),
-) {
-    assert!(per_row > 0 && js.end * per_row <= w.len() && acts.len().is_multiple_of(per_row));
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: callers check `available()`; bounds are asserted above.
-    unsafe {
-        if x86::vnni() {
-            x86::vnni::rows_w4(w, per_row, js, acts, out)
-        } else {
-            x86::avx2::rows_w4(w, per_row, js, acts, out)
-        }
-    }
+/// A weight block type of our kernels ([`W4`], [`W8`]).
+pub trait Weight: Sync {
+    /// The products of weight rows `js` with every activation row.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA ([`available`]); the bounds [`matmul`]
+    /// asserts hold.
+    unsafe fn rows(
+        w: &[Self],
+        per_row: usize,
+        js: Range<usize>,
+        acts: &[A8],
+        out: &mut impl FnMut(usize, usize, f32),
+    ) where
+        Self: Sized;
 }
 
-/// [`matmul_w4`] for Q8_0 weights.
-pub fn matmul_w8(
-    w: &[W8],
+/// [`Weight`] for `$w` through the row loop `$rows`, VNNI where the CPU has it.
+macro_rules! weight {
+    ($w:ty, $rows:ident) => {
+        impl Weight for $w {
+            unsafe fn rows(
+                w: &[Self],
+                per_row: usize,
+                js: Range<usize>,
+                acts: &[A8],
+                out: &mut impl FnMut(usize, usize, f32),
+            ) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: the caller's contract; VNNI is checked here.
+                unsafe {
+                    if x86::vnni() {
+                        x86::vnni::$rows(w, per_row, js, acts, out)
+                    } else {
+                        x86::avx2::$rows(w, per_row, js, acts, out)
+                    }
+                }
+            }
+        }
+    };
+}
+weight!(W4, rows_w4);
+weight!(W8, rows_w8);
+
+/// Multiplies weight rows `js` (each `per_row` blocks of `w`) with every
+/// activation row of `acts` (whole rows of `per_row` blocks), handing each
+/// product to `out(activation row, weight row, value)`. Only call where
+/// [`available`] is true.
+pub fn matmul<W: Weight>(
+    w: &[W],
     per_row: usize,
     js: Range<usize>,
     acts: &[A8],
     out: &mut impl FnMut(usize, usize, f32),
 ) {
     assert!(per_row > 0 && js.end * per_row <= w.len() && acts.len().is_multiple_of(per_row));
-    #[cfg(target_arch = "x86_64")]
     // SAFETY: callers check `available()`; bounds are asserted above.
-    unsafe {
-        if x86::vnni() {
-            x86::vnni::rows_w8(w, per_row, js, acts, out)
-        } else {
-            x86::avx2::rows_w8(w, per_row, js, acts, out)
-        }
-    }
+    unsafe { W::rows(w, per_row, js, acts, out) }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -365,7 +382,7 @@ mod tests {
         for n in 1..=ROWS + 3 {
             let flat: Vec<A8> = acts.iter().cycle().take(n).flatten().copied().collect();
             let mut out = vec![0f32; n];
-            matmul_w4(&w, per_row, 0..1, &flat, &mut |r, _, v| out[r] = v);
+            matmul(&w, per_row, 0..1, &flat, &mut |r, _, v| out[r] = v);
             for (r, &got) in out.iter().enumerate() {
                 let exact: f32 = wf.iter().zip(&xs[r % ROWS]).map(|(a, b)| a * b).sum();
                 assert!(
@@ -375,7 +392,7 @@ mod tests {
                 // The same row alone gives the same bits.
                 let mut alone = 0f32;
                 let one = &flat[r * per_row..(r + 1) * per_row];
-                matmul_w4(&w, per_row, 0..1, one, &mut |_, _, v| alone = v);
+                matmul(&w, per_row, 0..1, one, &mut |_, _, v| alone = v);
                 assert_eq!(alone.to_bits(), got.to_bits());
             }
         }
@@ -399,7 +416,7 @@ mod tests {
         w8_row(&w, &mut wf);
         let y = row(11, k);
         let mut out = 0f32;
-        matmul_w8(&w, k / BLOCK, 0..1, &act(&y), &mut |_, _, v| out = v);
+        matmul(&w, k / BLOCK, 0..1, &act(&y), &mut |_, _, v| out = v);
         let exact: f32 = wf.iter().zip(&y).map(|(a, b)| a * b).sum();
         assert!(
             (out - exact).abs() < 0.02 * exact.abs().max(1.0),

@@ -12,7 +12,6 @@
 //! memory once per step instead of once per sequence.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::ops::Range;
 
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::k_quants::{
@@ -176,50 +175,32 @@ impl Matrix {
     /// [`Self::matmul`] of several matrices with the same input (Q, K and V;
     /// gate and up), quantizing the input once where they share a format.
     pub fn matmul_many(mats: &[&Self], x: &[f32], outs: &mut [&mut [f32]]) {
-        let fast = |m: &Self| matches!(m.blocks, Blocks::Fast4(_) | Blocks::Fast8(_));
-        let acts = mats
-            .iter()
-            .all(|m| fast(m))
-            .then(|| quantize_rows(x, mats[0].cols));
         assert_eq!(mats.len(), outs.len());
+        let fast = |m: &Self| matches!(m.blocks, Blocks::Fast4(_) | Blocks::Fast8(_));
+        let cols = mats.first().map_or(0, |m| m.cols);
+        let shared = mats
+            .iter()
+            .all(|m| fast(m) && m.cols == cols)
+            .then(|| quantize_rows(x, cols));
         for (m, out) in mats.iter().zip(outs.iter_mut()) {
             let (rows, cols) = (m.rows, m.cols);
             let n = x.len() / cols;
             // Real asserts: the kernels write `out` through a raw pointer.
             assert_eq!(x.len(), n * cols, "matmul input is not whole rows");
             assert_eq!(out.len(), n * rows, "matmul output has the wrong size");
-            match (&m.blocks, &acts) {
-                (Blocks::Fast4(v), Some(a)) => {
-                    matmul_fast(v, rows, cols, a, out, |w, p, js, a, o: &Output| {
-                        kernels::matmul_w4(w, p, js, a, &mut |r, j, v| o.write(r, j, v))
-                    })
+            let own;
+            let acts = match &shared {
+                Some(a) => a.as_slice(),
+                None if fast(m) => {
+                    own = quantize_rows(x, cols);
+                    &own
                 }
-                (Blocks::Fast8(v), Some(a)) => {
-                    matmul_fast(v, rows, cols, a, out, |w, p, js, a, o: &Output| {
-                        kernels::matmul_w8(w, p, js, a, &mut |r, j, v| o.write(r, j, v))
-                    })
-                }
-                (Blocks::Fast4(v), None) => matmul_fast(
-                    v,
-                    rows,
-                    cols,
-                    &quantize_rows(x, cols),
-                    out,
-                    |w, p, js, a, o: &Output| {
-                        kernels::matmul_w4(w, p, js, a, &mut |r, j, v| o.write(r, j, v))
-                    },
-                ),
-                (Blocks::Fast8(v), None) => matmul_fast(
-                    v,
-                    rows,
-                    cols,
-                    &quantize_rows(x, cols),
-                    out,
-                    |w, p, js, a, o: &Output| {
-                        kernels::matmul_w8(w, p, js, a, &mut |r, j, v| o.write(r, j, v))
-                    },
-                ),
-                (blocks, _) => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
+                None => &[],
+            };
+            match &m.blocks {
+                Blocks::Fast4(v) => matmul_fast(v, rows, cols, acts, out),
+                Blocks::Fast8(v) => matmul_fast(v, rows, cols, acts, out),
+                blocks => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
             }
         }
     }
@@ -262,13 +243,12 @@ impl Output {
 }
 
 /// Our kernels' matmul: tasks own ranges of weight rows.
-fn matmul_fast<W: Sync>(
+fn matmul_fast<W: kernels::Weight>(
     w: &[W],
     rows: usize,
     cols: usize,
     xq: &[kernels::A8],
     out: &mut [f32],
-    kernel: impl Fn(&[W], usize, Range<usize>, &[kernels::A8], &Output) + Sync,
 ) {
     let per_row = cols / kernels::BLOCK;
     let out = Output::new(out, rows);
@@ -276,7 +256,7 @@ fn matmul_fast<W: Sync>(
         .into_par_iter()
         .for_each(|t| {
             let js = t * ROWS_PER_TASK..rows.min((t + 1) * ROWS_PER_TASK);
-            kernel(w, per_row, js, xq, &out);
+            kernels::matmul(w, per_row, js, xq, &mut |r, j, v| out.write(r, j, v));
         });
 }
 
