@@ -208,12 +208,17 @@ impl ChatModel {
         })
     }
 
-    /// Renders `messages` with the chat template and tokenizes the result as the
-    /// model expects (BOS added when its metadata asks, never twice).
-    pub fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Vec<u32>, String> {
+    /// Renders `messages` (offering `tools`, OpenAI-shaped; none is `&[]`)
+    /// with the chat template and tokenizes the result as the model expects
+    /// (BOS added when its metadata asks, never twice).
+    pub fn chat_prompt(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[serde_json::Value],
+    ) -> Result<Vec<u32>, String> {
         let text = self
             .template
-            .render(messages)
+            .render(messages, tools)
             .map_err(|e| format!("chat template: {e}"))?;
         self.encode(&text)
     }

@@ -143,19 +143,11 @@ impl ChatTemplate {
         self.native_tools
     }
 
-    /// The prompt text for `messages`, ending with the assistant's turn opener.
-    pub fn render(&self, messages: &[ChatMessage]) -> Result<String, Error> {
-        self.render_with_tools(messages, &[])
-    }
-
-    /// [`Self::render`] offering the model `tools`, OpenAI-shaped
+    /// The prompt text for `messages`, ending with the assistant's turn
+    /// opener, offering the model `tools` (none: `&[]`), OpenAI-shaped
     /// `{"type": "function", "function": {"name", "description", "parameters"}}`
     /// objects (the shape Hugging Face templates read too).
-    pub fn render_with_tools(
-        &self,
-        messages: &[ChatMessage],
-        tools: &[Value],
-    ) -> Result<String, Error> {
+    pub fn render(&self, messages: &[ChatMessage], tools: &[Value]) -> Result<String, Error> {
         let template = self.env.get_template("chat")?;
         if self.native_tools {
             return template.render(context! {
@@ -190,7 +182,7 @@ mod tests {
     fn gemma_fallback_folds_the_system_prompt_into_the_first_user_turn() {
         let t = ChatTemplate::new(None, "gemma3", Some("<bos>"), None).unwrap();
         assert_eq!(
-            t.render(&msgs()).unwrap(),
+            t.render(&msgs(), &[]).unwrap(),
             "<start_of_turn>user\nBe brief.\n\nHi!<end_of_turn>\n<start_of_turn>model\n"
         );
     }
@@ -199,7 +191,7 @@ mod tests {
     fn chatml_fallback_opens_the_assistant_turn() {
         let t = ChatTemplate::new(None, "llama", None, None).unwrap();
         assert_eq!(
-            t.render(&msgs()).unwrap(),
+            t.render(&msgs(), &[]).unwrap(),
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n"
         );
     }
@@ -208,7 +200,7 @@ mod tests {
     fn python_string_methods_work_in_gguf_templates() {
         let src = "{% for m in messages %}{{ m.content.strip().upper() }}{% endfor %}";
         let t = ChatTemplate::new(Some(src), "llama", None, None).unwrap();
-        assert_eq!(t.render(&msgs()).unwrap(), "BE BRIEF.HI!");
+        assert_eq!(t.render(&msgs(), &[]).unwrap(), "BE BRIEF.HI!");
     }
 
     #[test]
@@ -221,7 +213,7 @@ mod tests {
         )
         .unwrap();
         assert!(t
-            .render(&msgs())
+            .render(&msgs(), &[])
             .unwrap_err()
             .to_string()
             .contains("no system role"));
@@ -245,7 +237,7 @@ mod tests {
         result.tool_call_id = Some("c1".into());
         let tools = [serde_json::json!({"type": "function", "function": {"name": "get_weather"}})];
         assert_eq!(
-            t.render_with_tools(&[asked, result], &tools).unwrap(),
+            t.render(&[asked, result], &tools).unwrap(),
             "get_weather;assistant:get_weather(Paris)|tool:18 Cc1|"
         );
     }
@@ -255,7 +247,7 @@ mod tests {
         let t = ChatTemplate::new(None, "llama", None, None).unwrap();
         assert!(!t.supports_tools());
         let tools = [serde_json::json!({"type": "function", "function": {"name": "get_weather"}})];
-        let text = t.render_with_tools(&msgs(), &tools).unwrap();
+        let text = t.render(&msgs(), &tools).unwrap();
         assert!(
             text.starts_with("<|im_start|>system\nBe brief.\n\n# Tools"),
             "{text}"

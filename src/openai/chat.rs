@@ -200,15 +200,10 @@ pub async fn create(
         ));
     }
     let messages = to_chat_messages(req.messages)?;
-    let prompt = match calling {
-        Some(t) => model
-            .template
-            .render_with_tools(&messages, &t.definitions)
-            .map_err(|e| format!("chat template: {e}"))
-            .and_then(|text| model.encode(&text)),
-        None => model.chat_prompt(&messages),
-    }
-    .map_err(|e| AppError::invalid("messages", e))?;
+    let offered = calling.map_or(&[][..], |t| &t.definitions);
+    let prompt = model
+        .chat_prompt(&messages, offered)
+        .map_err(|e| AppError::invalid("messages", e))?;
     let fields = GenerationFields {
         max_tokens: req.max_completion_tokens.or(req.max_tokens),
         temperature: req.temperature,
@@ -222,20 +217,19 @@ pub async fn create(
         ignore_eos: req.ignore_eos,
         response_format: req.response_format,
     };
-    let default_max = s.config.engine.default_max_tokens;
+    // Tool calls take the place of `response_format` (refused above with them).
     let tool_constraint = match &tools {
         Some(t) => t.constraint(&model).await?,
         None => None,
     };
-    let rx = match tool_constraint {
-        // Tool calls take the place of `response_format`, refused above.
-        Some(constraint) => {
-            let mut generation = fields.into_generation(&model, prompt, default_max)?;
-            generation.constraint = Some(constraint);
-            model.submit(generation)?
-        }
-        None => fields.submit(&model, prompt, default_max).await?,
-    };
+    let rx = fields
+        .submit(
+            &model,
+            prompt,
+            s.config.engine.default_max_tokens,
+            tool_constraint,
+        )
+        .await?;
     let id = super::new_id("chatcmpl");
     let created = super::unix_now();
     let model_name = req.model;

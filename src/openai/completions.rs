@@ -118,7 +118,7 @@ pub async fn create(
         response_format: req.response_format,
     };
     let rx = fields
-        .submit(&model, prompt, s.config.engine.default_max_tokens)
+        .submit(&model, prompt, s.config.engine.default_max_tokens, None)
         .await?;
     let format = TextChunks {
         id: super::new_id("cmpl"),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::inference::chat_model::{ChatModel, Generation};
+use crate::inference::constraint::Constraint;
 use crate::inference::engine::Event;
 use crate::inference::sampler::SamplingParams;
 
@@ -43,20 +44,26 @@ const MAX_STOP: usize = 4;
 impl GenerationFields {
     /// Validates the fields, compiles the response format, and queues the
     /// generation: what chat and text completions share after their prompts.
+    /// A `constraint` the caller compiled (chat's tool calls) takes the place
+    /// of `response_format`.
     pub async fn submit(
         self,
         model: &Arc<ChatModel>,
         prompt: Vec<u32>,
         default_max: usize,
+        constraint: Option<Constraint>,
     ) -> Result<UnboundedReceiver<Event>, AppError> {
         let format = self.response_format.clone();
         let mut generation = self.into_generation(model, prompt, default_max)?;
-        generation.constraint = super::response_format::constraint(model, format.as_ref()).await?;
+        generation.constraint = match constraint {
+            Some(c) => Some(c),
+            None => super::response_format::constraint(model, format.as_ref()).await?,
+        };
         Ok(model.submit(generation)?)
     }
 
     /// Checks every field against `model` and the prompt, and builds the request.
-    pub fn into_generation(
+    fn into_generation(
         self,
         model: &ChatModel,
         prompt: Vec<u32>,

@@ -40,11 +40,9 @@ pub enum Next {
 }
 
 impl Sequence {
-    pub fn new(mut req: GenerateRequest, cache: Option<SeqCache>) -> Self {
+    pub fn new(req: GenerateRequest, cache: Option<SeqCache>) -> Self {
         let cached_tokens = cache.as_ref().map_or(0, SeqCache::len);
-        let prompt = std::mem::take(&mut req.generation.prompt);
-        let pending = prompt[cached_tokens..].to_vec();
-        req.generation.prompt = prompt;
+        let pending = req.generation.prompt[cached_tokens..].to_vec();
         Self {
             sampler: Sampler::new(req.generation.sampling.clone()),
             text: TextTracker::new(req.generation.stop.clone()),

@@ -96,29 +96,44 @@ impl Tools {
         self.choice != Choice::None
     }
 
-    /// Compiles every tool's `parameters` (a schema llguidance refuses is a 400
-    /// naming it, whatever `tool_choice` says) and then the grammar of the
-    /// choice; `None` for `tool_choice: "none"`. CPU work, on a blocking thread.
+    /// Compiles the grammar of the choice; `None` for `tool_choice: "none"`.
+    /// A `parameters` schema llguidance refuses is a 400 naming its tool,
+    /// whatever `tool_choice` says: each tool is compiled alone only where
+    /// the grammar leaves some out (`none`, a named function), and to find the
+    /// culprit when the grammar fails. CPU work, on a blocking thread.
     pub async fn constraint(&self, model: &Arc<ChatModel>) -> Result<Option<Constraint>, AppError> {
         let functions = self.functions.clone();
         let spec = self.grammar();
+        let covers_all = matches!(self.choice, Choice::Auto | Choice::Required);
         let model = model.clone();
         tokio::task::spawn_blocking(move || {
-            for (i, f) in functions.iter().enumerate() {
-                let schema = ConstraintSpec::JsonSchema(Value::Object(f.parameters.clone()));
-                model.compile_constraint(&schema).map_err(|e| {
-                    AppError::invalid(
-                        &format!("tools[{i}].function.parameters"),
-                        format!("Invalid `parameters` schema of tool `{}`: {e}", f.name),
-                    )
-                })?;
-            }
-            spec.map(|s| {
-                model.compile_constraint(&s).map_err(|e| {
-                    AppError::invalid("tools", format!("The tools cannot be compiled: {e}"))
+            let check_each = || {
+                functions.iter().enumerate().try_for_each(|(i, f)| {
+                    let schema = ConstraintSpec::JsonSchema(Value::Object(f.parameters.clone()));
+                    model.compile_constraint(&schema).map(drop).map_err(|e| {
+                        AppError::invalid(
+                            &format!("tools[{i}].function.parameters"),
+                            format!("Invalid `parameters` schema of tool `{}`: {e}", f.name),
+                        )
+                    })
                 })
-            })
-            .transpose()
+            };
+            if !covers_all {
+                check_each()?;
+            }
+            let Some(spec) = spec else {
+                return Ok(None);
+            };
+            match model.compile_constraint(&spec) {
+                Ok(c) => Ok(Some(c)),
+                Err(e) => {
+                    check_each()?;
+                    Err(AppError::invalid(
+                        "tools",
+                        format!("The tools cannot be compiled: {e}"),
+                    ))
+                }
+            }
         })
         .await
         .map_err(|e| AppError::Internal(format!("compiling tools: {e}")))?
