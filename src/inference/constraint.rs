@@ -32,12 +32,20 @@ fn json_layout() -> Value {
     json!({"whitespace_flexible": false, "item_separator": ", ", "key_separator": ": "})
 }
 
-/// `schema` as a term of a Lark grammar (`%json {...}`), laid out like all
-/// other constrained JSON unless the schema sets its own `x-guidance`.
+/// `schema` as a term of a Lark grammar (`%json {...}`), prepared like a
+/// `json_schema` response format ([`prepare`]).
 pub fn lark_json(schema: &serde_json::Map<String, Value>) -> String {
-    let mut schema = schema.clone();
+    format!("%json {}", prepare(schema.clone()))
+}
+
+/// What every schema goes through before llguidance: our JSON layout unless
+/// the schema sets its own `x-guidance`, and finite digits for its numbers
+/// ([`bound_numbers`]).
+fn prepare(mut schema: serde_json::Map<String, Value>) -> Value {
     schema.entry("x-guidance").or_insert_with(json_layout);
-    format!("%json {}", Value::Object(schema))
+    let mut schema = Value::Object(schema);
+    bound_numbers(&mut schema);
+    schema
 }
 
 /// One model's vocabulary as llguidance sees it, shared by its requests.
@@ -77,13 +85,10 @@ impl Constrainer {
                 json!({"type": "object", "x-guidance": json_layout()}),
             ),
             ConstraintSpec::JsonSchema(schema) => {
-                let mut schema = schema.clone();
-                let Some(obj) = schema.as_object_mut() else {
+                let Some(obj) = schema.as_object() else {
                     return Err("the JSON schema must be an object".into());
                 };
-                obj.entry("x-guidance").or_insert_with(json_layout);
-                bound_numbers(&mut schema);
-                TopLevelGrammar::from_json_schema(schema)
+                TopLevelGrammar::from_json_schema(prepare(obj.clone()))
             }
             ConstraintSpec::Lark(text) => {
                 if text.trim().is_empty() {
@@ -361,5 +366,17 @@ mod tests {
             "panic: attempt to multiply with overflow"
         );
         assert_eq!(without_backtrace("plain error"), "plain error");
+    }
+
+    #[test]
+    fn schemas_embedded_in_a_grammar_get_the_same_number_bounds() {
+        let schema = json!({"type": "object", "properties": {"n": {"type": "number"}}});
+        let term = lark_json(schema.as_object().unwrap());
+        let embedded: Value = serde_json::from_str(term.strip_prefix("%json ").unwrap()).unwrap();
+        assert_eq!(
+            embedded["properties"]["n"]["multipleOf"],
+            json!(NUMBER_STEP)
+        );
+        assert!(embedded.get("x-guidance").is_some());
     }
 }
