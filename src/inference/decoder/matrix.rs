@@ -136,7 +136,9 @@ impl Matrix {
         if m.rows != 1 {
             candle_core::bail!("tensor `{name}` is a matrix; a vector was expected");
         }
-        Ok(m.row(0))
+        let mut v = vec![0f32; m.cols];
+        m.row_into(0, &mut v);
+        Ok(v)
     }
 
     /// Refuses a tensor whose shape is not `rows` × `cols`.
@@ -151,19 +153,17 @@ impl Matrix {
         Ok(self)
     }
 
-    /// Weight row `i` as f32 (an embedding lookup).
-    pub fn row(&self, i: usize) -> Vec<f32> {
-        let mut out = vec![0f32; self.cols];
+    /// Weight row `i` as f32 into `out` (an embedding lookup).
+    pub fn row_into(&self, i: usize, out: &mut [f32]) {
         let per_row = self.cols / kernels::BLOCK;
         match &self.blocks {
-            Blocks::Fast4(v) => kernels::w4_row(&v[i * per_row..(i + 1) * per_row], &mut out),
-            Blocks::Fast8(v) => kernels::w8_row(&v[i * per_row..(i + 1) * per_row], &mut out),
+            Blocks::Fast4(v) => kernels::w4_row(&v[i * per_row..(i + 1) * per_row], out),
+            Blocks::Fast8(v) => kernels::w8_row(&v[i * per_row..(i + 1) * per_row], out),
             blocks => with_blocks!(blocks, v => {
                 let per_row = v.len() / self.rows;
-                GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], &mut out);
+                GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], out);
             }),
         }
-        out
     }
 
     /// `out[r][j] = Σ_k x[r][k] · w[j][k]` for every activation row `r` of `x`

@@ -235,16 +235,13 @@ impl Decoder {
         if n == 0 {
             return Ok(vec![]);
         }
-        let tokens: Vec<u32> = segments
-            .iter()
-            .flat_map(|s| s.tokens.iter().copied())
-            .collect();
-        let mut x = Vec::with_capacity(n * d);
-        for &t in &tokens {
+        let mut x = vec![0f32; n * d];
+        let tokens = segments.iter().flat_map(|s| s.tokens.iter());
+        for (&t, row) in tokens.zip(x.chunks_mut(d)) {
             if t as usize >= self.embedding.rows {
                 candle_core::bail!("token id {t} is outside the vocabulary");
             }
-            x.extend(self.embedding.row(t as usize));
+            self.embedding.row_into(t as usize, row);
         }
         let mut xn = vec![0f32; n * d];
         let (mut q, mut k, mut v) = (
@@ -287,20 +284,21 @@ impl Decoder {
             }
             let caches: Vec<&SeqCache> = segments.iter().map(|s| &*s.cache).collect();
             let group = c.heads / c.kv_heads;
-            attn.par_chunks_mut(c.head_dim)
-                .enumerate()
-                .for_each(|(i, out)| {
+            attn.par_chunks_mut(c.head_dim).enumerate().for_each_init(
+                Vec::new,
+                |scores, (i, out)| {
                     let (r, h) = (i / c.heads, i % c.heads);
                     let cache = caches[seg[r]];
                     ops::attend(
                         &q[i * c.head_dim..(i + 1) * c.head_dim],
                         cache.keys(li, pos[r] + 1),
                         cache.values(li, pos[r] + 1),
-                        kv_dim,
-                        (h / group) * c.head_dim,
+                        (kv_dim, (h / group) * c.head_dim),
+                        scores,
                         out,
                     );
-                });
+                },
+            );
             layer.wo.matmul(&attn, &mut proj);
             ops::add_assign(&mut x, &proj);
 

@@ -108,22 +108,21 @@ impl Rope {
 
 /// Causal attention of one query head `q` (`head_dim` values) over the
 /// `keys`/`values` of its KV head (rows `stride` apart, the head's values at
-/// `offset`), written to `out`.
+/// `offset`), written to `out`; `scores` is scratch space the caller reuses.
 pub fn attend(
     q: &[f32],
     keys: &[f32],
     values: &[f32],
-    stride: usize,
-    offset: usize,
+    (stride, offset): (usize, usize),
+    scores: &mut Vec<f32>,
     out: &mut [f32],
 ) {
     let head_dim = q.len();
     let positions = keys.len() / stride;
     let scale = 1.0 / (head_dim as f32).sqrt();
     let at = |t: usize| t * stride + offset..t * stride + offset + head_dim;
-    let mut scores: Vec<f32> = (0..positions)
-        .map(|t| dot(q, &keys[at(t)]) * scale)
-        .collect();
+    scores.clear();
+    scores.extend((0..positions).map(|t| dot(q, &keys[at(t)]) * scale));
     let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
     let mut sum = 0f32;
     for s in scores.iter_mut() {
@@ -147,7 +146,7 @@ mod tests {
     fn attention_over_one_position_returns_its_value() {
         let (q, k, v) = ([1.0, 0.0], [0.5, 0.5], [3.0, -2.0]);
         let mut out = [0.0; 2];
-        attend(&q, &k, &v, 2, 0, &mut out);
+        attend(&q, &k, &v, (2, 0), &mut Vec::new(), &mut out);
         assert_eq!(out, [3.0, -2.0]);
     }
 
@@ -158,7 +157,7 @@ mod tests {
         let k = [10.0, 0.0, 0.0, 10.0];
         let v = [1.0, 1.0, 5.0, 5.0];
         let mut out = [0.0; 2];
-        attend(&q, &k, &v, 2, 0, &mut out);
+        attend(&q, &k, &v, (2, 0), &mut Vec::new(), &mut out);
         assert!(out[0] > 4.99 && out[0] <= 5.0, "{out:?}");
     }
 
@@ -190,7 +189,7 @@ mod tests {
         let keys = [1.0, 1.0, 1.0, 1.0];
         let values = [2.0, 7.0, 2.0, 7.0];
         let mut out = [0.0];
-        attend(&[1.0], &keys, &values, 2, 1, &mut out);
+        attend(&[1.0], &keys, &values, (2, 1), &mut Vec::new(), &mut out);
         assert_eq!(out, [7.0]);
     }
 }
