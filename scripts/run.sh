@@ -9,6 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bacopilot-target}"
 command -v cargo >/dev/null || { echo "run: cargo (Rust toolchain) is required: https://rustup.rs" >&2; exit 1; }
 
+scripts/system-deps.sh
 scripts/fetch-models.sh
 cargo build --release --locked
 exec "$CARGO_TARGET_DIR/release/bacopilot" serve "$@"

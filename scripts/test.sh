@@ -9,6 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bacopilot-target}"
 command -v cargo >/dev/null || { echo "test: cargo (Rust toolchain) is required: https://rustup.rs" >&2; exit 1; }
 
+scripts/system-deps.sh --tests
 scripts/fetch-models.sh
 if [ ! -f ../shared/testdata/smollm2-tokens.json ]; then
   echo "test: ../shared/testdata (reference token ids and embeddings) is missing beside the repository" >&2

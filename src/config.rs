@@ -14,6 +14,50 @@ pub struct Config {
     pub server: ServerConfig,
     pub models: ModelsConfig,
     pub engine: EngineConfig,
+    pub documents: DocumentsConfig,
+    pub chat: ChatConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentsConfig {
+    pub max_upload_bytes: usize,
+    pub max_unpacked_bytes: u64,
+    pub chunk_tokens: usize,
+    pub chunk_overlap: usize,
+    pub vector_index_min_rows: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatConfig {
+    pub model: String,
+    pub context_chunks: usize,
+    pub min_relevance: f32,
+    pub max_answer_tokens: usize,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 50 * 1024 * 1024,
+            max_unpacked_bytes: 200 * 1024 * 1024,
+            chunk_tokens: 200,
+            chunk_overlap: 40,
+            vector_index_min_rows: 50_000,
+        }
+    }
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            model: String::new(),
+            context_chunks: 4,
+            min_relevance: 0.3,
+            max_answer_tokens: 320,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,11 +1,18 @@
 //! BA Copilot: a self-hosted local-inference appliance for business analysts.
 
 pub mod bench;
+pub mod chat;
 pub mod config;
 pub mod http;
 pub mod inference;
+pub mod jobs;
 pub mod metrics;
 pub mod openai;
+pub mod openapi;
+pub mod projects;
+pub mod retrieval;
 pub mod server;
+pub mod store;
+pub mod web;
 
 pub use http::{app, AppState};

@@ -56,6 +56,8 @@ pub struct Metrics {
     tokens_cached: AtomicU64,
     queue_depth: AtomicI64,
     cancelled: AtomicU64,
+    documents: AtomicU64,
+    chunks: AtomicU64,
     ttft: Mutex<BTreeMap<String, Histogram>>,
     token_latency: Mutex<BTreeMap<String, Histogram>>,
 }
@@ -78,6 +80,14 @@ impl Metrics {
 
     pub fn generation_cancelled(&self) {
         self.cancelled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn document_uploaded(&self) {
+        self.documents.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn chunks_ingested(&self, n: usize) {
+        self.chunks.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     pub fn queue_changed(&self, delta: i64) {
@@ -124,6 +134,16 @@ impl Metrics {
                 "bacopilot_completion_tokens_total",
                 "Tokens generated.",
                 self.tokens_out.load(Ordering::Relaxed),
+            ),
+            (
+                "bacopilot_documents_uploaded_total",
+                "Documents accepted for ingest.",
+                self.documents.load(Ordering::Relaxed),
+            ),
+            (
+                "bacopilot_chunks_ingested_total",
+                "Document chunks embedded and indexed.",
+                self.chunks.load(Ordering::Relaxed),
             ),
             (
                 "bacopilot_generations_cancelled_total",

@@ -9,11 +9,31 @@ use crate::config::Config;
 use crate::http::{app, AppState};
 use crate::inference::chat_model::LoadOptions;
 use crate::inference::registry::{discover, Registry};
+use crate::jobs::Jobs;
 use crate::metrics::Metrics;
+use crate::retrieval::files::FileStore;
+use crate::retrieval::vectors::VectorStore;
+use crate::store::Store;
 
-/// Builds the state and starts loading every model found on a background
-/// thread; `/readyz` turns 200 when the defaults are in.
-pub fn start(config: Config) -> anyhow::Result<AppState> {
+/// Opens the stores in the data directory, builds the state and starts
+/// loading every model found on a background thread; `/readyz` turns 200
+/// when the defaults are in.
+pub async fn start(config: Config) -> anyhow::Result<AppState> {
+    let data = config.server.data_dir.clone();
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    let store = Store::open(&data).await?;
+    let lance_dir = data.join("lancedb");
+    let vectors = VectorStore::open(
+        &lance_dir.to_string_lossy(),
+        config.documents.vector_index_min_rows,
+    )
+    .await
+    .with_context(|| format!("cannot open the vector store {}", lance_dir.display()))?;
+    let files = FileStore::open(data.join("files"))
+        .with_context(|| format!("cannot create {}", data.join("files").display()))?;
+    let jobs = Jobs::new(store.pool.clone());
+    jobs.fail_interrupted().await?;
     let dir = &config.models.dir;
     let candidates = discover(dir)
         .with_context(|| format!("cannot read the models directory {}", dir.display()))?;
@@ -32,22 +52,24 @@ pub fn start(config: Config) -> anyhow::Result<AppState> {
     std::thread::Builder::new()
         .name("model-loader".into())
         .spawn(move || loader.load_all(candidates, &opts, m))?;
-    Ok(AppState {
+    let state = AppState {
         config: Arc::new(config),
         registry,
         metrics,
-    })
+        store,
+        vectors: Arc::new(vectors),
+        files: Arc::new(files),
+        jobs,
+    };
+    crate::retrieval::documents::sweep(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reconcile the stores: {e}"))?;
+    Ok(state)
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.server.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            config.server.data_dir.display()
-        )
-    })?;
     let listen = config.server.listen;
-    let state = start(config)?;
+    let state = start(config).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -31,6 +31,15 @@ pub enum AppError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     Overloaded(String),
+    /// The upload is not a kind of document we read (decided by its bytes).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Well-formed request, but the content cannot be used (corrupt file, ...);
+    /// `code` is a stable string clients can branch on.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    #[error("{0}")]
+    Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -77,6 +86,15 @@ impl AppError {
                 "rate_limit_error",
                 "overloaded",
             ),
+            UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "invalid_request_error",
+                "unsupported_media_type",
+            ),
+            Unprocessable { code, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_error", code)
+            }
+            Conflict(_) => (StatusCode::CONFLICT, "invalid_request_error", "conflict"),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -114,6 +132,18 @@ impl IntoResponse for AppError {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         res
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<lancedb::Error> for AppError {
+    fn from(e: lancedb::Error) -> Self {
+        AppError::Internal(format!("vector store: {e}"))
     }
 }
 

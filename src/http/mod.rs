@@ -17,7 +17,11 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::inference::registry::Registry;
+use crate::jobs::Jobs;
 use crate::metrics::Metrics;
+use crate::retrieval::files::FileStore;
+use crate::retrieval::vectors::VectorStore;
+use crate::store::Store;
 pub use error::AppError;
 use extract::BodyLimit;
 
@@ -27,6 +31,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
+    pub store: Store,
+    pub vectors: Arc<VectorStore>,
+    pub files: Arc<FileStore>,
+    pub jobs: Arc<Jobs>,
 }
 
 /// The whole application, for `serve` and for tests.
@@ -38,6 +46,14 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::openai::router())
+        .merge(crate::projects::routes::router())
+        .merge(crate::retrieval::routes::router(
+            state.config.documents.max_upload_bytes,
+        ))
+        .merge(crate::chat::routes::router())
+        .merge(crate::jobs::routes::router())
+        .merge(crate::openapi::router())
+        .merge(crate::web::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -61,6 +61,8 @@ pub enum EmbeddingError {
 pub struct Embedder {
     model: BertModel,
     tokenizer: Tokenizer,
+    /// The same vocabulary without truncation or padding, for splitting text.
+    splitter: Tokenizer,
     dimensions: usize,
     device: Device,
 }
@@ -110,6 +112,11 @@ impl Embedder {
                 stride: 0,
             }))
             .map_err(|e| tokenizer_error(e.to_string()))?;
+        let mut splitter = tokenizer.clone();
+        splitter
+            .with_truncation(None)
+            .map_err(|e| tokenizer_error(e.to_string()))?;
+        splitter.with_padding(None);
         let pad_id = u32::try_from(config.pad_token_id)
             .map_err(|_| tokenizer_error("pad_token_id out of range".into()))?;
         let pad_token = tokenizer
@@ -137,6 +144,7 @@ impl Embedder {
         Ok(Self {
             model,
             tokenizer,
+            splitter,
             dimensions: config.hidden_size,
             device: device.clone(),
         })
@@ -156,6 +164,16 @@ impl Embedder {
     /// Number of tokens each input counts for usage (after truncation, including special tokens).
     pub fn count_tokens(&self, inputs: &[&str]) -> Result<Vec<usize>, EmbeddingError> {
         Ok(self.encode(inputs)?.iter().map(real_length).collect())
+    }
+
+    /// Byte ranges of the word pieces of `text` (no special tokens, no
+    /// truncation), for cutting documents into chunks the model sees whole.
+    pub fn token_spans(&self, text: &str) -> Result<Vec<(usize, usize)>, EmbeddingError> {
+        let encoding = self
+            .splitter
+            .encode(text, false)
+            .map_err(|e| EmbeddingError::Tokenize(e.to_string()))?;
+        Ok(encoding.get_offsets().to_vec())
     }
 
     /// One L2-normalised vector per input, in input order.

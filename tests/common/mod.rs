@@ -42,6 +42,9 @@ pub fn models_dir(tag: &str, models: &[&str]) -> PathBuf {
 
 pub struct TestServer {
     pub base: String,
+    pub data_dir: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Starts the server on 127.0.0.1 with an OS-chosen port in a thread of its own
@@ -52,25 +55,50 @@ pub fn start(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.server.data_dir = models_dir.join("data");
     tweak(&mut config);
+    let data_dir = config.server.data_dir.clone();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async move {
-            let state = bacopilot::server::start(config).unwrap();
+            let state = bacopilot::server::start(config).await.unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, bacopilot::app(state)).await.unwrap();
+            axum::serve(listener, bacopilot::app(state))
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
         });
     });
     let addr = rx.recv().unwrap();
     let base = format!("http://{addr}");
     for _ in 0..600 {
         if probe_status(&addr.to_string(), "/readyz") == Some(200) {
-            return TestServer { base };
+            return TestServer {
+                base,
+                data_dir,
+                stop: Some(stop),
+                thread: Some(thread),
+            };
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("server at {base} never became ready");
+}
+
+impl TestServer {
+    /// Shuts the server down and waits until its runtime (and every task on
+    /// it: jobs, the database pool) is gone, as a process exit would.
+    pub fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
 }
 
 /// Status of a GET over a raw socket, so `start` needs no async runtime.
@@ -114,6 +142,59 @@ impl TestServer {
             .text()
             .await
             .unwrap()
+    }
+
+    /// Uploads `bytes` as the multipart field `file` named `name`.
+    pub async fn upload(&self, project: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let r = reqwest::Client::new()
+            .post(self.url(&format!("/api/v1/projects/{project}/documents")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A new project's id.
+    pub async fn project(&self, name: &str) -> String {
+        let (status, body) = self
+            .post("/api/v1/projects", serde_json::json!({"name": name}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Uploads a document and waits until its ingest finished; returns the document.
+    pub async fn ingest(&self, project: &str, name: &str, bytes: Vec<u8>) -> Value {
+        let (status, body) = self.upload(project, name, bytes).await;
+        assert_eq!(status, 202, "{body}");
+        self.document_when_settled(body["id"].as_str().unwrap()).await
+    }
+
+    /// The document once it is no longer `processing`.
+    pub async fn document_when_settled(&self, id: &str) -> Value {
+        for _ in 0..1200 {
+            let (status, doc) = self.get(&format!("/api/v1/documents/{id}")).await;
+            assert_eq!(status, 200, "{doc}");
+            if doc["status"] != "processing" {
+                return doc;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("document {id} never finished ingest");
+    }
+
+    pub async fn delete(&self, path: &str) -> u16 {
+        reqwest::Client::new()
+            .delete(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -165,6 +246,59 @@ pub fn chat_body(system: &str, content: &str, max_tokens: u32, extra: Value) -> 
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
     body
+}
+
+/// `(event, data)` pairs of a complete SSE body.
+pub fn sse_events(body: &str) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let mut event = String::from("message");
+    for line in body.lines() {
+        if let Some(e) = line.strip_prefix("event: ") {
+            event = e.to_string();
+        } else if let Some(d) = line.strip_prefix("data: ") {
+            out.push((event.clone(), serde_json::from_str(d).unwrap_or(Value::Null)));
+            event = String::from("message");
+        }
+    }
+    out
+}
+
+/// Direct views of the two stores in a server's data directory, to check
+/// what was stored (or not) behind the API.
+pub struct Stores {
+    pub sqlite: sqlx::SqlitePool,
+    pub lance: lancedb::Connection,
+}
+
+impl Stores {
+    pub async fn open(data_dir: &Path) -> Stores {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(data_dir.join("bacopilot.db"))
+            .read_only(true);
+        Stores {
+            sqlite: sqlx::SqlitePool::connect_with(options).await.unwrap(),
+            lance: lancedb::connect(&data_dir.join("lancedb").to_string_lossy())
+                .execute()
+                .await
+                .unwrap(),
+        }
+    }
+
+    pub async fn sqlite_count(&self, sql: &str, arg: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .bind(arg)
+            .fetch_one(&self.sqlite)
+            .await
+            .unwrap()
+    }
+
+    /// LanceDB rows matching `filter` (0 when the table does not exist yet).
+    pub async fn lance_count(&self, filter: &str) -> usize {
+        match self.lance.open_table("chunks").execute().await {
+            Ok(t) => t.count_rows(Some(filter.to_string())).await.unwrap(),
+            Err(_) => 0,
+        }
+    }
 }
 
 /// The `data:` payloads of a complete SSE body.

@@ -1,0 +1,337 @@
+//! Answering one question: retrieve, decide whether the documents are
+//! relevant, build the prompt, generate (constrained to cite when there are
+//! sources), stream the events, store the answer.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::prompt::{self, NOT_IN_DOCUMENTS};
+use super::{Citation, Conversation, Message, Mode, NewMessage};
+use crate::http::{AppError, AppState};
+use crate::inference::chat_model::ChatModel;
+use crate::inference::constraint::ConstraintSpec;
+use crate::inference::engine::{Event, Generation};
+use crate::inference::sampler::SamplingParams;
+use crate::retrieval::search::{self, SearchHit};
+
+/// The events of one answer, the same over SSE and the WebSocket.
+#[derive(Debug)]
+pub enum ChatEvent {
+    Token(String),
+    Citation(Citation),
+    Done { message: Message, usage: Value },
+    Error(Value),
+}
+
+impl ChatEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ChatEvent::Token(_) => "token",
+            ChatEvent::Citation(_) => "citation",
+            ChatEvent::Done { .. } => "done",
+            ChatEvent::Error(_) => "error",
+        }
+    }
+
+    pub fn data(&self) -> Value {
+        match self {
+            ChatEvent::Token(text) => json!({ "text": text }),
+            ChatEvent::Citation(c) => json!(c),
+            ChatEvent::Done { message, usage } => json!({ "message": message, "usage": usage }),
+            ChatEvent::Error(body) => body.clone(),
+        }
+    }
+}
+
+/// Longest question, in characters.
+const MAX_QUESTION_CHARS: usize = 8000;
+
+/// Stores the question and starts the answer. Problems found before
+/// generation starts (bad input, no model, a full queue) are errors here;
+/// later ones arrive as an `Error` event.
+pub async fn ask(
+    s: &AppState,
+    conversation: &Conversation,
+    content: &str,
+    mode: Mode,
+) -> Result<mpsc::Receiver<ChatEvent>, AppError> {
+    let question = content.trim();
+    if question.is_empty() {
+        return Err(AppError::invalid("content", "`content` must not be empty"));
+    }
+    if question.chars().count() > MAX_QUESTION_CHARS {
+        return Err(AppError::invalid(
+            "content",
+            format!("`content` is longer than {MAX_QUESTION_CHARS} characters"),
+        ));
+    }
+    let model_name = match s.config.chat.model.as_str() {
+        "" => s.config.models.chat.as_str(),
+        m => m,
+    };
+    let model = s.registry.chat(model_name)?;
+    let history = super::messages(&s.store.pool, &conversation.id).await?;
+
+    let sources = match mode {
+        Mode::Free => Vec::new(),
+        _ => relevant(s, &conversation.project_id, question).await?,
+    };
+    super::insert(
+        &s.store.pool,
+        NewMessage {
+            conversation_id: &conversation.id,
+            role: "user",
+            content: question,
+            mode: Some(mode),
+            model: None,
+            usage: None,
+            citations: &[],
+        },
+    )
+    .await?;
+    if history.is_empty() {
+        let title: String = question.chars().take(60).collect();
+        sqlx::query("UPDATE conversations SET title = ?2 WHERE id = ?1 AND title = ''")
+            .bind(&conversation.id)
+            .bind(title.trim())
+            .execute(&s.store.pool)
+            .await?;
+    }
+
+    let (tx, rx) = mpsc::channel(64);
+    if mode == Mode::DocumentsOnly && sources.is_empty() {
+        let pool = s.store.pool.clone();
+        let conversation_id = conversation.id.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(ChatEvent::Token(NOT_IN_DOCUMENTS.into())).await;
+            let stored = super::insert(
+                &pool,
+                NewMessage {
+                    conversation_id: &conversation_id,
+                    role: "assistant",
+                    content: NOT_IN_DOCUMENTS,
+                    mode: None,
+                    model: None,
+                    usage: Some((0, 0)),
+                    citations: &[],
+                },
+            )
+            .await;
+            let _ = tx.send(done_or_error(stored, json!({"prompt_tokens": 0, "completion_tokens": 0, "sources": 0}))).await;
+        });
+        return Ok(rx);
+    }
+
+    let system = prompt::system(mode, &sources);
+    let budget = model
+        .context_length
+        .saturating_sub(s.config.chat.max_answer_tokens);
+    let counter = model.clone();
+    let count = move |m: &crate::inference::chat_template::ChatMessage| {
+        // Content plus the template's turn markers.
+        counter.encode(&m.content).map_or(usize::MAX / 4, |t| t.len()) + 8
+    };
+    let (messages, dropped) = prompt::fit(&system, &history, question, budget, count).ok_or_else(|| {
+        AppError::ContextLengthExceeded(format!(
+            "The question and its sources do not fit in the model's context of {} tokens",
+            model.context_length
+        ))
+    })?;
+    let prompt_ids = model
+        .chat_prompt(&messages, &[])
+        .map_err(|e| AppError::Internal(format!("chat prompt: {e}")))?;
+    let constraint = if sources.is_empty() {
+        None
+    } else {
+        let (m, grammar) = (model.clone(), prompt::citation_grammar(sources.len()));
+        Some(
+            tokio::task::spawn_blocking(move || m.compile_constraint(&ConstraintSpec::Lark(grammar)))
+                .await
+                .map_err(|e| AppError::Internal(format!("grammar task: {e}")))?
+                .map_err(|e| AppError::Internal(format!("citation grammar: {e}")))?,
+        )
+    };
+    let events = model.submit(Generation {
+        prompt: prompt_ids,
+        max_tokens: s.config.chat.max_answer_tokens,
+        stop: Vec::new(),
+        ignore_eos: false,
+        // Greedy: the same question over the same documents gets the same answer.
+        sampling: SamplingParams {
+            temperature: 0.0,
+            ..SamplingParams::default()
+        },
+        constraint,
+    })?;
+    let pool = s.store.pool.clone();
+    let conversation_id = conversation.id.clone();
+    tokio::spawn(relay(pool, conversation_id, model, sources, dropped, events, tx));
+    Ok(rx)
+}
+
+/// The passages given to the model: the best `context_chunks` hits, if the
+/// best of them is similar enough to the question to count as relevant.
+async fn relevant(s: &AppState, project_id: &str, question: &str) -> Result<Vec<SearchHit>, AppError> {
+    let hits = search::search(s, project_id, question, s.config.chat.context_chunks.max(1)).await?;
+    let best = hits
+        .iter()
+        .filter_map(|h| h.similarity)
+        .fold(f32::MIN, f32::max);
+    if best < s.config.chat.min_relevance {
+        return Ok(Vec::new());
+    }
+    Ok(hits)
+}
+
+/// Forwards the engine's text as events, announces each source when the
+/// answer first cites it, and stores the finished answer. A client that goes
+/// away drops `tx`; returning then drops `events`, which stops the generation.
+async fn relay(
+    pool: sqlx::SqlitePool,
+    conversation_id: String,
+    model: Arc<ChatModel>,
+    sources: Vec<SearchHit>,
+    dropped: usize,
+    mut events: mpsc::UnboundedReceiver<Event>,
+    tx: mpsc::Sender<ChatEvent>,
+) {
+    let mut text = String::new();
+    let mut markers = CitationMarkers::default();
+    let mut cited = Vec::new();
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Delta(delta) => {
+                text.push_str(&delta);
+                if tx.send(ChatEvent::Token(delta)).await.is_err() {
+                    return;
+                }
+                for n in markers.scan(&text) {
+                    let Some(hit) = sources.get(n - 1) else { continue };
+                    let c = citation(n, hit);
+                    cited.push(c.clone());
+                    if tx.send(ChatEvent::Citation(c)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Event::Done(done) => {
+                let stored = super::insert(
+                    &pool,
+                    NewMessage {
+                        conversation_id: &conversation_id,
+                        role: "assistant",
+                        content: text.trim(),
+                        mode: None,
+                        model: Some(&model.id),
+                        usage: Some((done.prompt_tokens, done.completion_tokens)),
+                        citations: &cited,
+                    },
+                )
+                .await;
+                let usage = json!({
+                    "prompt_tokens": done.prompt_tokens,
+                    "completion_tokens": done.completion_tokens,
+                    "sources": sources.len(),
+                    "history_messages_dropped": dropped,
+                    "finish_reason": done.finish_reason,
+                });
+                let _ = tx.send(done_or_error(stored, usage)).await;
+                return;
+            }
+            Event::Error(e) => {
+                let _ = tx
+                    .send(ChatEvent::Error(AppError::Internal(e).body()))
+                    .await;
+                return;
+            }
+        }
+    }
+}
+
+fn done_or_error(stored: Result<Message, AppError>, usage: Value) -> ChatEvent {
+    match stored {
+        Ok(message) => ChatEvent::Done { message, usage },
+        Err(e) => {
+            tracing::error!(error = %e, "cannot store an answer");
+            ChatEvent::Error(e.body())
+        }
+    }
+}
+
+fn citation(n: usize, hit: &SearchHit) -> Citation {
+    Citation {
+        n,
+        document_id: hit.document_id.clone(),
+        document_name: hit.document_name.clone(),
+        chunk_id: hit.chunk_id.clone(),
+        quote: hit.text.clone(),
+        page: hit.page,
+        heading: hit.heading.clone(),
+    }
+}
+
+/// Finds `[n]` markers in a growing text, each number once.
+#[derive(Default)]
+pub struct CitationMarkers {
+    scanned: usize,
+    seen: Vec<usize>,
+}
+
+impl CitationMarkers {
+    /// Numbers first cited in `text` since the last call. A marker still open
+    /// at the end of `text` is looked at again next time.
+    pub fn scan(&mut self, text: &str) -> Vec<usize> {
+        let mut new = Vec::new();
+        let bytes = text.as_bytes();
+        let mut i = self.scanned;
+        while i < bytes.len() {
+            if bytes[i] != b'[' {
+                i += 1;
+                continue;
+            }
+            let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let close = i + 1 + digits;
+            if close >= bytes.len() {
+                break; // unfinished: wait for more text
+            }
+            if digits > 0 && digits <= 3 && bytes[close] == b']' {
+                let n: usize = text[i + 1..close].parse().unwrap_or(0);
+                if n > 0 && !self.seen.contains(&n) {
+                    self.seen.push(n);
+                    new.push(n);
+                }
+                i = close + 1;
+            } else {
+                i += 1;
+            }
+        }
+        self.scanned = i;
+        new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_found_once_even_when_split_across_deltas() {
+        let mut m = CitationMarkers::default();
+        let mut text = String::from("Invoices need approval [");
+        assert!(m.scan(&text).is_empty());
+        text.push_str("2] and a receipt [1]. Again [2].");
+        assert_eq!(m.scan(&text), [2, 1]);
+        text.push_str(" See [3");
+        assert!(m.scan(&text).is_empty());
+        text.push_str("].");
+        assert_eq!(m.scan(&text), [3]);
+    }
+
+    #[test]
+    fn brackets_that_are_not_markers_are_ignored() {
+        let mut m = CitationMarkers::default();
+        assert!(m.scan("a [b] c [] d [12x] [0] e").is_empty());
+    }
+}

@@ -1,0 +1,241 @@
+//! Conversations and messages: JSON, server-sent events and a WebSocket, all
+//! carrying the same events (`token`, `citation`, `done`, `error`).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::answer::{self, ChatEvent};
+use super::{Conversation, FoundMessage, Message, Mode};
+use crate::http::extract::ApiJson;
+use crate::http::{AppError, AppState};
+use crate::store::{new_id, Cursor, Page};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/projects/{pid}/conversations",
+            get(list_conversations).post(create_conversation),
+        )
+        .route("/api/v1/projects/{pid}/messages", get(search_messages))
+        .route(
+            "/api/v1/conversations/{cid}",
+            get(show_conversation).delete(delete_conversation),
+        )
+        .route(
+            "/api/v1/conversations/{cid}/messages",
+            get(list_messages).post(post_message),
+        )
+        .route("/api/v1/conversations/{cid}/ws", get(websocket))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/conversations", tag = "chat", params(Cursor),
+    responses((status = 200, body = Page<Conversation>), (status = 404)))]
+pub async fn list_conversations(
+    State(s): State<AppState>,
+    Path(pid): Path<String>,
+    Query(c): Query<Cursor>,
+) -> Result<Json<Page<Conversation>>, AppError> {
+    crate::projects::ensure(&s.store.pool, &pid).await?;
+    let rows = super::conversations(&s.store.pool, &pid, c.after(), c.limit()).await?;
+    Ok(Json(Page::from_rows(rows, c.limit(), |c| &c.id)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConversation {
+    /// Defaults to the start of the first question.
+    #[serde(default)]
+    pub title: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{pid}/conversations", tag = "chat",
+    request_body = NewConversation, responses((status = 201, body = Conversation), (status = 404)))]
+pub async fn create_conversation(
+    State(s): State<AppState>,
+    Path(pid): Path<String>,
+    body: Option<ApiJson<NewConversation>>,
+) -> Result<(StatusCode, Json<Conversation>), AppError> {
+    crate::projects::ensure(&s.store.pool, &pid).await?;
+    let body = body.map(|b| b.0).unwrap_or_default();
+    let title = crate::projects::text_field("title", &body.title, false, 200)?;
+    let id = new_id();
+    sqlx::query("INSERT INTO conversations (id, project_id, title) VALUES (?1, ?2, ?3)")
+        .bind(&id)
+        .bind(&pid)
+        .bind(&title)
+        .execute(&s.store.pool)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(super::conversation(&s.store.pool, &id).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{cid}", tag = "chat",
+    responses((status = 200, body = Conversation), (status = 404)))]
+pub async fn show_conversation(
+    State(s): State<AppState>,
+    Path(cid): Path<String>,
+) -> Result<Json<Conversation>, AppError> {
+    Ok(Json(super::conversation(&s.store.pool, &cid).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/conversations/{cid}", tag = "chat",
+    responses((status = 204), (status = 404)))]
+pub async fn delete_conversation(
+    State(s): State<AppState>,
+    Path(cid): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let c = super::conversation(&s.store.pool, &cid).await?;
+    sqlx::query("DELETE FROM conversations WHERE id = ?1")
+        .bind(&c.id)
+        .execute(&s.store.pool)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MessageSearch {
+    /// Words that must all occur in the message.
+    pub q: String,
+    /// Results (1–100, default 20).
+    pub limit: Option<i64>,
+}
+
+/// Full-text search over the project's conversation history.
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/messages", tag = "chat", params(MessageSearch),
+    responses((status = 200, body = Page<FoundMessage>), (status = 404)))]
+pub async fn search_messages(
+    State(s): State<AppState>,
+    Path(pid): Path<String>,
+    Query(q): Query<MessageSearch>,
+) -> Result<Json<Page<FoundMessage>>, AppError> {
+    crate::projects::ensure(&s.store.pool, &pid).await?;
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let found = super::search_messages(&s.store.pool, &pid, &q.q, limit).await?;
+    Ok(Json(Page::all(found)))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{cid}/messages", tag = "chat",
+    responses((status = 200, body = Page<Message>), (status = 404)))]
+pub async fn list_messages(
+    State(s): State<AppState>,
+    Path(cid): Path<String>,
+) -> Result<Json<Page<Message>>, AppError> {
+    let c = super::conversation(&s.store.pool, &cid).await?;
+    Ok(Json(Page::all(super::messages(&s.store.pool, &c.id).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ask {
+    pub content: String,
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+/// Asks a question. With `Accept: text/event-stream` the answer streams as
+/// `token`, `citation`, `done` (the stored message and usage) or `error`
+/// events; otherwise the stored answer comes back as `{"message": …}`.
+#[utoipa::path(post, path = "/api/v1/conversations/{cid}/messages", tag = "chat", request_body = Ask,
+    responses((status = 200, description = "`{\"message\": Message}`, or an event stream"),
+        (status = 400), (status = 404), (status = 429), (status = 503)))]
+pub async fn post_message(
+    State(s): State<AppState>,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Ask>,
+) -> Result<Response, AppError> {
+    let conversation = super::conversation(&s.store.pool, &cid).await?;
+    let rx = answer::ask(&s, &conversation, &body.content, body.mode).await?;
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if wants_stream {
+        let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(|e| {
+            Ok::<_, Infallible>(Event::default().event(e.name()).data(e.data().to_string()))
+        });
+        return Ok(Sse::new(stream)
+            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+            .into_response());
+    }
+    let mut rx = rx;
+    while let Some(event) = rx.recv().await {
+        match event {
+            ChatEvent::Done { message, usage } => {
+                return Ok(Json(json!({"message": message, "usage": usage})).into_response())
+            }
+            ChatEvent::Error(body) => {
+                return Ok((StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response())
+            }
+            ChatEvent::Token(_) | ChatEvent::Citation(_) => {}
+        }
+    }
+    Err(AppError::Internal("the answer ended without a result".into()))
+}
+
+/// A WebSocket per conversation: each text frame `{"content", "mode"}` asks a
+/// question; every event comes back as `{"event": name, "data": …}`. One
+/// question at a time; closing the socket stops the answer.
+#[utoipa::path(get, path = "/api/v1/conversations/{cid}/ws", tag = "chat",
+    responses((status = 101, description = "WebSocket upgrade"), (status = 404)))]
+pub async fn websocket(
+    State(s): State<AppState>,
+    Path(cid): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let conversation = super::conversation(&s.store.pool, &cid).await?;
+    Ok(ws
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| serve_socket(s, conversation, socket)))
+}
+
+async fn serve_socket(s: AppState, conversation: Conversation, mut socket: WebSocket) {
+    let send = |event: &str, data: serde_json::Value| {
+        WsMessage::Text(json!({"event": event, "data": data}).to_string().into())
+    };
+    while let Some(Ok(frame)) = socket.recv().await {
+        let text = match frame {
+            WsMessage::Text(t) => t,
+            WsMessage::Close(_) => return,
+            _ => continue,
+        };
+        let ask: Ask = match serde_json::from_str(&text) {
+            Ok(a) => a,
+            Err(e) => {
+                let err = AppError::invalid("content", format!("Invalid message: {e}"));
+                if socket.send(send("error", err.body())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let mut rx = match answer::ask(&s, &conversation, &ask.content, ask.mode).await {
+            Ok(rx) => rx,
+            Err(e) => {
+                if socket.send(send("error", e.body())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        while let Some(event) = rx.recv().await {
+            if socket.send(send(event.name(), event.data())).await.is_err() {
+                return; // dropping `rx` stops the generation
+            }
+        }
+    }
+}

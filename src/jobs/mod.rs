@@ -1,0 +1,225 @@
+//! Background jobs (document ingest now; SRS and wireframe generation later):
+//! a row in SQLite that survives restarts, plus, while the job runs, a
+//! broadcast channel for progress events and a cancellation flag.
+
+pub mod routes;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::SqlitePool;
+use tokio::sync::broadcast;
+use utoipa::ToSchema;
+
+use crate::http::AppError;
+use crate::store::{is_id, new_id};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    pub status: String,
+    /// 0 to 1.
+    pub progress: f64,
+    pub message: String,
+    /// Ids of what the job made, e.g. `{"document_id": …}`.
+    #[sqlx(json)]
+    #[schema(value_type = Object)]
+    pub result: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Job {
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "succeeded" | "failed" | "cancelled")
+    }
+}
+
+struct Live {
+    events: broadcast::Sender<Job>,
+    cancelled: Arc<AtomicBool>,
+    project_id: Option<String>,
+}
+
+pub struct Jobs {
+    pool: SqlitePool,
+    live: Mutex<HashMap<String, Live>>,
+}
+
+/// What a running job holds to report progress and learn of cancellation.
+pub struct JobHandle {
+    pub id: String,
+    jobs: Arc<Jobs>,
+    cancelled: Arc<AtomicBool>,
+}
+
+const SELECT: &str =
+    "SELECT id, kind, status, progress, message, result, created_at, updated_at FROM jobs";
+
+impl Jobs {
+    pub fn new(pool: SqlitePool) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            live: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Jobs that were running when the server stopped cannot resume.
+    pub async fn fail_interrupted(&self) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query(
+            "UPDATE jobs SET status = 'failed', message = 'interrupted by a server restart',
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE status IN ('queued', 'running')",
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Records a new running job inside `tx` (so it exists exactly when what
+    /// it works on does) and registers it as live.
+    pub async fn create(
+        self: &Arc<Self>,
+        tx: &mut sqlx::SqliteConnection,
+        kind: &str,
+        project_id: Option<&str>,
+        result: Value,
+    ) -> Result<JobHandle, sqlx::Error> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, project_id, status, message, result)
+             VALUES (?1, ?2, ?3, 'running', 'started', ?4)",
+        )
+        .bind(&id)
+        .bind(kind)
+        .bind(project_id)
+        .bind(result.to_string())
+        .execute(tx)
+        .await?;
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (events, _) = broadcast::channel(64);
+        self.live.lock().expect("jobs lock").insert(
+            id.clone(),
+            Live {
+                events,
+                cancelled: cancelled.clone(),
+                project_id: project_id.map(str::to_string),
+            },
+        );
+        Ok(JobHandle {
+            id,
+            jobs: self.clone(),
+            cancelled,
+        })
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Job, AppError> {
+        let not_found = || AppError::NotFound(format!("No job with id `{id}`"));
+        if !is_id(id) {
+            return Err(not_found());
+        }
+        sqlx::query_as::<_, Job>(&format!("{SELECT} WHERE id = ?1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(not_found)
+    }
+
+    /// Progress events of a live job; `None` once it has finished.
+    pub fn subscribe(&self, id: &str) -> Option<broadcast::Receiver<Job>> {
+        self.live
+            .lock()
+            .expect("jobs lock")
+            .get(id)
+            .map(|l| l.events.subscribe())
+    }
+
+    /// Asks a live job to stop; false if it is not running.
+    pub fn cancel(&self, id: &str) -> bool {
+        match self.live.lock().expect("jobs lock").get(id) {
+            Some(l) => {
+                l.cancelled.store(true, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops every live job of a project that is being deleted.
+    pub fn cancel_project(&self, project_id: &str) {
+        for l in self.live.lock().expect("jobs lock").values() {
+            if l.project_id.as_deref() == Some(project_id) {
+                l.cancelled.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        status: &str,
+        progress: f64,
+        message: &str,
+        result: Option<&Value>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE jobs SET status = ?2, progress = ?3, message = ?4,
+             result = COALESCE(?5, result), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(progress)
+        .bind(message)
+        .bind(result.map(Value::to_string))
+        .execute(&self.pool)
+        .await?;
+        let job = sqlx::query_as::<_, Job>(&format!("{SELECT} WHERE id = ?1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let mut live = self.live.lock().expect("jobs lock");
+        if let (Some(job), Some(l)) = (job, live.get(id)) {
+            let finished = job.is_finished();
+            let _ = l.events.send(job);
+            if finished {
+                live.remove(id);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl JobHandle {
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    pub async fn progress(&self, progress: f64, message: &str) {
+        if let Err(e) = self
+            .jobs
+            .update(&self.id, "running", progress.clamp(0.0, 1.0), message, None)
+            .await
+        {
+            tracing::warn!(job = %self.id, error = %e, "cannot record job progress");
+        }
+    }
+
+    /// Records the final state; `status` is `succeeded`, `failed` or `cancelled`.
+    pub async fn finish(&self, status: &str, message: &str, result: Option<&Value>) {
+        let progress = if status == "succeeded" { 1.0 } else { 0.0 };
+        if let Err(e) = self
+            .jobs
+            .update(&self.id, status, progress, message, result)
+            .await
+        {
+            tracing::error!(job = %self.id, error = %e, "cannot record the end of a job");
+            self.jobs.live.lock().expect("jobs lock").remove(&self.id);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `/api/v1/jobs/{jid}`: status, cancel, and progress as server-sent events.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::{Stream, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::Job;
+use crate::http::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/jobs/{jid}", get(show).delete(cancel))
+        .route("/api/v1/jobs/{jid}/events", get(events))
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs/{jid}", tag = "jobs",
+    responses((status = 200, body = Job), (status = 404)))]
+pub async fn show(State(s): State<AppState>, Path(jid): Path<String>) -> Result<Json<Job>, AppError> {
+    Ok(Json(s.jobs.get(&jid).await?))
+}
+
+/// Asks a running job to stop; answers the job as it stands (a job that has
+/// already finished is left as it is).
+#[utoipa::path(delete, path = "/api/v1/jobs/{jid}", tag = "jobs",
+    responses((status = 200, body = Job), (status = 404)))]
+pub async fn cancel(State(s): State<AppState>, Path(jid): Path<String>) -> Result<Json<Job>, AppError> {
+    let job = s.jobs.get(&jid).await?;
+    s.jobs.cancel(&jid);
+    Ok(Json(job))
+}
+
+/// `event: job` with the job's JSON at every change, starting with its
+/// current state; the stream ends after the job finishes.
+#[utoipa::path(get, path = "/api/v1/jobs/{jid}/events", tag = "jobs",
+    responses((status = 200, content_type = "text/event-stream", description = "job events"), (status = 404)))]
+pub async fn events(
+    State(s): State<AppState>,
+    Path(jid): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    // Subscribe before reading the row, so no change falls between the two.
+    let subscription = s.jobs.subscribe(&jid);
+    let current = s.jobs.get(&jid).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Job>(16);
+    tokio::spawn(async move {
+        let done = current.is_finished();
+        if tx.send(current).await.is_err() || done {
+            return;
+        }
+        let Some(mut events) = subscription else {
+            return;
+        };
+        loop {
+            match events.recv().await {
+                Ok(job) => {
+                    let done = job.is_finished();
+                    if tx.send(job).await.is_err() || done {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(|job| {
+        Ok(Event::default()
+            .event("job")
+            .json_data(&job)
+            .unwrap_or_default())
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

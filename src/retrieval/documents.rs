@@ -1,0 +1,124 @@
+//! Document records and the queries over them.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+use utoipa::ToSchema;
+
+use crate::http::{AppError, AppState};
+use crate::store::is_id;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Document {
+    pub id: String,
+    pub project_id: String,
+    /// The uploaded file's name, made safe for display.
+    pub name: String,
+    /// `pdf`, `docx`, `markdown`, `text`, `html` or `csv`, decided by the bytes.
+    pub kind: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    /// `processing`, `ready` or `failed`.
+    pub status: String,
+    /// Why ingest failed.
+    pub error: Option<String>,
+    pub pages: Option<i64>,
+    pub chunk_count: i64,
+    /// The ingest job.
+    pub job_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const SELECT: &str = "SELECT id, project_id, name, kind, size_bytes, sha256, status, error,
+    pages, chunk_count, job_id, created_at, updated_at FROM documents";
+
+pub async fn get(pool: &SqlitePool, id: &str) -> Result<Document, AppError> {
+    let not_found = || AppError::NotFound(format!("No document with id `{id}`"));
+    if !is_id(id) {
+        return Err(not_found());
+    }
+    sqlx::query_as::<_, Document>(&format!("{SELECT} WHERE id = ?1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn by_hash(pool: &SqlitePool, project_id: &str, sha256: &str) -> Result<Option<Document>, AppError> {
+    Ok(sqlx::query_as::<_, Document>(&format!("{SELECT} WHERE project_id = ?1 AND sha256 = ?2"))
+        .bind(project_id)
+        .bind(sha256)
+        .fetch_optional(pool)
+        .await?)
+}
+
+pub async fn list(pool: &SqlitePool, project_id: &str, after: &str, limit: i64) -> Result<Vec<Document>, AppError> {
+    Ok(sqlx::query_as::<_, Document>(&format!(
+        "{SELECT} WHERE project_id = ?1 AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3"
+    ))
+    .bind(project_id)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Removes a document from SQLite (with its chunks, in one statement thanks to
+/// the cascade), then from LanceDB and the file store. SQLite is the record:
+/// once its row is gone, the document is gone from search (hits are joined
+/// with SQLite); vectors a failure leaves behind are swept at the next start.
+pub async fn delete(s: &AppState, doc: &Document) -> Result<(), AppError> {
+    if let Some(job) = &doc.job_id {
+        s.jobs.cancel(job);
+    }
+    sqlx::query("DELETE FROM documents WHERE id = ?1")
+        .bind(&doc.id)
+        .execute(&s.store.pool)
+        .await?;
+    s.vectors.delete_documents(std::slice::from_ref(&doc.id)).await?;
+    s.files.remove(&doc.id);
+    Ok(())
+}
+
+/// Brings the three stores back in line after a crash or a failed delete:
+/// documents left `processing` are failed, and vectors and files of documents
+/// that are not `ready` in SQLite are removed.
+pub async fn sweep(s: &AppState) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE documents SET status = 'failed', error = 'ingest was interrupted by a server restart; upload the file again',
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE status = 'processing'",
+    )
+    .execute(&s.store.pool)
+    .await?;
+    sqlx::query("DELETE FROM chunks WHERE document_id IN (SELECT id FROM documents WHERE status != 'ready')")
+        .execute(&s.store.pool)
+        .await?;
+    let ready: std::collections::HashSet<String> =
+        sqlx::query_scalar("SELECT id FROM documents WHERE status = 'ready'")
+            .fetch_all(&s.store.pool)
+            .await?
+            .into_iter()
+            .collect();
+    let stale: Vec<String> = s
+        .vectors
+        .document_ids()
+        .await?
+        .into_iter()
+        .filter(|id| !ready.contains(id))
+        .collect();
+    if !stale.is_empty() {
+        tracing::info!(documents = stale.len(), "removing vectors of documents that are not ready");
+        s.vectors.delete_documents(&stale).await?;
+    }
+    let known: std::collections::HashSet<String> = sqlx::query_scalar("SELECT id FROM documents")
+        .fetch_all(&s.store.pool)
+        .await?
+        .into_iter()
+        .collect();
+    for id in s.files.ids() {
+        if !known.contains(&id) {
+            s.files.remove(&id);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! From an uploaded file to searchable chunks. The bytes are checked and their
+//! text extracted before the upload is answered, so a corrupt, protected or
+//! unsupported file is refused with nothing stored; chunking, embedding and
+//! storing then run as a job.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::chunk::{self, Piece};
+use super::extract::{self, ExtractError, Extracted, Limits};
+use super::vectors::VectorRow;
+use crate::http::{AppError, AppState};
+use crate::inference::embeddings::Embedder;
+use crate::jobs::JobHandle;
+use crate::store::new_id;
+
+/// The answer to an upload.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    /// The document's id.
+    pub id: String,
+    pub job_id: Option<String>,
+    pub status: String,
+    /// True when the same bytes were already in the project; `id` is that document.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+/// Embedding batches per progress event.
+const EMBED_BATCH: usize = 32;
+
+/// Checks and extracts `bytes`, records the document and starts its ingest
+/// job. `Ok((true, _))` is a new document, `Ok((false, _))` a duplicate.
+pub async fn accept(
+    s: &AppState,
+    project_id: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<(bool, Accepted), AppError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(AppError::Unprocessable {
+            code: "empty_document",
+            message: "The file is empty".into(),
+        });
+    }
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    if let Some(existing) = super::documents::by_hash(&s.store.pool, project_id, &sha256).await? {
+        if existing.status != "failed" {
+            return Ok((false, duplicate(existing)));
+        }
+        // A failed earlier attempt does not block a new one.
+        super::documents::delete(s, &existing).await?;
+    }
+    let embedder = s.registry.embedding(&s.config.models.embedding)?;
+    let limits = Limits {
+        max_unpacked_bytes: s.config.documents.max_unpacked_bytes,
+        ..Limits::default()
+    };
+    let bytes = Arc::new(bytes);
+    let extracted = {
+        let bytes = bytes.clone();
+        tokio::task::spawn_blocking(move || {
+            std::panic::catch_unwind(|| extract::extract(&bytes, &limits))
+                .unwrap_or_else(|_| Err(ExtractError::Corrupt("the file could not be parsed".into())))
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("extract task: {e}")))?
+        .map_err(refusal)?
+    };
+
+    let id = new_id();
+    let name = extract::sanitize_filename(file_name);
+    let mut tx = s.store.pool.begin().await?;
+    let insert = sqlx::query(
+        "INSERT INTO documents (id, project_id, name, kind, size_bytes, sha256, status, pages)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'processing', ?7)",
+    )
+    .bind(&id)
+    .bind(project_id)
+    .bind(&name)
+    .bind(extracted.kind.as_str())
+    .bind(bytes.len() as i64)
+    .bind(&sha256)
+    .bind(extracted.pages.map(i64::from))
+    .execute(&mut *tx)
+    .await;
+    if let Err(sqlx::Error::Database(e)) = &insert {
+        if e.is_unique_violation() {
+            // The same bytes arrived twice at once; the other upload won.
+            drop(tx);
+            if let Some(existing) = super::documents::by_hash(&s.store.pool, project_id, &sha256).await? {
+                return Ok((false, duplicate(existing)));
+            }
+        }
+    }
+    insert?;
+    let job = s
+        .jobs
+        .create(&mut tx, "ingest", Some(project_id), json!({"document_id": id}))
+        .await?;
+    sqlx::query("UPDATE documents SET job_id = ?2 WHERE id = ?1")
+        .bind(&id)
+        .bind(&job.id)
+        .execute(&mut *tx)
+        .await?;
+    {
+        let (files, id, bytes) = (s.files.clone(), id.clone(), bytes.clone());
+        tokio::task::spawn_blocking(move || files.save(&id, &bytes))
+            .await
+            .map_err(|e| AppError::Internal(format!("save task: {e}")))?
+            .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
+    }
+    if let Err(e) = tx.commit().await {
+        s.files.remove(&id);
+        return Err(e.into());
+    }
+    s.metrics.document_uploaded();
+
+    let answer = Accepted {
+        id: id.clone(),
+        job_id: Some(job.id.clone()),
+        status: "processing".into(),
+        duplicate: false,
+    };
+    let state = s.clone();
+    let project_id = project_id.to_string();
+    tokio::spawn(async move {
+        run(&state, &job, &embedder, &project_id, &id, extracted).await;
+    });
+    Ok((true, answer))
+}
+
+fn duplicate(existing: super::documents::Document) -> Accepted {
+    Accepted {
+        id: existing.id,
+        job_id: existing.job_id,
+        status: existing.status,
+        duplicate: true,
+    }
+}
+
+/// The client's error for a file we will not ingest.
+fn refusal(e: ExtractError) -> AppError {
+    let message = e.to_string();
+    match e {
+        ExtractError::Unsupported(_) => AppError::UnsupportedMediaType(message),
+        ExtractError::Empty => AppError::Unprocessable {
+            code: "empty_document",
+            message,
+        },
+        ExtractError::Encrypted => AppError::Unprocessable {
+            code: "encrypted_document",
+            message,
+        },
+        ExtractError::Corrupt(_) => AppError::Unprocessable {
+            code: "corrupt_document",
+            message,
+        },
+        ExtractError::TooLarge(_) => AppError::Unprocessable {
+            code: "document_too_large",
+            message,
+        },
+        ExtractError::NoText(_) => AppError::Unprocessable {
+            code: "no_text",
+            message,
+        },
+    }
+}
+
+/// The ingest job: chunk, embed, store. On failure or cancellation nothing
+/// of the document stays in LanceDB or the chunks table.
+async fn run(
+    s: &AppState,
+    job: &JobHandle,
+    embedder: &Arc<Embedder>,
+    project_id: &str,
+    document_id: &str,
+    extracted: Extracted,
+) {
+    let outcome = store_chunks(s, job, embedder, project_id, document_id, extracted).await;
+    let cleanup = |why: &str| {
+        tracing::warn!(document = %document_id, reason = %why, "ingest did not finish");
+    };
+    match outcome {
+        Ok(count) => {
+            s.metrics.chunks_ingested(count);
+            let vectors = s.vectors.clone();
+            tokio::spawn(vectors.maintain());
+            job.finish(
+                "succeeded",
+                &format!("{count} chunks indexed"),
+                Some(&json!({"document_id": document_id})),
+            )
+            .await;
+        }
+        Err(Stop::Cancelled) => {
+            cleanup("cancelled");
+            let _ = s.vectors.delete_documents(&[document_id.to_string()]).await;
+            if let Ok(doc) = super::documents::get(&s.store.pool, document_id).await {
+                let _ = super::documents::delete(s, &doc).await;
+            }
+            job.finish("cancelled", "cancelled; the document was removed", None)
+                .await;
+        }
+        Err(Stop::Failed(reason)) => {
+            cleanup(&reason);
+            let _ = s.vectors.delete_documents(&[document_id.to_string()]).await;
+            let _ = sqlx::query(
+                "UPDATE documents SET status = 'failed', error = ?2,
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            )
+            .bind(document_id)
+            .bind(&reason)
+            .execute(&s.store.pool)
+            .await;
+            job.finish("failed", &reason, None).await;
+        }
+    }
+}
+
+enum Stop {
+    Cancelled,
+    Failed(String),
+}
+
+async fn store_chunks(
+    s: &AppState,
+    job: &JobHandle,
+    embedder: &Arc<Embedder>,
+    project_id: &str,
+    document_id: &str,
+    extracted: Extracted,
+) -> Result<usize, Stop> {
+    let (size, overlap) = (s.config.documents.chunk_tokens, s.config.documents.chunk_overlap);
+    let pieces = {
+        let embedder = embedder.clone();
+        tokio::task::spawn_blocking(move || -> Result<Vec<Piece>, String> {
+            let mut out = Vec::new();
+            for section in &extracted.sections {
+                let spans = embedder.token_spans(&section.text).map_err(|e| e.to_string())?;
+                out.extend(chunk::pieces(section, &spans, size, overlap));
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| Stop::Failed(format!("chunking failed: {e}")))?
+        .map_err(|e| Stop::Failed(format!("chunking failed: {e}")))?
+    };
+    if pieces.is_empty() {
+        return Err(Stop::Failed("the document has no text to index".into()));
+    }
+    job.progress(0.05, &format!("{} chunks to embed", pieces.len())).await;
+
+    let mut vectors = Vec::with_capacity(pieces.len());
+    for (n, batch) in pieces.chunks(EMBED_BATCH).enumerate() {
+        if job.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
+        let texts: Vec<String> = batch.iter().map(chunk::embedding_text).collect();
+        let embedder = embedder.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            embedder.embed(&refs)
+        })
+        .await
+        .map_err(|e| Stop::Failed(format!("embedding failed: {e}")))?
+        .map_err(|e| Stop::Failed(format!("embedding failed: {e}")))?;
+        vectors.extend(out);
+        let done = ((n + 1) * EMBED_BATCH).min(pieces.len());
+        let fraction = 0.05 + 0.85 * done as f64 / pieces.len() as f64;
+        job.progress(fraction, &format!("embedded {done} of {} chunks", pieces.len()))
+            .await;
+    }
+    if job.is_cancelled() {
+        return Err(Stop::Cancelled);
+    }
+
+    let ids: Vec<String> = pieces.iter().map(|_| new_id()).collect();
+    let rows = pieces
+        .iter()
+        .zip(&ids)
+        .zip(vectors)
+        .map(|((p, id), vector)| VectorRow {
+            chunk_id: id.clone(),
+            project_id: project_id.to_string(),
+            document_id: document_id.to_string(),
+            text: p.text.clone(),
+            vector,
+        })
+        .collect();
+    s.vectors
+        .add(rows)
+        .await
+        .map_err(|e| Stop::Failed(format!("cannot write vectors: {e}")))?;
+    record_chunks(s, project_id, document_id, &pieces, &ids)
+        .await
+        .map_err(|e| Stop::Failed(format!("cannot record chunks: {e}")))?;
+    Ok(pieces.len())
+}
+
+/// The chunks and the document's `ready` state, in one transaction: a reader
+/// sees either none of them or the whole document.
+async fn record_chunks(
+    s: &AppState,
+    project_id: &str,
+    document_id: &str,
+    pieces: &[Piece],
+    ids: &[String],
+) -> Result<(), sqlx::Error> {
+    let mut tx = s.store.pool.begin().await?;
+    for (ord, (p, id)) in pieces.iter().zip(ids).enumerate() {
+        sqlx::query(
+            "INSERT INTO chunks (id, document_id, project_id, ord, text, page, heading, token_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .bind(id)
+        .bind(document_id)
+        .bind(project_id)
+        .bind(ord as i64)
+        .bind(&p.text)
+        .bind(p.page.map(i64::from))
+        .bind(&p.heading)
+        .bind(p.tokens as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let updated = sqlx::query(
+        "UPDATE documents SET status = 'ready', chunk_count = ?2,
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1 AND status = 'processing'",
+    )
+    .bind(document_id)
+    .bind(pieces.len() as i64)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        // Deleted while it was being embedded.
+        return Err(sqlx::Error::RowNotFound);
+    }
+    tx.commit().await
+}

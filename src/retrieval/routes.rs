@@ -1,0 +1,133 @@
+//! Documents (upload, list, show, delete) and project search.
+
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::documents::{self, Document};
+use super::ingest::{self, Accepted};
+use super::search::{self, SearchHit};
+use crate::http::{AppError, AppState};
+use crate::store::{Cursor, Page};
+
+pub fn router(max_upload_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/projects/{pid}/documents",
+            get(list).post(upload).layer(DefaultBodyLimit::max(
+                // Room for the multipart framing around the file itself.
+                max_upload_bytes.saturating_add(64 * 1024),
+            )),
+        )
+        .route("/api/v1/documents/{did}", get(show).delete(remove))
+        .route("/api/v1/projects/{pid}/search", get(search_project))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/documents", tag = "documents", params(Cursor),
+    responses((status = 200, body = Page<Document>), (status = 404)))]
+pub async fn list(
+    State(s): State<AppState>,
+    Path(pid): Path<String>,
+    Query(c): Query<Cursor>,
+) -> Result<Json<Page<Document>>, AppError> {
+    crate::projects::ensure(&s.store.pool, &pid).await?;
+    let rows = documents::list(&s.store.pool, &pid, c.after(), c.limit()).await?;
+    Ok(Json(Page::from_rows(rows, c.limit(), |d| &d.id)))
+}
+
+/// The multipart body: one part named `file`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Upload {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Uploads a document (PDF, DOCX, Markdown, text, HTML or CSV, recognised by
+/// its bytes). 202 with the ingest job; 200 when the same content is already
+/// in the project.
+#[utoipa::path(post, path = "/api/v1/projects/{pid}/documents", tag = "documents",
+    request_body(content = Upload, content_type = "multipart/form-data"),
+    responses((status = 202, body = Accepted), (status = 200, body = Accepted, description = "duplicate"),
+        (status = 413, description = "file too large"), (status = 415, description = "unsupported type"),
+        (status = 422, description = "empty, corrupt, protected or unreadable file")))]
+pub async fn upload(
+    State(s): State<AppState>,
+    Path(pid): Path<String>,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<Accepted>), AppError> {
+    crate::projects::ensure(&s.store.pool, &pid).await?;
+    let limit = s.config.documents.max_upload_bytes;
+    let multipart_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(limit)
+        } else {
+            AppError::invalid("file", format!("Malformed multipart body: {}", e.body_text()))
+        }
+    };
+    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("document").to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge(limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let (new, accepted) = ingest::accept(&s, &pid, &name, bytes).await?;
+        let status = if new { StatusCode::ACCEPTED } else { StatusCode::OK };
+        return Ok((status, Json(accepted)));
+    }
+    Err(AppError::invalid("file", "The multipart body has no `file` part"))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{did}", tag = "documents",
+    responses((status = 200, body = Document), (status = 404)))]
+pub async fn show(State(s): State<AppState>, Path(did): Path<String>) -> Result<Json<Document>, AppError> {
+    Ok(Json(documents::get(&s.store.pool, &did).await?))
+}
+
+/// Deletes the document, its chunks and vectors, and the stored original.
+#[utoipa::path(delete, path = "/api/v1/documents/{did}", tag = "documents",
+    responses((status = 204), (status = 404)))]
+pub async fn remove(State(s): State<AppState>, Path(did): Path<String>) -> Result<StatusCode, AppError> {
+    let doc = documents::get(&s.store.pool, &did).await?;
+    documents::delete(&s, &doc).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// What to look for.
+    pub q: String,
+    /// Results (1–50, default 8).
+    pub k: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/search", tag = "documents", params(SearchQuery),
+    responses((status = 200, body = Page<SearchHit>), (status = 400), (status = 404)))]
+pub async fn search_project(
+    State(s): State<AppState>,
+    Path(pid): Path<String>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Page<SearchHit>>, AppError> {
+    crate::projects::ensure(&s.store.pool, &pid).await?;
+    let text = q.q.trim();
+    if text.is_empty() {
+        return Err(AppError::invalid("q", "`q` must not be empty"));
+    }
+    if text.chars().count() > 2000 {
+        return Err(AppError::invalid("q", "`q` is longer than 2000 characters"));
+    }
+    let k = q.k.unwrap_or(8);
+    if !(1..=50).contains(&k) {
+        return Err(AppError::invalid("k", "`k` must be between 1 and 50"));
+    }
+    Ok(Json(Page::all(search::search(&s, &pid, text, k).await?)))
+}

@@ -1,0 +1,151 @@
+//! Hybrid retrieval: nearest vectors and BM25 full-text hits from LanceDB,
+//! fused by reciprocal rank, then joined with SQLite (the record) for text,
+//! positions and document names.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::{QueryBuilder, Sqlite};
+use utoipa::ToSchema;
+
+use super::vectors::Hit;
+use crate::http::{AppError, AppState};
+
+/// Reciprocal rank fusion's constant, from Cormack, Clarke & Büttcher (2009):
+/// 60 damps the weight of the very first ranks without flattening the rest.
+const RRF_K: f32 = 60.0;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchHit {
+    pub chunk_id: String,
+    pub document_id: String,
+    pub document_name: String,
+    pub text: String,
+    pub page: Option<i64>,
+    pub heading: Option<String>,
+    /// Fused rank score (higher is better).
+    pub score: f32,
+    /// Cosine similarity to the query, when the vector search found it.
+    #[serde(skip)]
+    pub similarity: Option<f32>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChunkRow {
+    id: String,
+    document_id: String,
+    document_name: String,
+    text: String,
+    page: Option<i64>,
+    heading: Option<String>,
+}
+
+/// The `k` best chunks of the project for `query`.
+pub async fn search(s: &AppState, project_id: &str, query: &str, k: usize) -> Result<Vec<SearchHit>, AppError> {
+    let embedder = s.registry.embedding(&s.config.models.embedding)?;
+    let text = query.to_string();
+    let vector = tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()]))
+        .await
+        .map_err(|e| AppError::Internal(format!("embedding task: {e}")))?
+        .map_err(|e| AppError::Internal(format!("embedding: {e}")))?
+        .pop()
+        .unwrap_or_default();
+    // Each list is cut deeper than k so fusion has candidates to reorder.
+    let depth = (k * 4).max(20);
+    let (nearest, full_text) = tokio::join!(
+        s.vectors.nearest(project_id, &vector, depth),
+        s.vectors.full_text(project_id, query, depth)
+    );
+    let nearest = nearest?;
+    // A query BM25 cannot parse leaves the vector side to answer alone.
+    let full_text = full_text.unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "full-text search failed; vector results only");
+        Vec::new()
+    });
+    let fused = fuse(&[&nearest, &full_text]);
+    let similarity: HashMap<&str, f32> = nearest.iter().map(|h| (h.chunk_id.as_str(), h.score)).collect();
+
+    let wanted: Vec<&(String, f32)> = fused.iter().take(k).collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT c.id, c.document_id, d.name AS document_name, c.text, c.page, c.heading
+         FROM chunks c JOIN documents d ON d.id = c.document_id
+         WHERE d.status = 'ready' AND c.project_id = ",
+    );
+    q.push_bind(project_id).push(" AND c.id IN (");
+    let mut ids = q.separated(", ");
+    for (id, _) in &wanted {
+        ids.push_bind(id.as_str());
+    }
+    q.push(")");
+    let rows: HashMap<String, ChunkRow> = q
+        .build_query_as::<ChunkRow>()
+        .fetch_all(&s.store.pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    Ok(wanted
+        .into_iter()
+        .filter_map(|(id, score)| {
+            let r = rows.get(id)?;
+            Some(SearchHit {
+                chunk_id: r.id.clone(),
+                document_id: r.document_id.clone(),
+                document_name: r.document_name.clone(),
+                text: r.text.clone(),
+                page: r.page,
+                heading: r.heading.clone(),
+                score: *score,
+                similarity: similarity.get(id.as_str()).copied(),
+            })
+        })
+        .collect())
+}
+
+/// Reciprocal rank fusion of ranked lists: each list gives a chunk
+/// 1 / (RRF_K + rank); the sums, best first (ties by chunk id, so the order
+/// is deterministic).
+pub fn fuse(lists: &[&[Hit]]) -> Vec<(String, f32)> {
+    let mut scores: HashMap<&str, f32> = HashMap::new();
+    for list in lists {
+        for (rank, hit) in list.iter().enumerate() {
+            *scores.entry(hit.chunk_id.as_str()).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+        }
+    }
+    let mut out: Vec<(String, f32)> = scores.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(ids: &[&str]) -> Vec<Hit> {
+        ids.iter()
+            .map(|id| Hit {
+                chunk_id: id.to_string(),
+                score: 0.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_chunk_found_by_both_searches_outranks_one_found_by_either() {
+        let vector = hits(&["a", "b", "c"]);
+        let text = hits(&["d", "c", "e"]);
+        let fused = fuse(&[&vector, &text]);
+        assert_eq!(fused[0].0, "c");
+        assert_eq!(fused.len(), 5);
+    }
+
+    #[test]
+    fn fusion_keeps_the_order_of_a_single_list() {
+        let vector = hits(&["x", "y", "z"]);
+        let fused: Vec<String> = fuse(&[&vector, &[]]).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(fused, ["x", "y", "z"]);
+    }
+}

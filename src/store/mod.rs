@@ -1,0 +1,68 @@
+//! The relational record: one SQLite database in the data directory, in WAL
+//! mode (readers never wait for the writer), migrated at start-up from
+//! `migrations/`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub mod page;
+
+pub use page::{Cursor, Page};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {0}: {1}")]
+    Open(String, sqlx::Error),
+    #[error("cannot migrate the database {0}: {1}")]
+    Migrate(String, sqlx::migrate::MigrateError),
+}
+
+/// The connection pool; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) `bacopilot.db` in `data_dir` and applies
+    /// every pending migration.
+    pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let path = data_dir.join("bacopilot.db");
+        let shown = path.display().to_string();
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(|e| StoreError::Open(shown.clone(), e))?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL with NORMAL loses at most the last transactions on power loss,
+            // never consistency (sqlite.org/wal.html#durability).
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(shown.clone(), e))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migrate(shown, e))?;
+        Ok(Self { pool })
+    }
+}
+
+/// A new public id: UUIDv7, so ids sort by creation time and double as cursors.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// True if `id` has the shape of our ids; anything else cannot exist, so
+/// callers answer 404 without a query.
+pub fn is_id(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok()
+}

@@ -1,0 +1,54 @@
+//! The browser UI: the files of `web/`, compiled into the binary so the
+//! appliance needs nothing beside it, served with a CSP that allows only our
+//! own scripts and styles.
+
+use axum::extract::Path;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::http::{AppError, AppState};
+
+/// Every asset, by the name it is served under `/assets/`.
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../web/app.js")),
+    ("markdown.js", "text/javascript; charset=utf-8", include_bytes!("../web/markdown.js")),
+    ("app.css", "text/css; charset=utf-8", include_bytes!("../web/app.css")),
+];
+
+const INDEX: &[u8] = include_bytes!("../web/index.html");
+
+/// Scripts and styles from this server only; no inline code, no frames, no
+/// external anything (answers are untrusted text).
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+    connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/assets/{name}", get(asset))
+}
+
+async fn index() -> Response {
+    with_headers(INDEX, "text/html; charset=utf-8", "no-cache")
+}
+
+async fn asset(Path(name): Path<String>) -> Result<Response, AppError> {
+    let (_, mime, bytes) = ASSETS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .ok_or_else(|| AppError::NotFound(format!("No asset `{name}`")))?;
+    Ok(with_headers(bytes, mime, "no-cache"))
+}
+
+fn with_headers(body: &'static [u8], mime: &'static str, cache: &'static str) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
+}
