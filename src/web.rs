@@ -15,6 +15,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../web/app.js")),
     ("markdown.js", "text/javascript; charset=utf-8", include_bytes!("../web/markdown.js")),
     ("app.css", "text/css; charset=utf-8", include_bytes!("../web/app.css")),
+    ("api.js", "text/javascript; charset=utf-8", include_bytes!("../web/api.js")),
+    ("ui.js", "text/javascript; charset=utf-8", include_bytes!("../web/ui.js")),
+    ("project.js", "text/javascript; charset=utf-8", include_bytes!("../web/project.js")),
+    ("chat.js", "text/javascript; charset=utf-8", include_bytes!("../web/chat.js")),
+    ("favicon.svg", "image/svg+xml", include_bytes!("../web/favicon.svg")),
 ];
 
 const INDEX: &[u8] = include_bytes!("../web/index.html");

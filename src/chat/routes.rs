@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/conversations/{cid}/ws", get(websocket))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{pid}/conversations", tag = "chat", params(Cursor),
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/conversations", tag = "chat", params(("pid" = String, Path), Cursor),
     responses((status = 200, body = Page<Conversation>), (status = 404)))]
 pub async fn list_conversations(
     State(s): State<AppState>,
@@ -60,7 +60,7 @@ pub struct NewConversation {
     pub title: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/projects/{pid}/conversations", tag = "chat",
+#[utoipa::path(post, path = "/api/v1/projects/{pid}/conversations", params(("pid" = String, Path)), tag = "chat",
     request_body = NewConversation, responses((status = 201, body = Conversation), (status = 404)))]
 pub async fn create_conversation(
     State(s): State<AppState>,
@@ -83,7 +83,7 @@ pub async fn create_conversation(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/conversations/{cid}", tag = "chat",
+#[utoipa::path(get, path = "/api/v1/conversations/{cid}", params(("cid" = String, Path)), tag = "chat",
     responses((status = 200, body = Conversation), (status = 404)))]
 pub async fn show_conversation(
     State(s): State<AppState>,
@@ -92,7 +92,7 @@ pub async fn show_conversation(
     Ok(Json(super::conversation(&s.store.pool, &cid).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/conversations/{cid}", tag = "chat",
+#[utoipa::path(delete, path = "/api/v1/conversations/{cid}", params(("cid" = String, Path)), tag = "chat",
     responses((status = 204), (status = 404)))]
 pub async fn delete_conversation(
     State(s): State<AppState>,
@@ -107,6 +107,7 @@ pub async fn delete_conversation(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageSearch {
     /// Words that must all occur in the message.
     pub q: String,
@@ -115,7 +116,7 @@ pub struct MessageSearch {
 }
 
 /// Full-text search over the project's conversation history.
-#[utoipa::path(get, path = "/api/v1/projects/{pid}/messages", tag = "chat", params(MessageSearch),
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/messages", tag = "chat", params(("pid" = String, Path), MessageSearch),
     responses((status = 200, body = Page<FoundMessage>), (status = 404)))]
 pub async fn search_messages(
     State(s): State<AppState>,
@@ -128,7 +129,7 @@ pub async fn search_messages(
     Ok(Json(Page::all(found)))
 }
 
-#[utoipa::path(get, path = "/api/v1/conversations/{cid}/messages", tag = "chat",
+#[utoipa::path(get, path = "/api/v1/conversations/{cid}/messages", params(("cid" = String, Path)), tag = "chat",
     responses((status = 200, body = Page<Message>), (status = 404)))]
 pub async fn list_messages(
     State(s): State<AppState>,
@@ -149,7 +150,7 @@ pub struct Ask {
 /// Asks a question. With `Accept: text/event-stream` the answer streams as
 /// `token`, `citation`, `done` (the stored message and usage) or `error`
 /// events; otherwise the stored answer comes back as `{"message": …}`.
-#[utoipa::path(post, path = "/api/v1/conversations/{cid}/messages", tag = "chat", request_body = Ask,
+#[utoipa::path(post, path = "/api/v1/conversations/{cid}/messages", params(("cid" = String, Path)), tag = "chat", request_body = Ask,
     responses((status = 200, description = "`{\"message\": Message}`, or an event stream"),
         (status = 400), (status = 404), (status = 429), (status = 503)))]
 pub async fn post_message(
@@ -190,7 +191,7 @@ pub async fn post_message(
 /// A WebSocket per conversation: each text frame `{"content", "mode"}` asks a
 /// question; every event comes back as `{"event": name, "data": …}`. One
 /// question at a time; closing the socket stops the answer.
-#[utoipa::path(get, path = "/api/v1/conversations/{cid}/ws", tag = "chat",
+#[utoipa::path(get, path = "/api/v1/conversations/{cid}/ws", params(("cid" = String, Path)), tag = "chat",
     responses((status = 101, description = "WebSocket upgrade"), (status = 404)))]
 pub async fn websocket(
     State(s): State<AppState>,

@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/jobs/{jid}/events", get(events))
 }
 
-#[utoipa::path(get, path = "/api/v1/jobs/{jid}", tag = "jobs",
+#[utoipa::path(get, path = "/api/v1/jobs/{jid}", params(("jid" = String, Path)), tag = "jobs",
     responses((status = 200, body = Job), (status = 404)))]
 pub async fn show(State(s): State<AppState>, Path(jid): Path<String>) -> Result<Json<Job>, AppError> {
     Ok(Json(s.jobs.get(&jid).await?))
@@ -27,7 +27,7 @@ pub async fn show(State(s): State<AppState>, Path(jid): Path<String>) -> Result<
 
 /// Asks a running job to stop; answers the job as it stands (a job that has
 /// already finished is left as it is).
-#[utoipa::path(delete, path = "/api/v1/jobs/{jid}", tag = "jobs",
+#[utoipa::path(delete, path = "/api/v1/jobs/{jid}", params(("jid" = String, Path)), tag = "jobs",
     responses((status = 200, body = Job), (status = 404)))]
 pub async fn cancel(State(s): State<AppState>, Path(jid): Path<String>) -> Result<Json<Job>, AppError> {
     let job = s.jobs.get(&jid).await?;
@@ -37,7 +37,7 @@ pub async fn cancel(State(s): State<AppState>, Path(jid): Path<String>) -> Resul
 
 /// `event: job` with the job's JSON at every change, starting with its
 /// current state; the stream ends after the job finishes.
-#[utoipa::path(get, path = "/api/v1/jobs/{jid}/events", tag = "jobs",
+#[utoipa::path(get, path = "/api/v1/jobs/{jid}/events", params(("jid" = String, Path)), tag = "jobs",
     responses((status = 200, content_type = "text/event-stream", description = "job events"), (status = 404)))]
 pub async fn events(
     State(s): State<AppState>,

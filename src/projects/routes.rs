@@ -48,7 +48,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(super::get(&s.store.pool, &id).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{pid}", tag = "projects",
+#[utoipa::path(get, path = "/api/v1/projects/{pid}", params(("pid" = String, Path)), tag = "projects",
     responses((status = 200, body = Project), (status = 404)))]
 pub async fn show(
     State(s): State<AppState>,
@@ -57,7 +57,7 @@ pub async fn show(
     Ok(Json(super::get(&s.store.pool, &pid).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/projects/{pid}", tag = "projects", request_body = ProjectChanges,
+#[utoipa::path(patch, path = "/api/v1/projects/{pid}", params(("pid" = String, Path)), tag = "projects", request_body = ProjectChanges,
     responses((status = 200, body = Project), (status = 404)))]
 pub async fn update(
     State(s): State<AppState>,
@@ -87,7 +87,7 @@ pub async fn update(
 
 /// Deletes the project with everything in it: documents, chunks, vectors,
 /// stored files, conversations.
-#[utoipa::path(delete, path = "/api/v1/projects/{pid}", tag = "projects",
+#[utoipa::path(delete, path = "/api/v1/projects/{pid}", params(("pid" = String, Path)), tag = "projects",
     responses((status = 204), (status = 404)))]
 pub async fn remove(
     State(s): State<AppState>,

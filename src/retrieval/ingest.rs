@@ -100,7 +100,7 @@ pub async fn accept(
     insert?;
     let job = s
         .jobs
-        .create(&mut tx, "ingest", Some(project_id), json!({"document_id": id}))
+        .create(&mut *tx, "ingest", Some(project_id), json!({"document_id": id}))
         .await?;
     sqlx::query("UPDATE documents SET job_id = ?2 WHERE id = ?1")
         .bind(&id)

@@ -26,7 +26,7 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
         .route("/api/v1/projects/{pid}/search", get(search_project))
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{pid}/documents", tag = "documents", params(Cursor),
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/documents", tag = "documents", params(("pid" = String, Path), Cursor),
     responses((status = 200, body = Page<Document>), (status = 404)))]
 pub async fn list(
     State(s): State<AppState>,
@@ -49,7 +49,7 @@ pub struct Upload {
 /// Uploads a document (PDF, DOCX, Markdown, text, HTML or CSV, recognised by
 /// its bytes). 202 with the ingest job; 200 when the same content is already
 /// in the project.
-#[utoipa::path(post, path = "/api/v1/projects/{pid}/documents", tag = "documents",
+#[utoipa::path(post, path = "/api/v1/projects/{pid}/documents", params(("pid" = String, Path)), tag = "documents",
     request_body(content = Upload, content_type = "multipart/form-data"),
     responses((status = 202, body = Accepted), (status = 200, body = Accepted, description = "duplicate"),
         (status = 413, description = "file too large"), (status = 415, description = "unsupported type"),
@@ -87,14 +87,14 @@ pub async fn upload(
     Err(AppError::invalid("file", "The multipart body has no `file` part"))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{did}", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{did}", params(("did" = String, Path)), tag = "documents",
     responses((status = 200, body = Document), (status = 404)))]
 pub async fn show(State(s): State<AppState>, Path(did): Path<String>) -> Result<Json<Document>, AppError> {
     Ok(Json(documents::get(&s.store.pool, &did).await?))
 }
 
 /// Deletes the document, its chunks and vectors, and the stored original.
-#[utoipa::path(delete, path = "/api/v1/documents/{did}", tag = "documents",
+#[utoipa::path(delete, path = "/api/v1/documents/{did}", params(("did" = String, Path)), tag = "documents",
     responses((status = 204), (status = 404)))]
 pub async fn remove(State(s): State<AppState>, Path(did): Path<String>) -> Result<StatusCode, AppError> {
     let doc = documents::get(&s.store.pool, &did).await?;
@@ -103,6 +103,7 @@ pub async fn remove(State(s): State<AppState>, Path(did): Path<String>) -> Resul
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// What to look for.
     pub q: String,
@@ -110,7 +111,7 @@ pub struct SearchQuery {
     pub k: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/v1/projects/{pid}/search", tag = "documents", params(SearchQuery),
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/search", tag = "documents", params(("pid" = String, Path), SearchQuery),
     responses((status = 200, body = Page<SearchHit>), (status = 400), (status = 404)))]
 pub async fn search_project(
     State(s): State<AppState>,

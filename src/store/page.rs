@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Query parameters of every list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Cursor {
     /// Items per page (1–200, default 50).
     pub limit: Option<u32>,

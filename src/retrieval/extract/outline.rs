@@ -1,0 +1,145 @@
+//! Turns a stream of headings and body text into [`Section`]s, each under the
+//! path of headings that encloses it. Shared by DOCX, HTML and Markdown.
+
+use super::Section;
+
+/// Joins heading titles into a section's path ("Chapter 2 > Approvals").
+const PATH_SEPARATOR: &str = " > ";
+
+#[derive(Default)]
+pub(super) struct Outline {
+    /// Open headings, outermost first, with their levels.
+    path: Vec<(u8, String)>,
+    body: String,
+    sections: Vec<Section>,
+}
+
+impl Outline {
+    /// Closes the current section and opens one under `title`; headings at the
+    /// same or a deeper level than `level` are no longer enclosing.
+    pub fn heading(&mut self, level: u8, title: &str) {
+        let title = collapse_whitespace(title);
+        if title.is_empty() {
+            return;
+        }
+        self.flush();
+        while self.path.last().is_some_and(|(open, _)| *open >= level) {
+            self.path.pop();
+        }
+        self.path.push((level, title));
+    }
+
+    pub fn text(&mut self, s: &str) {
+        self.body.push_str(s);
+    }
+
+    pub fn line_break(&mut self) {
+        if !self.body.is_empty() && !self.body.ends_with('\n') {
+            self.body.push('\n');
+        }
+    }
+
+    pub fn paragraph_break(&mut self) {
+        self.line_break();
+        if !self.body.is_empty() && !self.body.ends_with("\n\n") {
+            self.body.push('\n');
+        }
+    }
+
+    /// Separates table cells on one line; nothing before a row's first cell.
+    pub fn cell_break(&mut self) {
+        let line = self.body.rsplit('\n').next().unwrap_or("");
+        if !line.trim().is_empty() {
+            self.body.push_str(" | ");
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<Section> {
+        self.flush();
+        self.sections
+    }
+
+    fn flush(&mut self) {
+        let text = tidy(&std::mem::take(&mut self.body));
+        if text.is_empty() {
+            return;
+        }
+        let heading = (!self.path.is_empty()).then(|| {
+            let titles: Vec<&str> = self.path.iter().map(|(_, t)| t.as_str()).collect();
+            titles.join(PATH_SEPARATOR)
+        });
+        self.sections.push(Section {
+            text,
+            page: None,
+            heading,
+        });
+    }
+}
+
+/// Collapses whitespace inside each line, drops empty lines at either end and
+/// keeps at most one blank line between paragraphs.
+pub(super) fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut blank = false;
+    for line in s.lines() {
+        let line = collapse_whitespace(line);
+        if line.is_empty() {
+            blank = !out.is_empty();
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank { "\n\n" } else { "\n" });
+        }
+        out.push_str(&line);
+        blank = false;
+    }
+    out
+}
+
+pub(super) fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heading_closes_siblings_and_deeper_headings_but_keeps_parents() {
+        let mut o = Outline::default();
+        o.heading(1, "Chapter 1");
+        o.heading(2, "Scope");
+        o.text("in scope");
+        o.heading(2, "Approvals");
+        o.text("approved by finance");
+        o.heading(1, "Chapter 2");
+        o.text("later");
+        let headings: Vec<_> = o.finish().into_iter().map(|s| s.heading).collect();
+        assert_eq!(
+            headings,
+            [
+                Some("Chapter 1 > Scope".to_string()),
+                Some("Chapter 1 > Approvals".to_string()),
+                Some("Chapter 2".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_before_any_heading_has_no_heading_and_empty_sections_are_dropped() {
+        let mut o = Outline::default();
+        o.text("preface");
+        o.heading(1, "Empty");
+        o.heading(1, "Full");
+        o.text("body");
+        let sections = o.finish();
+        assert_eq!(sections.len(), 2);
+        assert_eq!(sections[0].heading, None);
+        assert_eq!(sections[1].heading.as_deref(), Some("Full"));
+    }
+
+    #[test]
+    fn tidy_collapses_spaces_and_keeps_one_blank_line_between_paragraphs() {
+        assert_eq!(tidy("\n\n  a   b \n\n\n\n c\td\n \n"), "a b\n\nc d");
+    }
+}
