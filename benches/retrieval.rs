@@ -22,10 +22,38 @@ use bacopilot::retrieval::{documents as docs, ingest, search};
 use bacopilot::store::new_id;
 
 const WORDS: &[&str] = &[
-    "invoice", "approval", "supplier", "warehouse", "contract", "budget", "customer", "release",
-    "requirement", "workflow", "report", "dashboard", "account", "payment", "delivery", "audit",
-    "policy", "employee", "schedule", "inventory", "order", "ticket", "service", "migration",
-    "interface", "login", "export", "quarter", "region", "manager", "review", "deadline",
+    "invoice",
+    "approval",
+    "supplier",
+    "warehouse",
+    "contract",
+    "budget",
+    "customer",
+    "release",
+    "requirement",
+    "workflow",
+    "report",
+    "dashboard",
+    "account",
+    "payment",
+    "delivery",
+    "audit",
+    "policy",
+    "employee",
+    "schedule",
+    "inventory",
+    "order",
+    "ticket",
+    "service",
+    "migration",
+    "interface",
+    "login",
+    "export",
+    "quarter",
+    "region",
+    "manager",
+    "review",
+    "deadline",
 ];
 
 struct Args {
@@ -85,7 +113,8 @@ impl Rng {
 
 fn models_dir() -> PathBuf {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("bacopilot-bench-retrieval-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("bacopilot-bench-retrieval-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let model = repo.join("models/all-MiniLM-L6-v2");
@@ -210,7 +239,9 @@ async fn bench_search(dir: &Path, rows: usize, queries: usize) {
     let indexed = rows >= s.config.documents.vector_index_min_rows;
     let mut rng = Rng(99);
     // Warm the caches once.
-    search::search(&s, &pid, "invoice approval", 8).await.unwrap();
+    search::search(&s, &pid, "invoice approval", 8)
+        .await
+        .unwrap();
     let mut times = Vec::with_capacity(queries);
     for _ in 0..queries {
         let q = rng.words(4);

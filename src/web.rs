@@ -12,14 +12,46 @@ use crate::http::{AppError, AppState};
 
 /// Every asset, by the name it is served under `/assets/`.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../web/app.js")),
-    ("markdown.js", "text/javascript; charset=utf-8", include_bytes!("../web/markdown.js")),
-    ("app.css", "text/css; charset=utf-8", include_bytes!("../web/app.css")),
-    ("api.js", "text/javascript; charset=utf-8", include_bytes!("../web/api.js")),
-    ("ui.js", "text/javascript; charset=utf-8", include_bytes!("../web/ui.js")),
-    ("project.js", "text/javascript; charset=utf-8", include_bytes!("../web/project.js")),
-    ("chat.js", "text/javascript; charset=utf-8", include_bytes!("../web/chat.js")),
-    ("favicon.svg", "image/svg+xml", include_bytes!("../web/favicon.svg")),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/app.js"),
+    ),
+    (
+        "markdown.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/markdown.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../web/app.css"),
+    ),
+    (
+        "api.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/api.js"),
+    ),
+    (
+        "ui.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/ui.js"),
+    ),
+    (
+        "project.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/project.js"),
+    ),
+    (
+        "chat.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/chat.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../web/favicon.svg"),
+    ),
 ];
 
 const INDEX: &[u8] = include_bytes!("../web/index.html");
@@ -52,8 +84,17 @@ fn with_headers(body: &'static [u8], mime: &'static str, cache: &'static str) ->
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     res
 }

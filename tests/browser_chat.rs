@@ -2,9 +2,9 @@
 //! create a project, upload a document, ask a question, see the answer stream
 //! in with a citation, and open the cited passage.
 
-mod common;
 #[path = "common/browser.rs"]
 mod browser;
+mod common;
 
 use std::time::Duration;
 
@@ -27,11 +27,15 @@ async fn a_user_creates_a_project_uploads_a_document_and_gets_a_cited_streamed_a
     let browser = Browser::launch().await;
     let page = browser.new_page().await;
     page.goto(&server.url("/")).await;
-    page.wait_for("document.querySelector('#project-list[aria-busy=\"false\"]')", T)
-        .await;
+    page.wait_for(
+        "document.querySelector('#project-list[aria-busy=\"false\"]')",
+        T,
+    )
+    .await;
     page.type_into("#project-name", "Onboarding revamp").await;
     page.click("#project-create").await;
-    page.wait_for("document.querySelector('#file-input')", T).await;
+    page.wait_for("document.querySelector('#file-input')", T)
+        .await;
 
     page.set_file("#file-input", &file).await;
     page.wait_for(
@@ -41,9 +45,13 @@ async fn a_user_creates_a_project_uploads_a_document_and_gets_a_cited_streamed_a
     .await;
 
     page.click("#new-conversation").await;
-    page.wait_for("document.querySelector('#chat-input')", T).await;
-    page.type_into("#chat-input", "What does a new employee receive on the first morning?")
+    page.wait_for("document.querySelector('#chat-input')", T)
         .await;
+    page.type_into(
+        "#chat-input",
+        "What does a new employee receive on the first morning?",
+    )
+    .await;
     page.click("#chat-send").await;
     // The answer streams: the bubble is marked streaming, then finished.
     page.wait_for(
@@ -61,14 +69,25 @@ async fn a_user_creates_a_project_uploads_a_document_and_gets_a_cited_streamed_a
         .await;
     assert!(!answer.as_str().unwrap().trim().is_empty(), "empty answer");
 
-    page.wait_for("document.querySelector('button.citation')", T).await;
+    page.wait_for("document.querySelector('button.citation')", T)
+        .await;
     page.click("button.citation").await;
     page.wait_for("document.querySelector('dialog#source-panel').open", T)
         .await;
-    let document = page.eval("document.querySelector('#source-document').textContent").await;
-    assert!(document.as_str().unwrap().contains("onboarding.md"), "{document}");
-    let quote = page.eval("document.querySelector('#source-quote').textContent").await;
-    assert!(quote.as_str().unwrap().contains("security badge"), "{quote}");
+    let document = page
+        .eval("document.querySelector('#source-document').textContent")
+        .await;
+    assert!(
+        document.as_str().unwrap().contains("onboarding.md"),
+        "{document}"
+    );
+    let quote = page
+        .eval("document.querySelector('#source-quote').textContent")
+        .await;
+    assert!(
+        quote.as_str().unwrap().contains("security badge"),
+        "{quote}"
+    );
 
     let errors = page.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");

@@ -119,7 +119,12 @@ pub async fn ask(
                 },
             )
             .await;
-            let _ = tx.send(done_or_error(stored, json!({"prompt_tokens": 0, "completion_tokens": 0, "sources": 0}))).await;
+            let _ = tx
+                .send(done_or_error(
+                    stored,
+                    json!({"prompt_tokens": 0, "completion_tokens": 0, "sources": 0}),
+                ))
+                .await;
         });
         return Ok(rx);
     }
@@ -131,14 +136,18 @@ pub async fn ask(
     let counter = model.clone();
     let count = move |m: &crate::inference::chat_template::ChatMessage| {
         // Content plus the template's turn markers.
-        counter.encode(&m.content).map_or(usize::MAX / 4, |t| t.len()) + 8
+        counter
+            .encode(&m.content)
+            .map_or(usize::MAX / 4, |t| t.len())
+            + 8
     };
-    let (messages, dropped) = prompt::fit(&system, &history, question, budget, count).ok_or_else(|| {
-        AppError::ContextLengthExceeded(format!(
-            "The question and its sources do not fit in the model's context of {} tokens",
-            model.context_length
-        ))
-    })?;
+    let (messages, dropped) =
+        prompt::fit(&system, &history, question, budget, count).ok_or_else(|| {
+            AppError::ContextLengthExceeded(format!(
+                "The question and its sources do not fit in the model's context of {} tokens",
+                model.context_length
+            ))
+        })?;
     let prompt_ids = model
         .chat_prompt(&messages, &[])
         .map_err(|e| AppError::Internal(format!("chat prompt: {e}")))?;
@@ -147,10 +156,12 @@ pub async fn ask(
     } else {
         let (m, grammar) = (model.clone(), prompt::citation_grammar(sources.len()));
         Some(
-            tokio::task::spawn_blocking(move || m.compile_constraint(&ConstraintSpec::Lark(grammar)))
-                .await
-                .map_err(|e| AppError::Internal(format!("grammar task: {e}")))?
-                .map_err(|e| AppError::Internal(format!("citation grammar: {e}")))?,
+            tokio::task::spawn_blocking(move || {
+                m.compile_constraint(&ConstraintSpec::Lark(grammar))
+            })
+            .await
+            .map_err(|e| AppError::Internal(format!("grammar task: {e}")))?
+            .map_err(|e| AppError::Internal(format!("citation grammar: {e}")))?,
         )
     };
     let events = model.submit(Generation {
@@ -167,13 +178,25 @@ pub async fn ask(
     })?;
     let pool = s.store.pool.clone();
     let conversation_id = conversation.id.clone();
-    tokio::spawn(relay(pool, conversation_id, model, sources, dropped, events, tx));
+    tokio::spawn(relay(
+        pool,
+        conversation_id,
+        model,
+        sources,
+        dropped,
+        events,
+        tx,
+    ));
     Ok(rx)
 }
 
 /// The passages given to the model: the best `context_chunks` hits, if the
 /// best of them is similar enough to the question to count as relevant.
-async fn relevant(s: &AppState, project_id: &str, question: &str) -> Result<Vec<SearchHit>, AppError> {
+async fn relevant(
+    s: &AppState,
+    project_id: &str,
+    question: &str,
+) -> Result<Vec<SearchHit>, AppError> {
     let hits = search::search(s, project_id, question, s.config.chat.context_chunks.max(1)).await?;
     let best = hits
         .iter()
@@ -208,7 +231,9 @@ async fn relay(
                     return;
                 }
                 for n in markers.scan(&text) {
-                    let Some(hit) = sources.get(n - 1) else { continue };
+                    let Some(hit) = sources.get(n - 1) else {
+                        continue;
+                    };
                     let c = citation(n, hit);
                     cited.push(c.clone());
                     if tx.send(ChatEvent::Citation(c)).await.is_err() {
@@ -291,7 +316,10 @@ impl CitationMarkers {
                 i += 1;
                 continue;
             }
-            let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let digits = bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
             let close = i + 1 + digits;
             if close >= bytes.len() {
                 break; // unfinished: wait for more text

@@ -120,10 +120,12 @@ pub async fn messages(pool: &SqlitePool, conversation_id: &str) -> Result<Vec<Me
 }
 
 pub async fn message(pool: &SqlitePool, id: &str) -> Result<Message, AppError> {
-    Ok(sqlx::query_as::<_, Message>(&format!("{MESSAGE} WHERE id = ?1"))
-        .bind(id)
-        .fetch_one(pool)
-        .await?)
+    Ok(
+        sqlx::query_as::<_, Message>(&format!("{MESSAGE} WHERE id = ?1"))
+            .bind(id)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// A message to store.

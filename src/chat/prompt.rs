@@ -40,7 +40,12 @@ pub fn system(mode: Mode, sources: &[SearchHit]) -> String {
             (None, Some(h)) => format!(", section \"{h}\""),
             _ => String::new(),
         };
-        out.push_str(&format!("\n[{}] ({}{place}) {}", i + 1, s.document_name, s.text));
+        out.push_str(&format!(
+            "\n[{}] ({}{place}) {}",
+            i + 1,
+            s.document_name,
+            s.text
+        ));
     }
     out
 }
@@ -175,7 +180,10 @@ mod tests {
             score: 1.0,
             similarity: Some(0.8),
         };
-        let s = system(Mode::Grounded, &[hit("policy.pdf", Some(2)), hit("notes.md", None)]);
+        let s = system(
+            Mode::Grounded,
+            &[hit("policy.pdf", Some(2)), hit("notes.md", None)],
+        );
         assert!(s.contains("[1] (policy.pdf, page 2) Invoices"), "{s}");
         assert!(s.contains("[2] (notes.md) Invoices"), "{s}");
         assert!(!system(Mode::Free, &[hit("x", None)]).contains("Sources"));

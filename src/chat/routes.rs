@@ -65,10 +65,16 @@ pub struct NewConversation {
 pub async fn create_conversation(
     State(s): State<AppState>,
     Path(pid): Path<String>,
-    body: Option<ApiJson<NewConversation>>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Conversation>), AppError> {
     crate::projects::ensure(&s.store.pool, &pid).await?;
-    let body = body.map(|b| b.0).unwrap_or_default();
+    // The body is optional: no body means no title yet.
+    let body: NewConversation = if body.iter().all(u8::is_ascii_whitespace) {
+        NewConversation::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::invalid("title", format!("Invalid request body: {e}")))?
+    };
     let title = crate::projects::text_field("title", &body.title, false, 200)?;
     let id = new_id();
     sqlx::query("INSERT INTO conversations (id, project_id, title) VALUES (?1, ?2, ?3)")
@@ -136,7 +142,9 @@ pub async fn list_messages(
     Path(cid): Path<String>,
 ) -> Result<Json<Page<Message>>, AppError> {
     let c = super::conversation(&s.store.pool, &cid).await?;
-    Ok(Json(Page::all(super::messages(&s.store.pool, &c.id).await?)))
+    Ok(Json(Page::all(
+        super::messages(&s.store.pool, &c.id).await?,
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -185,7 +193,9 @@ pub async fn post_message(
             ChatEvent::Token(_) | ChatEvent::Citation(_) => {}
         }
     }
-    Err(AppError::Internal("the answer ended without a result".into()))
+    Err(AppError::Internal(
+        "the answer ended without a result".into(),
+    ))
 }
 
 /// A WebSocket per conversation: each text frame `{"content", "mode"}` asks a

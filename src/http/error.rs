@@ -91,9 +91,11 @@ impl AppError {
                 "invalid_request_error",
                 "unsupported_media_type",
             ),
-            Unprocessable { code, .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_error", code)
-            }
+            Unprocessable { code, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request_error",
+                code,
+            ),
             Conflict(_) => (StatusCode::CONFLICT, "invalid_request_error", "conflict"),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

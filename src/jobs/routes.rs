@@ -21,7 +21,10 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(get, path = "/api/v1/jobs/{jid}", params(("jid" = String, Path)), tag = "jobs",
     responses((status = 200, body = Job), (status = 404)))]
-pub async fn show(State(s): State<AppState>, Path(jid): Path<String>) -> Result<Json<Job>, AppError> {
+pub async fn show(
+    State(s): State<AppState>,
+    Path(jid): Path<String>,
+) -> Result<Json<Job>, AppError> {
     Ok(Json(s.jobs.get(&jid).await?))
 }
 
@@ -29,7 +32,10 @@ pub async fn show(State(s): State<AppState>, Path(jid): Path<String>) -> Result<
 /// already finished is left as it is).
 #[utoipa::path(delete, path = "/api/v1/jobs/{jid}", params(("jid" = String, Path)), tag = "jobs",
     responses((status = 200, body = Job), (status = 404)))]
-pub async fn cancel(State(s): State<AppState>, Path(jid): Path<String>) -> Result<Json<Job>, AppError> {
+pub async fn cancel(
+    State(s): State<AppState>,
+    Path(jid): Path<String>,
+) -> Result<Json<Job>, AppError> {
     let job = s.jobs.get(&jid).await?;
     s.jobs.cancel(&jid);
     Ok(Json(job))

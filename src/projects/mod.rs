@@ -89,7 +89,10 @@ pub fn text_field(
 ) -> Result<String, AppError> {
     let v = value.trim();
     if required && v.is_empty() {
-        return Err(AppError::invalid(name, format!("`{name}` must not be empty")));
+        return Err(AppError::invalid(
+            name,
+            format!("`{name}` must not be empty"),
+        ));
     }
     if v.chars().count() > max_chars {
         return Err(AppError::invalid(

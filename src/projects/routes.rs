@@ -45,7 +45,10 @@ pub async fn create(
         .bind(&description)
         .execute(&s.store.pool)
         .await?;
-    Ok((StatusCode::CREATED, Json(super::get(&s.store.pool, &id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(super::get(&s.store.pool, &id).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{pid}", params(("pid" = String, Path)), tag = "projects",

@@ -18,7 +18,12 @@ pub struct Piece {
 /// one text), each starting `overlap` tokens before the previous one ended.
 /// A window ends after the last sentence end in its final quarter when there
 /// is one, so chunks rarely stop mid-sentence. Returns token index ranges.
-pub fn windows(text: &str, spans: &[(usize, usize)], size: usize, overlap: usize) -> Vec<(usize, usize)> {
+pub fn windows(
+    text: &str,
+    spans: &[(usize, usize)],
+    size: usize,
+    overlap: usize,
+) -> Vec<(usize, usize)> {
     let size = size.max(8);
     let overlap = overlap.min(size / 2);
     let mut out = Vec::new();
@@ -47,7 +52,12 @@ fn ends_sentence(text: &str, (s, e): (usize, usize)) -> bool {
 }
 
 /// Chunks of `section`, given its token spans.
-pub fn pieces(section: &Section, spans: &[(usize, usize)], size: usize, overlap: usize) -> Vec<Piece> {
+pub fn pieces(
+    section: &Section,
+    spans: &[(usize, usize)],
+    size: usize,
+    overlap: usize,
+) -> Vec<Piece> {
     windows(&section.text, spans, size, overlap)
         .into_iter()
         .filter_map(|(a, b)| {
@@ -93,18 +103,28 @@ mod tests {
 
     #[test]
     fn windows_cover_every_token_with_the_requested_overlap() {
-        let text = (0..100).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let text = (0..100)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let s = spans(&text);
         let w = windows(&text, &s, 30, 5);
         assert_eq!(w[0], (0, 30));
         assert_eq!(w[1], (25, 55));
         assert_eq!(w.last().unwrap().1, 100);
-        assert!(w.windows(2).all(|p| p[1].0 < p[0].1), "consecutive windows overlap");
+        assert!(
+            w.windows(2).all(|p| p[1].0 < p[0].1),
+            "consecutive windows overlap"
+        );
     }
 
     #[test]
     fn a_window_ends_at_a_sentence_end_in_its_last_quarter() {
-        let text = format!("{} end. {}", vec!["a"; 26].join(" "), vec!["b"; 40].join(" "));
+        let text = format!(
+            "{} end. {}",
+            vec!["a"; 26].join(" "),
+            vec!["b"; 40].join(" ")
+        );
         let s = spans(&text);
         let w = windows(&text, &s, 30, 4);
         // Tokens 0..26 are "a", 26 is "end", 27 is "." — the window stops after it.

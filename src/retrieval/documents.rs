@@ -44,15 +44,26 @@ pub async fn get(pool: &SqlitePool, id: &str) -> Result<Document, AppError> {
         .ok_or_else(not_found)
 }
 
-pub async fn by_hash(pool: &SqlitePool, project_id: &str, sha256: &str) -> Result<Option<Document>, AppError> {
-    Ok(sqlx::query_as::<_, Document>(&format!("{SELECT} WHERE project_id = ?1 AND sha256 = ?2"))
-        .bind(project_id)
-        .bind(sha256)
-        .fetch_optional(pool)
-        .await?)
+pub async fn by_hash(
+    pool: &SqlitePool,
+    project_id: &str,
+    sha256: &str,
+) -> Result<Option<Document>, AppError> {
+    Ok(
+        sqlx::query_as::<_, Document>(&format!("{SELECT} WHERE project_id = ?1 AND sha256 = ?2"))
+            .bind(project_id)
+            .bind(sha256)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
-pub async fn list(pool: &SqlitePool, project_id: &str, after: &str, limit: i64) -> Result<Vec<Document>, AppError> {
+pub async fn list(
+    pool: &SqlitePool,
+    project_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Document>, AppError> {
     Ok(sqlx::query_as::<_, Document>(&format!(
         "{SELECT} WHERE project_id = ?1 AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3"
     ))
@@ -75,7 +86,9 @@ pub async fn delete(s: &AppState, doc: &Document) -> Result<(), AppError> {
         .bind(&doc.id)
         .execute(&s.store.pool)
         .await?;
-    s.vectors.delete_documents(std::slice::from_ref(&doc.id)).await?;
+    s.vectors
+        .delete_documents(std::slice::from_ref(&doc.id))
+        .await?;
     s.files.remove(&doc.id);
     Ok(())
 }
@@ -107,7 +120,10 @@ pub async fn sweep(s: &AppState) -> Result<(), AppError> {
         .filter(|id| !ready.contains(id))
         .collect();
     if !stale.is_empty() {
-        tracing::info!(documents = stale.len(), "removing vectors of documents that are not ready");
+        tracing::info!(
+            documents = stale.len(),
+            "removing vectors of documents that are not ready"
+        );
         s.vectors.delete_documents(&stale).await?;
     }
     let known: std::collections::HashSet<String> = sqlx::query_scalar("SELECT id FROM documents")

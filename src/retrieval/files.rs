@@ -36,7 +36,9 @@ impl FileStore {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot remove a stored file"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot remove a stored file")
+                }
             }
         }
     }

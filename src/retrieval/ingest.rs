@@ -64,8 +64,9 @@ pub async fn accept(
     let extracted = {
         let bytes = bytes.clone();
         tokio::task::spawn_blocking(move || {
-            std::panic::catch_unwind(|| extract::extract(&bytes, &limits))
-                .unwrap_or_else(|_| Err(ExtractError::Corrupt("the file could not be parsed".into())))
+            std::panic::catch_unwind(|| extract::extract(&bytes, &limits)).unwrap_or_else(|_| {
+                Err(ExtractError::Corrupt("the file could not be parsed".into()))
+            })
         })
         .await
         .map_err(|e| AppError::Internal(format!("extract task: {e}")))?
@@ -92,15 +93,23 @@ pub async fn accept(
         if e.is_unique_violation() {
             // The same bytes arrived twice at once; the other upload won.
             drop(tx);
-            if let Some(existing) = super::documents::by_hash(&s.store.pool, project_id, &sha256).await? {
-                return Ok((false, duplicate(existing)));
-            }
+            return match super::documents::by_hash(&s.store.pool, project_id, &sha256).await? {
+                Some(existing) => Ok((false, duplicate(existing))),
+                None => Err(AppError::Conflict(
+                    "The same file is being uploaded at the same time; try again".into(),
+                )),
+            };
         }
     }
     insert?;
     let job = s
         .jobs
-        .create(&mut *tx, "ingest", Some(project_id), json!({"document_id": id}))
+        .create(
+            &mut *tx,
+            "ingest",
+            Some(project_id),
+            json!({"document_id": id}),
+        )
         .await?;
     sqlx::query("UPDATE documents SET job_id = ?2 WHERE id = ?1")
         .bind(&id)
@@ -235,13 +244,18 @@ async fn store_chunks(
     document_id: &str,
     extracted: Extracted,
 ) -> Result<usize, Stop> {
-    let (size, overlap) = (s.config.documents.chunk_tokens, s.config.documents.chunk_overlap);
+    let (size, overlap) = (
+        s.config.documents.chunk_tokens,
+        s.config.documents.chunk_overlap,
+    );
     let pieces = {
         let embedder = embedder.clone();
         tokio::task::spawn_blocking(move || -> Result<Vec<Piece>, String> {
             let mut out = Vec::new();
             for section in &extracted.sections {
-                let spans = embedder.token_spans(&section.text).map_err(|e| e.to_string())?;
+                let spans = embedder
+                    .token_spans(&section.text)
+                    .map_err(|e| e.to_string())?;
                 out.extend(chunk::pieces(section, &spans, size, overlap));
             }
             Ok(out)
@@ -253,7 +267,8 @@ async fn store_chunks(
     if pieces.is_empty() {
         return Err(Stop::Failed("the document has no text to index".into()));
     }
-    job.progress(0.05, &format!("{} chunks to embed", pieces.len())).await;
+    job.progress(0.05, &format!("{} chunks to embed", pieces.len()))
+        .await;
 
     let mut vectors = Vec::with_capacity(pieces.len());
     for (n, batch) in pieces.chunks(EMBED_BATCH).enumerate() {
@@ -272,8 +287,11 @@ async fn store_chunks(
         vectors.extend(out);
         let done = ((n + 1) * EMBED_BATCH).min(pieces.len());
         let fraction = 0.05 + 0.85 * done as f64 / pieces.len() as f64;
-        job.progress(fraction, &format!("embedded {done} of {} chunks", pieces.len()))
-            .await;
+        job.progress(
+            fraction,
+            &format!("embedded {done} of {} chunks", pieces.len()),
+        )
+        .await;
     }
     if job.is_cancelled() {
         return Err(Stop::Cancelled);

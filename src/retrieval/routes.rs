@@ -65,7 +65,10 @@ pub async fn upload(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge(limit)
         } else {
-            AppError::invalid("file", format!("Malformed multipart body: {}", e.body_text()))
+            AppError::invalid(
+                "file",
+                format!("Malformed multipart body: {}", e.body_text()),
+            )
         }
     };
     while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
@@ -81,22 +84,35 @@ pub async fn upload(
             bytes.extend_from_slice(&chunk);
         }
         let (new, accepted) = ingest::accept(&s, &pid, &name, bytes).await?;
-        let status = if new { StatusCode::ACCEPTED } else { StatusCode::OK };
+        let status = if new {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
         return Ok((status, Json(accepted)));
     }
-    Err(AppError::invalid("file", "The multipart body has no `file` part"))
+    Err(AppError::invalid(
+        "file",
+        "The multipart body has no `file` part",
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{did}", params(("did" = String, Path)), tag = "documents",
     responses((status = 200, body = Document), (status = 404)))]
-pub async fn show(State(s): State<AppState>, Path(did): Path<String>) -> Result<Json<Document>, AppError> {
+pub async fn show(
+    State(s): State<AppState>,
+    Path(did): Path<String>,
+) -> Result<Json<Document>, AppError> {
     Ok(Json(documents::get(&s.store.pool, &did).await?))
 }
 
 /// Deletes the document, its chunks and vectors, and the stored original.
 #[utoipa::path(delete, path = "/api/v1/documents/{did}", params(("did" = String, Path)), tag = "documents",
     responses((status = 204), (status = 404)))]
-pub async fn remove(State(s): State<AppState>, Path(did): Path<String>) -> Result<StatusCode, AppError> {
+pub async fn remove(
+    State(s): State<AppState>,
+    Path(did): Path<String>,
+) -> Result<StatusCode, AppError> {
     let doc = documents::get(&s.store.pool, &did).await?;
     documents::delete(&s, &doc).await?;
     Ok(StatusCode::NO_CONTENT)

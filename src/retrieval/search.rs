@@ -41,7 +41,12 @@ struct ChunkRow {
 }
 
 /// The `k` best chunks of the project for `query`.
-pub async fn search(s: &AppState, project_id: &str, query: &str, k: usize) -> Result<Vec<SearchHit>, AppError> {
+pub async fn search(
+    s: &AppState,
+    project_id: &str,
+    query: &str,
+    k: usize,
+) -> Result<Vec<SearchHit>, AppError> {
     let embedder = s.registry.embedding(&s.config.models.embedding)?;
     let text = query.to_string();
     let vector = tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()]))
@@ -63,7 +68,10 @@ pub async fn search(s: &AppState, project_id: &str, query: &str, k: usize) -> Re
         Vec::new()
     });
     let fused = fuse(&[&nearest, &full_text]);
-    let similarity: HashMap<&str, f32> = nearest.iter().map(|h| (h.chunk_id.as_str(), h.score)).collect();
+    let similarity: HashMap<&str, f32> = nearest
+        .iter()
+        .map(|h| (h.chunk_id.as_str(), h.score))
+        .collect();
 
     let wanted: Vec<&(String, f32)> = fused.iter().take(k).collect();
     if wanted.is_empty() {
@@ -115,7 +123,10 @@ pub fn fuse(lists: &[&[Hit]]) -> Vec<(String, f32)> {
             *scores.entry(hit.chunk_id.as_str()).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
         }
     }
-    let mut out: Vec<(String, f32)> = scores.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut out: Vec<(String, f32)> = scores
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
 }
@@ -145,7 +156,10 @@ mod tests {
     #[test]
     fn fusion_keeps_the_order_of_a_single_list() {
         let vector = hits(&["x", "y", "z"]);
-        let fused: Vec<String> = fuse(&[&vector, &[]]).into_iter().map(|(id, _)| id).collect();
+        let fused: Vec<String> = fuse(&[&vector, &[]])
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         assert_eq!(fused, ["x", "y", "z"]);
     }
 }

@@ -146,7 +146,12 @@ impl VectorStore {
     }
 
     /// The `k` nearest chunks of `project_id` by cosine similarity.
-    pub async fn nearest(&self, project_id: &str, vector: &[f32], k: usize) -> lancedb::Result<Vec<Hit>> {
+    pub async fn nearest(
+        &self,
+        project_id: &str,
+        vector: &[f32],
+        k: usize,
+    ) -> lancedb::Result<Vec<Hit>> {
         let Some(t) = self.table().await else {
             return Ok(Vec::new());
         };
@@ -165,7 +170,12 @@ impl VectorStore {
     }
 
     /// The `k` best chunks of `project_id` for `query` by BM25.
-    pub async fn full_text(&self, project_id: &str, query: &str, k: usize) -> lancedb::Result<Vec<Hit>> {
+    pub async fn full_text(
+        &self,
+        project_id: &str,
+        query: &str,
+        k: usize,
+    ) -> lancedb::Result<Vec<Hit>> {
         let Some(t) = self.table().await else {
             return Ok(Vec::new());
         };
@@ -201,7 +211,8 @@ impl VectorStore {
             if !has_vector_index {
                 if t.count_rows(None).await? >= self.index_min_rows {
                     tracing::info!("building the vector index");
-                    let builder = IvfHnswSqIndexBuilder::default().distance_type(DistanceType::Cosine);
+                    let builder =
+                        IvfHnswSqIndexBuilder::default().distance_type(DistanceType::Cosine);
                     t.create_index(&["vector"], Index::IvfHnswSq(builder))
                         .execute()
                         .await?;
@@ -224,11 +235,15 @@ fn to_batch(rows: Vec<VectorRow>, dims: usize) -> lancedb::Result<RecordBatch> {
         Field::new("text", DataType::Utf8, false),
         Field::new(
             "vector",
-            DataType::FixedSizeList(Arc::new(Field::new("item", DataType::Float32, true)), dims as i32),
+            DataType::FixedSizeList(
+                Arc::new(Field::new("item", DataType::Float32, true)),
+                dims as i32,
+            ),
             false,
         ),
     ]));
-    let column = |f: fn(&VectorRow) -> &str| Arc::new(StringArray::from_iter_values(rows.iter().map(f)));
+    let column =
+        |f: fn(&VectorRow) -> &str| Arc::new(StringArray::from_iter_values(rows.iter().map(f)));
     let vectors = FixedSizeListArray::from_iter_primitive::<Float32Type, _, _>(
         rows.iter()
             .map(|r| Some(r.vector.iter().copied().map(Some).collect::<Vec<_>>())),
@@ -263,7 +278,10 @@ fn hits(batches: &[RecordBatch], score_column: &str, score: impl Fn(f32) -> f32)
             .column_by_name(score_column)
             .and_then(|c| c.as_any().downcast_ref::<Float32Array>().cloned());
         for (i, chunk_id) in ids.into_iter().enumerate() {
-            let s = scores.as_ref().filter(|a| !a.is_null(i)).map_or(0.0, |a| a.value(i));
+            let s = scores
+                .as_ref()
+                .filter(|a| !a.is_null(i))
+                .map_or(0.0, |a| a.value(i));
             out.push(Hit {
                 chunk_id,
                 score: score(s),

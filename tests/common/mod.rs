@@ -147,7 +147,11 @@ impl TestServer {
     /// Uploads `bytes` as the multipart field `file` named `name`.
     pub async fn upload(&self, project: &str, name: &str, bytes: Vec<u8>) -> (u16, Value) {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
-        let form = reqwest::multipart::Form::new().part("file", part);
+        // Browsers send the name as it is (no percent-encoding); so do we, so
+        // hostile names reach the server unaltered.
+        let form = reqwest::multipart::Form::new()
+            .percent_encode_noop()
+            .part("file", part);
         let r = reqwest::Client::new()
             .post(self.url(&format!("/api/v1/projects/{project}/documents")))
             .multipart(form)
@@ -171,7 +175,8 @@ impl TestServer {
     pub async fn ingest(&self, project: &str, name: &str, bytes: Vec<u8>) -> Value {
         let (status, body) = self.upload(project, name, bytes).await;
         assert_eq!(status, 202, "{body}");
-        self.document_when_settled(body["id"].as_str().unwrap()).await
+        self.document_when_settled(body["id"].as_str().unwrap())
+            .await
     }
 
     /// The document once it is no longer `processing`.
@@ -256,7 +261,10 @@ pub fn sse_events(body: &str) -> Vec<(String, Value)> {
         if let Some(e) = line.strip_prefix("event: ") {
             event = e.to_string();
         } else if let Some(d) = line.strip_prefix("data: ") {
-            out.push((event.clone(), serde_json::from_str(d).unwrap_or(Value::Null)));
+            out.push((
+                event.clone(),
+                serde_json::from_str(d).unwrap_or(Value::Null),
+            ));
             event = String::from("message");
         }
     }
