@@ -188,6 +188,30 @@ async fn the_json_answer_and_the_websocket_carry_the_same_answer() {
 }
 
 #[tokio::test]
+async fn a_websocket_from_another_site_is_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let s = server();
+    let (_, _, cid) = setup(s, "Cross-site").await;
+    let url = s
+        .url(&format!("/api/v1/conversations/{cid}/ws"))
+        .replacen("http", "ws", 1);
+    let mut request = url.clone().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "http://evil.example".parse().unwrap());
+    let err = tokio_tungstenite::connect_async(request).await.unwrap_err();
+    match err {
+        tokio_tungstenite::tungstenite::Error::Http(r) => assert_eq!(r.status(), 403),
+        other => panic!("expected a 403, got {other}"),
+    }
+    // The page's own origin is welcome.
+    let mut request = url.into_client_request().unwrap();
+    let own = s.base.clone();
+    request.headers_mut().insert("origin", own.parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_ok());
+}
+
+#[tokio::test]
 async fn documents_only_mode_declines_what_the_documents_do_not_say() {
     let s = server();
     let (_, _, cid) = setup(s, "Documents only").await;

@@ -78,30 +78,9 @@ pub async fn ask(
         Mode::Free => Vec::new(),
         _ => relevant(s, &conversation.project_id, question).await?,
     };
-    super::insert(
-        &s.store.pool,
-        NewMessage {
-            conversation_id: &conversation.id,
-            role: "user",
-            content: question,
-            mode: Some(mode),
-            model: None,
-            usage: None,
-            citations: &[],
-        },
-    )
-    .await?;
-    if history.is_empty() {
-        let title: String = question.chars().take(60).collect();
-        sqlx::query("UPDATE conversations SET title = ?2 WHERE id = ?1 AND title = ''")
-            .bind(&conversation.id)
-            .bind(title.trim())
-            .execute(&s.store.pool)
-            .await?;
-    }
-
     let (tx, rx) = mpsc::channel(64);
     if mode == Mode::DocumentsOnly && sources.is_empty() {
+        store_question(s, conversation, question, mode, history.is_empty()).await?;
         let pool = s.store.pool.clone();
         let conversation_id = conversation.id.clone();
         tokio::spawn(async move {
@@ -154,7 +133,11 @@ pub async fn ask(
     let constraint = if sources.is_empty() {
         None
     } else {
-        let (m, grammar) = (model.clone(), prompt::citation_grammar(sources.len()));
+        let decline = mode == Mode::DocumentsOnly;
+        let (m, grammar) = (
+            model.clone(),
+            prompt::citation_grammar(sources.len(), decline),
+        );
         Some(
             tokio::task::spawn_blocking(move || {
                 m.compile_constraint(&ConstraintSpec::Lark(grammar))
@@ -176,6 +159,9 @@ pub async fn ask(
         },
         constraint,
     })?;
+    // Stored once the answer is under way, so a refused request leaves no
+    // unanswered question behind.
+    store_question(s, conversation, question, mode, history.is_empty()).await?;
     let pool = s.store.pool.clone();
     let conversation_id = conversation.id.clone();
     tokio::spawn(relay(
@@ -188,6 +174,37 @@ pub async fn ask(
         tx,
     ));
     Ok(rx)
+}
+
+async fn store_question(
+    s: &AppState,
+    conversation: &Conversation,
+    question: &str,
+    mode: Mode,
+    first: bool,
+) -> Result<(), AppError> {
+    super::insert(
+        &s.store.pool,
+        NewMessage {
+            conversation_id: &conversation.id,
+            role: "user",
+            content: question,
+            mode: Some(mode),
+            model: None,
+            usage: None,
+            citations: &[],
+        },
+    )
+    .await?;
+    if first {
+        let title: String = question.chars().take(60).collect();
+        sqlx::query("UPDATE conversations SET title = ?2 WHERE id = ?1 AND title = ''")
+            .bind(&conversation.id)
+            .bind(title.trim())
+            .execute(&s.store.pool)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The passages given to the model: the best `context_chunks` hits, if the
@@ -273,6 +290,9 @@ async fn relay(
             }
         }
     }
+    // The engine went away without finishing: say so rather than just stop.
+    let stopped = AppError::Internal("the generation stopped without finishing".into());
+    let _ = tx.send(ChatEvent::Error(stopped.body())).await;
 }
 
 fn done_or_error(stored: Result<Message, AppError>, usage: Value) -> ChatEvent {

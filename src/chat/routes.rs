@@ -202,12 +202,18 @@ pub async fn post_message(
 /// question; every event comes back as `{"event": name, "data": …}`. One
 /// question at a time; closing the socket stops the answer.
 #[utoipa::path(get, path = "/api/v1/conversations/{cid}/ws", params(("cid" = String, Path)), tag = "chat",
-    responses((status = 101, description = "WebSocket upgrade"), (status = 404)))]
+    responses((status = 101, description = "WebSocket upgrade"), (status = 403, description = "Origin of another site"), (status = 404)))]
 pub async fn websocket(
     State(s): State<AppState>,
     Path(cid): Path<String>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
+    if !same_origin(&headers) {
+        return Err(AppError::Forbidden(
+            "WebSocket connections from another site are refused".into(),
+        ));
+    }
     let conversation = super::conversation(&s.store.pool, &cid).await?;
     Ok(ws
         .max_message_size(64 * 1024)
@@ -243,10 +249,39 @@ async fn serve_socket(s: AppState, conversation: Conversation, mut socket: WebSo
                 continue;
             }
         };
-        while let Some(event) = rx.recv().await {
-            if socket.send(send(event.name(), event.data())).await.is_err() {
-                return; // dropping `rx` stops the generation
+        // Watch the socket while the answer streams: a Close (or a dead
+        // connection) returns, and dropping `rx` stops the generation.
+        loop {
+            tokio::select! {
+                event = rx.recv() => {
+                    let Some(event) = event else { break };
+                    if socket.send(send(event.name(), event.data())).await.is_err() {
+                        return;
+                    }
+                }
+                frame = socket.recv() => match frame {
+                    Some(Ok(WsMessage::Text(_))) => {
+                        let busy = AppError::invalid("content", "One question at a time: wait for `done`");
+                        if socket.send(send("error", busy.body())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => return,
+                    Some(Ok(_)) => {}
+                },
             }
         }
     }
+}
+
+/// True unless the request comes from a page of another site: browsers send
+/// `Origin` on WebSocket handshakes, and cookies or not, a foreign page must
+/// not drive a conversation (cross-site WebSocket hijacking).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true; // not a browser
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, h)| h);
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }

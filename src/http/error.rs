@@ -40,6 +40,8 @@ pub enum AppError {
     Unprocessable { code: &'static str, message: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -97,6 +99,7 @@ impl AppError {
                 code,
             ),
             Conflict(_) => (StatusCode::CONFLICT, "invalid_request_error", "conflict"),
+            Forbidden(_) => (StatusCode::FORBIDDEN, "invalid_request_error", "forbidden"),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",

@@ -184,12 +184,20 @@ impl Jobs {
             .fetch_optional(&self.pool)
             .await?;
         let mut live = self.live.lock().expect("jobs lock");
-        if let (Some(job), Some(l)) = (job, live.get(id)) {
-            let finished = job.is_finished();
-            let _ = l.events.send(job);
-            if finished {
+        match (job, live.get(id)) {
+            (Some(job), Some(l)) => {
+                let finished = job.is_finished();
+                let _ = l.events.send(job);
+                if finished {
+                    live.remove(id);
+                }
+            }
+            // The row went with its project: dropping the sender ends every
+            // event stream of the job.
+            (None, _) => {
                 live.remove(id);
             }
+            (Some(_), None) => {}
         }
         Ok(())
     }

@@ -86,9 +86,13 @@ pub async fn delete(s: &AppState, doc: &Document) -> Result<(), AppError> {
         .bind(&doc.id)
         .execute(&s.store.pool)
         .await?;
-    s.vectors
+    if let Err(e) = s
+        .vectors
         .delete_documents(std::slice::from_ref(&doc.id))
-        .await?;
+        .await
+    {
+        tracing::warn!(document = %doc.id, error = %e, "vectors of a deleted document remain; swept at next start");
+    }
     s.files.remove(&doc.id);
     Ok(())
 }
@@ -136,5 +140,6 @@ pub async fn sweep(s: &AppState) -> Result<(), AppError> {
             s.files.remove(&id);
         }
     }
+    s.files.remove_partials();
     Ok(())
 }

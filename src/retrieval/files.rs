@@ -43,6 +43,15 @@ impl FileStore {
         }
     }
 
+    /// Removes temporary files a crash left behind mid-write.
+    pub fn remove_partials(&self) {
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "partial") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     /// Ids of every stored original (for the start-up sweep).
     pub fn ids(&self) -> Vec<String> {
         std::fs::read_dir(&self.dir)

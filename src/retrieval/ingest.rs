@@ -105,7 +105,7 @@ pub async fn accept(
     let job = s
         .jobs
         .create(
-            &mut *tx,
+            &mut tx,
             "ingest",
             Some(project_id),
             json!({"document_id": id}),

@@ -73,7 +73,9 @@ pub async fn search(
         .map(|h| (h.chunk_id.as_str(), h.score))
         .collect();
 
-    let wanted: Vec<&(String, f32)> = fused.iter().take(k).collect();
+    // Joined before cutting to k: a vector whose chunk is not (or no longer)
+    // in SQLite must not take a result's place.
+    let wanted: Vec<&(String, f32)> = fused.iter().collect();
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
@@ -110,6 +112,7 @@ pub async fn search(
                 similarity: similarity.get(id.as_str()).copied(),
             })
         })
+        .take(k)
         .collect())
 }
 

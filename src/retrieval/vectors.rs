@@ -79,11 +79,11 @@ impl VectorStore {
             Some(t) => t.add(batch).execute().await.map(|_| ()),
             None => {
                 let t = self.db.create_table(TABLE, batch).execute().await?;
-                t.create_index(&["text"], Index::FTS(FtsIndexBuilder::default()))
-                    .execute()
-                    .await?;
-                *slot = Some(t);
-                Ok(())
+                *slot = Some(t.clone());
+                drop(slot);
+                // Without the index, full-text search fails and hybrid search
+                // falls back to vectors; `maintain` creates it then.
+                ensure_fts_index(&t).await
             }
         }
     }
@@ -152,7 +152,11 @@ impl VectorStore {
         vector: &[f32],
         k: usize,
     ) -> lancedb::Result<Vec<Hit>> {
-        let Some(t) = self.table().await else {
+        let Some(t) = self
+            .table()
+            .await
+            .filter(|_| crate::store::is_id(project_id))
+        else {
             return Ok(Vec::new());
         };
         let batches: Vec<RecordBatch> = t
@@ -176,7 +180,11 @@ impl VectorStore {
         query: &str,
         k: usize,
     ) -> lancedb::Result<Vec<Hit>> {
-        let Some(t) = self.table().await else {
+        let Some(t) = self
+            .table()
+            .await
+            .filter(|_| crate::store::is_id(project_id))
+        else {
             return Ok(Vec::new());
         };
         let batches: Vec<RecordBatch> = t
@@ -203,20 +211,18 @@ impl VectorStore {
             return;
         };
         let result = async {
+            ensure_fts_index(&t).await?;
             let has_vector_index = t
                 .list_indices()
                 .await?
                 .iter()
                 .any(|i| i.columns.iter().any(|c| c == "vector"));
-            if !has_vector_index {
-                if t.count_rows(None).await? >= self.index_min_rows {
-                    tracing::info!("building the vector index");
-                    let builder =
-                        IvfHnswSqIndexBuilder::default().distance_type(DistanceType::Cosine);
-                    t.create_index(&["vector"], Index::IvfHnswSq(builder))
-                        .execute()
-                        .await?;
-                }
+            if !has_vector_index && t.count_rows(None).await? >= self.index_min_rows {
+                tracing::info!("building the vector index");
+                let builder = IvfHnswSqIndexBuilder::default().distance_type(DistanceType::Cosine);
+                t.create_index(&["vector"], Index::IvfHnswSq(builder))
+                    .execute()
+                    .await?;
             }
             t.optimize(OptimizeAction::All).await.map(|_| ())
         }
@@ -225,6 +231,20 @@ impl VectorStore {
             tracing::warn!(error = %e, "vector store maintenance failed; retried after the next ingest");
         }
     }
+}
+
+async fn ensure_fts_index(t: &Table) -> lancedb::Result<()> {
+    let indexed = t
+        .list_indices()
+        .await?
+        .iter()
+        .any(|i| i.columns.iter().any(|c| c == "text"));
+    if !indexed {
+        t.create_index(&["text"], Index::FTS(FtsIndexBuilder::default()))
+            .execute()
+            .await?;
+    }
+    Ok(())
 }
 
 fn to_batch(rows: Vec<VectorRow>, dims: usize) -> lancedb::Result<RecordBatch> {
