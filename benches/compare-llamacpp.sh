@@ -10,7 +10,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bacopilot-target}"
 if [[ " $* " == *" --smoke "* ]]; then
-  cargo build --locked --quiet
+  # --tests: the binary built with the features the test suite unifies, so
+  # CI compiles the dependencies once, not twice (LanceDB takes most of an hour).
+  cargo build --locked --quiet --tests
   exec python3 benches/compare_llamacpp.py --binary "$CARGO_TARGET_DIR/debug/bacopilot" --models-dir models "$@"
 fi
 venv="${BACOPILOT_BENCH_VENV:-$HOME/.cache/bacopilot-bench-venv}"
