@@ -20,23 +20,15 @@ fn server() -> &'static TestServer {
 }
 
 async fn search(s: &TestServer, project: &str, q: &str) -> Vec<Value> {
-    let (status, body) = s
-        .get(&format!(
-            "/api/v1/projects/{project}/search?q={}&k=5",
-            urlencode(q)
-        ))
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let r = reqwest::Client::new()
+        .get(s.url(&format!("/api/v1/projects/{project}/search")))
+        .query(&[("q", q), ("k", "5")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
     body["data"].as_array().unwrap().clone()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// One upload per format, each with a sentence no other holds.

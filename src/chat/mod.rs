@@ -11,7 +11,6 @@ use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
 use crate::http::AppError;
-use crate::store::is_id;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Conversation {
@@ -82,15 +81,8 @@ const MESSAGE: &str = "SELECT id, conversation_id, role, content, mode, model, p
     completion_tokens, citations, created_at FROM messages";
 
 pub async fn conversation(pool: &SqlitePool, id: &str) -> Result<Conversation, AppError> {
-    let not_found = || AppError::NotFound(format!("No conversation with id `{id}`"));
-    if !is_id(id) {
-        return Err(not_found());
-    }
-    sqlx::query_as::<_, Conversation>(&format!("{CONVERSATION} WHERE id = ?1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(not_found)
+    let sql = format!("{CONVERSATION} WHERE id = ?1");
+    crate::store::by_id(pool, &sql, "conversation", id).await
 }
 
 pub async fn conversations(
@@ -169,9 +161,10 @@ pub async fn insert(pool: &SqlitePool, m: NewMessage<'_>) -> Result<Message, App
 }
 
 /// A message found by full-text search, with where it is.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
 pub struct FoundMessage {
     #[serde(flatten)]
+    #[sqlx(flatten)]
     pub message: Message,
     pub conversation_title: String,
 }
@@ -186,9 +179,9 @@ pub async fn search_messages(
     let Some(expr) = fts_query(query) else {
         return Ok(Vec::new());
     };
-    let rows = sqlx::query_as::<_, Message>(
+    Ok(sqlx::query_as::<_, FoundMessage>(
         "SELECT m.id, m.conversation_id, m.role, m.content, m.mode, m.model, m.prompt_tokens,
-         m.completion_tokens, m.citations, m.created_at
+         m.completion_tokens, m.citations, m.created_at, c.title AS conversation_title
          FROM messages_fts f JOIN messages m ON m.seq = f.rowid
          JOIN conversations c ON c.id = m.conversation_id
          WHERE messages_fts MATCH ?1 AND c.project_id = ?2 ORDER BY f.rank LIMIT ?3",
@@ -197,16 +190,7 @@ pub async fn search_messages(
     .bind(project_id)
     .bind(limit)
     .fetch_all(pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for message in rows {
-        let title = conversation(pool, &message.conversation_id).await?.title;
-        out.push(FoundMessage {
-            message,
-            conversation_title: title,
-        });
-    }
-    Ok(out)
+    .await?)
 }
 
 /// User text as an FTS5 query: every word quoted (so operators and

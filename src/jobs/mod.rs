@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
 use crate::http::AppError;
-use crate::store::{is_id, new_id};
+use crate::store::new_id;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Job {
@@ -119,15 +119,8 @@ impl Jobs {
     }
 
     pub async fn get(&self, id: &str) -> Result<Job, AppError> {
-        let not_found = || AppError::NotFound(format!("No job with id `{id}`"));
-        if !is_id(id) {
-            return Err(not_found());
-        }
-        sqlx::query_as::<_, Job>(&format!("{SELECT} WHERE id = ?1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(not_found)
+        let sql = format!("{SELECT} WHERE id = ?1");
+        crate::store::by_id(&self.pool, &sql, "job", id).await
     }
 
     /// Progress events of a live job; `None` once it has finished.
@@ -167,22 +160,19 @@ impl Jobs {
         message: &str,
         result: Option<&Value>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        let job = sqlx::query_as::<_, Job>(
             "UPDATE jobs SET status = ?2, progress = ?3, message = ?4,
              result = COALESCE(?5, result), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-             WHERE id = ?1",
+             WHERE id = ?1
+             RETURNING id, kind, status, progress, message, result, created_at, updated_at",
         )
         .bind(id)
         .bind(status)
         .bind(progress)
         .bind(message)
         .bind(result.map(Value::to_string))
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        let job = sqlx::query_as::<_, Job>(&format!("{SELECT} WHERE id = ?1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
         let mut live = self.live.lock().expect("jobs lock");
         match (job, live.get(id)) {
             (Some(job), Some(l)) => {

@@ -8,7 +8,6 @@ use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
 use crate::http::AppError;
-use crate::store::is_id;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Project {
@@ -41,29 +40,15 @@ const SELECT: &str = "SELECT p.id, p.name, p.description, p.created_at, p.update
 
 /// The project, or 404 when the id does not name one.
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<Project, AppError> {
-    if !is_id(id) {
-        return Err(not_found(id));
-    }
-    sqlx::query_as::<_, Project>(&format!("{SELECT} WHERE p.id = ?1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| not_found(id))
+    crate::store::by_id(pool, &format!("{SELECT} WHERE p.id = ?1"), "project", id).await
 }
 
 /// 404 unless the project exists; for routes nested under a project.
 pub async fn ensure(pool: &SqlitePool, id: &str) -> Result<(), AppError> {
-    let found = is_id(id)
-        && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM projects WHERE id = ?1")
-            .bind(id)
-            .fetch_one(pool)
-            .await?
-            > 0;
-    if found {
-        Ok(())
-    } else {
-        Err(not_found(id))
-    }
+    let sql = "SELECT id FROM projects WHERE id = ?1";
+    crate::store::by_id::<(String,)>(pool, sql, "project", id)
+        .await
+        .map(drop)
 }
 
 pub async fn list(pool: &SqlitePool, after: &str, limit: i64) -> Result<Vec<Project>, AppError> {
@@ -74,10 +59,6 @@ pub async fn list(pool: &SqlitePool, after: &str, limit: i64) -> Result<Vec<Proj
     .bind(limit + 1)
     .fetch_all(pool)
     .await?)
-}
-
-fn not_found(id: &str) -> AppError {
-    AppError::NotFound(format!("No project with id `{id}`"))
 }
 
 /// Trims `value` and checks it against the field's bounds.

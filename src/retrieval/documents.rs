@@ -5,7 +5,6 @@ use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
 use crate::http::{AppError, AppState};
-use crate::store::is_id;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Document {
@@ -33,15 +32,7 @@ const SELECT: &str = "SELECT id, project_id, name, kind, size_bytes, sha256, sta
     pages, chunk_count, job_id, created_at, updated_at FROM documents";
 
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<Document, AppError> {
-    let not_found = || AppError::NotFound(format!("No document with id `{id}`"));
-    if !is_id(id) {
-        return Err(not_found());
-    }
-    sqlx::query_as::<_, Document>(&format!("{SELECT} WHERE id = ?1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(not_found)
+    crate::store::by_id(pool, &format!("{SELECT} WHERE id = ?1"), "document", id).await
 }
 
 pub async fn by_hash(

@@ -116,17 +116,6 @@ impl VectorStore {
         self.delete_where("project_id", &[id.to_string()]).await
     }
 
-    /// Rows of one document (tests and the consistency sweep).
-    pub async fn count_document(&self, document_id: &str) -> lancedb::Result<usize> {
-        match self.table().await {
-            Some(t) if crate::store::is_id(document_id) => {
-                t.count_rows(Some(format!("document_id = '{document_id}'")))
-                    .await
-            }
-            _ => Ok(0),
-        }
-    }
-
     /// Every document id that has rows here.
     pub async fn document_ids(&self) -> lancedb::Result<HashSet<String>> {
         let Some(t) = self.table().await else {
@@ -145,6 +134,14 @@ impl VectorStore {
             .collect())
     }
 
+    /// The table, if it exists and `project_id` is one of our ids (so it can
+    /// go into a filter string).
+    async fn table_for(&self, project_id: &str) -> Option<Table> {
+        self.table()
+            .await
+            .filter(|_| crate::store::is_id(project_id))
+    }
+
     /// The `k` nearest chunks of `project_id` by cosine similarity.
     pub async fn nearest(
         &self,
@@ -152,23 +149,13 @@ impl VectorStore {
         vector: &[f32],
         k: usize,
     ) -> lancedb::Result<Vec<Hit>> {
-        let Some(t) = self
-            .table()
-            .await
-            .filter(|_| crate::store::is_id(project_id))
-        else {
+        let Some(t) = self.table_for(project_id).await else {
             return Ok(Vec::new());
         };
-        let batches: Vec<RecordBatch> = t
+        let query = t
             .vector_search(vector.to_vec())?
-            .distance_type(DistanceType::Cosine)
-            .only_if(format!("project_id = '{project_id}'"))
-            .select(Select::columns(&["chunk_id"]))
-            .limit(k)
-            .execute()
-            .await?
-            .try_collect()
-            .await?;
+            .distance_type(DistanceType::Cosine);
+        let batches = best_chunks(query, project_id, k).await?;
         // Cosine distance is 1 − similarity.
         Ok(hits(&batches, "_distance", |d| 1.0 - d))
     }
@@ -180,23 +167,13 @@ impl VectorStore {
         query: &str,
         k: usize,
     ) -> lancedb::Result<Vec<Hit>> {
-        let Some(t) = self
-            .table()
-            .await
-            .filter(|_| crate::store::is_id(project_id))
-        else {
+        let Some(t) = self.table_for(project_id).await else {
             return Ok(Vec::new());
         };
-        let batches: Vec<RecordBatch> = t
+        let query = t
             .query()
-            .full_text_search(FullTextSearchQuery::new(query.to_string()))
-            .only_if(format!("project_id = '{project_id}'"))
-            .select(Select::columns(&["chunk_id"]))
-            .limit(k)
-            .execute()
-            .await?
-            .try_collect()
-            .await?;
+            .full_text_search(FullTextSearchQuery::new(query.to_string()));
+        let batches = best_chunks(query, project_id, k).await?;
         Ok(hits(&batches, "_score", |s| s))
     }
 
@@ -231,6 +208,23 @@ impl VectorStore {
             tracing::warn!(error = %e, "vector store maintenance failed; retried after the next ingest");
         }
     }
+}
+
+/// Runs a ranked query restricted to one project, keeping only chunk ids
+/// (and the score column the query adds).
+async fn best_chunks(
+    query: impl QueryBase + ExecutableQuery,
+    project_id: &str,
+    k: usize,
+) -> lancedb::Result<Vec<RecordBatch>> {
+    query
+        .only_if(format!("project_id = '{project_id}'"))
+        .select(Select::columns(&["chunk_id"]))
+        .limit(k)
+        .execute()
+        .await?
+        .try_collect()
+        .await
 }
 
 async fn ensure_fts_index(t: &Table) -> lancedb::Result<()> {

@@ -9,6 +9,8 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use crate::http::AppError;
+
 pub mod page;
 
 pub use page::{Cursor, Page};
@@ -54,6 +56,23 @@ impl Store {
             .map_err(|e| StoreError::Migrate(shown, e))?;
         Ok(Self { pool })
     }
+}
+
+/// The row `sql` (whose `?1` is the id) finds for `id`, or a 404 naming
+/// `what` — also for a string that is not one of our ids, without a query.
+pub async fn by_id<T>(pool: &SqlitePool, sql: &str, what: &str, id: &str) -> Result<T, AppError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
+    let row = if is_id(id) {
+        sqlx::query_as::<_, T>(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    } else {
+        None
+    };
+    row.ok_or_else(|| AppError::NotFound(format!("No {what} with id `{id}`")))
 }
 
 /// A new public id: UUIDv7, so ids sort by creation time and double as cursors.

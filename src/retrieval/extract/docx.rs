@@ -279,10 +279,7 @@ mod tests {
             ("", "Audit & <logging> rules."),
         ]);
         let s = sections(&bytes);
-        let got: Vec<_> = s
-            .iter()
-            .map(|s| (s.heading.as_deref(), s.text.as_str()))
-            .collect();
+        let got = super::super::outline::headings_and_texts(&s);
         assert_eq!(
             got,
             [

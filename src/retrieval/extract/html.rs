@@ -178,11 +178,7 @@ mod tests {
         );
         let doc = extract_any(page.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(doc.kind, Kind::Html);
-        let got: Vec<_> = doc
-            .sections
-            .iter()
-            .map(|s| (s.heading.as_deref(), s.text.as_str()))
-            .collect();
+        let got = super::super::outline::headings_and_texts(&doc.sections);
         assert_eq!(
             got,
             [

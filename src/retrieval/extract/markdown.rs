@@ -123,11 +123,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(doc.kind, Kind::Markdown);
-        let got: Vec<_> = doc
-            .sections
-            .iter()
-            .map(|s| (s.heading.as_deref(), s.text.as_str()))
-            .collect();
+        let got = super::super::outline::headings_and_texts(&doc.sections);
         assert_eq!(
             got,
             [

@@ -40,20 +40,6 @@ impl Kind {
             Kind::Csv => "csv",
         }
     }
-
-    /// The inverse of [`Kind::as_str`].
-    pub fn parse(s: &str) -> Option<Kind> {
-        [
-            Kind::Pdf,
-            Kind::Docx,
-            Kind::Markdown,
-            Kind::Text,
-            Kind::Html,
-            Kind::Csv,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
 }
 
 /// One block of text and where it came from: a PDF page (1-based) or the
@@ -145,29 +131,6 @@ mod fixtures;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kind_names_round_trip_and_unknown_names_do_not_parse() {
-        for kind in [
-            Kind::Pdf,
-            Kind::Docx,
-            Kind::Markdown,
-            Kind::Text,
-            Kind::Html,
-            Kind::Csv,
-        ] {
-            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
-        }
-        assert_eq!(Kind::parse("doc"), None);
-        assert_eq!(Kind::parse("PDF"), None);
-    }
-
-    #[test]
-    fn default_limits_are_200_mib_and_10000_entries() {
-        let limits = Limits::default();
-        assert_eq!(limits.max_unpacked_bytes, 200 * 1024 * 1024);
-        assert_eq!(limits.max_zip_entries, 10_000);
-    }
 
     #[test]
     fn a_document_with_only_markup_and_no_words_is_no_text() {

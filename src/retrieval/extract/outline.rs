@@ -100,6 +100,15 @@ pub(super) fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `(heading, text)` of each section, for tests to compare in one assertion.
+#[cfg(test)]
+pub(super) fn headings_and_texts(sections: &[Section]) -> Vec<(Option<&str>, &str)> {
+    sections
+        .iter()
+        .map(|s| (s.heading.as_deref(), s.text.as_str()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
