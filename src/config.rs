@@ -16,6 +16,48 @@ pub struct Config {
     pub engine: EngineConfig,
     pub documents: DocumentsConfig,
     pub chat: ChatConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+}
+
+/// Accounts, sessions and login throttling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub session_ttl_secs: u64,
+    pub login_failures_per_account: u32,
+    pub login_failures_per_address: u32,
+    pub login_window_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_secs: 12 * 3600,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            login_window_secs: 900,
+        }
+    }
+}
+
+/// Requests per minute and user, by route class.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub inference_per_minute: u32,
+    pub write_per_minute: u32,
+    pub read_per_minute: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            inference_per_minute: 60,
+            write_per_minute: 300,
+            read_per_minute: 1200,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +109,19 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
+    pub body_timeout_secs: u64,
+    pub write_timeout_secs: u64,
+    pub allowed_hosts: Vec<String>,
+    pub cors_origins: Vec<String>,
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+}
+
+impl ServerConfig {
+    /// True when a certificate and key are configured.
+    pub fn tls(&self) -> bool {
+        !self.tls_cert.as_os_str().is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,6 +153,12 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("data"),
             max_body_bytes: 2 * 1024 * 1024,
             request_timeout_secs: 600,
+            body_timeout_secs: 120,
+            write_timeout_secs: 60,
+            allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! BA Copilot: a self-hosted local-inference appliance for business analysts.
 
+pub mod audit;
+pub mod auth;
 pub mod bench;
 pub mod chat;
 pub mod config;

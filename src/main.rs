@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use bacopilot::auth::cli;
+use bacopilot::auth::users::UserChanges;
+use bacopilot::auth::{Role, Scope};
 use bacopilot::config::Config;
 
 #[derive(Parser)]
@@ -17,6 +20,9 @@ struct Cli {
     /// Configuration file (default: ./config.toml when present).
     #[arg(long, global = true, env = "BACOPILOT_CONFIG")]
     config: Option<PathBuf>,
+    /// Data directory (overrides server.data_dir).
+    #[arg(long, global = true, env = "BACOPILOT_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// Models directory (overrides models.dir).
     #[arg(long, global = true, env = "BACOPILOT_MODELS_DIR")]
     models_dir: Option<PathBuf>,
@@ -45,9 +51,21 @@ enum Command {
         /// Address to listen on, e.g. 0.0.0.0:8080 for the LAN (overrides server.listen).
         #[arg(long, env = "BACOPILOT_LISTEN")]
         listen: Option<std::net::SocketAddr>,
-        /// Data directory (overrides server.data_dir).
-        #[arg(long, env = "BACOPILOT_DATA_DIR")]
-        data_dir: Option<PathBuf>,
+    },
+    /// Manage user accounts (works while the server runs).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Manage API keys (works while the server runs).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// List or download models.
     Models {
@@ -72,6 +90,70 @@ enum Command {
         #[arg(long)]
         json_schema: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Disable a user: their sessions and API keys stop working at once.
+    Disable { name: String },
+    /// Enable a disabled user.
+    Enable { name: String },
+    /// Change a user's role.
+    SetRole {
+        name: String,
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// Set a new password (from standard input); ends the user's sessions.
+    Passwd {
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create an API key; the key is printed alone on the last line.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        /// Days until the key expires (default: never).
+        #[arg(long)]
+        expires: Option<u32>,
+        /// `inference` (/v1 only) or `full`.
+        #[arg(long, default_value = "inference", value_parser = parse_scope)]
+        scope: Scope,
+    },
+    /// Revoke a key by its id.
+    Revoke { id: String },
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exits non-zero naming the first altered row.
+    Verify,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "expected admin, analyst or viewer".into())
+}
+
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    Scope::parse(s).ok_or_else(|| "expected inference or full".into())
 }
 
 #[derive(Subcommand)]
@@ -103,16 +185,69 @@ fn main() -> anyhow::Result<()> {
     if let Some(dir) = cli.models_dir {
         config.models.dir = dir;
     }
+    if let Some(d) = cli.data_dir {
+        config.server.data_dir = d;
+    }
+    let data = config.server.data_dir.clone();
+    let changes = |role, disabled, password| UserChanges {
+        role,
+        disabled,
+        password,
+    };
     match cli.command {
-        Command::Serve { listen, data_dir } => {
+        Command::Serve { listen } => {
             if let Some(l) = listen {
                 config.server.listen = l;
             }
-            if let Some(d) = data_dir {
-                config.server.data_dir = d;
-            }
-            tokio::runtime::Runtime::new()?.block_on(bacopilot::server::serve(config))
+            run(bacopilot::server::serve(config))
         }
+        Command::Users { command } => match command {
+            UsersCommand::Add { name, role, .. } => {
+                let password = cli::password_from_stdin()?;
+                run(cli::add_user(&data, &name, role, password))
+            }
+            UsersCommand::Disable { name } => run(cli::set_user(
+                &data,
+                &name,
+                changes(None, Some(true), None),
+                "user.disable",
+            )),
+            UsersCommand::Enable { name } => run(cli::set_user(
+                &data,
+                &name,
+                changes(None, Some(false), None),
+                "user.enable",
+            )),
+            UsersCommand::SetRole { name, role } => run(cli::set_user(
+                &data,
+                &name,
+                changes(Some(role), None, None),
+                "user.role_change",
+            )),
+            UsersCommand::Passwd { name, .. } => {
+                let password = cli::password_from_stdin()?;
+                run(cli::set_user(
+                    &data,
+                    &name,
+                    changes(None, None, Some(password)),
+                    "user.password_change",
+                ))
+            }
+            UsersCommand::List => run(cli::list_users(&data)),
+        },
+        Command::Keys { command } => match command {
+            KeysCommand::Create {
+                user,
+                name,
+                expires,
+                scope,
+            } => run(cli::create_key(&data, &user, &name, scope, expires)),
+            KeysCommand::Revoke { id } => run(cli::revoke_key(&data, &id)),
+            KeysCommand::List => run(cli::list_keys(&data)),
+        },
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => run(cli::verify_audit(&data)),
         Command::Models {
             command: ModelsCommand::List,
         } => bacopilot::inference::catalog::print_list(&config),
@@ -139,4 +274,8 @@ fn main() -> anyhow::Result<()> {
             },
         ),
     }
+}
+
+fn run(f: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Runtime::new()?.block_on(f)
 }

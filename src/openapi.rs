@@ -2,14 +2,15 @@
 //! generated from the handlers' annotations and the types they exchange.
 
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use utoipa::OpenApi;
 
+use crate::http::routes::Routes;
 use crate::http::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "BA Copilot API", description = "Projects, documents, retrieval, grounded chat and jobs. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
+    info(title = "BA Copilot API", description = "Projects, documents, retrieval, grounded chat, jobs, accounts, keys and the audit log. Authenticate with `Authorization: Bearer <API key>` (or `x-api-key`) or the session cookie. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
     paths(
         crate::projects::routes::list,
         crate::projects::routes::create,
@@ -32,15 +33,54 @@ use crate::http::AppState;
         crate::jobs::routes::show,
         crate::jobs::routes::cancel,
         crate::jobs::routes::events,
+        crate::projects::routes::list_members,
+        crate::projects::routes::add_member,
+        crate::projects::routes::remove_member,
+        crate::auth::routes::login,
+        crate::auth::routes::setup,
+        crate::auth::routes::logout,
+        crate::auth::routes::me,
+        crate::auth::routes::list_sessions,
+        crate::auth::routes::end_session,
+        crate::auth::routes::list_users,
+        crate::auth::routes::create_user,
+        crate::auth::routes::update_user,
+        crate::auth::routes::list_keys,
+        crate::auth::routes::create_key,
+        crate::auth::routes::revoke_key,
+        crate::audit::routes::list,
+        crate::audit::routes::export,
     ),
+    modifiers(&Security),
+    security(("api_key" = []), ("session" = [])),
     tags(
-        (name = "projects"), (name = "documents"), (name = "chat"), (name = "jobs")
+        (name = "projects"), (name = "documents"), (name = "chat"), (name = "jobs"),
+        (name = "auth"), (name = "users"), (name = "keys"), (name = "audit")
     )
 )]
 pub struct ApiDoc;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
+/// The two ways to authenticate: an API key as a bearer token, or the
+/// session cookie (with `X-CSRF-Token` on state-changing requests).
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::sessions::COOKIE))),
+        );
+    }
+}
+
+pub fn router() -> Routes {
+    Routes::new().route(
         "/api/v1/openapi.json",
         get(|| async { Json(ApiDoc::openapi()) }),
     )

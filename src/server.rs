@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::auth::Auth;
 use crate::config::Config;
+use crate::http::listen::{self, Listener};
 use crate::http::{app, AppState};
 use crate::inference::chat_model::LoadOptions;
 use crate::inference::registry::{discover, Registry};
@@ -52,7 +54,16 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     std::thread::Builder::new()
         .name("model-loader".into())
         .spawn(move || loader.load_all(candidates, &opts, m))?;
+    let auth = Arc::new(Auth::new(&config));
+    if crate::auth::users::count(&store.pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the users: {e}"))?
+        == 0
+    {
+        auth.issue_setup_token();
+    }
     let state = AppState {
+        auth,
         config: Arc::new(config),
         registry,
         metrics,
@@ -67,18 +78,55 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     Ok(state)
 }
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let listen = config.server.listen;
-    let state = start(config).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
+/// The listening socket for `server.listen`, with TLS when configured.
+pub async fn bind(config: &Config) -> anyhow::Result<Listener> {
+    let server = &config.server;
+    let tls = if server.tls() {
+        Some(listen::tls_acceptor(&server.tls_cert, &server.tls_key)?)
+    } else {
+        None
+    };
+    let tcp = tokio::net::TcpListener::bind(server.listen)
         .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!(address = %listener.local_addr()?, "serving; OpenAI API at /v1");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })
-        .await?;
+        .with_context(|| format!("cannot listen on {}", server.listen))?;
+    Ok(Listener::new(
+        tcp,
+        tls,
+        std::time::Duration::from_secs(server.write_timeout_secs.max(1)),
+    ))
+}
+
+/// Serves `state` on `listener` until `shutdown` completes.
+pub async fn run(
+    state: AppState,
+    listener: Listener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use axum::serve::Listener as _;
+    let address = listener.local_addr()?;
+    let scheme = if state.config.server.tls() { "https" } else { "http" };
+    tracing::info!(%address, "serving; OpenAI API at /v1");
+    if let Some(token) = state.auth.setup_token() {
+        let host = if address.ip().is_unspecified() {
+            format!("localhost:{}", address.port())
+        } else {
+            address.to_string()
+        };
+        tracing::warn!(
+            "no users yet: create the first administrator at {scheme}://{host}/setup?token={token} \
+             (the link works once, until the server restarts; or use `bacopilot users add`)"
+        );
+    }
+    listen::serve(listener, app(state), shutdown).await?;
     Ok(())
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = bind(&config).await?;
+    let state = start(config).await?;
+    run(state, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+    .await
 }

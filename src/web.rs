@@ -6,9 +6,9 @@ use axum::extract::Path;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
-use crate::http::{AppError, AppState};
+use crate::http::routes::Routes;
+use crate::http::AppError;
 
 /// Every asset, by the name it is served under `/assets/`.
 const ASSETS: &[(&str, &str, &[u8])] = &[
@@ -48,6 +48,31 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../web/chat.js"),
     ),
     (
+        "login.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/login.js"),
+    ),
+    (
+        "admin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/admin.js"),
+    ),
+    (
+        "keys.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/keys.js"),
+    ),
+    (
+        "audit.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/audit.js"),
+    ),
+    (
+        "members.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/members.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../web/favicon.svg"),
@@ -55,20 +80,36 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 ];
 
 const INDEX: &[u8] = include_bytes!("../web/index.html");
+const LOGIN: &[u8] = include_bytes!("../web/login.html");
 
 /// Scripts and styles from this server only; no inline code, no frames, no
 /// external anything (answers are untrusted text).
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
     connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/", get(index))
+        .route("/login", get(login))
+        .route("/setup", get(login))
         .route("/assets/{name}", get(asset))
 }
 
 async fn index() -> Response {
     with_headers(INDEX, "text/html; charset=utf-8", "no-cache")
+}
+
+/// The sign-in page (also the first-administrator page at `/setup`).
+async fn login() -> Response {
+    with_headers(LOGIN, "text/html; charset=utf-8", "no-store")
+}
+
+/// What a browser gets for a page it may not see yet: 401, and the sign-in
+/// page, which returns to the page after signing in.
+pub fn login_page_unauthorized() -> Response {
+    let mut res = with_headers(LOGIN, "text/html; charset=utf-8", "no-store");
+    *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+    res
 }
 
 async fn asset(Path(name): Path<String>) -> Result<Response, AppError> {

@@ -26,7 +26,8 @@ async fn a_user_creates_a_project_uploads_a_document_and_gets_a_cited_streamed_a
 
     let browser = Browser::launch().await;
     let page = browser.new_page().await;
-    page.goto(&server.url("/")).await;
+    page.sign_in(&server.base, common::ADMIN, common::ADMIN_PASSWORD)
+        .await;
     page.wait_for(
         "document.querySelector('#project-list[aria-busy=\"false\"]')",
         T,

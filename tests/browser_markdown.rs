@@ -56,6 +56,10 @@ async fn serve_web() -> String {
 }
 
 fn respond(path: &str) -> (&'static str, &'static str, Vec<u8>) {
+    if path == "/api/v1/auth/me" {
+        let me = json!({"user": {"id": "u1", "name": "tester", "role": "analyst"}, "via": "session", "csrf_token": "t"});
+        return ("200 OK", "application/json", me.to_string().into_bytes());
+    }
     if path == "/api/v1/projects" {
         let body = json!({ "data": [], "next_cursor": null }).to_string();
         return ("200 OK", "application/json", body.into_bytes());

@@ -52,7 +52,7 @@ async fn ask_streaming(
     content: &str,
     mode: &str,
 ) -> Vec<(String, Value)> {
-    let text = reqwest::Client::new()
+    let text = s.client()
         .post(s.url(&format!("/api/v1/conversations/{cid}/messages")))
         .header("accept", "text/event-stream")
         .json(&json!({"content": content, "mode": mode}))
@@ -157,7 +157,14 @@ async fn the_json_answer_and_the_websocket_carry_the_same_answer() {
     let url = s
         .url(&format!("/api/v1/conversations/{cid2}/ws"))
         .replacen("http", "ws", 1);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .unwrap();
+    let bearer = format!("Bearer {}", s.key);
+    request
+        .headers_mut()
+        .insert("authorization", bearer.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     ws.send(tokio_tungstenite::tungstenite::Message::Text(
         json!({"content": question, "mode": "grounded"})
             .to_string()
@@ -195,7 +202,11 @@ async fn a_websocket_from_another_site_is_refused() {
     let url = s
         .url(&format!("/api/v1/conversations/{cid}/ws"))
         .replacen("http", "ws", 1);
+    let bearer = format!("Bearer {}", s.key);
     let mut request = url.clone().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", bearer.parse().unwrap());
     request
         .headers_mut()
         .insert("origin", "http://evil.example".parse().unwrap());
@@ -206,6 +217,9 @@ async fn a_websocket_from_another_site_is_refused() {
     }
     // The page's own origin is welcome.
     let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", bearer.parse().unwrap());
     let own = s.base.clone();
     request.headers_mut().insert("origin", own.parse().unwrap());
     assert!(tokio_tungstenite::connect_async(request).await.is_ok());
@@ -291,7 +305,7 @@ async fn history_is_searchable_and_bad_messages_are_refused() {
 async fn a_client_that_disconnects_mid_answer_leaves_the_server_serving() {
     let s = server();
     let (_, _, cid) = setup(s, "Disconnect").await;
-    let mut response = reqwest::Client::new()
+    let mut response = s.client()
         .post(s.url(&format!("/api/v1/conversations/{cid}/messages")))
         .header("accept", "text/event-stream")
         .json(&json!({"content": "Describe the approval rules in detail", "mode": "free"}))

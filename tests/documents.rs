@@ -20,7 +20,7 @@ fn server() -> &'static TestServer {
 }
 
 async fn search(s: &TestServer, project: &str, q: &str) -> Vec<Value> {
-    let r = reqwest::Client::new()
+    let r = s.client()
         .get(s.url(&format!("/api/v1/projects/{project}/search")))
         .query(&[("q", q), ("k", "5")])
         .send()
@@ -140,7 +140,10 @@ async fn the_ingest_job_reports_progress_and_its_result() {
     assert_eq!(status, 202, "{accepted}");
     let job_id = accepted["job_id"].as_str().unwrap();
     // The event stream ends once the job has finished; its last event is the final state.
-    let text = reqwest::get(s.url(&format!("/api/v1/jobs/{job_id}/events")))
+    let text = s
+        .client()
+        .get(s.url(&format!("/api/v1/jobs/{job_id}/events")))
+        .send()
         .await
         .unwrap()
         .text()
@@ -308,7 +311,7 @@ async fn projects_are_created_listed_renamed_and_validated() {
         .await;
     assert_eq!(status, 400, "{body}");
     let id = s.project("Renamed later").await;
-    let r = reqwest::Client::new()
+    let r = s.client()
         .patch(s.url(&format!("/api/v1/projects/{id}")))
         .json(&json!({"description": "Client X, phase 2"}))
         .send()

@@ -88,7 +88,7 @@ async fn a_streamed_chat_sends_role_deltas_usage_and_done_with_the_same_text() {
         "Say hello to the team.",
         json!({"stream": true, "stream_options": {"include_usage": true}}),
     );
-    let res = reqwest::Client::new()
+    let res = server().client()
         .post(server().url("/v1/chat/completions"))
         .json(&body)
         .send()
@@ -189,7 +189,7 @@ async fn text_completions_continue_a_prompt_and_stream() {
     assert_eq!(body["usage"]["completion_tokens"], 8);
     let mut streamed = req;
     streamed["stream"] = json!(true);
-    let res = reqwest::Client::new()
+    let res = server().client()
         .post(server().url("/v1/completions"))
         .json(&streamed)
         .send()
@@ -448,7 +448,7 @@ async fn an_unknown_model_is_404_model_not_found() {
 
 #[tokio::test]
 async fn invalid_json_is_400_and_an_oversized_body_is_413() {
-    let client = reqwest::Client::new();
+    let client = server().client();
     let res = client
         .post(server().url("/v1/chat/completions"))
         .header("content-type", "application/json")
@@ -493,7 +493,10 @@ async fn probes_and_metrics_answer() {
     server()
         .post("/api/v1/tokenize", json!({"model": SMOL_ID, "text": "x"}))
         .await;
-    let text = reqwest::get(server().url("/metrics"))
+    let text = server()
+        .client()
+        .get(server().url("/metrics"))
+        .send()
         .await
         .unwrap()
         .text()

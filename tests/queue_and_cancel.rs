@@ -21,7 +21,7 @@ fn long_stream() -> serde_json::Value {
 
 /// Opens a streamed chat and waits for its first chunk, so it is known to be running or queued.
 async fn open_stream(server: &common::TestServer) -> reqwest::Response {
-    let res = reqwest::Client::new()
+    let res = server.client()
         .post(server.url("/v1/chat/completions"))
         .json(&long_stream())
         .send()
@@ -56,7 +56,7 @@ async fn a_full_queue_is_429_with_retry_after_and_dropped_streams_free_the_engin
     let waiting = open_stream(&server).await;
     wait_for_queue(&server, 2.0).await;
 
-    let res = reqwest::Client::new()
+    let res = server.client()
         .post(server.url("/v1/chat/completions"))
         .json(&json!({"model": SMOL_ID, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}))
         .send()

@@ -1,5 +1,7 @@
 // The JSON API under /api/v1, uploads with progress, job following and
-// Server-Sent Events read from a fetch body.
+// Server-Sent Events read from a fetch body. Also the signed-in session: its
+// CSRF token goes on every request that changes something, and a 401 sends
+// the main app to the login page.
 
 export class ApiError extends Error {
   constructor(status, code, message, details) {
@@ -22,6 +24,84 @@ function errorFrom(status, text) {
   return new ApiError(status, "http_" + status, `Request failed with HTTP status ${status}`);
 }
 
+// ---- session ----------------------------------------------------------------
+
+let session = null; // promise of the /auth/me answer, shared by every caller
+let signedInApp = false;
+let redirecting = false;
+
+/// The signed-in identity: {user: {id, name, role}, via, csrf_token,
+/// session_id}, fetched once and cached. A failed look-up is not cached.
+export function whoami() {
+  if (!session) {
+    const pending = api("GET", "/api/v1/auth/me");
+    session = pending;
+    pending.catch(() => {
+      if (session === pending) session = null;
+    });
+  }
+  return session;
+}
+
+/// Caches the session a login or setup answer carries (same shape as /auth/me).
+export function setSession(me) {
+  session = Promise.resolve(me);
+}
+
+/// Marks this page as the signed-in app (the login page is not): requests
+/// carry the session's CSRF token, and a 401 sends the browser to the login
+/// page and then back here. On the login page a wrong password is a 401.
+export function requireSignIn() {
+  signedInApp = true;
+}
+
+function unauthorized() {
+  if (!signedInApp || redirecting) return;
+  redirecting = true;
+  const here = location.pathname + location.search + location.hash;
+  location.assign(`/login?next=${encodeURIComponent(here)}`);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
+
+// The header a cookie session needs on anything but GET/HEAD. The login page
+// has no session yet, so it neither has a token nor asks for one.
+async function csrfHeaders(method) {
+  if (SAFE_METHODS.has(method.toUpperCase())) return {};
+  if (!signedInApp && !session) return {};
+  let me;
+  try {
+    me = await whoami();
+  } catch (e) {
+    if (e.status === 401) return {};
+    throw e;
+  }
+  return me && me.csrf_token ? { "X-CSRF-Token": me.csrf_token } : {};
+}
+
+// A 403 naming CSRF means our cached token went stale (the session was
+// replaced in another tab): fetch a fresh one and try once more.
+const csrfRejected = (status, text) => status === 403 && /csrf/i.test(errorFrom(status, text).code);
+
+/// fetch() with the CSRF header added and the 401 redirect applied.
+async function send(path, init) {
+  const method = init.method || "GET";
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(path, { ...init, headers: { ...init.headers, ...(await csrfHeaders(method)) } });
+    if (res.status === 401) unauthorized();
+    if (attempt === 0 && !SAFE_METHODS.has(method.toUpperCase()) && res.status === 403) {
+      const text = await res.clone().text();
+      if (csrfRejected(res.status, text)) {
+        session = null;
+        continue;
+      }
+    }
+    return res;
+  }
+}
+
+// ---- JSON API ---------------------------------------------------------------
+
 /// `method` `path` with an optional JSON body; resolves to the parsed answer
 /// (null for 204) or rejects with an ApiError.
 export async function api(method, path, body, signal) {
@@ -30,19 +110,33 @@ export async function api(method, path, body, signal) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
+  const res = await send(path, init);
+  const text = await res.text();
+  if (!res.ok) {
+    const err = errorFrom(res.status, text);
+    // Seconds to wait after a 429 (RFC 9110 §10.2.3), when the server says.
+    err.retryAfter = Number(res.headers.get("Retry-After")) || null;
+    throw err;
+  }
+  return text ? JSON.parse(text) : null;
+}
+
+/// Like api() but resolves to the answer's text (CSV and other non-JSON).
+export async function apiText(method, path, signal) {
+  const res = await send(path, { method, headers: { Accept: "text/csv, text/plain, */*" }, signal });
   const text = await res.text();
   if (!res.ok) throw errorFrom(res.status, text);
-  return text ? JSON.parse(text) : null;
+  return text;
 }
 
 /// Uploads `file` as multipart field "file"; XMLHttpRequest because fetch has
 /// no upload progress. `onProgress(fraction)` runs as bytes leave.
-export function uploadDocument(pid, file, onProgress, signal) {
+export async function uploadDocument(pid, file, onProgress, signal) {
+  const headers = { Accept: "application/json", ...(await csrfHeaders("POST")) };
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `/api/v1/projects/${encodeURIComponent(pid)}/documents`);
-    xhr.setRequestHeader("Accept", "application/json");
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
@@ -54,6 +148,7 @@ export function uploadDocument(pid, file, onProgress, signal) {
           reject(new ApiError(xhr.status, "bad_response", "The server's answer was not JSON"));
         }
       } else {
+        if (xhr.status === 401) unauthorized();
         reject(errorFrom(xhr.status, xhr.responseText));
       }
     };
@@ -165,7 +260,7 @@ export class SseParser {
 /// `on.citation(c)`, `on.done({message, usage})`, `on.error({code, message})`.
 /// Resolves when the stream ends.
 export async function streamMessage(cid, content, mode, on, signal) {
-  const res = await fetch(`/api/v1/conversations/${encodeURIComponent(cid)}/messages`, {
+  const res = await send(`/api/v1/conversations/${encodeURIComponent(cid)}/messages`, {
     method: "POST",
     headers: { Accept: "text/event-stream", "Content-Type": "application/json" },
     body: JSON.stringify({ content, mode }),

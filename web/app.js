@@ -1,11 +1,16 @@
-// BA Copilot's pages: a hash router and the projects list.
+// BA Copilot's pages: a hash router, the signed-in user's header and the
+// projects list.
 //
 // Routes: #/ (projects), #/projects/{pid} (documents, search, conversations),
-// #/projects/{pid}/chat/{cid} (the same page with that conversation open).
+// #/projects/{pid}/chat/{cid} (the same page with that conversation open),
+// #/keys (API keys), #/admin/users and #/admin/audit (administrators).
 
-import { api } from "./api.js";
+import { api, whoami, requireSignIn } from "./api.js";
 import { h, showError, clearError, confirmDialog, wireDialogs } from "./ui.js";
 import { mountProject } from "./project.js";
+import { mountAdmin } from "./admin.js";
+
+requireSignIn();
 
 const main = document.getElementById("main");
 let current = null; // {pid, view, controller} of the mounted page
@@ -21,6 +26,8 @@ function parseRoute(hash) {
     if (parts[0] === "projects" && parts[1]) {
       return { pid: parts[1], cid: parts[2] === "chat" && parts[3] ? parts[3] : null };
     }
+    if (parts[0] === "keys") return { page: "keys" };
+    if (parts[0] === "admin") return { page: parts[1] === "audit" ? "audit" : "users" };
   } catch {
     /* a malformed %-escape: show the projects list */
   }
@@ -31,8 +38,9 @@ function route() {
   const hash = location.hash || "#/";
   // "#main" and other in-page anchors (the skip link) are not routes.
   if (!hash.startsWith("#/") && current) return;
-  const { pid, cid } = hash.startsWith("#/") ? parseRoute(hash) : {};
+  const { pid, cid, page } = hash.startsWith("#/") ? parseRoute(hash) : {};
   clearError();
+  markCurrentNav(page);
   if (pid && current && current.pid === pid) {
     current.view.openChat(cid);
     return;
@@ -43,6 +51,9 @@ function route() {
     const view = mountProject(main, pid, controller.signal);
     view.openChat(cid);
     current = { pid, view, controller };
+  } else if (page) {
+    mountAdmin(main, page, controller.signal);
+    current = { pid: null, view: null, controller };
   } else {
     mountProjects(main, controller.signal);
     current = { pid: null, view: null, controller };
@@ -127,6 +138,54 @@ function mountProjects(root, signal) {
   load();
 }
 
+// ---- header: who is signed in, their pages, sign out ------------------------
+const userNav = document.getElementById("user-nav");
+
+async function mountHeader() {
+  let me;
+  try {
+    me = await whoami();
+  } catch (err) {
+    if (err.status !== 401) showError(err); // a 401 is already on its way to /login
+    return;
+  }
+  const logout = h("button", { type: "button", id: "logout", class: "small", dataset: { testid: "logout" } }, "Sign out");
+  logout.addEventListener("click", async () => {
+    logout.disabled = true;
+    try {
+      await api("POST", "/api/v1/auth/logout");
+      location.href = "/login";
+    } catch (err) {
+      showError(err);
+      logout.disabled = false;
+    }
+  });
+  userNav.replaceChildren(
+    me.user.role === "admin"
+      ? h("a", { id: "nav-admin", href: "#/admin/users", dataset: { testid: "nav-admin", page: "admin" } }, "Administration")
+      : null,
+    h("a", { id: "nav-keys", href: "#/keys", dataset: { testid: "nav-keys", page: "keys" } }, "API keys"),
+    h(
+      "span",
+      { id: "whoami", class: "whoami", dataset: { testid: "whoami", role: me.user.role } },
+      h("span", { class: "whoami-name" }, me.user.name),
+      " ",
+      h("span", { class: "badge role" }, me.user.role),
+    ),
+    logout,
+  );
+  markCurrentNav(parseRoute(location.hash || "#/").page);
+}
+
+function markCurrentNav(page) {
+  const section = page === "keys" ? "keys" : page ? "admin" : null;
+  for (const a of userNav.querySelectorAll("a[data-page]")) {
+    if (a.dataset.page === section) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
 wireDialogs();
+mountHeader();
 window.addEventListener("hashchange", route);
 route();

@@ -1,9 +1,11 @@
-// The project page: documents (upload, ingest progress, delete), search, and
-// the conversations list with the open conversation beside it.
+// The project page: documents (upload, ingest progress, delete), search,
+// members, and the conversations list with the open conversation beside it.
+// Viewers get the page without the controls that change it.
 
-import { api, uploadDocument, followJob } from "./api.js";
+import { api, uploadDocument, followJob, whoami } from "./api.js";
 import { h, showError, confirmDialog, formatBytes, sourceLocation } from "./ui.js";
 import { mountChat } from "./chat.js";
+import { membersCard } from "./members.js";
 
 const enc = encodeURIComponent;
 
@@ -27,6 +29,10 @@ export function mountProject(root, pid, signal) {
   const conversations = h("ul", { id: "conversation-list", class: "conversation-list", dataset: { testid: "conversation-list" } });
   const newConversation = h("button", { type: "button", id: "new-conversation", class: "primary", dataset: { testid: "new-conversation" } }, "New conversation");
   const chatSlot = h("div", { class: "chat-slot" });
+  const members = membersCard(pid, signal);
+  // The server refuses a viewer's changes anyway; this only stops offering them.
+  const viewer = whoami().then((me) => me.user.role === "viewer", () => false);
+  let readOnly = false;
 
   let chat = null; // {cid, controller}
   let activeCid = null;
@@ -38,6 +44,7 @@ export function mountProject(root, pid, signal) {
     clearTimeout(pollTimer);
     try {
       const { data } = await api("GET", `/api/v1/projects/${enc(pid)}/documents`, undefined, signal);
+      readOnly = await viewer; // rows need to know whether to offer Delete
       rows.replaceChildren(...data.map(documentRow));
       if (!data.length) rows.append(h("tr", { class: "empty" }, h("td", { colspan: 7 }, "No documents yet.")));
       // Documents still processing whose job we are not following (the page
@@ -51,8 +58,8 @@ export function mountProject(root, pid, signal) {
   function documentRow(d) {
     const status = h("td", { class: "status" }, h("span", { class: `badge ${d.status}` }, d.status));
     if (d.status === "failed" && d.error) status.append(h("span", { class: "reason", dataset: { testid: "document-error" } }, d.error));
-    const del = h("button", { type: "button", class: "danger small", dataset: { testid: "document-delete" }, "aria-label": `Delete ${d.name}` }, "Delete");
-    del.addEventListener("click", async () => {
+    const del = readOnly ? null : h("button", { type: "button", class: "danger small", dataset: { testid: "document-delete" }, "aria-label": `Delete ${d.name}` }, "Delete");
+    del?.addEventListener("click", async () => {
       if (!(await confirmDialog(`Delete "${d.name}"? Its passages leave the search index.`))) return;
       try {
         await api("DELETE", `/api/v1/documents/${enc(d.id)}`, undefined, signal);
@@ -234,6 +241,7 @@ export function mountProject(root, pid, signal) {
           ),
         ),
         h("section", { class: "card", "aria-labelledby": "search-title" }, h("h2", { id: "search-title" }, "Search"), searchForm, searchResults),
+        members.element,
       ),
       h(
         "div",
@@ -256,7 +264,15 @@ export function mountProject(root, pid, signal) {
     },
     (err) => showError(err),
   );
+  viewer.then((isViewer) => {
+    if (!isViewer || signal.aborted) return;
+    dropZone.remove();
+    newConversation.remove();
+    for (const b of rows.querySelectorAll("[data-testid=document-delete]")) b.remove();
+    members.readOnly();
+  });
   loadDocuments();
+  members.load();
   loadConversations().then(() => {
     // The chat panel may have opened before titles were known.
     if (chat && conversationTitles.has(chat.cid)) {

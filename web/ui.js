@@ -115,3 +115,19 @@ export function openSource(n, c) {
   if (!panel.open) panel.showModal();
   document.getElementById("source-close").focus();
 }
+
+/// A table of `columns` (each a `th scope=col`; "" labels an actions column
+/// for screen readers only) over `body`, scrolling sideways when narrow.
+export function dataTable(props, columns, body) {
+  const heading = (c) => h("th", { scope: "col" }, c || h("span", { class: "visually-hidden" }, "Actions"));
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h("table", { class: "data-table", ...props }, h("thead", {}, h("tr", {}, ...columns.map(heading))), body),
+  );
+}
+
+/// The row a table shows when it has nothing to list.
+export function emptyRow(colspan, text) {
+  return h("tr", { class: "empty" }, h("td", { colspan }, text));
+}

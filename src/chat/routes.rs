@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
@@ -18,12 +18,17 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::answer::{self, ChatEvent};
 use super::{Conversation, FoundMessage, Message, Mode};
+use crate::audit::{self, Actor};
+use crate::auth::limits::Class;
+use crate::auth::Identity;
+use crate::projects::{access, Need};
+use crate::http::routes::Routes;
 use crate::http::extract::ApiJson;
 use crate::http::{AppError, AppState};
 use crate::store::{new_id, Cursor, Page};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route(
             "/api/v1/projects/{pid}/conversations",
             get(list_conversations).post(create_conversation),
@@ -44,10 +49,11 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, body = Page<Conversation>), (status = 404)))]
 pub async fn list_conversations(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
     Query(c): Query<Cursor>,
 ) -> Result<Json<Page<Conversation>>, AppError> {
-    crate::projects::ensure(&s.store.pool, &pid).await?;
+    access(&s.store.pool, &who, &pid, Need::Read).await?;
     let rows = super::conversations(&s.store.pool, &pid, c.after(), c.limit()).await?;
     Ok(Json(Page::from_rows(rows, c.limit(), |c| &c.id)))
 }
@@ -64,10 +70,11 @@ pub struct NewConversation {
     request_body = NewConversation, responses((status = 201, body = Conversation), (status = 404)))]
 pub async fn create_conversation(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Conversation>), AppError> {
-    crate::projects::ensure(&s.store.pool, &pid).await?;
+    access(&s.store.pool, &who, &pid, Need::Write).await?;
     // The body is optional: no body means no title yet.
     let body: NewConversation = if body.iter().all(u8::is_ascii_whitespace) {
         NewConversation::default()
@@ -93,18 +100,20 @@ pub async fn create_conversation(
     responses((status = 200, body = Conversation), (status = 404)))]
 pub async fn show_conversation(
     State(s): State<AppState>,
+    who: Identity,
     Path(cid): Path<String>,
 ) -> Result<Json<Conversation>, AppError> {
-    Ok(Json(super::conversation(&s.store.pool, &cid).await?))
+    Ok(Json(visible(&s, &who, &cid, Need::Read).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/conversations/{cid}", params(("cid" = String, Path)), tag = "chat",
     responses((status = 204), (status = 404)))]
 pub async fn delete_conversation(
     State(s): State<AppState>,
+    who: Identity,
     Path(cid): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let c = super::conversation(&s.store.pool, &cid).await?;
+    let c = visible(&s, &who, &cid, Need::Write).await?;
     sqlx::query("DELETE FROM conversations WHERE id = ?1")
         .bind(&c.id)
         .execute(&s.store.pool)
@@ -126,10 +135,11 @@ pub struct MessageSearch {
     responses((status = 200, body = Page<FoundMessage>), (status = 404)))]
 pub async fn search_messages(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
     Query(q): Query<MessageSearch>,
 ) -> Result<Json<Page<FoundMessage>>, AppError> {
-    crate::projects::ensure(&s.store.pool, &pid).await?;
+    access(&s.store.pool, &who, &pid, Need::Read).await?;
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let found = super::search_messages(&s.store.pool, &pid, &q.q, limit).await?;
     Ok(Json(Page::all(found)))
@@ -139,9 +149,10 @@ pub async fn search_messages(
     responses((status = 200, body = Page<Message>), (status = 404)))]
 pub async fn list_messages(
     State(s): State<AppState>,
+    who: Identity,
     Path(cid): Path<String>,
 ) -> Result<Json<Page<Message>>, AppError> {
-    let c = super::conversation(&s.store.pool, &cid).await?;
+    let c = visible(&s, &who, &cid, Need::Read).await?;
     Ok(Json(Page::all(
         super::messages(&s.store.pool, &c.id).await?,
     )))
@@ -163,12 +174,15 @@ pub struct Ask {
         (status = 400), (status = 404), (status = 429), (status = 503)))]
 pub async fn post_message(
     State(s): State<AppState>,
+    who: Identity,
     Path(cid): Path<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Ask>,
 ) -> Result<Response, AppError> {
-    let conversation = super::conversation(&s.store.pool, &cid).await?;
+    let conversation = visible(&s, &who, &cid, Need::Write).await?;
     let rx = answer::ask(&s, &conversation, &body.content, body.mode).await?;
+    let details = json!({"project_id": conversation.project_id, "via": "http"});
+    audit::record(&s.store.pool, Actor::from(&who), "chat.ask", Some(&cid), details).await;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -205,6 +219,7 @@ pub async fn post_message(
     responses((status = 101, description = "WebSocket upgrade"), (status = 403, description = "Origin of another site"), (status = 404)))]
 pub async fn websocket(
     State(s): State<AppState>,
+    who: Identity,
     Path(cid): Path<String>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
@@ -214,13 +229,13 @@ pub async fn websocket(
             "WebSocket connections from another site are refused".into(),
         ));
     }
-    let conversation = super::conversation(&s.store.pool, &cid).await?;
+    let conversation = visible(&s, &who, &cid, Need::Write).await?;
     Ok(ws
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve_socket(s, conversation, socket)))
+        .on_upgrade(move |socket| serve_socket(s, who, conversation, socket)))
 }
 
-async fn serve_socket(s: AppState, conversation: Conversation, mut socket: WebSocket) {
+async fn serve_socket(s: AppState, who: Identity, conversation: Conversation, mut socket: WebSocket) {
     let send = |event: &str, data: serde_json::Value| {
         WsMessage::Text(json!({"event": event, "data": data}).to_string().into())
     };
@@ -240,8 +255,23 @@ async fn serve_socket(s: AppState, conversation: Conversation, mut socket: WebSo
                 continue;
             }
         };
+        // Each question counts against the asker's inference limit, as over HTTP.
+        if let Err(wait) = s.auth.limits.take(&who.user_id, Class::Inference) {
+            let err = AppError::RateLimited {
+                retry_after: wait.as_secs().max(1),
+                message: format!("Rate limit reached; retry in {} s", wait.as_secs().max(1)),
+            };
+            if socket.send(send("error", err.body())).await.is_err() {
+                return;
+            }
+            continue;
+        }
         let mut rx = match answer::ask(&s, &conversation, &ask.content, ask.mode).await {
-            Ok(rx) => rx,
+            Ok(rx) => {
+                let details = json!({"project_id": conversation.project_id, "via": "websocket"});
+                audit::record(&s.store.pool, Actor::from(&who), "chat.ask", Some(&conversation.id), details).await;
+                rx
+            }
             Err(e) => {
                 if socket.send(send("error", e.body())).await.is_err() {
                     return;
@@ -277,6 +307,17 @@ async fn serve_socket(s: AppState, conversation: Conversation, mut socket: WebSo
 /// True unless the request comes from a page of another site: browsers send
 /// `Origin` on WebSocket handshakes, and cookies or not, a foreign page must
 /// not drive a conversation (cross-site WebSocket hijacking).
+/// The conversation, if `who` may use its project for `need` (404 for a
+/// conversation in a project they cannot see).
+async fn visible(s: &AppState, who: &Identity, cid: &str, need: Need) -> Result<Conversation, AppError> {
+    let c = super::conversation(&s.store.pool, cid).await?;
+    match access(&s.store.pool, who, &c.project_id, need).await {
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("No conversation with id `{cid}`"))),
+        Err(e) => Err(e),
+        Ok(()) => Ok(c),
+    }
+}
+
 fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true; // not a browser

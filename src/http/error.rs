@@ -42,6 +42,20 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// No credentials, or credentials that do not work.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Over a rate limit; `retry_after` in seconds.
+    #[error("{message}")]
+    RateLimited { retry_after: u64, message: String },
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// A cookie request without its session's CSRF token; `code` says which.
+    #[error("{1}")]
+    Csrf(&'static str, String),
+    /// A `Host` this server does not answer to.
+    #[error("{0}")]
+    MisdirectedRequest(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -100,6 +114,27 @@ impl AppError {
             ),
             Conflict(_) => (StatusCode::CONFLICT, "invalid_request_error", "conflict"),
             Forbidden(_) => (StatusCode::FORBIDDEN, "invalid_request_error", "forbidden"),
+            Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_request_error",
+                "unauthorized",
+            ),
+            RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "rate_limited",
+            ),
+            Csrf(code, _) => (StatusCode::FORBIDDEN, "invalid_request_error", code),
+            RequestTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request_error",
+                "request_timeout",
+            ),
+            MisdirectedRequest(_) => (
+                StatusCode::MISDIRECTED_REQUEST,
+                "invalid_request_error",
+                "host_not_allowed",
+            ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -132,9 +167,21 @@ impl IntoResponse for AppError {
             tracing::error!(%detail, "internal error");
         }
         let mut res = (status, axum::Json(self.body())).into_response();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        let headers = res.headers_mut();
+        match &self {
+            AppError::RateLimited { retry_after, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            AppError::Overloaded(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            AppError::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"bacopilot\""),
+                );
+            }
+            _ => {}
         }
         res
     }

@@ -36,6 +36,9 @@ where
 pub struct BodyLimit(pub usize);
 
 fn json_error(rejection: JsonRejection, limit: usize) -> AppError {
+    if let Some(timeout) = super::guard::body_error(&rejection) {
+        return timeout;
+    }
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return AppError::PayloadTooLarge(limit);
     }

@@ -3,6 +3,9 @@
 
 pub mod error;
 pub mod extract;
+pub mod guard;
+pub mod listen;
+pub mod routes;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::auth::{Action, Auth, Identity};
 use crate::config::Config;
 use crate::inference::registry::Registry;
 use crate::jobs::Jobs;
@@ -35,26 +39,41 @@ pub struct AppState {
     pub vectors: Arc<VectorStore>,
     pub files: Arc<FileStore>,
     pub jobs: Arc<Jobs>,
+    pub auth: Arc<Auth>,
 }
 
-/// The whole application, for `serve` and for tests.
-pub fn app(state: AppState) -> Router {
-    let limit = state.config.server.max_body_bytes;
-    let timeout = Duration::from_secs(state.config.server.request_timeout_secs.max(1));
-    Router::new()
+/// Every route of the server (tests walk [`Routes::paths`]).
+pub fn routes(max_upload_bytes: usize) -> routes::Routes {
+    routes::Routes::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::openai::router())
+        .merge(crate::auth::routes::router())
+        .merge(crate::audit::routes::router())
         .merge(crate::projects::routes::router())
-        .merge(crate::retrieval::routes::router(
-            state.config.documents.max_upload_bytes,
-        ))
+        .merge(crate::retrieval::routes::router(max_upload_bytes))
         .merge(crate::chat::routes::router())
         .merge(crate::jobs::routes::router())
         .merge(crate::openapi::router())
         .merge(crate::web::router())
+}
+
+/// The whole application, for `serve` and for tests. From the outside in:
+/// trace, `Host` check, security headers, CORS, timeouts and body limits,
+/// then authentication, then the route.
+pub fn app(state: AppState) -> Router {
+    let server = &state.config.server;
+    let limit = server.max_body_bytes;
+    let timeout = Duration::from_secs(server.request_timeout_secs.max(1));
+    let cors = guard::cors(&server.cors_origins);
+    let router = routes(state.config.documents.max_upload_bytes)
+        .into_router()
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::middleware::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests,
@@ -64,9 +83,26 @@ pub fn app(state: AppState) -> Router {
             next.run(req)
         }))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::body_deadline,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
+        ));
+    let router = match cors {
+        Some(c) => router.layer(c),
+        None => router,
+    };
+    router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::check_host,
         ))
         // Failures are logged where they happen (AppError, the engine); the trace
         // layer's own failure log would repeat every 503 from /readyz polls.
@@ -91,11 +127,13 @@ async fn readyz(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    (
+async fn metrics(State(s): State<AppState>, who: Identity) -> Result<Response, AppError> {
+    who.require(Action::ReadMetrics)?;
+    Ok((
         [("content-type", "text/plain; version=0.0.4")],
         s.metrics.render(),
     )
+        .into_response())
 }
 
 async fn not_found() -> AppError {

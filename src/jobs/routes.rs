@@ -6,15 +6,18 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Job;
+use crate::auth::{Action, Identity};
+use crate::http::routes::Routes;
+use crate::projects::{access, Need};
 use crate::http::{AppError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/api/v1/jobs/{jid}", get(show).delete(cancel))
         .route("/api/v1/jobs/{jid}/events", get(events))
 }
@@ -23,9 +26,27 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, body = Job), (status = 404)))]
 pub async fn show(
     State(s): State<AppState>,
+    who: Identity,
     Path(jid): Path<String>,
 ) -> Result<Json<Job>, AppError> {
+    visible(&s, &who, &jid, Need::Read).await?;
     Ok(Json(s.jobs.get(&jid).await?))
+}
+
+/// 404 unless the job belongs to a project `who` may use for `need` (jobs
+/// of no project are for administrators).
+async fn visible(s: &AppState, who: &Identity, jid: &str, need: Need) -> Result<(), AppError> {
+    let missing = || AppError::NotFound(format!("No job with id `{jid}`"));
+    let sql = "SELECT project_id FROM jobs WHERE id = ?1";
+    let (project,): (Option<String>,) = crate::store::by_id(&s.store.pool, sql, "job", jid).await?;
+    let allowed = match project {
+        Some(pid) => access(&s.store.pool, who, &pid, need).await,
+        None => who.require(Action::AnyProject),
+    };
+    match allowed {
+        Err(AppError::NotFound(_)) => Err(missing()),
+        other => other,
+    }
 }
 
 /// Asks a running job to stop; answers the job as it stands (a job that has
@@ -34,8 +55,10 @@ pub async fn show(
     responses((status = 200, body = Job), (status = 404)))]
 pub async fn cancel(
     State(s): State<AppState>,
+    who: Identity,
     Path(jid): Path<String>,
 ) -> Result<Json<Job>, AppError> {
+    visible(&s, &who, &jid, Need::Write).await?;
     let job = s.jobs.get(&jid).await?;
     s.jobs.cancel(&jid);
     Ok(Json(job))
@@ -47,8 +70,10 @@ pub async fn cancel(
     responses((status = 200, content_type = "text/event-stream", description = "job events"), (status = 404)))]
 pub async fn events(
     State(s): State<AppState>,
+    who: Identity,
     Path(jid): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    visible(&s, &who, &jid, Need::Read).await?;
     // Subscribe before reading the row, so no change falls between the two.
     let subscription = s.jobs.subscribe(&jid);
     let current = s.jobs.get(&jid).await?;

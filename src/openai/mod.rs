@@ -12,12 +12,13 @@ mod tokenize;
 mod tools;
 
 use axum::routing::{get, post};
-use axum::Router;
 
+
+use crate::http::routes::Routes;
 use crate::http::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/v1/models", get(models::list))
         .route("/v1/models/{id}", get(models::get))
         .route("/v1/chat/completions", post(chat::create))

@@ -7,7 +7,81 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
+use crate::auth::{Action, Identity};
 use crate::http::AppError;
+
+/// What a request needs of a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Read,
+    Write,
+    Manage,
+}
+
+/// Checks that `who` may use project `pid` for `need`. A project the caller
+/// is not a member of does not exist for them (404, never 403), so ids from
+/// other teams reveal nothing; a member without the right gets 403.
+pub async fn access(pool: &SqlitePool, who: &Identity, pid: &str, need: Need) -> Result<(), AppError> {
+    if who.may(Action::AnyProject) {
+        ensure(pool, pid).await?;
+    } else {
+        let sql = "SELECT project_id FROM project_members WHERE project_id = ?1 AND user_id = ?2";
+        let member = crate::store::is_id(pid)
+            && sqlx::query_scalar::<_, String>(sql)
+                .bind(pid)
+                .bind(&who.user_id)
+                .fetch_optional(pool)
+                .await?
+                .is_some();
+        if !member {
+            return Err(AppError::NotFound(format!("No project with id `{pid}`")));
+        }
+    }
+    who.require(match need {
+        Need::Read => Action::ReadProject,
+        Need::Write => Action::WriteProject,
+        Need::Manage => Action::ManageProject,
+    })
+}
+
+/// A project member as listed.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Member {
+    pub user_id: String,
+    pub name: String,
+    pub role: String,
+    pub added_at: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    /// The user's name.
+    pub name: String,
+}
+
+pub async fn members(pool: &SqlitePool, pid: &str) -> Result<Vec<Member>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id AS user_id, u.name, u.role, m.added_at FROM project_members m
+         JOIN users u ON u.id = m.user_id WHERE m.project_id = ?1 ORDER BY u.name",
+    )
+    .bind(pid)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Makes `user_id` a member (again: adding twice is not an error).
+pub async fn add_member<'e, E>(db: E, pid: &str, user_id: &str) -> Result<(), AppError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query("INSERT INTO project_members (project_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
+        .bind(pid)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Project {
@@ -51,12 +125,18 @@ pub async fn ensure(pool: &SqlitePool, id: &str) -> Result<(), AppError> {
         .map(drop)
 }
 
-pub async fn list(pool: &SqlitePool, after: &str, limit: i64) -> Result<Vec<Project>, AppError> {
+/// The projects `who` can see, newest first.
+pub async fn list(pool: &SqlitePool, who: &Identity, after: &str, limit: i64) -> Result<Vec<Project>, AppError> {
+    let member_of = (!who.may(Action::AnyProject)).then_some(who.user_id.as_str());
     Ok(sqlx::query_as::<_, Project>(&format!(
-        "{SELECT} WHERE (?1 = '' OR p.id < ?1) ORDER BY p.id DESC LIMIT ?2"
+        "{SELECT} WHERE (?1 = '' OR p.id < ?1)
+           AND (?3 IS NULL OR EXISTS (SELECT 1 FROM project_members m
+                                      WHERE m.project_id = p.id AND m.user_id = ?3))
+         ORDER BY p.id DESC LIMIT ?2"
     ))
     .bind(after)
     .bind(limit + 1)
+    .bind(member_of)
     .fetch_all(pool)
     .await?)
 }

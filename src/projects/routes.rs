@@ -2,20 +2,33 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{delete, get};
+use axum::Json;
 
-use super::{NewProject, Project, ProjectChanges};
+use serde_json::json;
+
+use super::{Member, NewMember, NewProject, Need, Project, ProjectChanges};
+use crate::audit::{self, Actor};
+use crate::auth::{Action, Identity};
+use crate::http::routes::Routes;
 use crate::http::extract::ApiJson;
 use crate::http::{AppError, AppState};
 use crate::store::{new_id, Cursor, Page};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/api/v1/projects", get(list).post(create))
         .route(
             "/api/v1/projects/{pid}",
             get(show).patch(update).delete(remove),
+        )
+        .route(
+            "/api/v1/projects/{pid}/members",
+            get(list_members).post(add_member),
+        )
+        .route(
+            "/api/v1/projects/{pid}/members/{uid}",
+            delete(remove_member),
         )
 }
 
@@ -24,9 +37,10 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, body = Page<Project>)))]
 pub async fn list(
     State(s): State<AppState>,
+    who: Identity,
     Query(c): Query<Cursor>,
 ) -> Result<Json<Page<Project>>, AppError> {
-    let rows = super::list(&s.store.pool, c.after(), c.limit()).await?;
+    let rows = super::list(&s.store.pool, &who, c.after(), c.limit()).await?;
     Ok(Json(Page::from_rows(rows, c.limit(), |p| &p.id)))
 }
 
@@ -34,17 +48,24 @@ pub async fn list(
     responses((status = 201, body = Project), (status = 400, description = "invalid field")))]
 pub async fn create(
     State(s): State<AppState>,
+    who: Identity,
     ApiJson(body): ApiJson<NewProject>,
 ) -> Result<(StatusCode, Json<Project>), AppError> {
+    who.require(Action::CreateProject)?;
     let name = super::text_field("name", &body.name, true, 200)?;
     let description = super::text_field("description", &body.description, false, 4000)?;
     let id = new_id();
+    let mut tx = s.store.pool.begin().await?;
     sqlx::query("INSERT INTO projects (id, name, description) VALUES (?1, ?2, ?3)")
         .bind(&id)
         .bind(&name)
         .bind(&description)
-        .execute(&s.store.pool)
+        .execute(&mut *tx)
         .await?;
+    // The creator is the first member.
+    super::add_member(&mut *tx, &id, &who.user_id).await?;
+    tx.commit().await?;
+    audit::record(&s.store.pool, Actor::from(&who), "project.create", Some(&id), json!({"name": name})).await;
     Ok((
         StatusCode::CREATED,
         Json(super::get(&s.store.pool, &id).await?),
@@ -55,8 +76,10 @@ pub async fn create(
     responses((status = 200, body = Project), (status = 404)))]
 pub async fn show(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
 ) -> Result<Json<Project>, AppError> {
+    super::access(&s.store.pool, &who, &pid, Need::Read).await?;
     Ok(Json(super::get(&s.store.pool, &pid).await?))
 }
 
@@ -64,9 +87,11 @@ pub async fn show(
     responses((status = 200, body = Project), (status = 404)))]
 pub async fn update(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
     ApiJson(body): ApiJson<ProjectChanges>,
 ) -> Result<Json<Project>, AppError> {
+    super::access(&s.store.pool, &who, &pid, Need::Write).await?;
     let current = super::get(&s.store.pool, &pid).await?;
     let name = match &body.name {
         Some(n) => super::text_field("name", n, true, 200)?,
@@ -85,6 +110,7 @@ pub async fn update(
     .bind(&description)
     .execute(&s.store.pool)
     .await?;
+    audit::record(&s.store.pool, Actor::from(&who), "project.update", Some(&pid), json!({"name": name})).await;
     Ok(Json(super::get(&s.store.pool, &pid).await?))
 }
 
@@ -94,9 +120,10 @@ pub async fn update(
     responses((status = 204), (status = 404)))]
 pub async fn remove(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    super::ensure(&s.store.pool, &pid).await?;
+    super::access(&s.store.pool, &who, &pid, Need::Manage).await?;
     s.jobs.cancel_project(&pid);
     let documents: Vec<String> =
         sqlx::query_scalar("SELECT id FROM documents WHERE project_id = ?1")
@@ -115,5 +142,63 @@ pub async fn remove(
     for d in documents {
         s.files.remove(&d);
     }
+    audit::record(&s.store.pool, Actor::from(&who), "project.delete", Some(&pid), json!({})).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The project's members with their roles.
+#[utoipa::path(get, path = "/api/v1/projects/{pid}/members", params(("pid" = String, Path)), tag = "projects",
+    responses((status = 200, body = Page<Member>), (status = 404)))]
+pub async fn list_members(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(pid): Path<String>,
+) -> Result<Json<Page<Member>>, AppError> {
+    super::access(&s.store.pool, &who, &pid, Need::Read).await?;
+    Ok(Json(Page::all(super::members(&s.store.pool, &pid).await?)))
+}
+
+/// Adds a user (by name) to the project.
+#[utoipa::path(post, path = "/api/v1/projects/{pid}/members", params(("pid" = String, Path)), tag = "projects",
+    request_body = NewMember, responses((status = 201, body = Member), (status = 403), (status = 404)))]
+pub async fn add_member(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(pid): Path<String>,
+    ApiJson(body): ApiJson<NewMember>,
+) -> Result<(StatusCode, Json<Member>), AppError> {
+    let pool = &s.store.pool;
+    super::access(pool, &who, &pid, Need::Manage).await?;
+    let user = crate::auth::users::named(pool, body.name.trim()).await?;
+    super::add_member(pool, &pid, &user.id).await?;
+    audit::record(pool, Actor::from(&who), "project.member_add", Some(&pid), json!({"user": user.name})).await;
+    let member = super::members(pool, &pid)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == user.id)
+        .ok_or_else(|| AppError::Internal("the member just added is missing".into()))?;
+    Ok((StatusCode::CREATED, Json(member)))
+}
+
+/// Removes a member; 404 if the user is not one.
+#[utoipa::path(delete, path = "/api/v1/projects/{pid}/members/{uid}", params(("pid" = String, Path), ("uid" = String, Path)),
+    tag = "projects", responses((status = 204), (status = 403), (status = 404)))]
+pub async fn remove_member(
+    State(s): State<AppState>,
+    who: Identity,
+    Path((pid, uid)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    let pool = &s.store.pool;
+    super::access(pool, &who, &pid, Need::Manage).await?;
+    let gone = sqlx::query("DELETE FROM project_members WHERE project_id = ?1 AND user_id = ?2")
+        .bind(&pid)
+        .bind(&uid)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if gone == 0 {
+        return Err(AppError::NotFound(format!("No member with user id `{uid}`")));
+    }
+    audit::record(pool, Actor::from(&who), "project.member_remove", Some(&pid), json!({"user_id": uid})).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,18 +3,24 @@
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::documents::{self, Document};
 use super::ingest::{self, Accepted};
 use super::search::{self, SearchHit};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::auth::Identity;
+use crate::projects::{access, Need};
+use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::store::{Cursor, Page};
 
-pub fn router(max_upload_bytes: usize) -> Router<AppState> {
-    Router::new()
+pub fn router(max_upload_bytes: usize) -> Routes {
+    Routes::new()
         .route(
             "/api/v1/projects/{pid}/documents",
             get(list).post(upload).layer(DefaultBodyLimit::max(
@@ -30,10 +36,11 @@ pub fn router(max_upload_bytes: usize) -> Router<AppState> {
     responses((status = 200, body = Page<Document>), (status = 404)))]
 pub async fn list(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
     Query(c): Query<Cursor>,
 ) -> Result<Json<Page<Document>>, AppError> {
-    crate::projects::ensure(&s.store.pool, &pid).await?;
+    access(&s.store.pool, &who, &pid, Need::Read).await?;
     let rows = documents::list(&s.store.pool, &pid, c.after(), c.limit()).await?;
     Ok(Json(Page::from_rows(rows, c.limit(), |d| &d.id)))
 }
@@ -56,13 +63,16 @@ pub struct Upload {
         (status = 422, description = "empty, corrupt, protected or unreadable file")))]
 pub async fn upload(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<Accepted>), AppError> {
-    crate::projects::ensure(&s.store.pool, &pid).await?;
+    access(&s.store.pool, &who, &pid, Need::Write).await?;
     let limit = s.config.documents.max_upload_bytes;
     let multipart_error = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if let Some(timeout) = crate::http::guard::body_error(&e) {
+            timeout
+        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge(limit)
         } else {
             AppError::invalid(
@@ -83,7 +93,12 @@ pub async fn upload(
             }
             bytes.extend_from_slice(&chunk);
         }
+        let size = bytes.len();
         let (new, accepted) = ingest::accept(&s, &pid, &name, bytes).await?;
+        if new {
+            let details = json!({"project_id": pid, "name": name, "bytes": size, "job_id": accepted.job_id});
+            audit::record(&s.store.pool, Actor::from(&who), "document.upload", Some(&accepted.id), details).await;
+        }
         let status = if new {
             StatusCode::ACCEPTED
         } else {
@@ -101,9 +116,21 @@ pub async fn upload(
     responses((status = 200, body = Document), (status = 404)))]
 pub async fn show(
     State(s): State<AppState>,
+    who: Identity,
     Path(did): Path<String>,
 ) -> Result<Json<Document>, AppError> {
-    Ok(Json(documents::get(&s.store.pool, &did).await?))
+    let doc = documents::get(&s.store.pool, &did).await?;
+    in_project(&s, &who, &doc, Need::Read).await?;
+    Ok(Json(doc))
+}
+
+/// The document's project check, answering 404 for the document itself
+/// when the caller may not see its project.
+async fn in_project(s: &AppState, who: &Identity, doc: &Document, need: Need) -> Result<(), AppError> {
+    match access(&s.store.pool, who, &doc.project_id, need).await {
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("No document with id `{}`", doc.id))),
+        other => other,
+    }
 }
 
 /// Deletes the document, its chunks and vectors, and the stored original.
@@ -111,10 +138,14 @@ pub async fn show(
     responses((status = 204), (status = 404)))]
 pub async fn remove(
     State(s): State<AppState>,
+    who: Identity,
     Path(did): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let doc = documents::get(&s.store.pool, &did).await?;
+    in_project(&s, &who, &doc, Need::Write).await?;
     documents::delete(&s, &doc).await?;
+    let details = json!({"project_id": doc.project_id, "name": doc.name});
+    audit::record(&s.store.pool, Actor::from(&who), "document.delete", Some(&did), details).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -131,10 +162,11 @@ pub struct SearchQuery {
     responses((status = 200, body = Page<SearchHit>), (status = 400), (status = 404)))]
 pub async fn search_project(
     State(s): State<AppState>,
+    who: Identity,
     Path(pid): Path<String>,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Page<SearchHit>>, AppError> {
-    crate::projects::ensure(&s.store.pool, &pid).await?;
+    access(&s.store.pool, &who, &pid, Need::Read).await?;
     let text = q.q.trim();
     if text.is_empty() {
         return Err(AppError::invalid("q", "`q` must not be empty"));

@@ -433,6 +433,21 @@ impl Page {
     }
 
     /// Exceptions, console errors, failed loads and CSP violations seen so far.
+    /// Signs in through the sign-in page and waits for the projects page.
+    pub async fn sign_in(&self, base: &str, name: &str, password: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.wait_for("document.querySelector('#login-submit')", Duration::from_secs(20))
+            .await;
+        self.type_into("#login-name", name).await;
+        self.type_into("#login-password", password).await;
+        self.click("#login-submit").await;
+        self.wait_for(
+            "location.pathname === '/' && document.querySelector('#whoami')",
+            Duration::from_secs(30),
+        )
+        .await;
+    }
+
     pub async fn console_errors(&self) -> Vec<String> {
         self.errors.lock().unwrap().clone()
     }

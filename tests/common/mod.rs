@@ -43,17 +43,70 @@ pub fn models_dir(tag: &str, models: &[&str]) -> PathBuf {
 pub struct TestServer {
     pub base: String,
     pub data_dir: PathBuf,
+    /// A full-scope API key of the administrator `admin`.
+    pub key: String,
+    /// The one-time setup token, when the server started with no users.
+    pub setup_token: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin password 1";
+
+/// Makes sure the administrator `admin` exists in `data_dir` (as an operator
+/// would with `bacopilot users add`) and returns a new full-scope key of theirs.
+pub async fn admin_key(data_dir: &Path) -> String {
+    use bacopilot::auth::{keys, users, Role, Scope};
+    std::fs::create_dir_all(data_dir).unwrap();
+    let store = bacopilot::store::Store::open(data_dir).await.unwrap();
+    let admin = match users::by_name(&store.pool, ADMIN).await.unwrap() {
+        Some(u) => u,
+        None => users::create(
+            &store.pool,
+            users::NewUser {
+                name: ADMIN.into(),
+                role: Role::Admin,
+                password: ADMIN_PASSWORD.into(),
+            },
+        )
+        .await
+        .unwrap(),
+    };
+    let key = keys::create(&store.pool, &admin.id, "tests", Scope::Full, None)
+        .await
+        .unwrap();
+    store.pool.close().await;
+    key.key
+}
+
 /// Starts the server on 127.0.0.1 with an OS-chosen port in a thread of its own
-/// (so it outlives each test's runtime) and waits until `/readyz` is 200.
+/// (so it outlives each test's runtime) and waits until `/readyz` is 200. The
+/// administrator `admin` is created first (see [`admin_key`]); rate limits
+/// are high unless `tweak` lowers them.
 pub fn start(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    start_with(models_dir, true, tweak)
+}
+
+/// [`start`], optionally with no users at all (the first-start setup link).
+pub fn start_with(models_dir: &Path, with_admin: bool, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    launch(models_dir, with_admin, false, tweak)
+}
+
+/// [`start`] for a server configured for TLS: ready once it accepts
+/// connections (the plain-HTTP readiness probe cannot speak TLS).
+pub fn start_tls(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    launch(models_dir, true, true, tweak)
+}
+
+fn launch(models_dir: &Path, with_admin: bool, tls: bool, tweak: impl FnOnce(&mut Config)) -> TestServer {
     let mut config = Config::default();
     config.models.dir = models_dir.to_path_buf();
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.server.data_dir = models_dir.join("data");
+    config.limits.inference_per_minute = 100_000;
+    config.limits.write_per_minute = 100_000;
+    config.limits.read_per_minute = 100_000;
     tweak(&mut config);
     let data_dir = config.server.data_dir.clone();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -61,24 +114,36 @@ pub fn start(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
     let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async move {
+            let key = if with_admin {
+                admin_key(&config.server.data_dir).await
+            } else {
+                String::new()
+            };
+            let listener = bacopilot::server::bind(&config).await.unwrap();
+            let addr = axum::serve::Listener::local_addr(&listener).unwrap();
             let state = bacopilot::server::start(config).await.unwrap();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, bacopilot::app(state))
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
+            tx.send((addr, key, state.auth.setup_token())).unwrap();
+            bacopilot::server::run(state, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
         });
     });
-    let addr = rx.recv().unwrap();
+    let (addr, key, setup_token) = rx.recv().unwrap();
     let base = format!("http://{addr}");
     for _ in 0..600 {
-        if probe_status(&addr.to_string(), "/readyz") == Some(200) {
+        let ready = if tls {
+            std::net::TcpStream::connect(addr).is_ok()
+        } else {
+            probe_status(&addr.to_string(), "/readyz") == Some(200)
+        };
+        if ready {
             return TestServer {
                 base,
                 data_dir,
+                key,
+                setup_token,
                 stop: Some(stop),
                 thread: Some(thread),
             };
@@ -120,8 +185,13 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// A client that sends the administrator's API key.
+    pub fn client(&self) -> reqwest::Client {
+        client_with_key(&self.key)
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = reqwest::Client::new()
+        let r = self.client()
             .post(self.url(path))
             .json(&body)
             .send()
@@ -133,7 +203,7 @@ impl TestServer {
 
     /// POSTs `body` and returns the raw response text (an SSE stream, say).
     pub async fn post_text(&self, path: &str, body: &Value) -> String {
-        reqwest::Client::new()
+        self.client()
             .post(self.url(path))
             .json(body)
             .send()
@@ -152,7 +222,7 @@ impl TestServer {
         let form = reqwest::multipart::Form::new()
             .percent_encode_noop()
             .part("file", part);
-        let r = reqwest::Client::new()
+        let r = self.client()
             .post(self.url(&format!("/api/v1/projects/{project}/documents")))
             .multipart(form)
             .send()
@@ -193,7 +263,7 @@ impl TestServer {
     }
 
     pub async fn delete(&self, path: &str) -> u16 {
-        reqwest::Client::new()
+        self.client()
             .delete(self.url(path))
             .send()
             .await
@@ -203,7 +273,7 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = reqwest::get(self.url(path)).await.unwrap();
+        let r = self.client().get(self.url(path)).send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -224,7 +294,10 @@ impl TestServer {
     }
 
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = reqwest::get(self.url("/metrics"))
+        let text = self
+            .client()
+            .get(self.url("/metrics"))
+            .send()
             .await
             .unwrap()
             .text()
@@ -234,6 +307,19 @@ impl TestServer {
             .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
             .map_or(0.0, |v| v.trim().parse().unwrap())
     }
+}
+
+/// A client that sends `key` as `Authorization: Bearer`.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 /// A greedy SmolLM2 chat request with a system prompt, then `extra`'s fields.
@@ -290,6 +376,15 @@ impl Stores {
                 .await
                 .unwrap(),
         }
+    }
+
+    /// A read-write connection to the server's database, for tests that
+    /// play the part of time passing or of someone editing the file.
+    pub async fn open_writable(data_dir: &Path) -> sqlx::SqlitePool {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(data_dir.join("bacopilot.db"))
+            .busy_timeout(Duration::from_secs(10));
+        sqlx::SqlitePool::connect_with(options).await.unwrap()
     }
 
     pub async fn sqlite_count(&self, sql: &str, arg: &str) -> i64 {

@@ -1,0 +1,100 @@
+//! Password hashing with Argon2id at OWASP's recommended minimum (19 MiB of
+//! memory, 2 passes, 1 lane), stored as PHC strings so the parameters travel
+//! with each hash and can be raised later.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::http::AppError;
+
+pub const MIN_CHARS: usize = 10;
+pub const MAX_CHARS: usize = 256;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// 400 unless the password is long enough, not too long, and has no control
+/// characters.
+pub fn check_policy(password: &str) -> Result<(), AppError> {
+    let n = password.chars().count();
+    if n < MIN_CHARS {
+        return Err(AppError::invalid(
+            "password",
+            format!("The password must have at least {MIN_CHARS} characters"),
+        ));
+    }
+    if n > MAX_CHARS {
+        return Err(AppError::invalid(
+            "password",
+            format!("The password must have at most {MAX_CHARS} characters"),
+        ));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "password",
+            "The password contains control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The PHC string for `password` with a fresh random salt (blocking: tens of ms).
+pub fn hash(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+}
+
+/// True when `password` matches `phc` (blocking). A malformed hash never matches.
+pub fn verify(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// A hash no password matches, verified against for unknown user names so a
+/// login takes as long whether or not the name exists.
+pub static DECOY: LazyLock<String> =
+    LazyLock::new(|| hash(&super::keys::random_token()).unwrap_or_default());
+
+pub async fn hash_async(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?
+}
+
+pub async fn verify_async(password: String, phc: String) -> bool {
+    tokio::task::spawn_blocking(move || verify(&password, &phc))
+        .await
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_is_argon2id_at_owasp_parameters_and_verifies_only_its_password() {
+        let h = hash("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify("correct horse battery", &h));
+        assert!(!verify("correct horse batterY", &h));
+        assert!(!verify("anything", "not a phc string"));
+        assert_ne!(h, hash("correct horse battery").unwrap(), "salted");
+    }
+
+    #[test]
+    fn the_policy_refuses_short_long_and_control_character_passwords() {
+        assert!(check_policy("short").is_err());
+        assert!(check_policy(&"x".repeat(MAX_CHARS + 1)).is_err());
+        assert!(check_policy("ten chars\u{7}!").is_err());
+        assert!(check_policy("a good passphrase").is_ok());
+    }
+}
