@@ -104,9 +104,13 @@ enum UsersCommand {
         password_stdin: bool,
     },
     /// Disable a user: their sessions and API keys stop working at once.
-    Disable { name: String },
+    Disable {
+        name: String,
+    },
     /// Enable a disabled user.
-    Enable { name: String },
+    Enable {
+        name: String,
+    },
     /// Change a user's role.
     SetRole {
         name: String,
@@ -138,7 +142,9 @@ enum KeysCommand {
         scope: Scope,
     },
     /// Revoke a key by its id.
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
     List,
 }
 

@@ -104,7 +104,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     use axum::serve::Listener as _;
     let address = listener.local_addr()?;
-    let scheme = if state.config.server.tls() { "https" } else { "http" };
+    let scheme = if state.config.server.tls() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(%address, "serving; OpenAI API at /v1");
     if let Some(token) = state.auth.setup_token() {
         let host = if address.ip().is_unspecified() {

@@ -90,7 +90,13 @@ async fn person(s: &TestServer, name: &str, role: &str) -> (Value, Session) {
 }
 
 impl Session {
-    async fn send(&self, method: reqwest::Method, s: &TestServer, path: &str, body: Option<Value>) -> (u16, Value) {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        s: &TestServer,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .client
             .request(method, s.url(path))
@@ -116,7 +122,8 @@ impl Session {
     }
 
     async fn upload(&self, s: &TestServer, pid: &str, name: &str, text: &str) -> (u16, Value) {
-        let part = reqwest::multipart::Part::bytes(text.as_bytes().to_vec()).file_name(name.to_string());
+        let part =
+            reqwest::multipart::Part::bytes(text.as_bytes().to_vec()).file_name(name.to_string());
         let r = self
             .client
             .post(s.url(&format!("/api/v1/projects/{pid}/documents")))
@@ -138,7 +145,11 @@ fn concrete(template: &str) -> String {
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').unwrap() + start;
-        out.push_str(if &rest[start..=end] == "{name}" { "app.js" } else { id });
+        out.push_str(if &rest[start..=end] == "{name}" {
+            "app.js"
+        } else {
+            id
+        });
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
@@ -152,7 +163,9 @@ async fn every_route_without_credentials_is_401_except_the_probes_and_sign_in() 
     let routes = bacopilot::http::routes(1024);
     assert!(routes.paths().len() > 30, "{:?}", routes.paths());
     let anonymous = reqwest::Client::new();
-    let wrong_key = common::client_with_key("bac_0193a3f0000070008000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let wrong_key = common::client_with_key(
+        "bac_0193a3f0000070008000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
     let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
     let mut checked = 0;
     for template in routes.paths().iter().copied().chain(["/no/such/route"]) {
@@ -164,7 +177,11 @@ async fn every_route_without_credentials_is_401_except_the_probes_and_sign_in() 
                 continue;
             }
             for client in [&anonymous, &wrong_key] {
-                let r = client.request(method.clone(), s.url(&path)).send().await.unwrap();
+                let r = client
+                    .request(method.clone(), s.url(&path))
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 401, "{m} {path}");
                 checked += 1;
             }
@@ -172,7 +189,13 @@ async fn every_route_without_credentials_is_401_except_the_probes_and_sign_in() 
     }
     assert!(checked > 200, "{checked}");
     // The public ones answer without credentials, and reveal nothing more.
-    for path in ["/healthz", "/readyz", "/login", "/setup", "/assets/login.js"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/login",
+        "/setup",
+        "/assets/login.js",
+    ] {
         let r = anonymous.get(s.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
     }
@@ -203,22 +226,46 @@ async fn a_viewer_reads_but_cannot_write_and_a_non_member_gets_404() {
     let (viewer_user, viewer) = person(s, "vic", "viewer").await;
     let (_, outsider) = person(s, "oscar", "analyst").await;
 
-    let (status, project) = analyst.post(s, "/api/v1/projects", json!({"name": "Roles"})).await;
+    let (status, project) = analyst
+        .post(s, "/api/v1/projects", json!({"name": "Roles"}))
+        .await;
     assert_eq!(status, 201, "{project}");
     let pid = project["id"].as_str().unwrap();
-    let (status, doc) = analyst.upload(s, pid, "scope.md", "# Scope\n\nThe portal serves suppliers.\n").await;
+    let (status, doc) = analyst
+        .upload(
+            s,
+            pid,
+            "scope.md",
+            "# Scope\n\nThe portal serves suppliers.\n",
+        )
+        .await;
     assert_eq!(status, 202, "{doc}");
     let did = doc["id"].as_str().unwrap();
     let job = doc["job_id"].as_str().map(str::to_string);
     let doc = s.document_when_settled(did).await;
     assert_eq!(doc["status"], "ready", "{doc}");
-    let (status, conv) = analyst.post(s, &format!("/api/v1/projects/{pid}/conversations"), json!({})).await;
+    let (status, conv) = analyst
+        .post(
+            s,
+            &format!("/api/v1/projects/{pid}/conversations"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 201, "{conv}");
     let cid = conv["id"].as_str().unwrap();
 
     // Not yet a member: the viewer does not see the project at all.
-    assert_eq!(viewer.get(s, &format!("/api/v1/projects/{pid}")).await.0, 404);
-    let (status, m) = analyst.post(s, &format!("/api/v1/projects/{pid}/members"), json!({"name": "vic"})).await;
+    assert_eq!(
+        viewer.get(s, &format!("/api/v1/projects/{pid}")).await.0,
+        404
+    );
+    let (status, m) = analyst
+        .post(
+            s,
+            &format!("/api/v1/projects/{pid}/members"),
+            json!({"name": "vic"}),
+        )
+        .await;
     assert_eq!(status, 201, "{m}");
     assert_eq!(m["user_id"], viewer_user["id"]);
 
@@ -238,12 +285,57 @@ async fn a_viewer_reads_but_cannot_write_and_a_non_member_gets_404() {
     assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
     // ... and writes nothing.
     assert_eq!(viewer.upload(s, pid, "x.md", "# X\n\ntext\n").await.0, 403);
-    assert_eq!(viewer.delete(s, &format!("/api/v1/documents/{did}")).await, 403);
-    assert_eq!(viewer.post(s, &format!("/api/v1/projects/{pid}/conversations"), json!({})).await.0, 403);
-    assert_eq!(viewer.post(s, &format!("/api/v1/conversations/{cid}/messages"), json!({"content": "hi"})).await.0, 403);
-    assert_eq!(viewer.send(reqwest::Method::PATCH, s, &format!("/api/v1/projects/{pid}"), Some(json!({"name": "Mine"}))).await.0, 403);
-    assert_eq!(viewer.post(s, "/api/v1/projects", json!({"name": "New"})).await.0, 403);
-    for admin_only in ["/api/v1/users", "/api/v1/audit", "/api/v1/audit/export", "/metrics"] {
+    assert_eq!(
+        viewer.delete(s, &format!("/api/v1/documents/{did}")).await,
+        403
+    );
+    assert_eq!(
+        viewer
+            .post(
+                s,
+                &format!("/api/v1/projects/{pid}/conversations"),
+                json!({})
+            )
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        viewer
+            .post(
+                s,
+                &format!("/api/v1/conversations/{cid}/messages"),
+                json!({"content": "hi"})
+            )
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        viewer
+            .send(
+                reqwest::Method::PATCH,
+                s,
+                &format!("/api/v1/projects/{pid}"),
+                Some(json!({"name": "Mine"}))
+            )
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        viewer
+            .post(s, "/api/v1/projects", json!({"name": "New"}))
+            .await
+            .0,
+        403
+    );
+    for admin_only in [
+        "/api/v1/users",
+        "/api/v1/audit",
+        "/api/v1/audit/export",
+        "/metrics",
+    ] {
         assert_eq!(viewer.get(s, admin_only).await.0, 403, "{admin_only}");
     }
 
@@ -265,11 +357,36 @@ async fn a_viewer_reads_but_cannot_write_and_a_non_member_gets_404() {
     for path in &paths {
         assert_eq!(outsider.get(s, path).await.0, 404, "{path}");
     }
-    assert_eq!(outsider.delete(s, &format!("/api/v1/documents/{did}")).await, 404);
-    assert_eq!(outsider.post(s, &format!("/api/v1/conversations/{cid}/messages"), json!({"content": "hi"})).await.0, 404);
-    assert_eq!(outsider.upload(s, pid, "x.md", "# X\n\ntext\n").await.0, 404);
+    assert_eq!(
+        outsider
+            .delete(s, &format!("/api/v1/documents/{did}"))
+            .await,
+        404
+    );
+    assert_eq!(
+        outsider
+            .post(
+                s,
+                &format!("/api/v1/conversations/{cid}/messages"),
+                json!({"content": "hi"})
+            )
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        outsider.upload(s, pid, "x.md", "# X\n\ntext\n").await.0,
+        404
+    );
     let (_, list) = outsider.get(s, "/api/v1/projects").await;
-    assert!(list["data"].as_array().unwrap().iter().all(|p| p["id"] != pid), "{list}");
+    assert!(
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != pid),
+        "{list}"
+    );
     // The document is still there.
     assert_eq!(s.get(&format!("/api/v1/documents/{did}")).await.0, 200);
 }
@@ -280,16 +397,32 @@ async fn search_never_returns_another_projects_chunks_even_on_an_exact_match() {
     let (_, alice) = person(s, "alice", "analyst").await;
     let (_, bob) = person(s, "bob", "analyst").await;
     let secret = "The vault combination for Project Nightingale is seven four nine.";
-    let (_, a) = alice.post(s, "/api/v1/projects", json!({"name": "A"})).await;
+    let (_, a) = alice
+        .post(s, "/api/v1/projects", json!({"name": "A"}))
+        .await;
     let (_, b) = bob.post(s, "/api/v1/projects", json!({"name": "B"})).await;
     let (pa, pb) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
-    let (_, da) = alice.upload(s, pa, "a.md", "# Travel\n\nEconomy class is booked for flights under six hours.\n").await;
-    let (_, db) = bob.upload(s, pb, "b.md", &format!("# Secret\n\n{secret}\n")).await;
+    let (_, da) = alice
+        .upload(
+            s,
+            pa,
+            "a.md",
+            "# Travel\n\nEconomy class is booked for flights under six hours.\n",
+        )
+        .await;
+    let (_, db) = bob
+        .upload(s, pb, "b.md", &format!("# Secret\n\n{secret}\n"))
+        .await;
     for d in [&da, &db] {
         let doc = s.document_when_settled(d["id"].as_str().unwrap()).await;
         assert_eq!(doc["status"], "ready", "{doc}");
     }
-    let (status, hits) = alice.get(s, &format!("/api/v1/projects/{pa}/search?q={}", urlencode(secret))).await;
+    let (status, hits) = alice
+        .get(
+            s,
+            &format!("/api/v1/projects/{pa}/search?q={}", urlencode(secret)),
+        )
+        .await;
     assert_eq!(status, 200, "{hits}");
     let hits = hits["data"].as_array().unwrap();
     assert!(!hits.is_empty());
@@ -298,7 +431,12 @@ async fn search_never_returns_another_projects_chunks_even_on_an_exact_match() {
         assert!(!h.to_string().contains("Nightingale"), "{h}");
     }
     // Bob, searching his own project, finds it.
-    let (_, own) = bob.get(s, &format!("/api/v1/projects/{pb}/search?q={}", urlencode(secret))).await;
+    let (_, own) = bob
+        .get(
+            s,
+            &format!("/api/v1/projects/{pb}/search?q={}", urlencode(secret)),
+        )
+        .await;
     assert_eq!(own["data"][0]["document_id"], db["id"]);
 }
 
@@ -315,11 +453,19 @@ fn urlencode(s: &str) -> String {
 async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_user_is_disabled() {
     let s = server();
     let (kim, session) = person(s, "kim", "analyst").await;
-    let (status, full) = session.post(s, "/api/v1/keys", json!({"name": "ci", "scope": "full"})).await;
+    let (status, full) = session
+        .post(s, "/api/v1/keys", json!({"name": "ci", "scope": "full"}))
+        .await;
     assert_eq!(status, 201, "{full}");
     let full_key = full["key"].as_str().unwrap().to_string();
     assert!(full_key.starts_with("bac_"));
-    let (status, inference) = session.post(s, "/api/v1/keys", json!({"name": "chatbot", "expires_in_days": 30})).await;
+    let (status, inference) = session
+        .post(
+            s,
+            "/api/v1/keys",
+            json!({"name": "chatbot", "expires_in_days": 30}),
+        )
+        .await;
     assert_eq!(status, 201, "{inference}");
     assert_eq!(inference["scope"], "inference");
     assert!(inference["expires_at"].is_string());
@@ -329,27 +475,78 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
     let (_, list) = session.get(s, "/api/v1/keys").await;
     let list = list["data"].as_array().unwrap();
     assert_eq!(list.len(), 2);
-    assert!(list.iter().all(|k| k.get("key").is_none() && k["user_name"] == "kim"));
+    assert!(list
+        .iter()
+        .all(|k| k.get("key").is_none() && k["user_name"] == "kim"));
     let (_, everyone) = s.get("/api/v1/keys").await;
-    assert!(everyone["data"].as_array().unwrap().iter().any(|k| k["user_name"] == "kim"));
-    assert!(everyone["data"].as_array().unwrap().iter().any(|k| k["user_name"] == "admin"));
+    assert!(everyone["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["user_name"] == "kim"));
+    assert!(everyone["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["user_name"] == "admin"));
 
     // Bearer and x-api-key, the same rules.
     let bearer = common::client_with_key(&full_key);
     let x_api_key = |key: &str| {
         let mut h = HeaderMap::new();
         h.insert("x-api-key", HeaderValue::from_str(key).unwrap());
-        reqwest::Client::builder().default_headers(h).build().unwrap()
+        reqwest::Client::builder()
+            .default_headers(h)
+            .build()
+            .unwrap()
     };
     for c in [&bearer, &x_api_key(&full_key)] {
-        assert_eq!(c.get(s.url("/v1/models")).send().await.unwrap().status(), 200);
-        assert_eq!(c.get(s.url("/api/v1/projects")).send().await.unwrap().status(), 200);
-        assert_eq!(c.get(s.url("/api/v1/users")).send().await.unwrap().status(), 403, "an analyst's key");
+        assert_eq!(
+            c.get(s.url("/v1/models")).send().await.unwrap().status(),
+            200
+        );
+        assert_eq!(
+            c.get(s.url("/api/v1/projects"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            c.get(s.url("/api/v1/users")).send().await.unwrap().status(),
+            403,
+            "an analyst's key"
+        );
     }
     let scoped = common::client_with_key(&inference_key);
-    assert_eq!(scoped.get(s.url("/v1/models")).send().await.unwrap().status(), 200);
-    assert_eq!(scoped.get(s.url("/api/v1/projects")).send().await.unwrap().status(), 403);
-    assert_eq!(x_api_key(&inference_key).get(s.url("/api/v1/projects")).send().await.unwrap().status(), 403);
+    assert_eq!(
+        scoped
+            .get(s.url("/v1/models"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        scoped
+            .get(s.url("/api/v1/projects"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        x_api_key(&inference_key)
+            .get(s.url("/api/v1/projects"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
 
     // Another user's key is not theirs to revoke.
     let (_, other) = person(s, "lee", "analyst").await;
@@ -357,8 +554,24 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
     assert_eq!(other.delete(s, &format!("/api/v1/keys/{kid}")).await, 404);
     // Revoked: the very next call fails, by either header.
     assert_eq!(session.delete(s, &format!("/api/v1/keys/{kid}")).await, 204);
-    assert_eq!(bearer.get(s.url("/v1/models")).send().await.unwrap().status(), 401);
-    assert_eq!(x_api_key(&full_key).get(s.url("/v1/models")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        bearer
+            .get(s.url("/v1/models"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        x_api_key(&full_key)
+            .get(s.url("/v1/models"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 
     // Expired: time passes (the row's expiry moves into the past).
     let stores = common::Stores::open_writable(&s.data_dir).await;
@@ -367,12 +580,30 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
         .execute(&stores)
         .await
         .unwrap();
-    assert_eq!(scoped.get(s.url("/v1/models")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        scoped
+            .get(s.url("/v1/models"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 
     // Disabling a user stops their keys and sessions at once.
-    let (_, fresh) = session.post(s, "/api/v1/keys", json!({"name": "again", "scope": "full"})).await;
+    let (_, fresh) = session
+        .post(s, "/api/v1/keys", json!({"name": "again", "scope": "full"}))
+        .await;
     let fresh = common::client_with_key(fresh["key"].as_str().unwrap());
-    assert_eq!(fresh.get(s.url("/v1/models")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        fresh
+            .get(s.url("/v1/models"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let uid = kim["id"].as_str().unwrap();
     let r = s
         .client()
@@ -382,7 +613,15 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(fresh.get(s.url("/v1/models")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        fresh
+            .get(s.url("/v1/models"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     assert_eq!(session.get(s, "/api/v1/auth/me").await.0, 401);
     let r = reqwest::Client::new()
         .post(s.url("/api/v1/auth/login"))
@@ -417,23 +656,43 @@ async fn cookie_writes_need_the_csrf_token_and_our_own_origin() {
     };
     let r = create(None, None).await.unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf_token_missing");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "csrf_token_missing"
+    );
     let r = create(Some("forged"), None).await.unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf_token_invalid");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "csrf_token_invalid"
+    );
     // A valid cookie and token, but sent from another site.
-    let r = create(Some(&session.csrf), Some(("origin", "http://evil.example"))).await.unwrap();
+    let r = create(Some(&session.csrf), Some(("origin", "http://evil.example")))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let r = create(Some(&session.csrf), Some(("sec-fetch-site", "cross-site"))).await.unwrap();
+    let r = create(Some(&session.csrf), Some(("sec-fetch-site", "cross-site")))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let r = create(Some(&session.csrf), Some(("sec-fetch-site", "same-origin"))).await.unwrap();
+    let r = create(Some(&session.csrf), Some(("sec-fetch-site", "same-origin")))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let stores = common::Stores::open(&s.data_dir).await;
-    let made = stores.sqlite_count("SELECT COUNT(*) FROM projects WHERE name = ?1", "CSRF").await;
-    assert_eq!(made, 1, "only the same-site request with the token made a project");
+    let made = stores
+        .sqlite_count("SELECT COUNT(*) FROM projects WHERE name = ?1", "CSRF")
+        .await;
+    assert_eq!(
+        made, 1,
+        "only the same-site request with the token made a project"
+    );
 
     // Logout ends the session.
-    assert_eq!(session.post(s, "/api/v1/auth/logout", json!({})).await.0, 204);
+    assert_eq!(
+        session.post(s, "/api/v1/auth/logout", json!({})).await.0,
+        204
+    );
     assert_eq!(session.get(s, "/api/v1/auth/me").await.0, 401);
 }
 
@@ -461,7 +720,11 @@ async fn repeated_failed_sign_ins_are_throttled_even_for_the_right_password() {
     }
     let r = attempt("mallet password").await.unwrap();
     assert_eq!(r.status(), 429);
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait > 0 && wait <= 900, "{wait}");
     // Unknown names are throttled the same way (nothing tells them apart).
     for _ in 0..3 {
@@ -494,11 +757,31 @@ async fn inference_is_rate_limited_per_user_with_retry_after_while_reads_go_on()
     }
     let r = embed().await.unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
-    assert_eq!(c.get(s.url("/v1/models")).send().await.unwrap().status(), 200, "reads are a separate class");
+    assert!(
+        r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        c.get(s.url("/v1/models")).send().await.unwrap().status(),
+        200,
+        "reads are a separate class"
+    );
     // Another user's allowance is untouched.
     let admin = s.client();
-    assert_eq!(admin.post(s.url("/v1/embeddings")).json(&json!({"model": MINILM, "input": "x"})).send().await.unwrap().status(), 200);
+    assert_eq!(
+        admin
+            .post(s.url("/v1/embeddings"))
+            .json(&json!({"model": MINILM, "input": "x"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -555,7 +838,10 @@ async fn foreign_host_names_are_refused_and_every_answer_has_security_headers() 
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
     }
     // CORS is closed: no other site is told it may read our answers.
     let r = s
@@ -573,20 +859,68 @@ async fn administrators_manage_users_and_cannot_remove_the_last_admin() {
     let s = server();
     let u = user(s, "paula", "viewer").await;
     let uid = u["id"].as_str().unwrap();
-    let patch = |body: Value, id: String| s.client().patch(s.url(&format!("/api/v1/users/{id}"))).json(&body).send();
-    let r = patch(json!({"role": "analyst"}), uid.to_string()).await.unwrap();
+    let patch = |body: Value, id: String| {
+        s.client()
+            .patch(s.url(&format!("/api/v1/users/{id}")))
+            .json(&body)
+            .send()
+    };
+    let r = patch(json!({"role": "analyst"}), uid.to_string())
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["role"], "analyst");
-    assert_eq!(s.post("/api/v1/users", json!({"name": "paula", "role": "viewer", "password": "long enough 1"})).await.0, 409);
-    assert_eq!(s.post("/api/v1/users", json!({"name": "short", "role": "viewer", "password": "short"})).await.0, 400);
-    assert_eq!(s.post("/api/v1/users", json!({"name": "x y", "role": "viewer", "password": "long enough 1"})).await.0, 400);
-    assert_eq!(s.post("/api/v1/users", json!({"name": "zed", "role": "root", "password": "long enough 1"})).await.0, 400);
+    assert_eq!(
+        s.post(
+            "/api/v1/users",
+            json!({"name": "paula", "role": "viewer", "password": "long enough 1"})
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        s.post(
+            "/api/v1/users",
+            json!({"name": "short", "role": "viewer", "password": "short"})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        s.post(
+            "/api/v1/users",
+            json!({"name": "x y", "role": "viewer", "password": "long enough 1"})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        s.post(
+            "/api/v1/users",
+            json!({"name": "zed", "role": "root", "password": "long enough 1"})
+        )
+        .await
+        .0,
+        400
+    );
     let (_, me) = s.get("/api/v1/auth/me").await;
     let admin_id = me["user"]["id"].as_str().unwrap().to_string();
     let r = patch(json!({"role": "viewer"}), admin_id).await.unwrap();
     assert_eq!(r.status(), 409, "the only administrator stays one");
-    let (_, rows) = s.get(&format!("/api/v1/audit?action=user.role_change")).await;
-    assert!(rows["data"].as_array().unwrap().iter().any(|r| r["target"] == uid && r["details"]["to"] == "analyst"), "{rows}");
+    let (_, rows) = s
+        .get(&format!("/api/v1/audit?action=user.role_change"))
+        .await;
+    assert!(
+        rows["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["target"] == uid && r["details"]["to"] == "analyst"),
+        "{rows}"
+    );
 }
 
 /// Runs the `bacopilot` binary.
@@ -611,25 +945,85 @@ fn cli(args: &[&str], stdin: Option<&str>) -> std::process::Output {
 async fn the_cli_manages_users_and_keys_while_the_server_runs() {
     let s = server();
     let data = s.data_dir.to_str().unwrap();
-    let out = cli(&["users", "add", "carol", "--role", "analyst", "--password-stdin", "--data-dir", data], Some("carol's password\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(
+        &[
+            "users",
+            "add",
+            "carol",
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--data-dir",
+            data,
+        ],
+        Some("carol's password\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let session = sign_in(s, "carol", "carol's password").await;
-    let out = cli(&["keys", "create", "--user", "carol", "--name", "nightly", "--scope", "full", "--data-dir", data], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(
+        &[
+            "keys",
+            "create",
+            "--user",
+            "carol",
+            "--name",
+            "nightly",
+            "--scope",
+            "full",
+            "--data-dir",
+            data,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let key = stdout.lines().last().unwrap().trim().to_string();
     let c = common::client_with_key(&key);
-    assert_eq!(c.get(s.url("/api/v1/projects")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(s.url("/api/v1/projects"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let (_, keys) = session.get(s, "/api/v1/keys").await;
     let id = keys["data"][0]["id"].as_str().unwrap().to_string();
     let out = cli(&["keys", "revoke", &id, "--data-dir", data], None);
     assert!(out.status.success());
-    assert_eq!(c.get(s.url("/api/v1/projects")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        c.get(s.url("/api/v1/projects"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     let out = cli(&["users", "disable", "carol", "--data-dir", data], None);
     assert!(out.status.success());
     assert_eq!(session.get(s, "/api/v1/auth/me").await.0, 401);
     // Mistakes are clear errors.
-    let out = cli(&["users", "add", "carol", "--role", "analyst", "--password-stdin", "--data-dir", data], Some("another password\n"));
+    let out = cli(
+        &[
+            "users",
+            "add",
+            "carol",
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--data-dir",
+            data,
+        ],
+        Some("another password\n"),
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
     let (_, rows) = s.get("/api/v1/audit?actor=cli:").await;
@@ -646,34 +1040,76 @@ async fn audit_rows_appear_for_audited_actions_and_verify_catches_an_edited_row(
         .send()
         .await
         .unwrap();
-    let (_, key) = session.post(s, "/api/v1/keys", json!({"name": "audited"})).await;
-    session.delete(s, &format!("/api/v1/keys/{}", key["id"].as_str().unwrap())).await;
-    let (_, project) = session.post(s, "/api/v1/projects", json!({"name": "Audited"})).await;
+    let (_, key) = session
+        .post(s, "/api/v1/keys", json!({"name": "audited"}))
+        .await;
+    session
+        .delete(s, &format!("/api/v1/keys/{}", key["id"].as_str().unwrap()))
+        .await;
+    let (_, project) = session
+        .post(s, "/api/v1/projects", json!({"name": "Audited"}))
+        .await;
     let pid = project["id"].as_str().unwrap();
-    let (_, doc) = session.upload(s, pid, "a.md", "# A\n\nAudited text.\n").await;
+    let (_, doc) = session
+        .upload(s, pid, "a.md", "# A\n\nAudited text.\n")
+        .await;
     let did = doc["id"].as_str().unwrap();
     s.document_when_settled(did).await;
-    assert_eq!(session.delete(s, &format!("/api/v1/documents/{did}")).await, 204);
+    assert_eq!(
+        session.delete(s, &format!("/api/v1/documents/{did}")).await,
+        204
+    );
 
     let (status, rows) = s.get("/api/v1/audit?actor=audrey&limit=100").await;
     assert_eq!(status, 200, "{rows}");
-    let actions: Vec<&str> = rows["data"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-    for expected in ["auth.login", "key.create", "key.revoke", "project.create", "document.upload", "document.delete"] {
-        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
+    let actions: Vec<&str> = rows["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "auth.login",
+        "key.create",
+        "key.revoke",
+        "project.create",
+        "document.upload",
+        "document.delete",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
     }
     let row = &rows["data"][0];
     assert_eq!(row["address"], "127.0.0.1");
     assert!(row["at"].as_str().unwrap().ends_with('Z'));
     let (_, failed) = s.get("/api/v1/audit?action=auth.login_failed").await;
-    assert!(failed["data"].as_array().unwrap().iter().any(|r| r["target"] == "audrey" && r["actor"].is_null()));
+    assert!(failed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["target"] == "audrey" && r["actor"].is_null()));
     let (_, family) = s.get("/api/v1/audit?action=key&actor=audrey").await;
-    assert!(family["data"].as_array().unwrap().iter().all(|r| r["action"].as_str().unwrap().starts_with("key.")));
+    assert!(family["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["action"].as_str().unwrap().starts_with("key.")));
     assert_eq!(family["data"].as_array().unwrap().len(), 2);
 
     // CSV export, with the same filter.
-    let r = s.client().get(s.url("/api/v1/audit/export?action=key&actor=audrey")).send().await.unwrap();
+    let r = s
+        .client()
+        .get(s.url("/api/v1/audit/export?action=key&actor=audrey"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     let csv = r.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "seq,at,actor,address,action,target,details");
@@ -682,9 +1118,15 @@ async fn audit_rows_appear_for_audited_actions_and_verify_catches_an_edited_row(
     // The log is intact; the database refuses edits outright.
     let data = s.data_dir.to_str().unwrap();
     let out = cli(&["audit", "verify", "--data-dir", data], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let db = common::Stores::open_writable(&s.data_dir).await;
-    let edit = sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").execute(&db).await;
+    let edit = sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+        .execute(&db)
+        .await;
     assert!(edit.is_err(), "the append-only trigger let an edit through");
 }
 
@@ -694,15 +1136,34 @@ async fn verify_names_the_row_that_was_edited_behind_the_servers_back() {
     let _ = std::fs::remove_dir_all(&dir);
     let data = dir.to_str().unwrap();
     for name in ["one", "two", "three"] {
-        let out = cli(&["users", "add", name, "--role", "viewer", "--password-stdin", "--data-dir", data], Some("a long password\n"));
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = cli(
+            &[
+                "users",
+                "add",
+                name,
+                "--role",
+                "viewer",
+                "--password-stdin",
+                "--data-dir",
+                data,
+            ],
+            Some("a long password\n"),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = cli(&["audit", "verify", "--data-dir", data], None);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("3 rows"));
     // Someone with the database file drops the guard and rewrites history.
     let db = common::Stores::open_writable(&dir).await;
-    sqlx::query("DROP TRIGGER audit_log_no_update").execute(&db).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&db)
+        .await
+        .unwrap();
     sqlx::query("UPDATE audit_log SET details = '{\"name\":\"someone else\"}' WHERE seq = 2")
         .execute(&db)
         .await
@@ -718,11 +1179,27 @@ async fn verify_names_the_row_that_was_edited_behind_the_servers_back() {
 async fn the_first_start_offers_a_one_time_setup_link_and_no_default_password() {
     let dir = common::models_dir("auth-setup", &[SMOL, MINILM]);
     let s = common::start_with(&dir, false, |_| {});
-    let token = s.setup_token.clone().expect("a setup token on a server with no users");
+    let token = s
+        .setup_token
+        .clone()
+        .expect("a setup token on a server with no users");
     let anonymous = reqwest::Client::new();
-    assert_eq!(anonymous.get(s.url("/api/v1/projects")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        anonymous
+            .get(s.url("/api/v1/projects"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     for (name, password) in [("admin", "admin"), ("admin", "password"), ("admin", "")] {
-        let r = anonymous.post(s.url("/api/v1/auth/login")).json(&json!({"name": name, "password": password})).send().await.unwrap();
+        let r = anonymous
+            .post(s.url("/api/v1/auth/login"))
+            .json(&json!({"name": name, "password": password}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401);
     }
     let setup = |token: String, password: &'static str| {
@@ -731,11 +1208,24 @@ async fn the_first_start_offers_a_one_time_setup_link_and_no_default_password() 
             .json(&json!({"token": token, "name": "root", "password": password}))
             .send()
     };
-    assert_eq!(setup("wrong".into(), "a long password").await.unwrap().status(), 403);
-    assert_eq!(setup(token.clone(), "short").await.unwrap().status(), 400, "the link survives a bad password");
+    assert_eq!(
+        setup("wrong".into(), "a long password")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        setup(token.clone(), "short").await.unwrap().status(),
+        400,
+        "the link survives a bad password"
+    );
     let r = setup(token.clone(), "a long password").await.unwrap();
     assert_eq!(r.status(), 201);
-    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("HttpOnly"));
     let me: Value = r.json().await.unwrap();
     assert_eq!(me["user"]["role"], "admin");
     assert_eq!(setup(token, "a long password").await.unwrap().status(), 409);
@@ -758,11 +1248,13 @@ async fn tls_serves_with_the_configured_certificate() {
     });
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert.cert.der().clone()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let addr = s.base.rsplit("//").next().unwrap().to_string();
     let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
@@ -774,6 +1266,9 @@ async fn tls_serves_with_the_configured_certificate() {
     let mut answer = String::new();
     tls.read_to_string(&mut answer).await.unwrap_or_default();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.to_lowercase().contains("strict-transport-security"), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("strict-transport-security"),
+        "{answer}"
+    );
     s.stop();
 }

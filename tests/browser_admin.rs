@@ -1,11 +1,13 @@
 //! An administrator, in a real Chromium: signs in, creates a user, creates an
 //! API key, and the key works on `/v1/models`; the audit page shows it all.
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
 
 use std::time::Duration;
 
-use common::browser::Browser;
+use browser::Browser;
 use common::{MINILM, SMOL};
 
 const T: Duration = Duration::from_secs(60);
@@ -19,7 +21,8 @@ async fn an_admin_signs_in_creates_a_user_and_an_api_key_that_works_on_v1_models
 
     // Unsigned, any page is the sign-in page.
     page.goto(&server.url("/")).await;
-    page.wait_for("document.querySelector('#login-submit')", T).await;
+    page.wait_for("document.querySelector('#login-submit')", T)
+        .await;
     page.type_into("#login-name", common::ADMIN).await;
     page.type_into("#login-password", "not the password").await;
     page.click("#login-submit").await;
@@ -37,9 +40,11 @@ async fn an_admin_signs_in_creates_a_user_and_an_api_key_that_works_on_v1_models
 
     // Users: create an analyst.
     page.goto(&server.url("/#/admin/users")).await;
-    page.wait_for("document.querySelector('#user-create')", T).await;
+    page.wait_for("document.querySelector('#user-create')", T)
+        .await;
     page.type_into("#user-name", "dana").await;
-    page.type_into("#user-password", "dana's long password").await;
+    page.type_into("#user-password", "dana's long password")
+        .await;
     page.click("#user-create").await;
     page.wait_for(
         "document.querySelector('tr[data-testid=user-row][data-name=dana]')",
@@ -49,14 +54,12 @@ async fn an_admin_signs_in_creates_a_user_and_an_api_key_that_works_on_v1_models
 
     // Keys: create one, read it once.
     page.goto(&server.url("/#/keys")).await;
-    page.wait_for("document.querySelector('#key-create')", T).await;
+    page.wait_for("document.querySelector('#key-create')", T)
+        .await;
     page.type_into("#key-name", "browser test").await;
     page.click("#key-create").await;
     let key = page
-        .wait_for(
-            "(document.querySelector('#new-key') || {}).textContent",
-            T,
-        )
+        .wait_for("(document.querySelector('#new-key') || {}).textContent", T)
         .await;
     let key = key.as_str().unwrap().trim().to_string();
     assert!(key.starts_with("bac_"), "{key}");

@@ -52,7 +52,8 @@ async fn ask_streaming(
     content: &str,
     mode: &str,
 ) -> Vec<(String, Value)> {
-    let text = s.client()
+    let text = s
+        .client()
         .post(s.url(&format!("/api/v1/conversations/{cid}/messages")))
         .header("accept", "text/event-stream")
         .json(&json!({"content": content, "mode": mode}))
@@ -305,7 +306,8 @@ async fn history_is_searchable_and_bad_messages_are_refused() {
 async fn a_client_that_disconnects_mid_answer_leaves_the_server_serving() {
     let s = server();
     let (_, _, cid) = setup(s, "Disconnect").await;
-    let mut response = s.client()
+    let mut response = s
+        .client()
         .post(s.url(&format!("/api/v1/conversations/{cid}/messages")))
         .header("accept", "text/event-stream")
         .json(&json!({"content": "Describe the approval rules in detail", "mode": "free"}))

@@ -20,7 +20,8 @@ fn server() -> &'static TestServer {
 }
 
 async fn search(s: &TestServer, project: &str, q: &str) -> Vec<Value> {
-    let r = s.client()
+    let r = s
+        .client()
         .get(s.url(&format!("/api/v1/projects/{project}/search")))
         .query(&[("q", q), ("k", "5")])
         .send()
@@ -311,7 +312,8 @@ async fn projects_are_created_listed_renamed_and_validated() {
         .await;
     assert_eq!(status, 400, "{body}");
     let id = s.project("Renamed later").await;
-    let r = s.client()
+    let r = s
+        .client()
         .patch(s.url(&format!("/api/v1/projects/{id}")))
         .json(&json!({"description": "Client X, phase 2"}))
         .send()

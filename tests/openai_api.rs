@@ -88,7 +88,8 @@ async fn a_streamed_chat_sends_role_deltas_usage_and_done_with_the_same_text() {
         "Say hello to the team.",
         json!({"stream": true, "stream_options": {"include_usage": true}}),
     );
-    let res = server().client()
+    let res = server()
+        .client()
         .post(server().url("/v1/chat/completions"))
         .json(&body)
         .send()
@@ -189,7 +190,8 @@ async fn text_completions_continue_a_prompt_and_stream() {
     assert_eq!(body["usage"]["completion_tokens"], 8);
     let mut streamed = req;
     streamed["stream"] = json!(true);
-    let res = server().client()
+    let res = server()
+        .client()
         .post(server().url("/v1/completions"))
         .json(&streamed)
         .send()

@@ -21,7 +21,8 @@ fn long_stream() -> serde_json::Value {
 
 /// Opens a streamed chat and waits for its first chunk, so it is known to be running or queued.
 async fn open_stream(server: &common::TestServer) -> reqwest::Response {
-    let res = server.client()
+    let res = server
+        .client()
         .post(server.url("/v1/chat/completions"))
         .json(&long_stream())
         .send()

@@ -41,12 +41,28 @@ impl<'a> From<&'a Identity> for Actor<'a> {
 }
 
 /// The chained hash of one row.
-fn row_hash(prev: &[u8], seq: i64, at: &str, actor: Option<&str>, address: Option<&str>, action: &str, target: Option<&str>, details: &str) -> Vec<u8> {
+fn row_hash(
+    prev: &[u8],
+    seq: i64,
+    at: &str,
+    actor: Option<&str>,
+    address: Option<&str>,
+    action: &str,
+    target: Option<&str>,
+    details: &str,
+) -> Vec<u8> {
     let mut h = Sha256::new();
     h.update((prev.len() as u64).to_le_bytes());
     h.update(prev);
     h.update(seq.to_le_bytes());
-    for field in [Some(at), actor, address, Some(action), target, Some(details)] {
+    for field in [
+        Some(at),
+        actor,
+        address,
+        Some(action),
+        target,
+        Some(details),
+    ] {
         match field {
             // Length-prefixed, so no two different rows hash the same bytes.
             Some(f) => {
@@ -79,7 +95,16 @@ pub async fn append(
     let at: String = sqlx::query_scalar("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
         .fetch_one(&mut *tx)
         .await?;
-    let hash = row_hash(&prev, seq, &at, actor.name, Some(actor.address), action, target, &details);
+    let hash = row_hash(
+        &prev,
+        seq,
+        &at,
+        actor.name,
+        Some(actor.address),
+        action,
+        target,
+        &details,
+    );
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, address, action, target, details, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -150,7 +175,16 @@ pub async fn verify(pool: &SqlitePool) -> Result<Result<u64, Broken>, sqlx::Erro
         if prev_hash.unwrap_or_default() != prev {
             return broken("its link to the previous row does not match");
         }
-        let computed = row_hash(&prev, seq, &at, actor.as_deref(), address.as_deref(), &action, target.as_deref(), &details);
+        let computed = row_hash(
+            &prev,
+            seq,
+            &at,
+            actor.as_deref(),
+            address.as_deref(),
+            &action,
+            target.as_deref(),
+            &details,
+        );
         if computed != hash {
             return broken("its contents do not match its hash");
         }
@@ -186,13 +220,20 @@ impl Filter {
 /// Rows matching `f`, newest first, at most `limit` (+1 to tell if more follow).
 pub async fn search(pool: &SqlitePool, f: &Filter, limit: i64) -> Result<Vec<Entry>, AppError> {
     let after: Option<i64> = match f.cursor.as_deref().filter(|a| !a.is_empty()) {
-        Some(a) => Some(
-            a.parse()
-                .map_err(|_| AppError::invalid("cursor", "`cursor` must be a next_cursor from a previous page"))?,
-        ),
+        Some(a) => Some(a.parse().map_err(|_| {
+            AppError::invalid(
+                "cursor",
+                "`cursor` must be a next_cursor from a previous page",
+            )
+        })?),
         None => None,
     };
-    let blank = |s: &Option<String>| s.as_deref().filter(|v| !v.trim().is_empty()).map(str::trim).map(str::to_string);
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .map(str::trim)
+            .map(str::to_string)
+    };
     Ok(sqlx::query_as(
         "SELECT seq, at, actor, address, action, target, details FROM audit_log
          WHERE (?1 IS NULL OR actor = ?1)
@@ -225,8 +266,10 @@ fn cell(s: &str) -> String {
 pub fn to_csv(rows: &[Entry]) -> Result<Vec<u8>, AppError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-    w.write_record(["seq", "at", "actor", "address", "action", "target", "details"])
-        .map_err(fail)?;
+    w.write_record([
+        "seq", "at", "actor", "address", "action", "target", "details",
+    ])
+    .map_err(fail)?;
     for r in rows {
         w.write_record([
             r.seq.to_string(),
@@ -250,11 +293,26 @@ mod tests {
     #[test]
     fn a_row_hash_covers_every_field_and_the_previous_hash() {
         let base = row_hash(b"p", 1, "t", Some("a"), Some("h"), "x", None, "{}");
-        assert_ne!(base, row_hash(b"q", 1, "t", Some("a"), Some("h"), "x", None, "{}"));
-        assert_ne!(base, row_hash(b"p", 2, "t", Some("a"), Some("h"), "x", None, "{}"));
-        assert_ne!(base, row_hash(b"p", 1, "t", None, Some("h"), "x", None, "{}"));
-        assert_ne!(base, row_hash(b"p", 1, "t", Some("a"), Some("h"), "x", Some(""), "{}"));
-        assert_ne!(base, row_hash(b"p", 1, "t", Some("ah"), Some(""), "x", None, "{}"));
+        assert_ne!(
+            base,
+            row_hash(b"q", 1, "t", Some("a"), Some("h"), "x", None, "{}")
+        );
+        assert_ne!(
+            base,
+            row_hash(b"p", 2, "t", Some("a"), Some("h"), "x", None, "{}")
+        );
+        assert_ne!(
+            base,
+            row_hash(b"p", 1, "t", None, Some("h"), "x", None, "{}")
+        );
+        assert_ne!(
+            base,
+            row_hash(b"p", 1, "t", Some("a"), Some("h"), "x", Some(""), "{}")
+        );
+        assert_ne!(
+            base,
+            row_hash(b"p", 1, "t", Some("ah"), Some(""), "x", None, "{}")
+        );
     }
 
     #[test]

@@ -35,7 +35,9 @@ pub async fn list(
     let rows = super::search(&s.store.pool, &f, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let data: Vec<Entry> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = more.then(|| data.last().map(|e| e.seq.to_string())).flatten();
+    let next_cursor = more
+        .then(|| data.last().map(|e| e.seq.to_string()))
+        .flatten();
     Ok(Json(Page { data, next_cursor }))
 }
 
@@ -61,7 +63,10 @@ pub async fn export(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit-log.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit-log.csv\"",
+            ),
         ],
         body,
     )

@@ -19,6 +19,7 @@ fn operator() -> String {
 }
 
 async fn open(data_dir: &Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir)?;
     Ok(Store::open(data_dir).await?)
 }
 
@@ -33,52 +34,120 @@ pub fn password_from_stdin() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
-pub async fn add_user(data_dir: &Path, name: &str, role: Role, password: String) -> anyhow::Result<()> {
+pub async fn add_user(
+    data_dir: &Path,
+    name: &str,
+    role: Role,
+    password: String,
+) -> anyhow::Result<()> {
     let store = open(data_dir).await?;
-    let user = users::create(&store.pool, NewUser { name: name.into(), role, password })
-        .await
-        .map_err(err)?;
+    let user = users::create(
+        &store.pool,
+        NewUser {
+            name: name.into(),
+            role,
+            password,
+        },
+    )
+    .await
+    .map_err(err)?;
     let op = operator();
-    let actor = Actor { name: Some(&op), address: "local" };
-    audit::append(&store.pool, actor, "user.create", Some(&user.id), json!({"name": user.name, "role": user.role}))
-        .await
-        .map_err(err)?;
+    let actor = Actor {
+        name: Some(&op),
+        address: "local",
+    };
+    audit::append(
+        &store.pool,
+        actor,
+        "user.create",
+        Some(&user.id),
+        json!({"name": user.name, "role": user.role}),
+    )
+    .await
+    .map_err(err)?;
     println!("created {} ({}) {}", user.name, user.role, user.id);
     Ok(())
 }
 
-pub async fn set_user(data_dir: &Path, name: &str, changes: UserChanges, action: &str) -> anyhow::Result<()> {
+pub async fn set_user(
+    data_dir: &Path,
+    name: &str,
+    changes: UserChanges,
+    action: &str,
+) -> anyhow::Result<()> {
     let store = open(data_dir).await?;
     let user = users::named(&store.pool, name).await.map_err(err)?;
-    let user = users::update(&store.pool, &user.id, changes).await.map_err(err)?;
-    let op = operator();
-    let actor = Actor { name: Some(&op), address: "local" };
-    audit::append(&store.pool, actor, action, Some(&user.id), json!({"name": user.name, "role": user.role}))
+    let user = users::update(&store.pool, &user.id, changes)
         .await
         .map_err(err)?;
-    println!("{} is {}{}", user.name, user.role, if user.disabled { ", disabled" } else { "" });
+    let op = operator();
+    let actor = Actor {
+        name: Some(&op),
+        address: "local",
+    };
+    audit::append(
+        &store.pool,
+        actor,
+        action,
+        Some(&user.id),
+        json!({"name": user.name, "role": user.role}),
+    )
+    .await
+    .map_err(err)?;
+    println!(
+        "{} is {}{}",
+        user.name,
+        user.role,
+        if user.disabled { ", disabled" } else { "" }
+    );
     Ok(())
 }
 
 pub async fn list_users(data_dir: &Path) -> anyhow::Result<()> {
     let store = open(data_dir).await?;
-    for u in users::list(&store.pool, "", i64::MAX - 1).await.map_err(err)? {
-        println!("{}\t{}\t{}\t{}", u.name, u.role, if u.disabled { "disabled" } else { "enabled" }, u.id);
+    for u in users::list(&store.pool, "", i64::MAX - 1)
+        .await
+        .map_err(err)?
+    {
+        println!(
+            "{}\t{}\t{}\t{}",
+            u.name,
+            u.role,
+            if u.disabled { "disabled" } else { "enabled" },
+            u.id
+        );
     }
     Ok(())
 }
 
 /// Creates a key; the key itself is printed alone on the last line.
-pub async fn create_key(data_dir: &Path, user: &str, name: &str, scope: Scope, expires_days: Option<u32>) -> anyhow::Result<()> {
+pub async fn create_key(
+    data_dir: &Path,
+    user: &str,
+    name: &str,
+    scope: Scope,
+    expires_days: Option<u32>,
+) -> anyhow::Result<()> {
     let store = open(data_dir).await?;
     let owner = users::named(&store.pool, user).await.map_err(err)?;
-    let created = keys::create(&store.pool, &owner.id, name, scope, expires_days).await.map_err(err)?;
-    let r = &created.record;
-    let op = operator();
-    let actor = Actor { name: Some(&op), address: "local" };
-    audit::append(&store.pool, actor, "key.create", Some(&r.id), json!({"name": r.name, "scope": r.scope, "expires_at": r.expires_at, "user": r.user_name}))
+    let created = keys::create(&store.pool, &owner.id, name, scope, expires_days)
         .await
         .map_err(err)?;
+    let r = &created.record;
+    let op = operator();
+    let actor = Actor {
+        name: Some(&op),
+        address: "local",
+    };
+    audit::append(
+        &store.pool,
+        actor,
+        "key.create",
+        Some(&r.id),
+        json!({"name": r.name, "scope": r.scope, "expires_at": r.expires_at, "user": r.user_name}),
+    )
+    .await
+    .map_err(err)?;
     println!(
         "created key {} \"{}\" for {} (scope {}, expires {}); it is shown only now:",
         r.id,
@@ -96,19 +165,46 @@ pub async fn revoke_key(data_dir: &Path, id: &str) -> anyhow::Result<()> {
     keys::get(&store.pool, id).await.map_err(err)?;
     let key = keys::revoke(&store.pool, id).await.map_err(err)?;
     let op = operator();
-    let actor = Actor { name: Some(&op), address: "local" };
-    audit::append(&store.pool, actor, "key.revoke", Some(id), json!({"name": key.name, "user": key.user_name}))
-        .await
-        .map_err(err)?;
-    println!("revoked key {} \"{}\" of {}", key.id, key.name, key.user_name);
+    let actor = Actor {
+        name: Some(&op),
+        address: "local",
+    };
+    audit::append(
+        &store.pool,
+        actor,
+        "key.revoke",
+        Some(id),
+        json!({"name": key.name, "user": key.user_name}),
+    )
+    .await
+    .map_err(err)?;
+    println!(
+        "revoked key {} \"{}\" of {}",
+        key.id, key.name, key.user_name
+    );
     Ok(())
 }
 
 pub async fn list_keys(data_dir: &Path) -> anyhow::Result<()> {
     let store = open(data_dir).await?;
-    for k in keys::list(&store.pool, None, "", i64::MAX - 1).await.map_err(err)? {
-        let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-        println!("{}\t{}\t{}\t{}\t{}\texpires {}", k.id, k.user_name, k.name, k.scope, state, k.expires_at.as_deref().unwrap_or("never"));
+    for k in keys::list(&store.pool, None, "", i64::MAX - 1)
+        .await
+        .map_err(err)?
+    {
+        let state = if k.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "active"
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\texpires {}",
+            k.id,
+            k.user_name,
+            k.name,
+            k.scope,
+            state,
+            k.expires_at.as_deref().unwrap_or("never")
+        );
     }
     Ok(())
 }

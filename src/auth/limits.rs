@@ -54,12 +54,10 @@ impl RateLimiter {
             // A full bucket is the same as no bucket.
             buckets.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < per_minute);
         }
-        let b = buckets
-            .entry((user.to_string(), class))
-            .or_insert(Bucket {
-                tokens: per_minute,
-                at: now,
-            });
+        let b = buckets.entry((user.to_string(), class)).or_insert(Bucket {
+            tokens: per_minute,
+            at: now,
+        });
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(per_minute);
         b.at = now;
         if b.tokens >= 1.0 {
@@ -169,7 +167,9 @@ mod tests {
         assert!((19.0..=20.0).contains(&wait.as_secs_f64()), "{wait:?}");
         assert!(l.take_at("other", Class::Inference, t0).is_ok(), "per user");
         assert!(l.take_at("u", Class::Read, t0).is_ok(), "per class");
-        assert!(l.take_at("u", Class::Inference, t0 + Duration::from_secs(20)).is_ok());
+        assert!(l
+            .take_at("u", Class::Inference, t0 + Duration::from_secs(20))
+            .is_ok());
     }
 
     #[test]
@@ -185,10 +185,19 @@ mod tests {
         assert!(t.check_at("alice", "10.0.0.2", t0).is_ok());
         t.failed_at("alice", "10.0.0.1", t0);
         let wait = t.check_at("ALICE", "10.0.0.9", t0).unwrap_err();
-        assert_eq!(wait, Duration::from_secs(60), "account locked from any address");
+        assert_eq!(
+            wait,
+            Duration::from_secs(60),
+            "account locked from any address"
+        );
         t.failed_at("bob", "10.0.0.1", t0);
-        assert!(t.check_at("carol", "10.0.0.1", t0).is_err(), "address locked for any account");
+        assert!(
+            t.check_at("carol", "10.0.0.1", t0).is_err(),
+            "address locked for any account"
+        );
         assert!(t.check_at("carol", "10.0.0.2", t0).is_ok());
-        assert!(t.check_at("alice", "10.0.0.2", t0 + Duration::from_secs(61)).is_ok());
+        assert!(t
+            .check_at("alice", "10.0.0.2", t0 + Duration::from_secs(61))
+            .is_ok());
     }
 }

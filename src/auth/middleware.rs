@@ -5,6 +5,7 @@
 //! rate limit for the route's class is taken.
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -31,7 +32,11 @@ pub const PUBLIC: &[(Method, &str)] = &[
 ];
 
 pub fn is_public(method: &Method, path: &str) -> bool {
-    let method = if method == Method::HEAD { &Method::GET } else { method };
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     PUBLIC.iter().any(|(m, p)| m == method && *p == path)
 }
 
@@ -57,8 +62,9 @@ fn in_inference_scope(path: &str) -> bool {
 }
 
 /// The client address for logs and the audit trail.
-pub fn address(req: &Request) -> String {
-    req.extensions()
+pub fn address(parts: &Parts) -> String {
+    parts
+        .extensions
         .get::<ConnectInfo<Peer>>()
         .map_or_else(|| "unknown".into(), |c| c.0 .0.ip().to_string())
 }
@@ -74,12 +80,16 @@ fn credential(headers: &HeaderMap) -> Credential<'_> {
     if let Some(v) = headers.get(header::AUTHORIZATION) {
         let text = v.to_str().unwrap_or_default();
         return match text.split_once(' ') {
-            Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => Credential::Key(key.trim()),
+            Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => {
+                Credential::Key(key.trim())
+            }
             _ => Credential::Malformed,
         };
     }
     if let Some(v) = headers.get("x-api-key") {
-        return v.to_str().map_or(Credential::Malformed, |k| Credential::Key(k.trim()));
+        return v
+            .to_str()
+            .map_or(Credential::Malformed, |k| Credential::Key(k.trim()));
     }
     sessions::token_from(headers).map_or(Credential::None, Credential::Session)
 }
@@ -97,7 +107,10 @@ pub fn check_same_site(headers: &HeaderMap) -> Result<(), AppError> {
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
         if origin == "null" || !origin_host.eq_ignore_ascii_case(host) {
             return cross("Origin");
@@ -108,54 +121,66 @@ pub fn check_same_site(headers: &HeaderMap) -> Result<(), AppError> {
 
 fn check_csrf(headers: &HeaderMap, expected: &str) -> Result<(), AppError> {
     let Some(sent) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) else {
-        return Err(AppError::Csrf("csrf_token_missing", "This request needs the X-CSRF-Token header of your session".into()));
+        return Err(AppError::Csrf(
+            "csrf_token_missing",
+            "This request needs the X-CSRF-Token header of your session".into(),
+        ));
     };
     if keys::same_secret(sent.as_bytes(), expected.as_bytes()) {
         Ok(())
     } else {
-        Err(AppError::Csrf("csrf_token_invalid", "The X-CSRF-Token does not belong to this session".into()))
+        Err(AppError::Csrf(
+            "csrf_token_invalid",
+            "The X-CSRF-Token does not belong to this session".into(),
+        ))
     }
 }
 
 /// Is this a browser asking for a page (answered with the sign-in page)?
-fn wants_page(req: &Request) -> bool {
-    let path = req.uri().path();
-    req.method() == Method::GET
+fn wants_page(parts: &Parts) -> bool {
+    let path = parts.uri.path();
+    parts.method == Method::GET
         && !path.starts_with("/api/")
         && !path.starts_with("/v1/")
         && !path.starts_with("/assets/")
-        && req
-            .headers()
+        && parts
+            .headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains("text/html"))
 }
 
-pub async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
-    match identify(&s, &req).await {
+pub async fn authenticate(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    match identify(&s, &parts).await {
         Ok(Some(who)) => {
-            req.extensions_mut().insert(who);
-            next.run(req).await
+            parts.extensions.insert(who);
+            next.run(Request::from_parts(parts, body)).await
         }
-        Ok(None) => next.run(req).await,
-        Err(AppError::Unauthorized(_)) if wants_page(&req) => crate::web::login_page_unauthorized(),
+        Ok(None) => next.run(Request::from_parts(parts, body)).await,
+        Err(AppError::Unauthorized(_)) if wants_page(&parts) => {
+            crate::web::login_page_unauthorized()
+        }
         Err(e) => e.into_response(),
     }
 }
 
 /// `Ok(None)` for a public route, the caller's identity, or why not.
-async fn identify(s: &AppState, req: &Request) -> Result<Option<Identity>, AppError> {
-    let (method, path) = (req.method(), req.uri().path());
+async fn identify(s: &AppState, parts: &Parts) -> Result<Option<Identity>, AppError> {
+    let (method, path) = (&parts.method, parts.uri.path());
     if is_public(method, path) {
         return Ok(None);
     }
-    let addr = address(req);
-    let headers = req.headers();
+    let addr = address(parts);
+    let headers = &parts.headers;
     let pool = &s.store.pool;
     let who = match credential(headers) {
-        Credential::Key(k) => keys::authenticate(pool, k, &addr)
-            .await?
-            .ok_or_else(|| AppError::Unauthorized("The API key is not valid: unknown, revoked, expired, or its user is disabled".into()))?,
+        Credential::Key(k) => keys::authenticate(pool, k, &addr).await?.ok_or_else(|| {
+            AppError::Unauthorized(
+                "The API key is not valid: unknown, revoked, expired, or its user is disabled"
+                    .into(),
+            )
+        })?,
         Credential::Session(t) => sessions::authenticate(pool, t, &addr)
             .await?
             .ok_or_else(|| AppError::Unauthorized("The session has ended; sign in again".into()))?,
@@ -166,7 +191,8 @@ async fn identify(s: &AppState, req: &Request) -> Result<Option<Identity>, AppEr
         }
         Credential::None => {
             return Err(AppError::Unauthorized(
-                "Sign in, or send an API key as `Authorization: Bearer <key>` or `x-api-key`".into(),
+                "Sign in, or send an API key as `Authorization: Bearer <key>` or `x-api-key`"
+                    .into(),
             ))
         }
     };
@@ -184,7 +210,8 @@ async fn identify(s: &AppState, req: &Request) -> Result<Option<Identity>, AppEr
         Via::Key { scope, .. } => {
             if *scope == Scope::Inference && !in_inference_scope(path) {
                 return Err(AppError::Forbidden(
-                    "This API key's scope is inference only (/v1); use a key with the full scope".into(),
+                    "This API key's scope is inference only (/v1); use a key with the full scope"
+                        .into(),
                 ));
             }
         }
@@ -210,10 +237,22 @@ mod tests {
 
     #[test]
     fn route_classes_put_generation_apart_from_reads_and_writes() {
-        assert_eq!(class(&Method::POST, "/v1/chat/completions"), Class::Inference);
-        assert_eq!(class(&Method::POST, "/api/v1/conversations/x/messages"), Class::Inference);
-        assert_eq!(class(&Method::GET, "/api/v1/conversations/x/ws"), Class::Inference);
-        assert_eq!(class(&Method::GET, "/api/v1/conversations/x/messages"), Class::Read);
+        assert_eq!(
+            class(&Method::POST, "/v1/chat/completions"),
+            Class::Inference
+        );
+        assert_eq!(
+            class(&Method::POST, "/api/v1/conversations/x/messages"),
+            Class::Inference
+        );
+        assert_eq!(
+            class(&Method::GET, "/api/v1/conversations/x/ws"),
+            Class::Inference
+        );
+        assert_eq!(
+            class(&Method::GET, "/api/v1/conversations/x/messages"),
+            Class::Read
+        );
         assert_eq!(class(&Method::GET, "/v1/models"), Class::Read);
         assert_eq!(class(&Method::DELETE, "/api/v1/documents/x"), Class::Write);
     }
@@ -238,10 +277,27 @@ mod tests {
             m
         };
         assert!(check_same_site(&h(&[("host", "10.0.0.5:8080")])).is_ok());
-        assert!(check_same_site(&h(&[("host", "10.0.0.5:8080"), ("origin", "http://10.0.0.5:8080"), ("sec-fetch-site", "same-origin")])).is_ok());
-        assert!(check_same_site(&h(&[("host", "10.0.0.5:8080"), ("sec-fetch-site", "cross-site")])).is_err());
-        assert!(check_same_site(&h(&[("host", "10.0.0.5:8080"), ("sec-fetch-site", "same-site")])).is_err());
-        assert!(check_same_site(&h(&[("host", "10.0.0.5:8080"), ("origin", "http://evil.example")])).is_err());
+        assert!(check_same_site(&h(&[
+            ("host", "10.0.0.5:8080"),
+            ("origin", "http://10.0.0.5:8080"),
+            ("sec-fetch-site", "same-origin")
+        ]))
+        .is_ok());
+        assert!(check_same_site(&h(&[
+            ("host", "10.0.0.5:8080"),
+            ("sec-fetch-site", "cross-site")
+        ]))
+        .is_err());
+        assert!(check_same_site(&h(&[
+            ("host", "10.0.0.5:8080"),
+            ("sec-fetch-site", "same-site")
+        ]))
+        .is_err());
+        assert!(check_same_site(&h(&[
+            ("host", "10.0.0.5:8080"),
+            ("origin", "http://evil.example")
+        ]))
+        .is_err());
         assert!(check_same_site(&h(&[("host", "10.0.0.5:8080"), ("origin", "null")])).is_err());
     }
 }

@@ -74,12 +74,25 @@ fn peer_address(peer: Option<Extension<axum::extract::ConnectInfo<Peer>>>) -> St
 }
 
 /// Opens a session for `user`: the JSON answer and its cookie.
-async fn signed_in(s: &AppState, user: User, address: &str, headers: &HeaderMap, status: StatusCode) -> Result<Response, AppError> {
+async fn signed_in(
+    s: &AppState,
+    user: User,
+    address: &str,
+    headers: &HeaderMap,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let ttl = s.config.auth.session_ttl_secs;
-    let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let opened = sessions::open(&s.store.pool, &user.id, ttl, address, agent).await?;
     let me = Me {
-        user: Profile { id: user.id, name: user.name, role: user.role },
+        user: Profile {
+            id: user.id,
+            name: user.name,
+            role: user.role,
+        },
         via: "session",
         csrf_token: Some(opened.csrf_token),
         session_id: Some(opened.session.id),
@@ -110,12 +123,25 @@ pub async fn login(
     }
     let Some(user) = users::check_password(pool, &body.name, &body.password).await? else {
         s.auth.logins.failed(&body.name, &address);
-        let actor = Actor { name: None, address: &address };
-        audit::record(pool, actor, "auth.login_failed", Some(&body.name), json!({})).await;
+        let actor = Actor {
+            name: None,
+            address: &address,
+        };
+        audit::record(
+            pool,
+            actor,
+            "auth.login_failed",
+            Some(&body.name),
+            json!({}),
+        )
+        .await;
         return Err(AppError::Unauthorized("Wrong user name or password".into()));
     };
     s.auth.logins.succeeded(&user.name);
-    let actor = Actor { name: Some(&user.name), address: &address };
+    let actor = Actor {
+        name: Some(&user.name),
+        address: &address,
+    };
     audit::record(pool, actor, "auth.login", Some(&user.id), json!({})).await;
     signed_in(&s, user, &address, &headers, StatusCode::OK).await
 }
@@ -133,10 +159,14 @@ pub async fn setup(
     let address = peer_address(peer);
     let pool = &s.store.pool;
     if users::count(pool).await? > 0 {
-        return Err(AppError::Conflict("An administrator already exists; sign in instead".into()));
+        return Err(AppError::Conflict(
+            "An administrator already exists; sign in instead".into(),
+        ));
     }
     if !s.auth.take_setup_token(&body.token) {
-        return Err(AppError::Forbidden("This setup link is not valid (it works once, until the server restarts)".into()));
+        return Err(AppError::Forbidden(
+            "This setup link is not valid (it works once, until the server restarts)".into(),
+        ));
     }
     let user = match users::create_first_admin(pool, &body.name, body.password).await {
         Ok(u) => u,
@@ -146,8 +176,18 @@ pub async fn setup(
             return Err(e);
         }
     };
-    let actor = Actor { name: Some(&user.name), address: &address };
-    audit::record(pool, actor, "user.create", Some(&user.id), json!({"name": user.name, "role": "admin", "via": "setup link"})).await;
+    let actor = Actor {
+        name: Some(&user.name),
+        address: &address,
+    };
+    audit::record(
+        pool,
+        actor,
+        "user.create",
+        Some(&user.id),
+        json!({"name": user.name, "role": "admin", "via": "setup link"}),
+    )
+    .await;
     signed_in(&s, user, &address, &headers, StatusCode::CREATED).await
 }
 
@@ -156,9 +196,23 @@ pub async fn setup(
 pub async fn logout(State(s): State<AppState>, who: Identity) -> Result<Response, AppError> {
     if let Via::Session { id, .. } = &who.via {
         sessions::revoke(&s.store.pool, &who.user_id, id).await?;
-        audit::record(&s.store.pool, Actor::from(&who), "auth.logout", Some(id), json!({})).await;
+        audit::record(
+            &s.store.pool,
+            Actor::from(&who),
+            "auth.logout",
+            Some(id),
+            json!({}),
+        )
+        .await;
     }
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, sessions::clear_cookie(s.config.server.tls()))]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(
+            header::SET_COOKIE,
+            sessions::clear_cookie(s.config.server.tls()),
+        )],
+    )
+        .into_response())
 }
 
 /// The caller, and for a session its CSRF token.
@@ -169,7 +223,11 @@ pub async fn me(who: Identity) -> Json<Me> {
         Via::Key { .. } => ("key", None, None),
     };
     Json(Me {
-        user: Profile { id: who.user_id, name: who.name, role: who.role.as_str().to_string() },
+        user: Profile {
+            id: who.user_id,
+            name: who.name,
+            role: who.role.as_str().to_string(),
+        },
         via,
         csrf_token,
         session_id,
@@ -179,25 +237,45 @@ pub async fn me(who: Identity) -> Json<Me> {
 
 /// The caller's live sessions.
 #[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", responses((status = 200, body = Page<Session>)))]
-pub async fn list_sessions(State(s): State<AppState>, who: Identity) -> Result<Json<Page<Session>>, AppError> {
-    Ok(Json(Page::all(sessions::list(&s.store.pool, &who.user_id).await?)))
+pub async fn list_sessions(
+    State(s): State<AppState>,
+    who: Identity,
+) -> Result<Json<Page<Session>>, AppError> {
+    Ok(Json(Page::all(
+        sessions::list(&s.store.pool, &who.user_id).await?,
+    )))
 }
 
 /// Ends one of the caller's sessions (another browser, a lost laptop).
 #[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", params(("id" = String, Path)), tag = "auth",
     responses((status = 204), (status = 404)))]
-pub async fn end_session(State(s): State<AppState>, who: Identity, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+pub async fn end_session(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
     if !sessions::revoke(&s.store.pool, &who.user_id, &id).await? {
         return Err(AppError::NotFound(format!("No session with id `{id}`")));
     }
-    audit::record(&s.store.pool, Actor::from(&who), "auth.session_revoke", Some(&id), json!({})).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "auth.session_revoke",
+        Some(&id),
+        json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every user, by name (administrators).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(Cursor),
     responses((status = 200, body = Page<User>), (status = 403)))]
-pub async fn list_users(State(s): State<AppState>, who: Identity, Query(c): Query<Cursor>) -> Result<Json<Page<User>>, AppError> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    who: Identity,
+    Query(c): Query<Cursor>,
+) -> Result<Json<Page<User>>, AppError> {
     who.require(Action::ManageUsers)?;
     let rows = users::list(&s.store.pool, c.after(), c.limit()).await?;
     Ok(Json(Page::from_rows(rows, c.limit(), |u| &u.name)))
@@ -205,10 +283,21 @@ pub async fn list_users(State(s): State<AppState>, who: Identity, Query(c): Quer
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 400), (status = 403), (status = 409)))]
-pub async fn create_user(State(s): State<AppState>, who: Identity, ApiJson(body): ApiJson<NewUser>) -> Result<(StatusCode, Json<User>), AppError> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    who: Identity,
+    ApiJson(body): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<User>), AppError> {
     who.require(Action::ManageUsers)?;
     let user = users::create(&s.store.pool, body).await?;
-    audit::record(&s.store.pool, Actor::from(&who), "user.create", Some(&user.id), json!({"name": user.name, "role": user.role})).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "user.create",
+        Some(&user.id),
+        json!({"name": user.name, "role": user.role}),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -228,21 +317,50 @@ pub async fn update_user(
     let user = users::update(pool, &uid, body).await?;
     let actor = || Actor::from(&who);
     if before.role != user.role {
-        audit::record(pool, actor(), "user.role_change", Some(&uid), json!({"name": user.name, "from": before.role, "to": user.role})).await;
+        audit::record(
+            pool,
+            actor(),
+            "user.role_change",
+            Some(&uid),
+            json!({"name": user.name, "from": before.role, "to": user.role}),
+        )
+        .await;
     }
     if before.disabled != user.disabled {
-        let action = if user.disabled { "user.disable" } else { "user.enable" };
-        audit::record(pool, actor(), action, Some(&uid), json!({"name": user.name})).await;
+        let action = if user.disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        audit::record(
+            pool,
+            actor(),
+            action,
+            Some(&uid),
+            json!({"name": user.name}),
+        )
+        .await;
     }
     if new_password {
-        audit::record(pool, actor(), "user.password_change", Some(&uid), json!({"name": user.name})).await;
+        audit::record(
+            pool,
+            actor(),
+            "user.password_change",
+            Some(&uid),
+            json!({"name": user.name}),
+        )
+        .await;
     }
     Ok(Json(user))
 }
 
 /// The caller's API keys; administrators see everyone's.
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", params(Cursor), responses((status = 200, body = Page<ApiKey>)))]
-pub async fn list_keys(State(s): State<AppState>, who: Identity, Query(c): Query<Cursor>) -> Result<Json<Page<ApiKey>>, AppError> {
+pub async fn list_keys(
+    State(s): State<AppState>,
+    who: Identity,
+    Query(c): Query<Cursor>,
+) -> Result<Json<Page<ApiKey>>, AppError> {
     let owner = (!who.may(Action::ManageAllKeys)).then_some(who.user_id.as_str());
     let rows = super::keys::list(&s.store.pool, owner, c.after(), c.limit()).await?;
     Ok(Json(Page::from_rows(rows, c.limit(), |k| &k.id)))
@@ -251,15 +369,34 @@ pub async fn list_keys(State(s): State<AppState>, who: Identity, Query(c): Query
 /// Creates an API key for the caller; the key is in this answer only.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = NewKey,
     responses((status = 201, body = CreatedKey), (status = 400)))]
-pub async fn create_key(State(s): State<AppState>, who: Identity, ApiJson(body): ApiJson<NewKey>) -> Result<(StatusCode, Json<CreatedKey>), AppError> {
+pub async fn create_key(
+    State(s): State<AppState>,
+    who: Identity,
+    ApiJson(body): ApiJson<NewKey>,
+) -> Result<(StatusCode, Json<CreatedKey>), AppError> {
     who.require(Action::OwnAccount)?;
     let scope = match body.scope.as_deref() {
         None => Scope::Inference,
-        Some(v) => Scope::parse(v).ok_or_else(|| AppError::invalid("scope", "`scope` must be `inference` or `full`"))?,
+        Some(v) => Scope::parse(v)
+            .ok_or_else(|| AppError::invalid("scope", "`scope` must be `inference` or `full`"))?,
     };
-    let created = super::keys::create(&s.store.pool, &who.user_id, &body.name, scope, body.expires_in_days).await?;
+    let created = super::keys::create(
+        &s.store.pool,
+        &who.user_id,
+        &body.name,
+        scope,
+        body.expires_in_days,
+    )
+    .await?;
     let r = &created.record;
-    audit::record(&s.store.pool, Actor::from(&who), "key.create", Some(&r.id), json!({"name": r.name, "scope": r.scope, "expires_at": r.expires_at, "user": r.user_name})).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "key.create",
+        Some(&r.id),
+        json!({"name": r.name, "scope": r.scope, "expires_at": r.expires_at, "user": r.user_name}),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -267,13 +404,24 @@ pub async fn create_key(State(s): State<AppState>, who: Identity, ApiJson(body):
 /// another user's key otherwise).
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", params(("id" = String, Path)), tag = "keys",
     responses((status = 204), (status = 404)))]
-pub async fn revoke_key(State(s): State<AppState>, who: Identity, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+pub async fn revoke_key(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
     let pool = &s.store.pool;
     let key = super::keys::get(pool, &id).await?;
     if key.user_id != who.user_id && !who.may(Action::ManageAllKeys) {
         return Err(AppError::NotFound(format!("No API key with id `{id}`")));
     }
     let key = super::keys::revoke(pool, &id).await?;
-    audit::record(pool, Actor::from(&who), "key.revoke", Some(&id), json!({"name": key.name, "user": key.user_name})).await;
+    audit::record(
+        pool,
+        Actor::from(&who),
+        "key.revoke",
+        Some(&id),
+        json!({"name": key.name, "user": key.user_name}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

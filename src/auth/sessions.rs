@@ -177,10 +177,16 @@ mod tests {
     #[test]
     fn the_session_token_is_found_among_other_cookies() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; bacopilot_session=tok; b=2"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; bacopilot_session=tok; b=2"),
+        );
         assert_eq!(token_from(&h), Some("tok"));
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("bacopilot_sessionx=no"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("bacopilot_sessionx=no"),
+        );
         assert_eq!(token_from(&h), None);
     }
 
@@ -189,6 +195,9 @@ mod tests {
         let c = cookie("t", 60, false);
         let c = c.to_str().unwrap();
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && !c.contains("Secure"));
-        assert!(cookie("t", 60, true).to_str().unwrap().ends_with("; Secure"));
+        assert!(cookie("t", 60, true)
+            .to_str()
+            .unwrap()
+            .ends_with("; Secure"));
     }
 }

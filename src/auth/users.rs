@@ -134,12 +134,11 @@ pub async fn check_password(
     name: &str,
     password: &str,
 ) -> Result<Option<User>, AppError> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT id, password_hash FROM users WHERE name = ?1 AND disabled = 0",
-    )
-    .bind(name)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE name = ?1 AND disabled = 0")
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
     let (id, hash) = row.unwrap_or_default();
     let hash = if id.is_empty() {
         password::DECOY.clone()
@@ -175,7 +174,9 @@ pub async fn update(pool: &SqlitePool, id: &str, changes: UserChanges) -> Result
         Some(p) => Some(password::hash_async(p).await?),
         None => None,
     };
-    let role = changes.role.map_or(current.role.clone(), |r| r.as_str().to_string());
+    let role = changes
+        .role
+        .map_or(current.role.clone(), |r| r.as_str().to_string());
     let disabled = changes.disabled.unwrap_or(current.disabled);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(

@@ -21,10 +21,10 @@ use super::{Conversation, FoundMessage, Message, Mode};
 use crate::audit::{self, Actor};
 use crate::auth::limits::Class;
 use crate::auth::Identity;
-use crate::projects::{access, Need};
-use crate::http::routes::Routes;
 use crate::http::extract::ApiJson;
+use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
+use crate::projects::{access, Need};
 use crate::store::{new_id, Cursor, Page};
 
 pub fn router() -> Routes {
@@ -182,7 +182,14 @@ pub async fn post_message(
     let conversation = visible(&s, &who, &cid, Need::Write).await?;
     let rx = answer::ask(&s, &conversation, &body.content, body.mode).await?;
     let details = json!({"project_id": conversation.project_id, "via": "http"});
-    audit::record(&s.store.pool, Actor::from(&who), "chat.ask", Some(&cid), details).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "chat.ask",
+        Some(&cid),
+        details,
+    )
+    .await;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -235,7 +242,12 @@ pub async fn websocket(
         .on_upgrade(move |socket| serve_socket(s, who, conversation, socket)))
 }
 
-async fn serve_socket(s: AppState, who: Identity, conversation: Conversation, mut socket: WebSocket) {
+async fn serve_socket(
+    s: AppState,
+    who: Identity,
+    conversation: Conversation,
+    mut socket: WebSocket,
+) {
     let send = |event: &str, data: serde_json::Value| {
         WsMessage::Text(json!({"event": event, "data": data}).to_string().into())
     };
@@ -269,7 +281,14 @@ async fn serve_socket(s: AppState, who: Identity, conversation: Conversation, mu
         let mut rx = match answer::ask(&s, &conversation, &ask.content, ask.mode).await {
             Ok(rx) => {
                 let details = json!({"project_id": conversation.project_id, "via": "websocket"});
-                audit::record(&s.store.pool, Actor::from(&who), "chat.ask", Some(&conversation.id), details).await;
+                audit::record(
+                    &s.store.pool,
+                    Actor::from(&who),
+                    "chat.ask",
+                    Some(&conversation.id),
+                    details,
+                )
+                .await;
                 rx
             }
             Err(e) => {
@@ -309,10 +328,17 @@ async fn serve_socket(s: AppState, who: Identity, conversation: Conversation, mu
 /// not drive a conversation (cross-site WebSocket hijacking).
 /// The conversation, if `who` may use its project for `need` (404 for a
 /// conversation in a project they cannot see).
-async fn visible(s: &AppState, who: &Identity, cid: &str, need: Need) -> Result<Conversation, AppError> {
+async fn visible(
+    s: &AppState,
+    who: &Identity,
+    cid: &str,
+    need: Need,
+) -> Result<Conversation, AppError> {
     let c = super::conversation(&s.store.pool, cid).await?;
     match access(&s.store.pool, who, &c.project_id, need).await {
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("No conversation with id `{cid}`"))),
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!(
+            "No conversation with id `{cid}`"
+        ))),
         Err(e) => Err(e),
         Ok(()) => Ok(c),
     }

@@ -2,6 +2,7 @@
 //! allowlist (against DNS rebinding), security headers, CORS only for
 //! configured origins, and a deadline for the request body.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -46,8 +47,7 @@ pub async fn check_host(State(s): State<AppState>, req: Request, next: Next) -> 
         next.run(req).await
     } else {
         AppError::MisdirectedRequest(
-            "This server does not answer to that host name; add it to server.allowed_hosts"
-                .into(),
+            "This server does not answer to that host name; add it to server.allowed_hosts".into(),
         )
         .into_response()
     }
@@ -65,8 +65,14 @@ pub async fn security_headers(State(s): State<AppState>, req: Request, next: Nex
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "no-referrer");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
     if api {
         set(header::CACHE_CONTROL, "no-store");
     }
@@ -88,7 +94,13 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(list))
-            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::PUT,
+                Method::DELETE,
+            ])
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
@@ -109,7 +121,9 @@ fn body_timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur = Some(e);
     while let Some(err) = cur {
         if err.downcast_ref::<BodyTimedOut>().is_some()
-            || err.to_string().contains("request body did not arrive within")
+            || err
+                .to_string()
+                .contains("request body did not arrive within")
         {
             return true;
         }
@@ -175,10 +189,23 @@ mod tests {
     #[test]
     fn ip_literals_and_localhost_pass_and_names_must_be_listed() {
         let allowed = vec!["copilot.corp.example".to_string()];
-        for ok in ["127.0.0.1:8080", "10.1.2.3", "[::1]:8080", "localhost:8080", "LOCALHOST", "copilot.corp.example:443", "Copilot.Corp.Example."] {
+        for ok in [
+            "127.0.0.1:8080",
+            "10.1.2.3",
+            "[::1]:8080",
+            "localhost:8080",
+            "LOCALHOST",
+            "copilot.corp.example:443",
+            "Copilot.Corp.Example.",
+        ] {
             assert!(host_allowed(ok, &allowed), "{ok}");
         }
-        for bad in ["attacker.example", "attacker.example:8080", "127.0.0.1.attacker.example", ""] {
+        for bad in [
+            "attacker.example",
+            "attacker.example:8080",
+            "127.0.0.1.attacker.example",
+            "",
+        ] {
             assert!(!host_allowed(bad, &allowed), "{bad}");
         }
     }

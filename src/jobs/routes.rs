@@ -13,8 +13,8 @@ use tokio::sync::broadcast::error::RecvError;
 use super::Job;
 use crate::auth::{Action, Identity};
 use crate::http::routes::Routes;
-use crate::projects::{access, Need};
 use crate::http::{AppError, AppState};
+use crate::projects::{access, Need};
 
 pub fn router() -> Routes {
     Routes::new()

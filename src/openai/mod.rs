@@ -13,9 +13,7 @@ mod tools;
 
 use axum::routing::{get, post};
 
-
 use crate::http::routes::Routes;
-use crate::http::AppState;
 
 pub fn router() -> Routes {
     Routes::new()

@@ -21,7 +21,12 @@ pub enum Need {
 /// Checks that `who` may use project `pid` for `need`. A project the caller
 /// is not a member of does not exist for them (404, never 403), so ids from
 /// other teams reveal nothing; a member without the right gets 403.
-pub async fn access(pool: &SqlitePool, who: &Identity, pid: &str, need: Need) -> Result<(), AppError> {
+pub async fn access(
+    pool: &SqlitePool,
+    who: &Identity,
+    pid: &str,
+    need: Need,
+) -> Result<(), AppError> {
     if who.may(Action::AnyProject) {
         ensure(pool, pid).await?;
     } else {
@@ -75,11 +80,13 @@ pub async fn add_member<'e, E>(db: E, pid: &str, user_id: &str) -> Result<(), Ap
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
-    sqlx::query("INSERT INTO project_members (project_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
-        .bind(pid)
-        .bind(user_id)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO project_members (project_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )
+    .bind(pid)
+    .bind(user_id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -126,7 +133,12 @@ pub async fn ensure(pool: &SqlitePool, id: &str) -> Result<(), AppError> {
 }
 
 /// The projects `who` can see, newest first.
-pub async fn list(pool: &SqlitePool, who: &Identity, after: &str, limit: i64) -> Result<Vec<Project>, AppError> {
+pub async fn list(
+    pool: &SqlitePool,
+    who: &Identity,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Project>, AppError> {
     let member_of = (!who.may(Action::AnyProject)).then_some(who.user_id.as_str());
     Ok(sqlx::query_as::<_, Project>(&format!(
         "{SELECT} WHERE (?1 = '' OR p.id < ?1)

@@ -7,11 +7,11 @@ use axum::Json;
 
 use serde_json::json;
 
-use super::{Member, NewMember, NewProject, Need, Project, ProjectChanges};
+use super::{Member, Need, NewMember, NewProject, Project, ProjectChanges};
 use crate::audit::{self, Actor};
 use crate::auth::{Action, Identity};
-use crate::http::routes::Routes;
 use crate::http::extract::ApiJson;
+use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::store::{new_id, Cursor, Page};
 
@@ -65,7 +65,14 @@ pub async fn create(
     // The creator is the first member.
     super::add_member(&mut *tx, &id, &who.user_id).await?;
     tx.commit().await?;
-    audit::record(&s.store.pool, Actor::from(&who), "project.create", Some(&id), json!({"name": name})).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "project.create",
+        Some(&id),
+        json!({"name": name}),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(super::get(&s.store.pool, &id).await?),
@@ -110,7 +117,14 @@ pub async fn update(
     .bind(&description)
     .execute(&s.store.pool)
     .await?;
-    audit::record(&s.store.pool, Actor::from(&who), "project.update", Some(&pid), json!({"name": name})).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "project.update",
+        Some(&pid),
+        json!({"name": name}),
+    )
+    .await;
     Ok(Json(super::get(&s.store.pool, &pid).await?))
 }
 
@@ -142,7 +156,14 @@ pub async fn remove(
     for d in documents {
         s.files.remove(&d);
     }
-    audit::record(&s.store.pool, Actor::from(&who), "project.delete", Some(&pid), json!({})).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "project.delete",
+        Some(&pid),
+        json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -171,7 +192,14 @@ pub async fn add_member(
     super::access(pool, &who, &pid, Need::Manage).await?;
     let user = crate::auth::users::named(pool, body.name.trim()).await?;
     super::add_member(pool, &pid, &user.id).await?;
-    audit::record(pool, Actor::from(&who), "project.member_add", Some(&pid), json!({"user": user.name})).await;
+    audit::record(
+        pool,
+        Actor::from(&who),
+        "project.member_add",
+        Some(&pid),
+        json!({"user": user.name}),
+    )
+    .await;
     let member = super::members(pool, &pid)
         .await?
         .into_iter()
@@ -197,8 +225,17 @@ pub async fn remove_member(
         .await?
         .rows_affected();
     if gone == 0 {
-        return Err(AppError::NotFound(format!("No member with user id `{uid}`")));
+        return Err(AppError::NotFound(format!(
+            "No member with user id `{uid}`"
+        )));
     }
-    audit::record(pool, Actor::from(&who), "project.member_remove", Some(&pid), json!({"user_id": uid})).await;
+    audit::record(
+        pool,
+        Actor::from(&who),
+        "project.member_remove",
+        Some(&pid),
+        json!({"user_id": uid}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

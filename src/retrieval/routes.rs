@@ -14,9 +14,9 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::auth::Identity;
-use crate::projects::{access, Need};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
+use crate::projects::{access, Need};
 use crate::store::{Cursor, Page};
 
 pub fn router(max_upload_bytes: usize) -> Routes {
@@ -96,8 +96,16 @@ pub async fn upload(
         let size = bytes.len();
         let (new, accepted) = ingest::accept(&s, &pid, &name, bytes).await?;
         if new {
-            let details = json!({"project_id": pid, "name": name, "bytes": size, "job_id": accepted.job_id});
-            audit::record(&s.store.pool, Actor::from(&who), "document.upload", Some(&accepted.id), details).await;
+            let details =
+                json!({"project_id": pid, "name": name, "bytes": size, "job_id": accepted.job_id});
+            audit::record(
+                &s.store.pool,
+                Actor::from(&who),
+                "document.upload",
+                Some(&accepted.id),
+                details,
+            )
+            .await;
         }
         let status = if new {
             StatusCode::ACCEPTED
@@ -126,9 +134,17 @@ pub async fn show(
 
 /// The document's project check, answering 404 for the document itself
 /// when the caller may not see its project.
-async fn in_project(s: &AppState, who: &Identity, doc: &Document, need: Need) -> Result<(), AppError> {
+async fn in_project(
+    s: &AppState,
+    who: &Identity,
+    doc: &Document,
+    need: Need,
+) -> Result<(), AppError> {
     match access(&s.store.pool, who, &doc.project_id, need).await {
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("No document with id `{}`", doc.id))),
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!(
+            "No document with id `{}`",
+            doc.id
+        ))),
         other => other,
     }
 }
@@ -145,7 +161,14 @@ pub async fn remove(
     in_project(&s, &who, &doc, Need::Write).await?;
     documents::delete(&s, &doc).await?;
     let details = json!({"project_id": doc.project_id, "name": doc.name});
-    audit::record(&s.store.pool, Actor::from(&who), "document.delete", Some(&did), details).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "document.delete",
+        Some(&did),
+        details,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -436,8 +436,11 @@ impl Page {
     /// Signs in through the sign-in page and waits for the projects page.
     pub async fn sign_in(&self, base: &str, name: &str, password: &str) {
         self.goto(&format!("{base}/login")).await;
-        self.wait_for("document.querySelector('#login-submit')", Duration::from_secs(20))
-            .await;
+        self.wait_for(
+            "document.querySelector('#login-submit')",
+            Duration::from_secs(20),
+        )
+        .await;
         self.type_into("#login-name", name).await;
         self.type_into("#login-password", password).await;
         self.click("#login-submit").await;

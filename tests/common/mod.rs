@@ -89,7 +89,11 @@ pub fn start(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServer {
 }
 
 /// [`start`], optionally with no users at all (the first-start setup link).
-pub fn start_with(models_dir: &Path, with_admin: bool, tweak: impl FnOnce(&mut Config)) -> TestServer {
+pub fn start_with(
+    models_dir: &Path,
+    with_admin: bool,
+    tweak: impl FnOnce(&mut Config),
+) -> TestServer {
     launch(models_dir, with_admin, false, tweak)
 }
 
@@ -99,7 +103,12 @@ pub fn start_tls(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServ
     launch(models_dir, true, true, tweak)
 }
 
-fn launch(models_dir: &Path, with_admin: bool, tls: bool, tweak: impl FnOnce(&mut Config)) -> TestServer {
+fn launch(
+    models_dir: &Path,
+    with_admin: bool,
+    tls: bool,
+    tweak: impl FnOnce(&mut Config),
+) -> TestServer {
     let mut config = Config::default();
     config.models.dir = models_dir.to_path_buf();
     config.server.listen = "127.0.0.1:0".parse().unwrap();
@@ -191,7 +200,8 @@ impl TestServer {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self.client()
+        let r = self
+            .client()
             .post(self.url(path))
             .json(&body)
             .send()
@@ -222,7 +232,8 @@ impl TestServer {
         let form = reqwest::multipart::Form::new()
             .percent_encode_noop()
             .part("file", part);
-        let r = self.client()
+        let r = self
+            .client()
             .post(self.url(&format!("/api/v1/projects/{project}/documents")))
             .multipart(form)
             .send()
