@@ -40,7 +40,10 @@ async fn an_admin_signs_in_creates_a_user_and_an_api_key_that_works_on_v1_models
 
     // Users: create an analyst.
     page.goto(&server.url("/#/admin/users")).await;
-    page.wait_for("document.querySelector('#user-create')", T)
+    page.wait_for(
+        "document.querySelector('#user-create') && document.querySelector('tr[data-testid=user-row][data-name=admin]')",
+        T,
+    )
         .await;
     page.type_into("#user-name", "dana").await;
     page.type_into("#user-password", "dana's long password")
@@ -54,7 +57,10 @@ async fn an_admin_signs_in_creates_a_user_and_an_api_key_that_works_on_v1_models
 
     // Keys: create one, read it once.
     page.goto(&server.url("/#/keys")).await;
-    page.wait_for("document.querySelector('#key-create')", T)
+    page.wait_for(
+        "document.querySelector('#key-create') && document.querySelector('tr[data-testid=key-row]')",
+        T,
+    )
         .await;
     page.type_into("#key-name", "browser test").await;
     page.click("#key-create").await;
