@@ -121,21 +121,11 @@ async fn asset(Path(name): Path<String>) -> Result<Response, AppError> {
 }
 
 fn with_headers(body: &'static [u8], mime: &'static str, cache: &'static str) -> Response {
+    // The CSP and the other security headers come from `http::guard`, for
+    // every answer alike.
     let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
     res
 }

@@ -42,10 +42,7 @@ struct Session {
 }
 
 async fn sign_in(s: &TestServer, name: &str, password: &str) -> Session {
-    let r = reqwest::Client::new()
-        .post(s.url("/api/v1/auth/login"))
-        .json(&json!({"name": name, "password": password}))
-        .send()
+    let r = try_sign_in(s, json!({"name": name, "password": password}))
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "sign-in of {name}");
@@ -69,6 +66,20 @@ async fn sign_in(s: &TestServer, name: &str, password: &str) -> Session {
             .unwrap(),
         csrf: body["csrf_token"].as_str().unwrap().to_string(),
     }
+}
+
+/// An anonymous sign-in attempt with `body` (`{"name", "password"}`).
+async fn try_sign_in(s: &TestServer, body: Value) -> reqwest::Result<reqwest::Response> {
+    reqwest::Client::new()
+        .post(s.url("/api/v1/auth/login"))
+        .json(&body)
+        .send()
+        .await
+}
+
+/// The status of a GET of `url` with `client`.
+async fn get_status(client: &reqwest::Client, url: String) -> u16 {
+    client.get(url).send().await.unwrap().status().as_u16()
 }
 
 /// Creates a user through the API as the administrator.
@@ -501,50 +512,19 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
             .unwrap()
     };
     for c in [&bearer, &x_api_key(&full_key)] {
+        assert_eq!(get_status(&c, s.url("/v1/models")).await, 200);
+        assert_eq!(get_status(&c, s.url("/api/v1/projects")).await, 200);
         assert_eq!(
-            c.get(s.url("/v1/models")).send().await.unwrap().status(),
-            200
-        );
-        assert_eq!(
-            c.get(s.url("/api/v1/projects"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
-        assert_eq!(
-            c.get(s.url("/api/v1/users")).send().await.unwrap().status(),
+            get_status(&c, s.url("/api/v1/users")).await,
             403,
             "an analyst's key"
         );
     }
     let scoped = common::client_with_key(&inference_key);
+    assert_eq!(get_status(&scoped, s.url("/v1/models")).await, 200);
+    assert_eq!(get_status(&scoped, s.url("/api/v1/projects")).await, 403);
     assert_eq!(
-        scoped
-            .get(s.url("/v1/models"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        scoped
-            .get(s.url("/api/v1/projects"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
-    assert_eq!(
-        x_api_key(&inference_key)
-            .get(s.url("/api/v1/projects"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        get_status(&x_api_key(&inference_key), s.url("/api/v1/projects")).await,
         403
     );
 
@@ -554,22 +534,9 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
     assert_eq!(other.delete(s, &format!("/api/v1/keys/{kid}")).await, 404);
     // Revoked: the very next call fails, by either header.
     assert_eq!(session.delete(s, &format!("/api/v1/keys/{kid}")).await, 204);
+    assert_eq!(get_status(&bearer, s.url("/v1/models")).await, 401);
     assert_eq!(
-        bearer
-            .get(s.url("/v1/models"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        x_api_key(&full_key)
-            .get(s.url("/v1/models"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        get_status(&x_api_key(&full_key), s.url("/v1/models")).await,
         401
     );
 
@@ -580,30 +547,14 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
         .execute(&stores)
         .await
         .unwrap();
-    assert_eq!(
-        scoped
-            .get(s.url("/v1/models"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(get_status(&scoped, s.url("/v1/models")).await, 401);
 
     // Disabling a user stops their keys and sessions at once.
     let (_, fresh) = session
         .post(s, "/api/v1/keys", json!({"name": "again", "scope": "full"}))
         .await;
     let fresh = common::client_with_key(fresh["key"].as_str().unwrap());
-    assert_eq!(
-        fresh
-            .get(s.url("/v1/models"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get_status(&fresh, s.url("/v1/models")).await, 200);
     let uid = kim["id"].as_str().unwrap();
     let r = s
         .client()
@@ -613,20 +564,9 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        fresh
-            .get(s.url("/v1/models"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(get_status(&fresh, s.url("/v1/models")).await, 401);
     assert_eq!(session.get(s, "/api/v1/auth/me").await.0, 401);
-    let r = reqwest::Client::new()
-        .post(s.url("/api/v1/auth/login"))
-        .json(&json!({"name": "kim", "password": "kim password"}))
-        .send()
+    let r = try_sign_in(s, json!({"name": "kim", "password": "kim password"}))
         .await
         .unwrap();
     assert_eq!(r.status(), 401, "a disabled user cannot sign in");
@@ -709,12 +649,8 @@ async fn an_expired_session_is_401() {
 async fn repeated_failed_sign_ins_are_throttled_even_for_the_right_password() {
     let s = strict();
     user(s, "mallet", "analyst").await;
-    let attempt = |password: &'static str| {
-        reqwest::Client::new()
-            .post(s.url("/api/v1/auth/login"))
-            .json(&json!({"name": "mallet", "password": password}))
-            .send()
-    };
+    let attempt =
+        |password: &'static str| try_sign_in(s, json!({"name": "mallet", "password": password}));
     for _ in 0..3 {
         assert_eq!(attempt("wrong password!").await.unwrap().status(), 401);
     }
@@ -728,10 +664,7 @@ async fn repeated_failed_sign_ins_are_throttled_even_for_the_right_password() {
     assert!(wait > 0 && wait <= 900, "{wait}");
     // Unknown names are throttled the same way (nothing tells them apart).
     for _ in 0..3 {
-        let r = reqwest::Client::new()
-            .post(s.url("/api/v1/auth/login"))
-            .json(&json!({"name": "nobody", "password": "whatever123"}))
-            .send()
+        let r = try_sign_in(s, json!({"name": "nobody", "password": "whatever123"}))
             .await
             .unwrap();
         assert_eq!(r.status(), 401);
@@ -766,7 +699,7 @@ async fn inference_is_rate_limited_per_user_with_retry_after_while_reads_go_on()
             >= 1
     );
     assert_eq!(
-        c.get(s.url("/v1/models")).send().await.unwrap().status(),
+        get_status(&c, s.url("/v1/models")).await,
         200,
         "reads are a separate class"
     );
@@ -870,42 +803,15 @@ async fn administrators_manage_users_and_cannot_remove_the_last_admin() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["role"], "analyst");
-    assert_eq!(
-        s.post(
-            "/api/v1/users",
-            json!({"name": "paula", "role": "viewer", "password": "long enough 1"})
-        )
-        .await
-        .0,
-        409
-    );
-    assert_eq!(
-        s.post(
-            "/api/v1/users",
-            json!({"name": "short", "role": "viewer", "password": "short"})
-        )
-        .await
-        .0,
-        400
-    );
-    assert_eq!(
-        s.post(
-            "/api/v1/users",
-            json!({"name": "x y", "role": "viewer", "password": "long enough 1"})
-        )
-        .await
-        .0,
-        400
-    );
-    assert_eq!(
-        s.post(
-            "/api/v1/users",
-            json!({"name": "zed", "role": "root", "password": "long enough 1"})
-        )
-        .await
-        .0,
-        400
-    );
+    for (name, role, password, status) in [
+        ("paula", "viewer", "long enough 1", 409),
+        ("short", "viewer", "short", 400),
+        ("x y", "viewer", "long enough 1", 400),
+        ("zed", "root", "long enough 1", 400),
+    ] {
+        let body = json!({"name": name, "role": role, "password": password});
+        assert_eq!(s.post("/api/v1/users", body).await.0, status, "{name}");
+    }
     let (_, me) = s.get("/api/v1/auth/me").await;
     let admin_id = me["user"]["id"].as_str().unwrap().to_string();
     let r = patch(json!({"role": "viewer"}), admin_id).await.unwrap();
@@ -987,26 +893,12 @@ async fn the_cli_manages_users_and_keys_while_the_server_runs() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let key = stdout.lines().last().unwrap().trim().to_string();
     let c = common::client_with_key(&key);
-    assert_eq!(
-        c.get(s.url("/api/v1/projects"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get_status(&c, s.url("/api/v1/projects")).await, 200);
     let (_, keys) = session.get(s, "/api/v1/keys").await;
     let id = keys["data"][0]["id"].as_str().unwrap().to_string();
     let out = cli(&["keys", "revoke", &id, "--data-dir", data], None);
     assert!(out.status.success());
-    assert_eq!(
-        c.get(s.url("/api/v1/projects"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(get_status(&c, s.url("/api/v1/projects")).await, 401);
     let out = cli(&["users", "disable", "carol", "--data-dir", data], None);
     assert!(out.status.success());
     assert_eq!(session.get(s, "/api/v1/auth/me").await.0, 401);
@@ -1026,18 +918,39 @@ async fn the_cli_manages_users_and_keys_while_the_server_runs() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    let (_, rows) = s.get("/api/v1/audit?actor=cli:").await;
-    assert!(rows["data"].as_array().is_some());
+    // Each change is in the audit log, by the operator, from this machine.
+    let operator = bacopilot::auth::cli::operator();
+    let (_, rows) = s
+        .get(&format!("/api/v1/audit?actor={operator}&limit=1000"))
+        .await;
+    let done: Vec<(&str, &str)> = rows["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["address"] == "local")
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap(),
+                r["target"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let carol = keys["data"][0]["user_id"].as_str().unwrap();
+    for expected in [
+        ("user.create", carol),
+        ("key.revoke", id.as_str()),
+        ("user.disable", carol),
+    ] {
+        assert!(done.contains(&expected), "{expected:?} not in {done:?}");
+    }
+    assert!(done.iter().any(|(a, _)| *a == "key.create"), "{done:?}");
 }
 
 #[tokio::test]
 async fn audit_rows_appear_for_audited_actions_and_verify_catches_an_edited_row() {
     let s = server();
     let (_, session) = person(s, "audrey", "analyst").await;
-    let _ = reqwest::Client::new()
-        .post(s.url("/api/v1/auth/login"))
-        .json(&json!({"name": "audrey", "password": "not the password"}))
-        .send()
+    let _ = try_sign_in(s, json!({"name": "audrey", "password": "not the password"}))
         .await
         .unwrap();
     let (_, key) = session
@@ -1184,15 +1097,7 @@ async fn the_first_start_offers_a_one_time_setup_link_and_no_default_password() 
         .clone()
         .expect("a setup token on a server with no users");
     let anonymous = reqwest::Client::new();
-    assert_eq!(
-        anonymous
-            .get(s.url("/api/v1/projects"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(get_status(&anonymous, s.url("/api/v1/projects")).await, 401);
     for (name, password) in [("admin", "admin"), ("admin", "password"), ("admin", "")] {
         let r = anonymous
             .post(s.url("/api/v1/auth/login"))

@@ -13,9 +13,26 @@ use crate::audit::{self, Actor};
 use crate::store::Store;
 
 /// The operator, as the audit log names them.
-fn operator() -> String {
+pub fn operator() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
+}
+
+/// Appends an audit row for what the operator just did from this machine.
+async fn as_operator(
+    store: &Store,
+    action: &str,
+    target: Option<&str>,
+    details: serde_json::Value,
+) -> anyhow::Result<()> {
+    let op = operator();
+    let actor = Actor {
+        name: Some(&op),
+        address: "local",
+    };
+    audit::append(&store.pool, actor, action, target, details)
+        .await
+        .map_err(err)
 }
 
 async fn open(data_dir: &Path) -> anyhow::Result<Store> {
@@ -51,20 +68,13 @@ pub async fn add_user(
     )
     .await
     .map_err(err)?;
-    let op = operator();
-    let actor = Actor {
-        name: Some(&op),
-        address: "local",
-    };
-    audit::append(
-        &store.pool,
-        actor,
+    as_operator(
+        &store,
         "user.create",
         Some(&user.id),
         json!({"name": user.name, "role": user.role}),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     println!("created {} ({}) {}", user.name, user.role, user.id);
     Ok(())
 }
@@ -80,20 +90,13 @@ pub async fn set_user(
     let user = users::update(&store.pool, &user.id, changes)
         .await
         .map_err(err)?;
-    let op = operator();
-    let actor = Actor {
-        name: Some(&op),
-        address: "local",
-    };
-    audit::append(
-        &store.pool,
-        actor,
+    as_operator(
+        &store,
         action,
         Some(&user.id),
         json!({"name": user.name, "role": user.role}),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     println!(
         "{} is {}{}",
         user.name,
@@ -134,20 +137,13 @@ pub async fn create_key(
         .await
         .map_err(err)?;
     let r = &created.record;
-    let op = operator();
-    let actor = Actor {
-        name: Some(&op),
-        address: "local",
-    };
-    audit::append(
-        &store.pool,
-        actor,
+    as_operator(
+        &store,
         "key.create",
         Some(&r.id),
         json!({"name": r.name, "scope": r.scope, "expires_at": r.expires_at, "user": r.user_name}),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     println!(
         "created key {} \"{}\" for {} (scope {}, expires {}); it is shown only now:",
         r.id,
@@ -164,20 +160,13 @@ pub async fn revoke_key(data_dir: &Path, id: &str) -> anyhow::Result<()> {
     let store = open(data_dir).await?;
     keys::get(&store.pool, id).await.map_err(err)?;
     let key = keys::revoke(&store.pool, id).await.map_err(err)?;
-    let op = operator();
-    let actor = Actor {
-        name: Some(&op),
-        address: "local",
-    };
-    audit::append(
-        &store.pool,
-        actor,
+    as_operator(
+        &store,
         "key.revoke",
         Some(id),
         json!({"name": key.name, "user": key.user_name}),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     println!(
         "revoked key {} \"{}\" of {}",
         key.id, key.name, key.user_name

@@ -131,6 +131,8 @@ struct KeyRow {
     name: String,
     role: String,
     usable: bool,
+    /// `last_used_at` is over a minute old (or never set).
+    stale: bool,
 }
 
 /// The caller a key stands for, or `None` for a wrong, revoked or expired key
@@ -146,7 +148,9 @@ pub async fn authenticate(
     let row: Option<KeyRow> = sqlx::query_as(
         "SELECT k.digest, k.scope, u.id AS user_id, u.name, u.role,
                 (k.revoked_at IS NULL AND u.disabled = 0
-                 AND (k.expires_at IS NULL OR k.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))) AS usable
+                 AND (k.expires_at IS NULL OR k.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))) AS usable,
+                (k.last_used_at IS NULL
+                 OR k.last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds')) AS stale
          FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1",
     )
     .bind(&id)
@@ -161,18 +165,19 @@ pub async fn authenticate(
     let (Some(role), Some(scope)) = (Role::parse(&row.role), Scope::parse(&row.scope)) else {
         return Ok(None);
     };
-    // Bookkeeping, at most once a minute per key; never delays the request.
-    let (pool, key_id) = (pool.clone(), id.clone());
-    tokio::spawn(async move {
-        let _ = sqlx::query(
-            "UPDATE api_keys SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-             WHERE id = ?1 AND (last_used_at IS NULL
-                 OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds'))",
-        )
-        .bind(key_id)
-        .execute(&pool)
-        .await;
-    });
+    // Bookkeeping, at most once a minute per key (a write per request would
+    // queue every API call behind SQLite's writer); never delays the request.
+    if row.stale {
+        let (pool, key_id) = (pool.clone(), id.clone());
+        tokio::spawn(async move {
+            let _ = sqlx::query(
+                "UPDATE api_keys SET last_used_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            )
+            .bind(key_id)
+            .execute(&pool)
+            .await;
+        });
+    }
     Ok(Some(Identity {
         user_id: row.user_id,
         name: row.name,

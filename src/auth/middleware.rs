@@ -4,7 +4,7 @@
 //! `Sec-Fetch-Site`) and carry the session's CSRF token. Then the caller's
 //! rate limit for the route's class is taken.
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::limits::Class;
 use super::{keys, sessions, Action, Identity, Scope, Via};
-use crate::http::listen::Peer;
+use crate::http::listen::ClientAddr;
 use crate::http::{AppError, AppState};
 
 /// Routes anyone may call: the probes, the sign-in page with the assets it
@@ -42,9 +42,7 @@ pub fn is_public(method: &Method, path: &str) -> bool {
 
 /// The rate-limit class of a request.
 pub fn class(method: &Method, path: &str) -> Class {
-    let generates = path.starts_with("/v1/")
-        || path == "/api/v1/tokenize"
-        || path == "/api/v1/detokenize"
+    let generates = in_inference_scope(path)
         || (path.starts_with("/api/v1/conversations/")
             && (path.ends_with("/messages") || path.ends_with("/ws")));
     if generates && (method == Method::POST || path.ends_with("/ws")) {
@@ -59,14 +57,6 @@ pub fn class(method: &Method, path: &str) -> Class {
 /// What an inference-scoped key may reach.
 fn in_inference_scope(path: &str) -> bool {
     path.starts_with("/v1/") || path == "/api/v1/tokenize" || path == "/api/v1/detokenize"
-}
-
-/// The client address for logs and the audit trail.
-pub fn address(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<Peer>>()
-        .map_or_else(|| "unknown".into(), |c| c.0 .0.ip().to_string())
 }
 
 enum Credential<'a> {
@@ -171,7 +161,7 @@ async fn identify(s: &AppState, parts: &Parts) -> Result<Option<Identity>, AppEr
     if is_public(method, path) {
         return Ok(None);
     }
-    let addr = address(parts);
+    let addr = ClientAddr::of(parts);
     let headers = &parts.headers;
     let pool = &s.store.pool;
     let who = match credential(headers) {

@@ -225,10 +225,6 @@ impl Auth {
         }
         matches
     }
-
-    fn restore_setup_token(&self, token: String) {
-        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
-use axum::{Extension, Json};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use super::users::{self, NewUser, User, UserChanges};
 use super::{Action, Identity, Scope, Via};
 use crate::audit::{self, Actor};
 use crate::http::extract::ApiJson;
-use crate::http::listen::Peer;
+use crate::http::listen::ClientAddr;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::store::{Cursor, Page};
@@ -69,10 +69,6 @@ pub struct Profile {
     pub role: String,
 }
 
-fn peer_address(peer: Option<Extension<axum::extract::ConnectInfo<Peer>>>) -> String {
-    peer.map_or_else(|| "unknown".into(), |p| p.0 .0 .0.ip().to_string())
-}
-
 /// Opens a session for `user`: the JSON answer and its cookie.
 async fn signed_in(
     s: &AppState,
@@ -107,12 +103,11 @@ async fn signed_in(
     responses((status = 200, body = Me), (status = 401), (status = 429)))]
 pub async fn login(
     State(s): State<AppState>,
-    peer: Option<Extension<axum::extract::ConnectInfo<Peer>>>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, AppError> {
     super::middleware::check_same_site(&headers)?;
-    let address = peer_address(peer);
     let pool = &s.store.pool;
     if let Err(wait) = s.auth.logins.check(&body.name, &address) {
         let secs = wait.as_secs().max(1);
@@ -151,31 +146,26 @@ pub async fn login(
     responses((status = 201, body = Me), (status = 403), (status = 409)))]
 pub async fn setup(
     State(s): State<AppState>,
-    peer: Option<Extension<axum::extract::ConnectInfo<Peer>>>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Setup>,
 ) -> Result<Response, AppError> {
     super::middleware::check_same_site(&headers)?;
-    let address = peer_address(peer);
     let pool = &s.store.pool;
     if users::count(pool).await? > 0 {
         return Err(AppError::Conflict(
             "An administrator already exists; sign in instead".into(),
         ));
     }
+    // A bad name or password is refused before the one-time link is spent.
+    users::check_name(&body.name)?;
+    super::password::check_policy(&body.password)?;
     if !s.auth.take_setup_token(&body.token) {
         return Err(AppError::Forbidden(
             "This setup link is not valid (it works once, until the server restarts)".into(),
         ));
     }
-    let user = match users::create_first_admin(pool, &body.name, body.password).await {
-        Ok(u) => u,
-        Err(e) => {
-            // A bad name or password: the link stays usable.
-            s.auth.restore_setup_token(body.token);
-            return Err(e);
-        }
-    };
+    let user = users::create_first_admin(pool, &body.name, body.password).await?;
     let actor = Actor {
         name: Some(&user.name),
         address: &address,

@@ -231,11 +231,8 @@ pub async fn websocket(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    if !same_origin(&headers) {
-        return Err(AppError::Forbidden(
-            "WebSocket connections from another site are refused".into(),
-        ));
-    }
+    // Browsers send cookies on a WebSocket handshake from any site.
+    crate::auth::middleware::check_same_site(&headers)?;
     let conversation = visible(&s, &who, &cid, Need::Write).await?;
     Ok(ws
         .max_message_size(64 * 1024)
@@ -342,13 +339,4 @@ async fn visible(
         Err(e) => Err(e),
         Ok(()) => Ok(c),
     }
-}
-
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true; // not a browser
-    };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin.split_once("://").map(|(_, h)| h);
-    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }

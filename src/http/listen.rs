@@ -28,6 +28,30 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
+/// The client's IP address as text, for logs, throttles and the audit log
+/// ("unknown" when the app is not served through [`serve`]).
+pub struct ClientAddr(pub String);
+
+impl ClientAddr {
+    pub fn of(parts: &axum::http::request::Parts) -> String {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<Peer>>()
+            .map_or_else(|| "unknown".into(), |c| c.0 .0.ip().to_string())
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(ClientAddr::of(parts)))
+    }
+}
+
 impl Connected<IncomingStream<'_, Listener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, Listener>) -> Self {
         Peer(*stream.remote_addr())

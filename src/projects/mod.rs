@@ -65,12 +65,19 @@ pub struct NewMember {
     pub name: String,
 }
 
-pub async fn members(pool: &SqlitePool, pid: &str) -> Result<Vec<Member>, AppError> {
+/// The project's members by name, or only the user `only`.
+pub async fn members(
+    pool: &SqlitePool,
+    pid: &str,
+    only: Option<&str>,
+) -> Result<Vec<Member>, AppError> {
     Ok(sqlx::query_as(
         "SELECT u.id AS user_id, u.name, u.role, m.added_at FROM project_members m
-         JOIN users u ON u.id = m.user_id WHERE m.project_id = ?1 ORDER BY u.name",
+         JOIN users u ON u.id = m.user_id
+         WHERE m.project_id = ?1 AND (?2 IS NULL OR m.user_id = ?2) ORDER BY u.name",
     )
     .bind(pid)
+    .bind(only)
     .fetch_all(pool)
     .await?)
 }

@@ -176,7 +176,9 @@ pub async fn list_members(
     Path(pid): Path<String>,
 ) -> Result<Json<Page<Member>>, AppError> {
     super::access(&s.store.pool, &who, &pid, Need::Read).await?;
-    Ok(Json(Page::all(super::members(&s.store.pool, &pid).await?)))
+    Ok(Json(Page::all(
+        super::members(&s.store.pool, &pid, None).await?,
+    )))
 }
 
 /// Adds a user (by name) to the project.
@@ -200,10 +202,9 @@ pub async fn add_member(
         json!({"user": user.name}),
     )
     .await;
-    let member = super::members(pool, &pid)
+    let member = super::members(pool, &pid, Some(&user.id))
         .await?
-        .into_iter()
-        .find(|m| m.user_id == user.id)
+        .pop()
         .ok_or_else(|| AppError::Internal("the member just added is missing".into()))?;
     Ok((StatusCode::CREATED, Json(member)))
 }
