@@ -512,10 +512,10 @@ async fn api_keys_are_shown_once_scoped_and_die_at_once_when_revoked_or_their_us
             .unwrap()
     };
     for c in [&bearer, &x_api_key(&full_key)] {
-        assert_eq!(get_status(&c, s.url("/v1/models")).await, 200);
-        assert_eq!(get_status(&c, s.url("/api/v1/projects")).await, 200);
+        assert_eq!(get_status(c, s.url("/v1/models")).await, 200);
+        assert_eq!(get_status(c, s.url("/api/v1/projects")).await, 200);
         assert_eq!(
-            get_status(&c, s.url("/api/v1/users")).await,
+            get_status(c, s.url("/api/v1/users")).await,
             403,
             "an analyst's key"
         );
@@ -816,9 +816,7 @@ async fn administrators_manage_users_and_cannot_remove_the_last_admin() {
     let admin_id = me["user"]["id"].as_str().unwrap().to_string();
     let r = patch(json!({"role": "viewer"}), admin_id).await.unwrap();
     assert_eq!(r.status(), 409, "the only administrator stays one");
-    let (_, rows) = s
-        .get(&format!("/api/v1/audit?action=user.role_change"))
-        .await;
+    let (_, rows) = s.get("/api/v1/audit?action=user.role_change").await;
     assert!(
         rows["data"]
             .as_array()

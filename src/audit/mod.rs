@@ -40,29 +40,14 @@ impl<'a> From<&'a Identity> for Actor<'a> {
     }
 }
 
-/// The chained hash of one row.
-fn row_hash(
-    prev: &[u8],
-    seq: i64,
-    at: &str,
-    actor: Option<&str>,
-    address: Option<&str>,
-    action: &str,
-    target: Option<&str>,
-    details: &str,
-) -> Vec<u8> {
+/// The chained hash of one row: the previous row's hash, `seq`, then the
+/// row's fields in column order (at, actor, address, action, target, details).
+fn row_hash(prev: &[u8], seq: i64, fields: [Option<&str>; 6]) -> Vec<u8> {
     let mut h = Sha256::new();
     h.update((prev.len() as u64).to_le_bytes());
     h.update(prev);
     h.update(seq.to_le_bytes());
-    for field in [
-        Some(at),
-        actor,
-        address,
-        Some(action),
-        target,
-        Some(details),
-    ] {
+    for field in fields {
         match field {
             // Length-prefixed, so no two different rows hash the same bytes.
             Some(f) => {
@@ -98,12 +83,14 @@ pub async fn append(
     let hash = row_hash(
         &prev,
         seq,
-        &at,
-        actor.name,
-        Some(actor.address),
-        action,
-        target,
-        &details,
+        [
+            Some(&at),
+            actor.name,
+            Some(actor.address),
+            Some(action),
+            target,
+            Some(&details),
+        ],
     );
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, address, action, target, details, prev_hash, hash)
@@ -178,12 +165,14 @@ pub async fn verify(pool: &SqlitePool) -> Result<Result<u64, Broken>, sqlx::Erro
         let computed = row_hash(
             &prev,
             seq,
-            &at,
-            actor.as_deref(),
-            address.as_deref(),
-            &action,
-            target.as_deref(),
-            &details,
+            [
+                Some(&at),
+                actor.as_deref(),
+                address.as_deref(),
+                Some(&action),
+                target.as_deref(),
+                Some(&details),
+            ],
         );
         if computed != hash {
             return broken("its contents do not match its hash");
@@ -292,26 +281,57 @@ mod tests {
 
     #[test]
     fn a_row_hash_covers_every_field_and_the_previous_hash() {
-        let base = row_hash(b"p", 1, "t", Some("a"), Some("h"), "x", None, "{}");
-        assert_ne!(
-            base,
-            row_hash(b"q", 1, "t", Some("a"), Some("h"), "x", None, "{}")
+        let base = row_hash(
+            b"p",
+            1,
+            [Some("t"), Some("a"), Some("h"), Some("x"), None, Some("{}")],
         );
         assert_ne!(
             base,
-            row_hash(b"p", 2, "t", Some("a"), Some("h"), "x", None, "{}")
+            row_hash(
+                b"q",
+                1,
+                [Some("t"), Some("a"), Some("h"), Some("x"), None, Some("{}")]
+            )
         );
         assert_ne!(
             base,
-            row_hash(b"p", 1, "t", None, Some("h"), "x", None, "{}")
+            row_hash(
+                b"p",
+                2,
+                [Some("t"), Some("a"), Some("h"), Some("x"), None, Some("{}")]
+            )
         );
         assert_ne!(
             base,
-            row_hash(b"p", 1, "t", Some("a"), Some("h"), "x", Some(""), "{}")
+            row_hash(
+                b"p",
+                1,
+                [Some("t"), None, Some("h"), Some("x"), None, Some("{}")]
+            )
         );
         assert_ne!(
             base,
-            row_hash(b"p", 1, "t", Some("ah"), Some(""), "x", None, "{}")
+            row_hash(
+                b"p",
+                1,
+                [
+                    Some("t"),
+                    Some("a"),
+                    Some("h"),
+                    Some("x"),
+                    Some(""),
+                    Some("{}")
+                ]
+            )
+        );
+        assert_ne!(
+            base,
+            row_hash(
+                b"p",
+                1,
+                [Some("t"), Some("ah"), Some(""), Some("x"), None, Some("{}")]
+            )
         );
     }
 
