@@ -2,6 +2,7 @@
 # Installs the Debian packages the build and the tests need, if missing:
 #   protobuf-compiler  LanceDB's crates compile .proto files at build time
 #   chromium           the browser tests drive headless Chromium (tests only)
+#   poppler-utils      pdftotext reads back the SRS PDF export (tests only)
 #
 #   scripts/system-deps.sh [--tests]
 set -euo pipefail
@@ -10,6 +11,7 @@ need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null || [ -n "${CHROMIUM:-}" ] || need+=(chromium)
+  command -v pdftotext >/dev/null || need+=(poppler-utils)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

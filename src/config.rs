@@ -16,6 +16,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub documents: DocumentsConfig,
     pub chat: ChatConfig,
+    pub srs: SrsConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
 }
@@ -77,6 +78,34 @@ pub struct ChatConfig {
     pub context_chunks: usize,
     pub min_relevance: f32,
     pub max_answer_tokens: usize,
+}
+
+/// SRS generation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SrsConfig {
+    /// Model that writes SRS sections; empty means models.chat.
+    pub model: String,
+    /// Passages of the project's documents given to the model per section.
+    pub context_chunks: usize,
+    /// Most requirements the model writes into one section.
+    pub max_requirements_per_section: usize,
+    /// Attempts per section before it is kept empty and reported.
+    pub section_attempts: usize,
+    /// Longest output of one section, in tokens.
+    pub max_section_tokens: usize,
+}
+
+impl Default for SrsConfig {
+    fn default() -> Self {
+        Self {
+            model: String::new(),
+            context_chunks: 3,
+            max_requirements_per_section: 3,
+            section_attempts: 2,
+            max_section_tokens: 900,
+        }
+    }
 }
 
 impl Default for DocumentsConfig {

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod projects;
 pub mod retrieval;
 pub mod server;
+pub mod srs;
 pub mod store;
 pub mod web;
 

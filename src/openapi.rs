@@ -9,7 +9,7 @@ use crate::http::routes::Routes;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "BA Copilot API", description = "Projects, documents, retrieval, grounded chat, jobs, accounts, keys and the audit log. Authenticate with `Authorization: Bearer <API key>` (or `x-api-key`) or the session cookie. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
+    info(title = "BA Copilot API", description = "Projects, documents, retrieval, grounded chat, jobs, SRS documents (generation, editing, versions, lint, export), accounts, keys and the audit log. Authenticate with `Authorization: Bearer <API key>` (or `x-api-key`) or the session cookie. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
     paths(
         crate::projects::routes::list,
         crate::projects::routes::create,
@@ -49,12 +49,33 @@ use crate::http::routes::Routes;
         crate::auth::routes::revoke_key,
         crate::audit::routes::list,
         crate::audit::routes::export,
+        crate::srs::routes::list,
+        crate::srs::routes::create,
+        crate::srs::routes::questions,
+        crate::srs::routes::show,
+        crate::srs::routes::update,
+        crate::srs::routes::remove,
+        crate::srs::routes::versions,
+        crate::srs::routes::version,
+        crate::srs::routes::compare,
+        crate::srs::routes::lint,
+        crate::srs::routes::export_document,
+        crate::srs::routes::requirements,
+        crate::srs::routes::requirement,
+        crate::srs::routes::add_requirement,
+        crate::srs::routes::update_requirement,
+        crate::srs::routes::delete_requirement,
+        crate::srs::routes::regenerate,
+        crate::srs::routes::lint_text,
+        crate::srs::routes::show_template,
+        crate::srs::routes::save_template,
+        crate::srs::routes::template_versions,
     ),
     modifiers(&Security),
     security(("api_key" = []), ("session" = [])),
     tags(
         (name = "projects"), (name = "documents"), (name = "chat"), (name = "jobs"),
-        (name = "auth"), (name = "users"), (name = "keys"), (name = "audit")
+        (name = "auth"), (name = "users"), (name = "keys"), (name = "audit"), (name = "srs")
     )
 )]
 pub struct ApiDoc;

@@ -73,6 +73,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../web/members.js"),
     ),
     (
+        "srs.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/srs.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../web/favicon.svg"),

@@ -3,17 +3,19 @@
 //
 // Routes: #/ (projects), #/projects/{pid} (documents, search, conversations),
 // #/projects/{pid}/chat/{cid} (the same page with that conversation open),
-// #/keys (API keys), #/admin/users and #/admin/audit (administrators).
+// #/projects/{pid}/srs/{sid} (an SRS document), #/keys (API keys),
+// #/admin/users and #/admin/audit (administrators).
 
 import { api, whoami, requireSignIn } from "./api.js";
 import { h, showError, clearError, confirmDialog, wireDialogs } from "./ui.js";
 import { mountProject } from "./project.js";
 import { mountAdmin } from "./admin.js";
+import { mountSrs } from "./srs.js";
 
 requireSignIn();
 
 const main = document.getElementById("main");
-let current = null; // {pid, view, controller} of the mounted page
+let current = null; // {pid, view, controller} of the mounted page (view: the project page's)
 
 function unmount() {
   if (current) current.controller.abort();
@@ -24,6 +26,7 @@ function parseRoute(hash) {
   try {
     const parts = hash.slice(2).split("/").filter(Boolean).map(decodeURIComponent);
     if (parts[0] === "projects" && parts[1]) {
+      if (parts[2] === "srs" && parts[3]) return { pid: parts[1], sid: parts[3] };
       return { pid: parts[1], cid: parts[2] === "chat" && parts[3] ? parts[3] : null };
     }
     if (parts[0] === "keys") return { page: "keys" };
@@ -38,16 +41,20 @@ function route() {
   const hash = location.hash || "#/";
   // "#main" and other in-page anchors (the skip link) are not routes.
   if (!hash.startsWith("#/") && current) return;
-  const { pid, cid, page } = hash.startsWith("#/") ? parseRoute(hash) : {};
+  const { pid, cid, sid, page } = hash.startsWith("#/") ? parseRoute(hash) : {};
   clearError();
   markCurrentNav(page);
-  if (pid && current && current.pid === pid) {
+  // Another conversation of the open project page keeps the page.
+  if (pid && !sid && current && current.pid === pid && current.view) {
     current.view.openChat(cid);
     return;
   }
   unmount();
   const controller = new AbortController();
-  if (pid) {
+  if (sid) {
+    mountSrs(main, pid, sid, controller.signal);
+    current = { pid, view: null, controller };
+  } else if (pid) {
     const view = mountProject(main, pid, controller.signal);
     view.openChat(cid);
     current = { pid, view, controller };

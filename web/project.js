@@ -1,11 +1,13 @@
 // The project page: documents (upload, ingest progress, delete), search,
-// members, and the conversations list with the open conversation beside it.
+// SRS documents, members, and the conversations list with the open
+// conversation beside it.
 // Viewers get the page without the controls that change it.
 
 import { api, uploadDocument, followJob, whoami } from "./api.js";
 import { h, showError, confirmDialog, formatBytes, sourceLocation } from "./ui.js";
 import { mountChat } from "./chat.js";
 import { membersCard } from "./members.js";
+import { srsCard } from "./srs.js";
 
 const enc = encodeURIComponent;
 
@@ -30,6 +32,7 @@ export function mountProject(root, pid, signal) {
   const newConversation = h("button", { type: "button", id: "new-conversation", class: "primary", dataset: { testid: "new-conversation" } }, "New conversation");
   const chatSlot = h("div", { class: "chat-slot" });
   const members = membersCard(pid, signal);
+  const srs = srsCard(pid, signal);
   // The server refuses a viewer's changes anyway; this only stops offering them.
   const viewer = whoami().then((me) => me.user.role === "viewer", () => false);
   let readOnly = false;
@@ -240,6 +243,7 @@ export function mountProject(root, pid, signal) {
             ),
           ),
         ),
+        srs.element,
         h("section", { class: "card", "aria-labelledby": "search-title" }, h("h2", { id: "search-title" }, "Search"), searchForm, searchResults),
         members.element,
       ),
@@ -270,9 +274,11 @@ export function mountProject(root, pid, signal) {
     newConversation.remove();
     for (const b of rows.querySelectorAll("[data-testid=document-delete]")) b.remove();
     members.readOnly();
+    srs.readOnly();
   });
   loadDocuments();
   members.load();
+  srs.load();
   loadConversations().then(() => {
     // The chat panel may have opened before titles were known.
     if (chat && conversationTitles.has(chat.cid)) {

@@ -252,11 +252,19 @@ impl ChatModel {
 
     /// Queues a generation, or refuses at once when the queue is full.
     pub fn submit(&self, g: Generation) -> Result<mpsc::UnboundedReceiver<Event>, SubmitError> {
-        let permit = self
-            .admission
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| SubmitError::QueueFull(self.id.clone()))?;
+        self.submit_or_return(g).map_err(|(e, _)| e)
+    }
+
+    /// [`Self::submit`] that hands the generation back with the refusal, for
+    /// background work that waits for room in the queue instead of failing.
+    pub fn submit_or_return(
+        &self,
+        g: Generation,
+    ) -> Result<mpsc::UnboundedReceiver<Event>, (SubmitError, Generation)> {
+        let permit = match self.admission.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => return Err((SubmitError::QueueFull(self.id.clone()), g)),
+        };
         let (events, rx) = mpsc::unbounded_channel();
         let req = GenerateRequest {
             generation: g,
@@ -265,9 +273,9 @@ impl ChatModel {
             admitted_at: Instant::now(),
         };
         self.metrics.queue_changed(1);
-        self.queue.send(req).map_err(|_| {
+        self.queue.send(req).map_err(|e| {
             self.metrics.queue_changed(-1);
-            SubmitError::EngineStopped(self.id.clone())
+            (SubmitError::EngineStopped(self.id.clone()), e.0.generation)
         })?;
         Ok(rx)
     }

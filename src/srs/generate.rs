@@ -1,0 +1,370 @@
+//! Generation as a background job: optional clarifying questions, then every
+//! model-written section of the outline (several at once, so the engine
+//! batches them), each grounded in the passages retrieved for it, decoded
+//! into its JSON schema and retried on failure; then the sections the model
+//! does not write, and one transaction that stores the whole document. A
+//! cancelled or failed job stores nothing.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::json;
+
+use super::model::{Clarification, Requirement, Section, Source};
+use super::prompt::{self, QuestionsOut, SectionOut};
+use super::store::Body;
+use super::template::{Kind, Outline, OutlineSection};
+use crate::http::{AppError, AppState};
+use crate::inference::chat_model::{ChatModel, SubmitError};
+use crate::inference::chat_template::ChatMessage;
+use crate::inference::constraint::ConstraintSpec;
+use crate::inference::engine::{Event, Generation};
+use crate::inference::sampler::SamplingParams;
+use crate::jobs::JobHandle;
+use crate::retrieval::search::{self, SearchHit};
+
+/// Sections generated at the same time: enough for the engine to batch,
+/// few enough to leave room in its queue for chat users.
+const PARALLEL_SECTIONS: usize = 4;
+/// Characters of a source passage kept as a requirement's quote.
+const QUOTE_CHARS: usize = 300;
+
+/// Why a piece of generation stopped.
+#[derive(Debug)]
+pub enum GenError {
+    Cancelled,
+    Failed(String),
+}
+
+impl From<AppError> for GenError {
+    fn from(e: AppError) -> Self {
+        GenError::Failed(e.to_string())
+    }
+}
+
+/// What one generation works from, shared by its sections.
+pub struct Context {
+    pub state: AppState,
+    pub model: Arc<ChatModel>,
+    pub project_id: String,
+    pub brief: String,
+    /// Only these documents are retrieved from, when given.
+    pub document_ids: Option<HashSet<String>>,
+    pub clarifications: Vec<Clarification>,
+}
+
+/// The model that writes SRS sections.
+pub fn model(s: &AppState) -> Result<Arc<ChatModel>, AppError> {
+    let name = match s.config.srs.model.as_str() {
+        "" => s.config.models.chat.as_str(),
+        m => m,
+    };
+    Ok(s.registry.chat(name)?)
+}
+
+impl Context {
+    /// The passages relevant to `query` (none if the best is not similar
+    /// enough to count), restricted to the chosen documents.
+    async fn sources(&self, query: &str, k: usize) -> Result<Vec<SearchHit>, AppError> {
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        let depth = if self.document_ids.is_some() { k * 5 } else { k };
+        let hits = search::search(&self.state, &self.project_id, query, depth).await?;
+        let min = self.state.config.chat.min_relevance;
+        let best = hits.iter().filter_map(|h| h.similarity).fold(f32::MIN, f32::max);
+        if best < min {
+            return Ok(Vec::new());
+        }
+        Ok(hits
+            .into_iter()
+            .filter(|h| self.document_ids.as_ref().is_none_or(|ids| ids.contains(&h.document_id)))
+            .take(k)
+            .collect())
+    }
+
+    /// Runs one constrained generation to the end and returns its text.
+    async fn complete(
+        &self,
+        system: &str,
+        user: &str,
+        schema: serde_json::Value,
+        max_tokens: usize,
+        job: Option<&JobHandle>,
+    ) -> Result<String, GenError> {
+        let cancelled = || job.is_some_and(JobHandle::is_cancelled);
+        let messages = [ChatMessage::new("system", system), ChatMessage::new("user", user)];
+        let prompt = self
+            .model
+            .chat_prompt(&messages, &[])
+            .map_err(|e| GenError::Failed(format!("chat prompt: {e}")))?;
+        if prompt.len() + max_tokens > self.model.context_length {
+            return Err(GenError::Failed(format!(
+                "the prompt of {} tokens leaves no room for the answer in the model's context of {}",
+                prompt.len(),
+                self.model.context_length
+            )));
+        }
+        let model = self.model.clone();
+        let constraint = tokio::task::spawn_blocking(move || {
+            model.compile_constraint(&ConstraintSpec::JsonSchema(schema))
+        })
+        .await
+        .map_err(|e| GenError::Failed(format!("schema task: {e}")))?
+        .map_err(|e| GenError::Failed(format!("section schema: {e}")))?;
+        let mut generation = Some(Generation {
+            prompt,
+            max_tokens,
+            stop: Vec::new(),
+            ignore_eos: false,
+            // Greedy: the same brief and documents give the same document.
+            sampling: SamplingParams { temperature: 0.0, ..SamplingParams::default() },
+            constraint: Some(constraint),
+        });
+        // A full queue (chat users, other jobs) is waited out, not a failure.
+        let mut events = loop {
+            if cancelled() {
+                return Err(GenError::Cancelled);
+            }
+            let g = generation.take().expect("generation is put back on a full queue");
+            match self.model.submit_or_return(g) {
+                Ok(events) => break events,
+                Err((SubmitError::QueueFull(_), g)) => {
+                    generation = Some(g);
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err((e, _)) => return Err(GenError::Failed(e.to_string())),
+            }
+        };
+        let mut text = String::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(Event::Delta(d)) => text.push_str(&d),
+                    Some(Event::Done(done)) => {
+                        if done.finish_reason == crate::inference::engine::FinishReason::Length {
+                            return Err(GenError::Failed(format!("the output reached the limit of {max_tokens} tokens")));
+                        }
+                        return Ok(text);
+                    }
+                    Some(Event::Error(e)) => return Err(GenError::Failed(e)),
+                    None => return Err(GenError::Failed("the generation stopped without finishing".into())),
+                },
+                // Returning drops `events`, which stops the generation.
+                _ = tick.tick() => if cancelled() { return Err(GenError::Cancelled) },
+            }
+        }
+    }
+
+    /// Asks the model for clarifying questions about the brief; `job`, if
+    /// any, can cancel it.
+    pub async fn questions(&self, job: Option<&JobHandle>) -> Result<Vec<Clarification>, GenError> {
+        let sources = self.sources(&self.brief, 2).await?;
+        let (system, user) = prompt::questions_messages(&self.brief, &sources);
+        let text = self.complete(&system, &user, prompt::questions_schema(), 700, job).await?;
+        let out: QuestionsOut = serde_json::from_str(&text)
+            .map_err(|e| GenError::Failed(format!("the questions are not valid JSON: {e}")))?;
+        Ok(out
+            .questions
+            .into_iter()
+            .map(|q| {
+                let recommended = q.recommended.clamp(1, q.choices.len().max(1)) - 1;
+                Clarification {
+                    question: q.question.trim().to_string(),
+                    choices: q.choices.into_iter().map(|c| c.trim().to_string()).collect(),
+                    recommended: Some(recommended),
+                    answer: None,
+                }
+            })
+            .collect())
+    }
+
+    /// Writes one section, retrying up to the configured attempts.
+    /// Requirements come back with empty ids; the caller numbers them.
+    pub async fn section(&self, section: &OutlineSection, job: &JobHandle) -> Result<Section, GenError> {
+        let config = &self.state.config.srs;
+        let requirements = section.kind == Kind::Requirements;
+        let query = format!("{} {} {}", section.title, section.guidance, self.brief);
+        let sources = self.sources(&query, config.context_chunks).await?;
+        let (system, user) = prompt::section_messages(section, &self.brief, &self.clarifications, &sources);
+        let schema = prompt::section_schema(requirements, config.max_requirements_per_section, sources.len());
+        let mut last = String::new();
+        for attempt in 1..=config.section_attempts.max(1) {
+            match self.complete(&system, &user, schema.clone(), config.max_section_tokens, Some(job)).await {
+                Ok(text) => match serde_json::from_str::<SectionOut>(&text) {
+                    Ok(out) => return Ok(build(section, out, &sources)),
+                    Err(e) => last = format!("the output is not the section's JSON: {e}"),
+                },
+                Err(GenError::Cancelled) => return Err(GenError::Cancelled),
+                Err(GenError::Failed(e)) => last = e,
+            }
+            tracing::warn!(job = %job.id, section = %section.key, attempt, error = %last, "SRS section failed");
+        }
+        Err(GenError::Failed(last))
+    }
+}
+
+/// A section from the model's output: numbered sources become citations,
+/// whitespace is trimmed and a repeated statement is kept once.
+fn build(section: &OutlineSection, out: SectionOut, sources: &[SearchHit]) -> Section {
+    let mut seen = HashSet::new();
+    let requirements = out
+        .requirements
+        .into_iter()
+        .filter(|r| seen.insert(r.statement.trim().to_lowercase()))
+        .map(|r| {
+            let mut cited: Vec<usize> = r.sources.into_iter().filter(|n| (1..=sources.len()).contains(n)).collect();
+            cited.dedup();
+            Requirement {
+                id: String::new(),
+                title: r.title.trim().to_string(),
+                statement: r.statement.trim().to_string(),
+                rationale: r.rationale.trim().to_string(),
+                priority: r.priority,
+                acceptance_criteria: r.acceptance_criteria,
+                verification: r.verification,
+                status: "draft".into(),
+                sources: cited
+                    .into_iter()
+                    .map(|n| {
+                        let hit = &sources[n - 1];
+                        Source {
+                            document_id: hit.document_id.clone(),
+                            chunk_id: hit.chunk_id.clone(),
+                            quote: hit.text.chars().take(QUOTE_CHARS).collect(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Section {
+        key: section.key.clone(),
+        title: section.title.clone(),
+        text: out.text.trim().to_string(),
+        requirements,
+    }
+}
+
+/// Gives every requirement without an id the next one of its section's prefix.
+pub fn number(body: &mut Body, outline: &Outline) {
+    for i in 0..body.sections.len() {
+        let prefix = outline
+            .section(&body.sections[i].key)
+            .and_then(|s| s.id_prefix.clone())
+            .unwrap_or_else(|| "REQ".into());
+        for j in 0..body.sections[i].requirements.len() {
+            if body.sections[i].requirements[j].id.is_empty() {
+                let id = body.next_id(&prefix);
+                body.sections[i].requirements[j].id = id;
+            }
+        }
+    }
+}
+
+/// Fills the sections the model does not write, from the rest of the body:
+/// references from the cited documents, verification from the requirements,
+/// clarifications from the answers.
+pub async fn fill_derived(s: &AppState, body: &mut Body, outline: &Outline) -> Result<(), AppError> {
+    let cited: Vec<String> = {
+        let mut ids: Vec<String> = body
+            .sections
+            .iter()
+            .flat_map(|s| s.requirements.iter().flat_map(|r| r.sources.iter().map(|x| x.document_id.clone())))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let mut names = Vec::new();
+    for id in &cited {
+        if let Ok(d) = crate::retrieval::documents::get(&s.store.pool, id).await {
+            names.push(format!("{} (document {})", d.name, d.id));
+        }
+    }
+    let verification = {
+        let lines: Vec<String> = body
+            .sections
+            .iter()
+            .flat_map(|s| s.requirements.iter())
+            .map(|r| format!("{}: {}", r.id, r.verification.as_str()))
+            .collect();
+        if lines.is_empty() {
+            "No requirements to verify yet.".to_string()
+        } else {
+            format!("Each requirement is verified by the method named beside it.\n{}", lines.join("\n"))
+        }
+    };
+    let clarifications = if body.clarifications.is_empty() {
+        "No clarifying questions were asked.".to_string()
+    } else {
+        body.clarifications
+            .iter()
+            .map(|c| format!("{} {}", c.question, c.answer.as_deref().unwrap_or("(not answered)")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for o in &outline.sections {
+        let text = match o.kind {
+            Kind::References if names.is_empty() => "No project documents were cited.".to_string(),
+            Kind::References => names.join("\n"),
+            Kind::Verification => verification.clone(),
+            Kind::Clarifications => clarifications.clone(),
+            _ => continue,
+        };
+        if let Some(section) = body.sections.iter_mut().find(|x| x.key == o.key) {
+            section.text = text;
+        }
+    }
+    Ok(())
+}
+
+/// Generates every model-written section of `outline`; `Err` only for a
+/// cancellation. Failed sections come back empty and are named in the list.
+pub async fn sections(
+    ctx: &Context,
+    outline: &Outline,
+    job: &JobHandle,
+    start: f64,
+) -> Result<(Vec<Section>, Vec<String>), GenError> {
+    let todo: Vec<&OutlineSection> = outline.sections.iter().filter(|s| s.kind.generated()).collect();
+    let total = todo.len().max(1) as f64;
+    let mut results = futures::stream::iter(todo.iter().map(|s| async move { (s.key.clone(), ctx.section(s, job).await) }))
+        .buffer_unordered(PARALLEL_SECTIONS);
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    while let Some((key, result)) = results.next().await {
+        match result {
+            Ok(section) => done.push(section),
+            Err(GenError::Cancelled) => return Err(GenError::Cancelled),
+            Err(GenError::Failed(e)) => failed.push(format!("{key}: {e}")),
+        }
+        let progress = start + (1.0 - start) * 0.95 * (done.len() + failed.len()) as f64 / total;
+        job.progress(progress, &format!("wrote section {key} ({} of {})", done.len() + failed.len(), todo.len()))
+            .await;
+    }
+    failed.sort();
+    // Every section of the outline, in its order, generated or not.
+    let sections = outline
+        .sections
+        .iter()
+        .map(|o| {
+            done.iter().find(|d| d.key == o.key).cloned().unwrap_or_else(|| Section {
+                key: o.key.clone(),
+                title: o.title.clone(),
+                text: String::new(),
+                requirements: Vec::new(),
+            })
+        })
+        .collect();
+    Ok((sections, failed))
+}
+
+/// The job's result when it failed sections: which, and that they can be
+/// regenerated one by one.
+pub fn result(srs_id: &str, failed: &[String]) -> serde_json::Value {
+    json!({"srs_id": srs_id, "failed_sections": failed})
+}

@@ -1,0 +1,259 @@
+//! Starting the two SRS jobs — a whole document, or one section of an
+//! existing one — after checking everything a client can get wrong, so a bad
+//! request is a 4xx at once rather than a failed job later.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::generate::{self, Context, GenError};
+use super::model::Clarification;
+use super::store::{self, Body};
+use super::template;
+use crate::http::{AppError, AppState};
+use crate::jobs::JobHandle;
+
+const MAX_BRIEF_CHARS: usize = 8000;
+const MAX_TITLE_CHARS: usize = 200;
+
+/// `POST /api/v1/projects/{pid}/srs`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSrs {
+    /// What the system is for, in the analyst's words.
+    pub brief: String,
+    /// Defaults to the brief's first line.
+    pub title: Option<String>,
+    /// Retrieve only from these documents of the project (default: all).
+    pub document_ids: Option<Vec<String>>,
+    /// Ask the model for clarifying questions first and answer each with its
+    /// recommended choice (ignored when `clarifications` are given).
+    #[serde(default)]
+    pub clarify: bool,
+    /// Questions already answered (e.g. from `POST …/srs/questions`).
+    #[serde(default)]
+    pub clarifications: Vec<Clarification>,
+}
+
+/// `POST /api/v1/projects/{pid}/srs/questions`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionsRequest {
+    pub brief: String,
+    pub document_ids: Option<Vec<String>>,
+}
+
+/// The answer to a started job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Started {
+    pub job_id: String,
+    pub status: String,
+    /// The document, for a section regeneration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub srs_id: Option<String>,
+}
+
+fn brief(text: &str) -> Result<String, AppError> {
+    let b = text.trim();
+    if b.is_empty() {
+        return Err(AppError::invalid("brief", "`brief` must not be empty"));
+    }
+    if b.chars().count() > MAX_BRIEF_CHARS {
+        return Err(AppError::invalid("brief", format!("`brief` is longer than {MAX_BRIEF_CHARS} characters")));
+    }
+    Ok(b.to_string())
+}
+
+/// The chosen documents, each checked to be a ready document of the project.
+async fn documents(
+    s: &AppState,
+    project_id: &str,
+    ids: Option<Vec<String>>,
+) -> Result<Option<HashSet<String>>, AppError> {
+    let Some(ids) = ids else { return Ok(None) };
+    for id in &ids {
+        let found = crate::retrieval::documents::get(&s.store.pool, id).await.ok();
+        match found {
+            Some(d) if d.project_id == project_id && d.status == "ready" => {}
+            Some(d) if d.project_id == project_id => {
+                return Err(AppError::invalid("document_ids", format!("Document `{id}` is {}, not ready", d.status)))
+            }
+            _ => return Err(AppError::invalid("document_ids", format!("No document `{id}` in this project"))),
+        }
+    }
+    Ok(Some(ids.into_iter().collect()))
+}
+
+fn clarifications(list: Vec<Clarification>) -> Result<Vec<Clarification>, AppError> {
+    if list.len() > 10 {
+        return Err(AppError::invalid("clarifications", "at most 10 clarifications"));
+    }
+    for c in &list {
+        let long = c.question.chars().count() > 500
+            || c.choices.len() > 10
+            || c.choices.iter().chain(&c.answer).any(|t| t.chars().count() > 500);
+        if c.question.trim().is_empty() || long {
+            return Err(AppError::invalid(
+                "clarifications",
+                "each clarification needs a question (at most 500 characters, 10 choices)",
+            ));
+        }
+    }
+    Ok(list)
+}
+
+/// Checks the request and the model, then starts the generation job.
+pub async fn start(s: &AppState, project_id: &str, req: NewSrs, user: &str) -> Result<Started, AppError> {
+    let brief = brief(&req.brief)?;
+    let title = match req.title.as_deref().map(str::trim) {
+        Some("") | None => brief.lines().next().unwrap_or("SRS").chars().take(80).collect(),
+        Some(t) if t.chars().count() > MAX_TITLE_CHARS => {
+            return Err(AppError::invalid("title", format!("`title` is longer than {MAX_TITLE_CHARS} characters")))
+        }
+        Some(t) => t.to_string(),
+    };
+    let document_ids = documents(s, project_id, req.document_ids).await?;
+    let clarify = req.clarify && req.clarifications.is_empty();
+    let ctx = Context {
+        state: s.clone(),
+        model: generate::model(s)?,
+        project_id: project_id.to_string(),
+        brief,
+        document_ids,
+        clarifications: clarifications(req.clarifications)?,
+    };
+    let template = template::current(&s.store.pool).await?;
+    let mut tx = s.store.pool.begin().await?;
+    let job = s.jobs.create(&mut tx, "srs", Some(project_id), json!({})).await?;
+    tx.commit().await?;
+    let started = Started { job_id: job.id.clone(), status: "running".into(), srs_id: None };
+    let user = user.to_string();
+    tokio::spawn(async move {
+        let outcome = generate_document(ctx, template, title, clarify, &job, &user).await;
+        finish(&job, outcome).await;
+    });
+    Ok(started)
+}
+
+async fn generate_document(
+    mut ctx: Context,
+    template: template::TemplateVersion,
+    title: String,
+    clarify: bool,
+    job: &JobHandle,
+    user: &str,
+) -> Result<(String, serde_json::Value), GenError> {
+    if clarify {
+        job.progress(0.01, "asking clarifying questions").await;
+        ctx.clarifications = ctx
+            .questions(Some(job))
+            .await?
+            .into_iter()
+            .map(|mut q| {
+                q.answer = q.recommended.and_then(|i| q.choices.get(i).cloned());
+                q
+            })
+            .collect();
+    }
+    let start = if clarify { 0.1 } else { 0.02 };
+    job.progress(start, "writing sections").await;
+    let outline = &template.outline;
+    let (sections, failed) = generate::sections(&ctx, outline, job, start).await?;
+    let mut body = Body { sections, clarifications: ctx.clarifications.clone(), ..Body::default() };
+    generate::number(&mut body, outline);
+    generate::fill_derived(&ctx.state, &mut body, outline).await?;
+    if job.is_cancelled() {
+        return Err(GenError::Cancelled);
+    }
+    let pool = &ctx.state.store.pool;
+    let id = store::create(pool, &ctx.project_id, &title, &ctx.brief, template.version, &body, Some(user)).await?;
+    let count: usize = body.sections.iter().map(|s| s.requirements.len()).sum();
+    let message = if failed.is_empty() {
+        format!("wrote {count} requirements")
+    } else {
+        format!(
+            "wrote {count} requirements; {} section(s) failed and can be regenerated: {}",
+            failed.len(),
+            failed.join("; ")
+        )
+    };
+    Ok((message, generate::result(&id, &failed)))
+}
+
+/// Records the job's end.
+async fn finish(job: &JobHandle, outcome: Result<(String, serde_json::Value), GenError>) {
+    match outcome {
+        Ok((message, result)) => job.finish("succeeded", &message, Some(&result)).await,
+        Err(GenError::Cancelled) => job.finish("cancelled", "cancelled; nothing was stored", None).await,
+        Err(GenError::Failed(e)) => {
+            tracing::warn!(job = %job.id, error = %e, "SRS generation failed");
+            job.finish("failed", &e, None).await
+        }
+    }
+}
+
+/// Asks the model for clarifying questions without starting a job (a few
+/// seconds of generation); the request's connection closing stops it.
+pub async fn questions(s: &AppState, project_id: &str, req: QuestionsRequest) -> Result<Vec<Clarification>, AppError> {
+    let ctx = Context {
+        state: s.clone(),
+        model: generate::model(s)?,
+        project_id: project_id.to_string(),
+        brief: brief(&req.brief)?,
+        document_ids: documents(s, project_id, req.document_ids).await?,
+        clarifications: Vec::new(),
+    };
+    ctx.questions(None).await.map_err(|e| match e {
+        GenError::Cancelled => AppError::Internal("cancelled".into()),
+        GenError::Failed(m) => AppError::Unprocessable { code: "generation_failed", message: m },
+    })
+}
+
+/// Starts regenerating section `key` of document `sid` as a new version.
+pub async fn regenerate(s: &AppState, sid: &str, key: &str, user: &str) -> Result<Started, AppError> {
+    let rec = store::record(&s.store.pool, sid).await?;
+    let template = template::get(&s.store.pool, rec.template_version).await?;
+    let Some(section) = template.outline.section(key).filter(|o| o.kind.generated()).cloned() else {
+        return Err(AppError::invalid("key", format!("Section `{key}` is not one the model writes")));
+    };
+    let base = store::body(&s.store.pool, sid, rec.current_version).await?;
+    let ctx = Context {
+        state: s.clone(),
+        model: generate::model(s)?,
+        project_id: rec.project_id.clone(),
+        brief: rec.brief.clone(),
+        document_ids: None,
+        clarifications: base.clarifications.clone(),
+    };
+    let mut tx = s.store.pool.begin().await?;
+    let job = s.jobs.create(&mut tx, "srs_section", Some(&rec.project_id), json!({"srs_id": sid})).await?;
+    tx.commit().await?;
+    let started = Started { job_id: job.id.clone(), status: "running".into(), srs_id: Some(sid.to_string()) };
+    let (sid, user, base_version) = (sid.to_string(), user.to_string(), rec.current_version);
+    tokio::spawn(async move {
+        let outcome = async {
+            job.progress(0.05, &format!("writing section {}", section.key)).await;
+            let new = ctx.section(&section, &job).await?;
+            if job.is_cancelled() {
+                return Err(GenError::Cancelled);
+            }
+            let mut body = base;
+            if let Some(old) = body.sections.iter_mut().find(|x| x.key == section.key) {
+                *old = new;
+            } else {
+                body.sections.push(new);
+            }
+            generate::number(&mut body, &template.outline);
+            generate::fill_derived(&ctx.state, &mut body, &template.outline).await?;
+            let note = format!("regenerated section {}", section.key);
+            let pool = &ctx.state.store.pool;
+            let version = store::commit(pool, &sid, Some(base_version), None, &body, &note, Some(&user)).await?;
+            Ok((note, json!({"srs_id": sid, "version": version})))
+        }
+        .await;
+        finish(&job, outcome).await;
+    });
+    Ok(started)
+}
