@@ -17,6 +17,7 @@ pub struct Config {
     pub documents: DocumentsConfig,
     pub chat: ChatConfig,
     pub srs: SrsConfig,
+    pub wireframes: WireframesConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
 }
@@ -104,6 +105,31 @@ impl Default for SrsConfig {
             max_requirements_per_section: 3,
             section_attempts: 2,
             max_section_tokens: 900,
+        }
+    }
+}
+
+/// Wireframe generation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WireframesConfig {
+    /// Model that sketches wireframes; empty means models.chat.
+    pub model: String,
+    /// Most screens one generation sketches.
+    pub max_screens: usize,
+    /// Longest output of one generation or change request, in tokens.
+    pub max_tokens: usize,
+    /// Attempts before a generation or change request fails.
+    pub attempts: usize,
+}
+
+impl Default for WireframesConfig {
+    fn default() -> Self {
+        Self {
+            model: String::new(),
+            max_screens: 3,
+            max_tokens: 2000,
+            attempts: 2,
         }
     }
 }

@@ -17,5 +17,6 @@ pub mod server;
 pub mod srs;
 pub mod store;
 pub mod web;
+pub mod wireframe;
 
 pub use http::{app, AppState};

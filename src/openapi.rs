@@ -9,7 +9,7 @@ use crate::http::routes::Routes;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "BA Copilot API", description = "Projects, documents, retrieval, grounded chat, jobs, SRS documents (generation, editing, versions, lint, export), accounts, keys and the audit log. Authenticate with `Authorization: Bearer <API key>` (or `x-api-key`) or the session cookie. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
+    info(title = "BA Copilot API", description = "Projects, documents, retrieval, grounded chat, jobs, SRS documents (generation, editing, versions, lint, export), wireframes, accounts, keys and the audit log. Authenticate with `Authorization: Bearer <API key>` (or `x-api-key`) or the session cookie. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
     paths(
         crate::projects::routes::list,
         crate::projects::routes::create,
@@ -70,12 +70,22 @@ use crate::http::routes::Routes;
         crate::srs::routes::show_template,
         crate::srs::routes::save_template,
         crate::srs::routes::template_versions,
+        crate::wireframe::routes::list,
+        crate::wireframe::routes::create,
+        crate::wireframe::routes::show,
+        crate::wireframe::routes::remove,
+        crate::wireframe::routes::versions,
+        crate::wireframe::routes::version,
+        crate::wireframe::routes::compare,
+        crate::wireframe::routes::change,
+        crate::wireframe::routes::preview,
+        crate::wireframe::routes::export,
     ),
     modifiers(&Security),
     security(("api_key" = []), ("session" = [])),
     tags(
         (name = "projects"), (name = "documents"), (name = "chat"), (name = "jobs"),
-        (name = "auth"), (name = "users"), (name = "keys"), (name = "audit"), (name = "srs")
+        (name = "auth"), (name = "users"), (name = "keys"), (name = "audit"), (name = "srs"), (name = "wireframes")
     )
 )]
 pub struct ApiDoc;

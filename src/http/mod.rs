@@ -55,6 +55,7 @@ pub fn routes(max_upload_bytes: usize) -> routes::Routes {
         .merge(crate::retrieval::routes::router(max_upload_bytes))
         .merge(crate::chat::routes::router())
         .merge(crate::srs::routes::router())
+        .merge(crate::wireframe::routes::router())
         .merge(crate::jobs::routes::router())
         .merge(crate::openapi::router())
         .merge(crate::web::router())

@@ -11,6 +11,7 @@ pub mod gguf_check;
 pub mod model;
 pub mod registry;
 pub mod sampler;
+pub mod structured;
 pub mod tokenizer;
 
 /// The device models run on: the first CUDA GPU when built with `--features cuda`

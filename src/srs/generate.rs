@@ -7,7 +7,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::json;
@@ -17,11 +16,8 @@ use super::prompt::{self, QuestionsOut, SectionOut};
 use super::store::Body;
 use super::template::{Kind, Outline, OutlineSection};
 use crate::http::{AppError, AppState};
-use crate::inference::chat_model::{ChatModel, SubmitError};
-use crate::inference::chat_template::ChatMessage;
-use crate::inference::constraint::ConstraintSpec;
-use crate::inference::engine::{Event, Generation};
-use crate::inference::sampler::SamplingParams;
+use crate::inference::chat_model::ChatModel;
+use crate::inference::structured::{self, Stop};
 use crate::jobs::JobHandle;
 use crate::retrieval::search::{self, SearchHit};
 
@@ -85,7 +81,8 @@ impl Context {
             .collect())
     }
 
-    /// Runs one constrained generation to the end and returns its text.
+    /// Runs one constrained generation to the end and returns its text;
+    /// `job`, if any, can cancel it.
     async fn complete(
         &self,
         system: &str,
@@ -95,68 +92,12 @@ impl Context {
         job: Option<&JobHandle>,
     ) -> Result<String, GenError> {
         let cancelled = || job.is_some_and(JobHandle::is_cancelled);
-        let messages = [ChatMessage::new("system", system), ChatMessage::new("user", user)];
-        let prompt = self
-            .model
-            .chat_prompt(&messages, &[])
-            .map_err(|e| GenError::Failed(format!("chat prompt: {e}")))?;
-        if prompt.len() + max_tokens > self.model.context_length {
-            return Err(GenError::Failed(format!(
-                "the prompt of {} tokens leaves no room for the answer in the model's context of {}",
-                prompt.len(),
-                self.model.context_length
-            )));
-        }
-        let model = self.model.clone();
-        let constraint = tokio::task::spawn_blocking(move || {
-            model.compile_constraint(&ConstraintSpec::JsonSchema(schema))
-        })
-        .await
-        .map_err(|e| GenError::Failed(format!("schema task: {e}")))?
-        .map_err(|e| GenError::Failed(format!("section schema: {e}")))?;
-        let mut generation = Some(Generation {
-            prompt,
-            max_tokens,
-            stop: Vec::new(),
-            ignore_eos: false,
-            // Greedy: the same brief and documents give the same document.
-            sampling: SamplingParams { temperature: 0.0, ..SamplingParams::default() },
-            constraint: Some(constraint),
-        });
-        // A full queue (chat users, other jobs) is waited out, not a failure.
-        let mut events = loop {
-            if cancelled() {
-                return Err(GenError::Cancelled);
-            }
-            let g = generation.take().expect("generation is put back on a full queue");
-            match self.model.submit_or_return(g) {
-                Ok(events) => break events,
-                Err((SubmitError::QueueFull(_), g)) => {
-                    generation = Some(g);
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Err((e, _)) => return Err(GenError::Failed(e.to_string())),
-            }
-        };
-        let mut text = String::new();
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        loop {
-            tokio::select! {
-                event = events.recv() => match event {
-                    Some(Event::Delta(d)) => text.push_str(&d),
-                    Some(Event::Done(done)) => {
-                        if done.finish_reason == crate::inference::engine::FinishReason::Length {
-                            return Err(GenError::Failed(format!("the output reached the limit of {max_tokens} tokens")));
-                        }
-                        return Ok(text);
-                    }
-                    Some(Event::Error(e)) => return Err(GenError::Failed(e)),
-                    None => return Err(GenError::Failed("the generation stopped without finishing".into())),
-                },
-                // Returning drops `events`, which stops the generation.
-                _ = tick.tick() => if cancelled() { return Err(GenError::Cancelled) },
-            }
-        }
+        structured::complete(&self.model, system, user, schema, max_tokens, &cancelled)
+            .await
+            .map_err(|e| match e {
+                Stop::Cancelled => GenError::Cancelled,
+                Stop::Failed(m) => GenError::Failed(m),
+            })
     }
 
     /// Asks the model for clarifying questions about the brief; `job`, if

@@ -226,7 +226,7 @@ pub async fn export_document(
     })?;
     let srs = store::load(&s.store.pool, &sid, q.version).await?;
     let project = crate::projects::get(&s.store.pool, &rec.project_id).await?;
-    let screens = Default::default();
+    let screens = crate::wireframe::store::screens_by_requirement(&s.store.pool, &rec.project_id).await?;
     let bytes = tokio::task::spawn_blocking(move || export::render(&srs, format, &project.name, &screens))
         .await
         .map_err(|e| AppError::Internal(format!("export task: {e}")))?

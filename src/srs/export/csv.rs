@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(rows[1][8], "");
         for row in &rows {
             for cell in row {
-                assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{cell}");
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{cell}"
+                );
             }
         }
         assert_eq!(defuse("-1"), "'-1");

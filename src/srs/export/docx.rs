@@ -129,11 +129,15 @@ fn document_xml(srs: &Srs, project_name: &str) -> String {
 
     b.push_str(&para(Some("Heading1"), &run("Quality check", false)));
     let score = format!("{}/100", srs.lint.score);
-    b.push_str(&para(None, &(run("Lint score: ", true) + &run(&score, false))));
+    b.push_str(&para(
+        None,
+        &(run("Lint score: ", true) + &run(&score, false)),
+    ));
     if srs.lint.findings.is_empty() {
         b.push_str(&para(None, &run("No findings.", false)));
     } else {
-        let header = ["Rule", "Severity", "Requirement", "Message"].map(|h| para(None, &run(h, true)));
+        let header =
+            ["Rule", "Severity", "Requirement", "Message"].map(|h| para(None, &run(h, true)));
         let mut rows = vec![header.to_vec()];
         for f in &srs.lint.findings {
             let cells = [
@@ -217,7 +221,11 @@ fn table(b: &mut String, widths: &[u32], rows: &[Vec<String>], header: bool) {
     b.push_str("</w:tblGrid>");
     for (i, row) in rows.iter().enumerate() {
         // The header row repeats on every page the table spans.
-        let repeat = if header && i == 0 { "<w:tblHeader/>" } else { "" };
+        let repeat = if header && i == 0 {
+            "<w:tblHeader/>"
+        } else {
+            ""
+        };
         b.push_str(&format!("<w:tr><w:trPr><w:cantSplit/>{repeat}</w:trPr>"));
         for (j, (cell, w)) in row.iter().zip(widths).enumerate() {
             // Shade the header row, or the label column of a field table.
@@ -367,7 +375,10 @@ mod tests {
 
     #[test]
     fn headings_use_the_heading_styles() {
-        let (_, styles) = parse(&part(&render(&sample(), "Acme").unwrap(), "word/document.xml"));
+        let (_, styles) = parse(&part(
+            &render(&sample(), "Acme").unwrap(),
+            "word/document.xml",
+        ));
         assert_eq!(styles[0], "Title");
         let count = |s: &str| styles.iter().filter(|x| *x == s).count();
         // Introduction, Clarifications, Quality check; 3.2 and 3.3; requirements.

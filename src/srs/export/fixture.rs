@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::srs::model::{
-    Clarification, Criterion, Finding, LintReport, Priority, Requirement, Section, Severity, Span,
-    Srs, Source, Verification,
+    Clarification, Criterion, Finding, LintReport, Priority, Requirement, Section, Severity,
+    Source, Span, Srs, Verification,
 };
 
 /// The statement with every kind of hostile text, for escaping assertions.
@@ -24,7 +24,7 @@ pub(crate) fn sample() -> Srs {
             Section {
                 key: "1".into(),
                 title: "Introduction".into(),
-                text: "This document covers the *invoice* portal_v2.\n# not a heading\n\n- not a list\n1. not an ordered list\nAnalysts at Café Müller – “smart” quotes… 🚀".into(),
+                text: "This document covers the *invoice* portal_v2.\n# not a heading\n- not a list\n1. not an ordered list\n\nAnalysts at Café Müller – “smart” quotes… 🚀".into(),
                 requirements: vec![],
             },
             Section {

@@ -213,10 +213,10 @@ mod tests {
     use crate::srs::export::fixture::{sample, HOSTILE_STATEMENT, IDS};
 
     /// Tags the exporter writes; anything else would be user text leaking.
-    const TAGS: [&str; 29] = [
+    const TAGS: [&str; 30] = [
         "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "header", "main", "footer",
         "h1", "h2", "h3", "h4", "h5", "p", "br", "b", "span", "a", "section", "table", "thead",
-        "tbody", "tr", "th", "td", "ol", "ul",
+        "tbody", "tr", "th", "td", "ol", "ul", "li",
     ];
 
     fn tags(html: &str) -> Vec<&str> {
@@ -234,7 +234,11 @@ mod tests {
             assert!(html.contains(&format!("<section class=\"req\" id=\"{id}\">")));
         }
         for (_, r) in srs.requirements() {
-            assert!(html.contains(&esc(&r.statement)), "{} statement missing", r.id);
+            assert!(
+                html.contains(&esc(&r.statement)),
+                "{} statement missing",
+                r.id
+            );
         }
         assert!(html.contains(
             "show &lt;script&gt;alert(1)&lt;/script&gt; as text &amp; keep &quot;quotes&quot;"
@@ -254,7 +258,11 @@ mod tests {
         assert!(!html.contains("<img"));
         assert!(!html.contains("<i>"));
         for tag in tags(&html) {
-            let name = tag.trim_start_matches('/').split([' ', '\n']).next().unwrap();
+            let name = tag
+                .trim_start_matches('/')
+                .split([' ', '\n'])
+                .next()
+                .unwrap();
             assert!(TAGS.contains(&name), "unexpected tag <{tag}>");
             assert!(!tag.contains("src="), "<{tag}> loads something");
             assert!(!tag.contains("//"), "<{tag}> points outside");
@@ -272,7 +280,9 @@ mod tests {
         srs.sections[1].requirements[0].sources[1].quote = "=SUM(A1:A3)".into();
         srs.sections[1].requirements[1].acceptance_criteria[0].given = "a customer".into();
         let html = render(&srs, "Acme");
-        for needle in ["<script", "http://", "https://", "src=", "@import", "url(", "<link"] {
+        for needle in [
+            "<script", "http://", "https://", "src=", "@import", "url(", "<link",
+        ] {
             assert!(!html.contains(needle), "found {needle}");
         }
         assert!(!html.contains("//"), "no protocol-relative reference");

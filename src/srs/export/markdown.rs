@@ -203,7 +203,7 @@ mod tests {
         let md = render(&sample(), "Acme");
         assert!(md.contains("\n\\# not a heading\\\n"));
         assert!(md.contains("\n\\- not a list\\\n"));
-        assert!(md.contains("\n1\\. not an ordered list\\\n"));
+        assert!(md.contains("\n1\\. not an ordered list\n\n"));
         assert!(!md.lines().any(|l| l.starts_with("- not")));
     }
 

@@ -171,7 +171,10 @@ fn clean(s: &str) -> Cow<'_, str> {
 
 /// A source quote on one line, cut to [`QUOTE_CHARS`] with an ellipsis.
 fn shorten_quote(quote: &str) -> String {
-    let flat = clean(quote).split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = clean(quote)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if flat.chars().count() <= QUOTE_CHARS {
         return flat;
     }

@@ -83,7 +83,13 @@ impl Layout {
             }
             let (r, g, b) = style.color;
             self.ops.push(op("rg", vec![r.into(), g.into(), b.into()]));
-            text_line(&mut self.ops, MARGIN + style.indent, self.y, style.size, line);
+            text_line(
+                &mut self.ops,
+                MARGIN + style.indent,
+                self.y,
+                style.size,
+                line,
+            );
         }
     }
 
@@ -180,7 +186,11 @@ fn words(spans: &[(Font, &str)]) -> Vec<Option<Word>> {
             }
         }
         if !word.is_empty() {
-            out.push(Some(Word { font, bytes: word, space }));
+            out.push(Some(Word {
+                font,
+                bytes: word,
+                space,
+            }));
             space = false;
         }
     }
@@ -200,7 +210,11 @@ fn wrap(words: &[Option<Word>], size: f32, max: f32) -> Vec<Vec<Segment>> {
             used = 0.0;
             continue;
         };
-        let gap = if word.space && !line.is_empty() { space_w } else { 0.0 };
+        let gap = if word.space && !line.is_empty() {
+            space_w
+        } else {
+            0.0
+        };
         let w = width(word.font, &word.bytes, size);
         if used + gap + w <= max {
             append(&mut line, word.font, gap > 0.0, &word.bytes);
@@ -280,12 +294,24 @@ mod tests {
         assert!(lines.iter().all(|l| line_width(l, 10.0) <= 100.0));
 
         let lines = wrap(&words(&[(Font::Regular, "a\nb c")]), 10.0, 100.0);
-        assert_eq!(lines, [vec![(Font::Regular, b"a".to_vec())], vec![(Font::Regular, b"b c".to_vec())]]);
+        assert_eq!(
+            lines,
+            [
+                vec![(Font::Regular, b"a".to_vec())],
+                vec![(Font::Regular, b"b c".to_vec())]
+            ]
+        );
     }
 
     #[test]
     fn long_documents_flow_onto_numbered_pages() {
-        let style = Style { size: 10.0, leading: 14.0, indent: 0.0, before: 4.0, color: (0.0, 0.0, 0.0) };
+        let style = Style {
+            size: 10.0,
+            leading: 14.0,
+            indent: 0.0,
+            before: 4.0,
+            color: (0.0, 0.0, 0.0),
+        };
         let mut layout = Layout::new();
         for _ in 0..120 {
             layout.paragraph(style, &[(Font::Regular, "One line of text.")]);
@@ -293,8 +319,14 @@ mod tests {
         let pages = layout.finish("Project");
         assert!(pages.len() >= 3);
         let last = pages.last().unwrap();
-        let tj: Vec<&Object> = last.iter().filter(|o| o.operator == "Tj").map(|o| &o.operands[0]).collect();
+        let tj: Vec<&Object> = last
+            .iter()
+            .filter(|o| o.operator == "Tj")
+            .map(|o| &o.operands[0])
+            .collect();
         let expected = format!("Page {} of {}", pages.len(), pages.len());
-        assert!(tj.iter().any(|o| o.as_str().unwrap() == expected.as_bytes()));
+        assert!(tj
+            .iter()
+            .any(|o| o.as_str().unwrap() == expected.as_bytes()));
     }
 }

@@ -1,0 +1,96 @@
+//! One constrained generation run to its end, for background work (SRS
+//! sections, wireframes): a system and a user turn, output decoded under a
+//! JSON schema, greedy so the same input gives the same output. A full queue
+//! is waited out rather than failed, since a job has no client to retry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::chat_model::{ChatModel, SubmitError};
+use super::chat_template::ChatMessage;
+use super::constraint::ConstraintSpec;
+use super::engine::{Event, FinishReason, Generation};
+use super::sampler::SamplingParams;
+
+/// Why a generation produced no output.
+#[derive(Debug)]
+pub enum Stop {
+    /// `cancelled` said so; the generation was stopped.
+    Cancelled,
+    Failed(String),
+}
+
+/// How often a running generation looks at `cancelled`.
+const CANCEL_POLL: Duration = Duration::from_millis(200);
+
+/// Generates the model's answer to `system` + `user` as an instance of
+/// `schema`, or stops when `cancelled()` turns true.
+pub async fn complete(
+    model: &Arc<ChatModel>,
+    system: &str,
+    user: &str,
+    schema: Value,
+    max_tokens: usize,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<String, Stop> {
+    let messages = [ChatMessage::new("system", system), ChatMessage::new("user", user)];
+    let prompt = model
+        .chat_prompt(&messages, &[])
+        .map_err(|e| Stop::Failed(format!("chat prompt: {e}")))?;
+    if prompt.len() + max_tokens > model.context_length {
+        return Err(Stop::Failed(format!(
+            "the prompt of {} tokens leaves no room for {max_tokens} tokens of output in the model's context of {}",
+            prompt.len(),
+            model.context_length
+        )));
+    }
+    let m = model.clone();
+    let constraint = tokio::task::spawn_blocking(move || m.compile_constraint(&ConstraintSpec::JsonSchema(schema)))
+        .await
+        .map_err(|e| Stop::Failed(format!("schema task: {e}")))?
+        .map_err(|e| Stop::Failed(format!("output schema: {e}")))?;
+    let mut generation = Generation {
+        prompt,
+        max_tokens,
+        stop: Vec::new(),
+        ignore_eos: false,
+        sampling: SamplingParams { temperature: 0.0, ..SamplingParams::default() },
+        constraint: Some(constraint),
+    };
+    let mut events = loop {
+        if cancelled() {
+            return Err(Stop::Cancelled);
+        }
+        match model.submit_or_return(generation) {
+            Ok(events) => break events,
+            Err((SubmitError::QueueFull(_), g)) => {
+                generation = g;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err((e, _)) => return Err(Stop::Failed(e.to_string())),
+        }
+    };
+    let mut text = String::new();
+    let mut tick = tokio::time::interval(CANCEL_POLL);
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(Event::Delta(d)) => text.push_str(&d),
+                Some(Event::Done(done)) if done.finish_reason == FinishReason::Length => {
+                    return Err(Stop::Failed(format!("the output reached the limit of {max_tokens} tokens")));
+                }
+                Some(Event::Done(_)) => return Ok(text),
+                Some(Event::Error(e)) => return Err(Stop::Failed(e)),
+                None => return Err(Stop::Failed("the generation stopped without finishing".into())),
+            },
+            // Returning drops `events`, which stops the generation.
+            _ = tick.tick() => {
+                if cancelled() {
+                    return Err(Stop::Cancelled);
+                }
+            }
+        }
+    }
+}
