@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, if missing:
 #   protobuf-compiler  LanceDB's crates compile .proto files at build time
+#   libprotobuf-dev    the well-known .proto files they import (google/protobuf/empty.proto)
 #   chromium           the browser tests drive headless Chromium (tests only)
 #   poppler-utils      pdftotext reads back the SRS PDF export (tests only)
 #
@@ -9,6 +10,7 @@ set -euo pipefail
 
 need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
+[ -f /usr/include/google/protobuf/empty.proto ] || need+=(libprotobuf-dev)
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null || [ -n "${CHROMIUM:-}" ] || need+=(chromium)
   command -v pdftotext >/dev/null || need+=(poppler-utils)

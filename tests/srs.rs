@@ -126,7 +126,7 @@ fn document_schema() -> Value {
 async fn a_generation_from_a_fixed_brief_gives_a_valid_grounded_document() {
     let g = generated().await;
     let validator = jsonschema::validator_for(&document_schema()).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&g.srs).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let errors: Vec<String> = validator.iter_errors(&g.srs).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{errors:#?}\n{}", g.srs);
 
     let sections = g.srs["sections"].as_array().unwrap();

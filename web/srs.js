@@ -161,7 +161,6 @@ export function srsCard(pid, signal) {
       }
       job.querySelector(".job-message").textContent = done.status === "cancelled" ? "Generation cancelled." : done.message || "Generation failed.";
       if (done.status === "failed") showError(new Error(done.message || "The SRS could not be generated"));
-      load(); // a cancelled or failed job may still have stored a partial document
     } catch (err) {
       showError(err);
     } finally {

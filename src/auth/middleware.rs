@@ -44,7 +44,8 @@ pub fn is_public(method: &Method, path: &str) -> bool {
 pub fn class(method: &Method, path: &str) -> Class {
     let generates = in_inference_scope(path)
         || (path.starts_with("/api/v1/conversations/")
-            && (path.ends_with("/messages") || path.ends_with("/ws")));
+            && (path.ends_with("/messages") || path.ends_with("/ws")))
+        || starts_generation(path);
     if generates && (method == Method::POST || path.ends_with("/ws")) {
         Class::Inference
     } else if method == Method::GET || method == Method::HEAD {
@@ -52,6 +53,15 @@ pub fn class(method: &Method, path: &str) -> Class {
     } else {
         Class::Write
     }
+}
+
+/// The SRS and wireframe routes whose POST sets the model to work.
+fn starts_generation(path: &str) -> bool {
+    let project = path.starts_with("/api/v1/projects/")
+        && (path.ends_with("/srs") || path.ends_with("/srs/questions") || path.ends_with("/wireframes"));
+    let document = (path.starts_with("/api/v1/srs/") && path.ends_with("/regenerate"))
+        || (path.starts_with("/api/v1/wireframes/") && path.ends_with("/changes"));
+    project || document
 }
 
 /// What an inference-scoped key may reach.
@@ -245,6 +255,10 @@ mod tests {
         );
         assert_eq!(class(&Method::GET, "/v1/models"), Class::Read);
         assert_eq!(class(&Method::DELETE, "/api/v1/documents/x"), Class::Write);
+        assert_eq!(class(&Method::POST, "/api/v1/projects/p/srs"), Class::Inference);
+        assert_eq!(class(&Method::POST, "/api/v1/wireframes/w/changes"), Class::Inference);
+        assert_eq!(class(&Method::GET, "/api/v1/projects/p/srs"), Class::Read);
+        assert_eq!(class(&Method::PATCH, "/api/v1/srs/s/requirements/FR-001"), Class::Write);
     }
 
     #[test]

@@ -273,8 +273,10 @@ pub async fn sections(
 ) -> Result<(Vec<Section>, Vec<String>), GenError> {
     let todo: Vec<&OutlineSection> = outline.sections.iter().filter(|s| s.kind.generated()).collect();
     let total = todo.len().max(1) as f64;
-    let mut results = futures::stream::iter(todo.iter().map(|s| async move { (s.key.clone(), ctx.section(s, job).await) }))
-        .buffer_unordered(PARALLEL_SECTIONS);
+    // Collected first: a closure inside the stream's type trips the
+    // higher-ranked lifetime check of `tokio::spawn`'s `Send` bound.
+    let pending: Vec<_> = todo.iter().map(|s| keyed(ctx, s, job)).collect();
+    let mut results = futures::stream::iter(pending).buffer_unordered(PARALLEL_SECTIONS);
     let mut done = Vec::new();
     let mut failed = Vec::new();
     while let Some((key, result)) = results.next().await {
@@ -302,6 +304,15 @@ pub async fn sections(
         })
         .collect();
     Ok((sections, failed))
+}
+
+/// A section's key with its outcome.
+async fn keyed<'a>(
+    ctx: &'a Context,
+    section: &'a OutlineSection,
+    job: &'a JobHandle,
+) -> (String, Result<Section, GenError>) {
+    (section.key.clone(), ctx.section(section, job).await)
 }
 
 /// The job's result when it failed sections: which, and that they can be

@@ -287,9 +287,12 @@ pub async fn requirement(
 ) -> Result<Json<Placed>, AppError> {
     visible(&s, &who, &sid, Need::Read).await?;
     let srs = store::load(&s.store.pool, &sid, None).await?;
-    srs.requirements()
+    let found = srs
+        .requirements()
         .find(|(_, r)| r.id == rid)
-        .map(|(sec, r)| Json(Placed { section: sec.key.clone(), requirement: r.clone() }))
+        .map(|(sec, r)| Placed { section: sec.key.clone(), requirement: r.clone() });
+    found
+        .map(Json)
         .ok_or_else(|| AppError::NotFound(format!("No requirement `{rid}` in this document")))
 }
 

@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(rows[0][5], "doc-brief");
         assert_eq!(rows[0][6], "doc-brief#4");
         assert!(rows[0][7].ends_with('…'), "long quotes are shortened");
-        assert_eq!(rows[0][8], "Invoice list; '=Export dialog");
+        assert_eq!(rows[0][8], "'=Export dialog; Invoice list");
     }
 
     #[test]

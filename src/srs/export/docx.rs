@@ -341,7 +341,7 @@ mod tests {
     fn the_package_has_every_required_part_and_each_is_well_formed() {
         let docx = render(&sample(), "Acme & Co").unwrap();
         let zip = zip::ZipArchive::new(Cursor::new(&docx)).unwrap();
-        let mut names: Vec<&str> = zip.file_names().collect();
+        let mut names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
         names.sort_unstable();
         let mut expected = PARTS.to_vec();
         expected.sort_unstable();

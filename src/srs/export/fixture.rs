@@ -143,7 +143,7 @@ pub(crate) fn sample() -> Srs {
 pub(crate) fn screens() -> BTreeMap<String, Vec<String>> {
     BTreeMap::from([(
         "FR-001".to_string(),
-        vec!["Invoice list".to_string(), "=Export dialog".to_string()],
+        vec!["=Export dialog".to_string(), "Invoice list".to_string()],
     )])
 }
 

@@ -215,6 +215,13 @@ mod tests {
         }
     }
 
+    /// Routes render on a blocking thread and carry the error back.
+    #[test]
+    fn export_errors_can_cross_threads() {
+        fn sendable<T: Send + Sync + 'static>() {}
+        sendable::<ExportError>();
+    }
+
     #[test]
     fn long_quotes_are_cut_on_a_character_boundary() {
         let long = "é".repeat(QUOTE_CHARS * 2);
