@@ -78,6 +78,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../web/srs.js"),
     ),
     (
+        "wireframes.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/wireframes.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../web/favicon.svg"),

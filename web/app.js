@@ -3,7 +3,8 @@
 //
 // Routes: #/ (projects), #/projects/{pid} (documents, search, conversations),
 // #/projects/{pid}/chat/{cid} (the same page with that conversation open),
-// #/projects/{pid}/srs/{sid} (an SRS document), #/keys (API keys),
+// #/projects/{pid}/srs/{sid} (an SRS document),
+// #/projects/{pid}/wireframes/{wid} (a wireframe), #/keys (API keys),
 // #/admin/users and #/admin/audit (administrators).
 
 import { api, whoami, requireSignIn } from "./api.js";
@@ -11,6 +12,7 @@ import { h, showError, clearError, confirmDialog, wireDialogs } from "./ui.js";
 import { mountProject } from "./project.js";
 import { mountAdmin } from "./admin.js";
 import { mountSrs } from "./srs.js";
+import { mountWireframe } from "./wireframes.js";
 
 requireSignIn();
 
@@ -27,6 +29,7 @@ function parseRoute(hash) {
     const parts = hash.slice(2).split("/").filter(Boolean).map(decodeURIComponent);
     if (parts[0] === "projects" && parts[1]) {
       if (parts[2] === "srs" && parts[3]) return { pid: parts[1], sid: parts[3] };
+      if (parts[2] === "wireframes" && parts[3]) return { pid: parts[1], wid: parts[3] };
       return { pid: parts[1], cid: parts[2] === "chat" && parts[3] ? parts[3] : null };
     }
     if (parts[0] === "keys") return { page: "keys" };
@@ -41,11 +44,11 @@ function route() {
   const hash = location.hash || "#/";
   // "#main" and other in-page anchors (the skip link) are not routes.
   if (!hash.startsWith("#/") && current) return;
-  const { pid, cid, sid, page } = hash.startsWith("#/") ? parseRoute(hash) : {};
+  const { pid, cid, sid, wid, page } = hash.startsWith("#/") ? parseRoute(hash) : {};
   clearError();
   markCurrentNav(page);
   // Another conversation of the open project page keeps the page.
-  if (pid && !sid && current && current.pid === pid && current.view) {
+  if (pid && !sid && !wid && current && current.pid === pid && current.view) {
     current.view.openChat(cid);
     return;
   }
@@ -53,6 +56,9 @@ function route() {
   const controller = new AbortController();
   if (sid) {
     mountSrs(main, pid, sid, controller.signal);
+    current = { pid, view: null, controller };
+  } else if (wid) {
+    mountWireframe(main, pid, wid, controller.signal);
     current = { pid, view: null, controller };
   } else if (pid) {
     const view = mountProject(main, pid, controller.signal);

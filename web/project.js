@@ -1,5 +1,5 @@
 // The project page: documents (upload, ingest progress, delete), search,
-// SRS documents, members, and the conversations list with the open
+// SRS documents, wireframes, members, and the conversations list with the open
 // conversation beside it.
 // Viewers get the page without the controls that change it.
 
@@ -8,6 +8,7 @@ import { h, showError, confirmDialog, formatBytes, sourceLocation } from "./ui.j
 import { mountChat } from "./chat.js";
 import { membersCard } from "./members.js";
 import { srsCard } from "./srs.js";
+import { wireframesCard } from "./wireframes.js";
 
 const enc = encodeURIComponent;
 
@@ -33,6 +34,7 @@ export function mountProject(root, pid, signal) {
   const chatSlot = h("div", { class: "chat-slot" });
   const members = membersCard(pid, signal);
   const srs = srsCard(pid, signal);
+  const wireframes = wireframesCard(pid, signal);
   // The server refuses a viewer's changes anyway; this only stops offering them.
   const viewer = whoami().then((me) => me.user.role === "viewer", () => false);
   let readOnly = false;
@@ -244,6 +246,7 @@ export function mountProject(root, pid, signal) {
           ),
         ),
         srs.element,
+        wireframes.element,
         h("section", { class: "card", "aria-labelledby": "search-title" }, h("h2", { id: "search-title" }, "Search"), searchForm, searchResults),
         members.element,
       ),
@@ -275,10 +278,12 @@ export function mountProject(root, pid, signal) {
     for (const b of rows.querySelectorAll("[data-testid=document-delete]")) b.remove();
     members.readOnly();
     srs.readOnly();
+    wireframes.readOnly();
   });
   loadDocuments();
   members.load();
   srs.load();
+  wireframes.load();
   loadConversations().then(() => {
     // The chat panel may have opened before titles were known.
     if (chat && conversationTitles.has(chat.cid)) {

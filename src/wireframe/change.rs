@@ -100,6 +100,7 @@ pub fn schema(screens: &[Screen], requirement_ids: &[String]) -> Value {
 
 const EXAMPLES: &str = r#"Examples:
 "Add a logout button to the header" -> {"changes": [{"op": "add", "target": "home > header \"Top\"", "component": {"type": "button", "label": "Log out"}}]}
+"Add a filter box to the sidebar" -> {"changes": [{"op": "add", "target": "home > sidebar \"Filters\"", "component": {"type": "search", "label": "Filter"}}]}
 "Make the orders table sortable by date" -> {"changes": [{"op": "update", "target": "home > main \"Orders\" > table \"Orders\"", "sortable_by": ["Date"]}]}
 "Remove the footer" -> {"changes": [{"op": "remove", "target": "home > footer \"Links\""}]}"#;
 
@@ -108,7 +109,8 @@ pub fn messages(screens: &[Screen], request: &str) -> (String, String) {
     let mut system = String::from(
         "You are BA Copilot, editing a low-fidelity wireframe. Answer a change request with the edit operations \
          that make it: add a component to a container, update a component's label, items, sortable_by, input_type \
-         or link_to, remove a component, or add a screen. Targets are named by their path.\n",
+         or link_to, remove a component, or add a screen. Targets are named by their path. \
+         Component types: search is a search box, input a text field, select a drop-down, button a button.\n",
     );
     system.push_str(EXAMPLES);
     system.push_str("\n\nThe wireframe's components:");

@@ -44,14 +44,33 @@ fn line(max: usize) -> Value {
     json!({"type": "string", "pattern": format!("^[^\"\\\\\\n\\t<>]{{1,{max}}}$")})
 }
 
-fn kinds(containers: bool) -> Vec<&'static str> {
-    Kind::ALL.iter().filter(|k| containers || !k.is_container()).map(|k| k.as_str()).collect()
+/// The kinds allowed at each level: regions at the top, then blocks
+/// (containers other than regions, and leaves), then leaves. Without the
+/// split a small model nests `main` in `main` until the item limit.
+#[derive(Clone, Copy)]
+enum Level {
+    Region,
+    Block,
+    Leaf,
+}
+
+fn kinds(level: Level) -> Vec<&'static str> {
+    let region = |k: &Kind| matches!(k, Kind::Header | Kind::Sidebar | Kind::Main | Kind::Footer);
+    Kind::ALL
+        .iter()
+        .filter(|k| match level {
+            Level::Region => region(k),
+            Level::Block => !region(k),
+            Level::Leaf => !k.is_container(),
+        })
+        .map(|k| k.as_str())
+        .collect()
 }
 
 /// A node's schema; `children` is the `$ref` of the level below, if any.
-fn node(containers: bool, children: Option<&str>, requirement_ids: &[String]) -> Value {
+fn node(level: Level, children: Option<&str>, requirement_ids: &[String]) -> Value {
     let mut properties = json!({
-        "type": {"enum": kinds(containers)},
+        "type": {"enum": kinds(level)},
         "label": line(40),
         "input_type": {"enum": INPUT_TYPES},
         "items": {"type": "array", "items": line(30), "minItems": 1, "maxItems": 6},
@@ -62,7 +81,7 @@ fn node(containers: bool, children: Option<&str>, requirement_ids: &[String]) ->
         properties["requirement_ids"] = json!({"type": "array", "items": {"enum": requirement_ids}, "minItems": 1, "maxItems": 3});
     }
     if let Some(r) = children {
-        properties["children"] = json!({"type": "array", "items": {"$ref": r}, "minItems": 1, "maxItems": 8});
+        properties["children"] = json!({"type": "array", "items": {"$ref": r}, "minItems": 1, "maxItems": 6});
     }
     json!({"type": "object", "properties": properties, "required": ["type", "label"], "additionalProperties": false})
 }
@@ -70,16 +89,16 @@ fn node(containers: bool, children: Option<&str>, requirement_ids: &[String]) ->
 /// Definitions shared by the tree and change schemas.
 fn defs(requirement_ids: &[String]) -> Value {
     json!({
-        "leaf": node(false, None, requirement_ids),
-        "block": node(true, Some("#/$defs/leaf"), requirement_ids),
-        "region": node(true, Some("#/$defs/block"), requirement_ids),
+        "leaf": node(Level::Leaf, None, requirement_ids),
+        "block": node(Level::Block, Some("#/$defs/leaf"), requirement_ids),
+        "region": node(Level::Region, Some("#/$defs/block"), requirement_ids),
         "screen": {
             "type": "object",
             "properties": {
                 "id": {"type": "string", "pattern": "^[a-z][a-z0-9-]{1,30}$"},
                 "title": line(60),
                 "layout": {"enum": LAYOUTS},
-                "components": {"type": "array", "items": {"$ref": "#/$defs/region"}, "minItems": 1, "maxItems": 6}
+                "components": {"type": "array", "items": {"$ref": "#/$defs/region"}, "minItems": 1, "maxItems": 4}
             },
             "required": ["id", "title", "layout", "components"],
             "additionalProperties": false
@@ -109,6 +128,8 @@ You describe screens as a JSON tree of components; you never write HTML.";
 pub fn tree_messages(description: &str, requirements: &[(String, String)]) -> (String, String) {
     let mut system = format!(
         "{ROLE} Each screen has regions (header, sidebar, main, footer) holding components. \
+         Component types: search is a search box, input a text, email, password, number or date field, \
+         select a drop-down, table rows of records, list a list of items, card a box of related components. \
          Use a form with inputs and a button for data entry, a table for lists of records, \
          and link_to to name the screen a button or link leads to.\n\nExample for \"a contact form\":\n{EXAMPLE}"
     );
