@@ -17,7 +17,7 @@ fn server() -> &'static TestServer {
     static S: OnceLock<TestServer> = OnceLock::new();
     S.get_or_init(|| {
         let dir = common::models_dir("srs", &[SMOL, MINILM]);
-        common::start(&dir, |c| c.srs.max_requirements_per_section = 2)
+        common::start(&dir, |c| c.srs.max_requirements_per_section = 1)
     })
 }
 
@@ -58,14 +58,24 @@ async fn generated() -> &'static Generated {
     G.get_or_init(|| async {
         let s = server();
         let project = s.project("Expense claims").await;
-        let doc = s.ingest(&project, "expense-policy.md", POLICY.as_bytes().to_vec()).await;
+        let doc = s
+            .ingest(&project, "expense-policy.md", POLICY.as_bytes().to_vec())
+            .await;
         assert_eq!(doc["status"], "ready", "{doc}");
         let started = Instant::now();
         let (status, body) = s
-            .post(&format!("/api/v1/projects/{project}/srs"), json!({"title": "Expense claims", "brief": BRIEF}))
+            .post(
+                &format!("/api/v1/projects/{project}/srs"),
+                json!({"title": "Expense claims", "brief": BRIEF}),
+            )
             .await;
         assert_eq!(status, 202, "{body}");
-        let job = finished_job(s, body["job_id"].as_str().unwrap(), Duration::from_secs(1800)).await;
+        let job = finished_job(
+            s,
+            body["job_id"].as_str().unwrap(),
+            Duration::from_secs(1800),
+        )
+        .await;
         assert_eq!(job["status"], "succeeded", "{job}");
         let sid = job["result"]["srs_id"].as_str().unwrap();
         let (status, srs) = s.get(&format!("/api/v1/srs/{sid}")).await;
@@ -73,11 +83,20 @@ async fn generated() -> &'static Generated {
         eprintln!(
             "generated the fixed brief in {:.1} s: {} requirements, lint score {}, job: {}",
             started.elapsed().as_secs_f64(),
-            srs["sections"].as_array().unwrap().iter().map(|s| s["requirements"].as_array().unwrap().len()).sum::<usize>(),
+            srs["sections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["requirements"].as_array().unwrap().len())
+                .sum::<usize>(),
             srs["lint"]["score"],
             job["message"]
         );
-        Generated { project, document: doc["id"].as_str().unwrap().to_string(), srs }
+        Generated {
+            project,
+            document: doc["id"].as_str().unwrap().to_string(),
+            srs,
+        }
     })
     .await
 }
@@ -126,19 +145,36 @@ fn document_schema() -> Value {
 async fn a_generation_from_a_fixed_brief_gives_a_valid_grounded_document() {
     let g = generated().await;
     let validator = jsonschema::validator_for(&document_schema()).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&g.srs).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&g.srs)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}\n{}", g.srs);
 
     let sections = g.srs["sections"].as_array().unwrap();
-    let keys: Vec<&str> = sections.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = sections
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
     for key in ["1.1", "1.2", "2.1", "3.1", "3.2", "3.3", "3.4", "4"] {
         assert!(keys.contains(&key), "section {key} missing: {keys:?}");
     }
     let functional = sections.iter().find(|s| s["key"] == "3.2").unwrap();
-    assert!(!functional["requirements"].as_array().unwrap().is_empty(), "{functional}");
-    assert!(!sections.iter().find(|s| s["key"] == "1.1").unwrap()["text"].as_str().unwrap().is_empty());
+    assert!(
+        !functional["requirements"].as_array().unwrap().is_empty(),
+        "{functional}"
+    );
+    assert!(
+        !sections.iter().find(|s| s["key"] == "1.1").unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
 
-    let reqs: Vec<&Value> = sections.iter().flat_map(|s| s["requirements"].as_array().unwrap()).collect();
+    let reqs: Vec<&Value> = sections
+        .iter()
+        .flat_map(|s| s["requirements"].as_array().unwrap())
+        .collect();
     let mut ids: Vec<&str> = reqs.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert!(ids.iter().any(|id| id.starts_with("FR-")), "{ids:?}");
     assert!(ids.iter().any(|id| id.starts_with("NFR-PERF-")), "{ids:?}");
@@ -155,19 +191,22 @@ async fn a_generation_from_a_fixed_brief_gives_a_valid_grounded_document() {
         for src in r["sources"].as_array().unwrap() {
             cited += 1;
             assert_eq!(src["document_id"], g.document.as_str());
-            let text: String = sqlx::query_scalar("SELECT text FROM chunks WHERE id = ?1 AND document_id = ?2")
-                .bind(src["chunk_id"].as_str().unwrap())
-                .bind(&g.document)
-                .fetch_one(&stores.sqlite)
-                .await
-                .unwrap_or_else(|e| panic!("cited chunk {src} is not stored: {e}"));
+            let text: String =
+                sqlx::query_scalar("SELECT text FROM chunks WHERE id = ?1 AND document_id = ?2")
+                    .bind(src["chunk_id"].as_str().unwrap())
+                    .bind(&g.document)
+                    .fetch_one(&stores.sqlite)
+                    .await
+                    .unwrap_or_else(|e| panic!("cited chunk {src} is not stored: {e}"));
             assert!(text.starts_with(src["quote"].as_str().unwrap()), "{src}");
         }
     }
     assert!(cited > 0, "no requirement cites the policy document");
 
     // The listing agrees, and the template's version was recorded.
-    let (_, list) = server().get(&format!("/api/v1/projects/{}/srs", g.project)).await;
+    let (_, list) = server()
+        .get(&format!("/api/v1/projects/{}/srs", g.project))
+        .await;
     assert_eq!(list["data"][0]["id"], g.srs["id"]);
     assert_eq!(list["data"][0]["requirements"], n);
     assert_eq!(list["data"][0]["lint_score"], g.srs["lint"]["score"]);
@@ -181,40 +220,72 @@ async fn editing_keeps_ids_stable_and_the_diff_shows_exactly_the_change() {
     let sid = g.srs["id"].as_str().unwrap();
     let (_, before) = s.get(&format!("/api/v1/srs/{sid}")).await;
     let v = before["version"].as_i64().unwrap();
-    let first = &before["sections"].as_array().unwrap().iter().find(|s| s["key"] == "3.2").unwrap()["requirements"][0];
+    let first = &before["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "3.2")
+        .unwrap()["requirements"][0];
     let rid = first["id"].as_str().unwrap();
     let ids = |doc: &Value| -> Vec<String> {
-        doc["sections"].as_array().unwrap().iter()
-            .flat_map(|s| s["requirements"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()))
+        doc["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                s["requirements"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["id"].as_str().unwrap().to_string())
+            })
             .collect()
     };
 
-    let statement = "The system shall notify the employee within 1 minute of a decision on a claim.";
-    let r = s.client().patch(s.url(&format!("/api/v1/srs/{sid}/requirements/{rid}")))
+    let statement =
+        "The system shall notify the employee within 1 minute of a decision on a claim.";
+    let r = s
+        .client()
+        .patch(s.url(&format!("/api/v1/srs/{sid}/requirements/{rid}")))
         .json(&json!({"statement": statement, "priority": "could", "base_version": v}))
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let after: Value = r.json().await.unwrap();
     assert_eq!(after["version"], v + 1);
     assert_eq!(ids(&after), ids(&before), "ids changed");
-    let (_, placed) = s.get(&format!("/api/v1/srs/{sid}/requirements/{rid}")).await;
+    let (_, placed) = s
+        .get(&format!("/api/v1/srs/{sid}/requirements/{rid}"))
+        .await;
     assert_eq!(placed["requirement"]["statement"], statement);
 
-    let (status, d) = s.get(&format!("/api/v1/srs/{sid}/diff?from={v}&to={}", v + 1)).await;
+    let (status, d) = s
+        .get(&format!("/api/v1/srs/{sid}/diff?from={v}&to={}", v + 1))
+        .await;
     assert_eq!(status, 200, "{d}");
     assert_eq!(d["added"], json!([]));
     assert_eq!(d["removed"], json!([]));
     assert_eq!(d["changed"].as_array().unwrap().len(), 1, "{d}");
     assert_eq!(d["changed"][0]["id"], rid);
-    let fields: Vec<&str> = d["changed"][0]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = d["changed"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["statement", "priority"]);
     assert_eq!(d["changed"][0]["fields"][0]["from"], first["statement"]);
     assert_eq!(d["changed"][0]["fields"][0]["to"], statement);
 
     // An edit made on a stale version is refused and changes nothing.
-    let r = s.client().patch(s.url(&format!("/api/v1/srs/{sid}/requirements/{rid}")))
+    let r = s
+        .client()
+        .patch(s.url(&format!("/api/v1/srs/{sid}/requirements/{rid}")))
         .json(&json!({"title": "Stale", "base_version": v}))
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     let (_, now) = s.get(&format!("/api/v1/srs/{sid}")).await;
     assert_eq!(now["version"], v + 1);
@@ -225,37 +296,69 @@ async fn editing_keeps_ids_stable_and_the_diff_shows_exactly_the_change() {
         "acceptance_criteria": [{"given": "approved claims", "when": "the weekly run ends", "then": "they are in the export file"}]
     })).await;
     assert_eq!(status, 201, "{added}");
-    let new_id = ids(&added).into_iter().find(|id| !ids(&now).contains(id)).unwrap();
+    let new_id = ids(&added)
+        .into_iter()
+        .find(|id| !ids(&now).contains(id))
+        .unwrap();
     assert!(new_id.starts_with("FR-"), "{new_id}");
-    let r = s.client().delete(s.url(&format!("/api/v1/srs/{sid}/requirements/{new_id}"))).send().await.unwrap();
+    let r = s
+        .client()
+        .delete(s.url(&format!("/api/v1/srs/{sid}/requirements/{new_id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let (_, again) = s.post(&format!("/api/v1/srs/{sid}/requirements"), json!({
         "section": "3.2", "title": "Again", "statement": "The system shall keep receipts for 10 years."
     })).await;
-    let newest = ids(&again).into_iter().find(|id| !ids(&now).contains(id)).unwrap();
+    let newest = ids(&again)
+        .into_iter()
+        .find(|id| !ids(&now).contains(id))
+        .unwrap();
     assert_ne!(newest, new_id, "a deleted id was reused");
-    let (_, d) = s.get(&format!("/api/v1/srs/{sid}/diff?from={}", v + 1)).await;
+    let (_, d) = s
+        .get(&format!("/api/v1/srs/{sid}/diff?from={}", v + 1))
+        .await;
     assert_eq!(d["added"].as_array().unwrap().len(), 1, "{d}");
     assert_eq!(d["added"][0]["requirement"]["id"], newest.as_str());
 
     let (_, versions) = s.get(&format!("/api/v1/srs/{sid}/versions")).await;
     assert_eq!(versions["data"][0]["version"], v + 4);
-    assert_eq!(versions["data"].as_array().unwrap().last().unwrap()["note"], "generated");
+    assert_eq!(
+        versions["data"].as_array().unwrap().last().unwrap()["note"],
+        "generated"
+    );
     let (status, old) = s.get(&format!("/api/v1/srs/{sid}/versions/{v}")).await;
     assert_eq!(status, 200);
     assert_eq!(old["sections"], before["sections"]);
 
     // A bad edit is a 400 naming the field, and stores nothing.
-    let (status, e) = s.post(&format!("/api/v1/srs/{sid}/requirements"), json!({"section": "1.1", "title": "x", "statement": "y"})).await;
+    let (status, e) = s
+        .post(
+            &format!("/api/v1/srs/{sid}/requirements"),
+            json!({"section": "1.1", "title": "x", "statement": "y"}),
+        )
+        .await;
     assert_eq!(status, 400, "{e}");
     assert_eq!(e["error"]["param"], "section");
 }
 
 async fn export(s: &TestServer, sid: &str, format: &str) -> (String, Vec<u8>) {
-    let r = s.client().get(s.url(&format!("/api/v1/srs/{sid}/export?format={format}"))).send().await.unwrap();
+    let r = s
+        .client()
+        .get(s.url(&format!("/api/v1/srs/{sid}/export?format={format}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{format}");
-    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
-    assert!(disposition.starts_with("attachment; filename=\""), "{disposition}");
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
     let ctype = r.headers()["content-type"].to_str().unwrap().to_string();
     (ctype, r.bytes().await.unwrap().to_vec())
 }
@@ -266,7 +369,14 @@ async fn every_export_opens_and_carries_the_requirements() {
     let g = generated().await;
     let sid = g.srs["id"].as_str().unwrap();
     let (_, srs) = s.get(&format!("/api/v1/srs/{sid}/versions/1")).await;
-    let first = srs["sections"].as_array().unwrap().iter().flat_map(|s| s["requirements"].as_array().unwrap()).next().unwrap().clone();
+    let first = srs["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["requirements"].as_array().unwrap())
+        .next()
+        .unwrap()
+        .clone();
     let id = first["id"].as_str().unwrap();
 
     let (ctype, md) = export(s, sid, "md").await;
@@ -278,15 +388,26 @@ async fn every_export_opens_and_carries_the_requirements() {
     assert!(ctype.starts_with("text/html"), "{ctype}");
     let html = String::from_utf8(html).unwrap();
     assert!(html.contains(id));
-    for external in ["<script", "http://", "https://", "src=", "@import", "url(", "<link"] {
-        assert!(!html.to_lowercase().contains(external), "HTML export has {external}");
+    for external in [
+        "<script", "http://", "https://", "src=", "@import", "url(", "<link",
+    ] {
+        assert!(
+            !html.to_lowercase().contains(external),
+            "HTML export has {external}"
+        );
     }
 
     let (ctype, docx) = export(s, sid, "docx").await;
-    assert_eq!(ctype, "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+    assert_eq!(
+        ctype,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
     let mut xml = String::new();
-    zip.by_name("word/document.xml").unwrap().read_to_string(&mut xml).unwrap();
+    zip.by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
     let mut reader = quick_xml::Reader::from_str(&xml);
     let mut text = String::new();
     loop {
@@ -309,8 +430,14 @@ async fn every_export_opens_and_carries_the_requirements() {
         .arg(&path)
         .arg("-")
         .output()
-        .expect("pdftotext (Debian poppler-utils) must be installed: scripts/system-deps.sh --tests");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        .expect(
+            "pdftotext (Debian poppler-utils) must be installed: scripts/system-deps.sh --tests",
+        );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pdf_text = String::from_utf8_lossy(&out.stdout);
     assert!(pdf_text.contains(id), "{pdf_text}");
     assert!(pdf_text.contains("Functional requirements"), "{pdf_text}");
@@ -321,9 +448,17 @@ async fn every_export_opens_and_carries_the_requirements() {
     assert_eq!(&headers[0], "requirement_id");
     let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert!(records.iter().any(|r| &r[0] == id));
-    assert!(records.iter().any(|r| r.iter().any(|c| c == g.document)), "no row traces to the document");
+    assert!(
+        records.iter().any(|r| r.iter().any(|c| c == g.document)),
+        "no row traces to the document"
+    );
 
-    let r = s.client().get(s.url(&format!("/api/v1/srs/{sid}/export?format=exe"))).send().await.unwrap();
+    let r = s
+        .client()
+        .get(s.url(&format!("/api/v1/srs/{sid}/export?format=exe")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }
 
@@ -331,7 +466,12 @@ async fn every_export_opens_and_carries_the_requirements() {
 async fn a_cancelled_generation_leaves_no_document_behind() {
     let s = server();
     let project = s.project("Cancelled").await;
-    let (status, body) = s.post(&format!("/api/v1/projects/{project}/srs"), json!({"brief": BRIEF})).await;
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/projects/{project}/srs"),
+            json!({"brief": BRIEF}),
+        )
+        .await;
     assert_eq!(status, 202, "{body}");
     let jid = body["job_id"].as_str().unwrap();
     // Let it start writing, then cancel.
@@ -342,7 +482,12 @@ async fn a_cancelled_generation_leaves_no_document_behind() {
     let (_, list) = s.get(&format!("/api/v1/projects/{project}/srs")).await;
     assert_eq!(list["data"], json!([]));
     let stores = Stores::open(&s.data_dir).await;
-    let rows = stores.sqlite_count("SELECT COUNT(*) FROM srs_documents WHERE project_id = ?1", &project).await;
+    let rows = stores
+        .sqlite_count(
+            "SELECT COUNT(*) FROM srs_documents WHERE project_id = ?1",
+            &project,
+        )
+        .await;
     assert_eq!(rows, 0);
 }
 
@@ -354,16 +499,23 @@ async fn bad_generation_requests_are_refused_before_any_job_starts() {
     for (body, param) in [
         (json!({"brief": "   "}), "brief"),
         (json!({"brief": "x".repeat(9000)}), "brief"),
-        (json!({"brief": "Claims", "document_ids": ["0190a0a0-0000-7000-8000-000000000000"]}), "document_ids"),
+        (
+            json!({"brief": "Claims", "document_ids": ["0190a0a0-0000-7000-8000-000000000000"]}),
+            "document_ids",
+        ),
     ] {
         let (status, e) = s.post(&path, body).await;
         assert_eq!(status, 400, "{e}");
         assert_eq!(e["error"]["param"], param, "{e}");
     }
-    let (status, _) = s.post(&path, json!({"brief": "Claims", "temperature": 2})).await;
+    let (status, _) = s
+        .post(&path, json!({"brief": "Claims", "temperature": 2}))
+        .await;
     assert_eq!(status, 400);
     let stores = Stores::open(&s.data_dir).await;
-    let jobs = stores.sqlite_count("SELECT COUNT(*) FROM jobs WHERE project_id = ?1", &project).await;
+    let jobs = stores
+        .sqlite_count("SELECT COUNT(*) FROM jobs WHERE project_id = ?1", &project)
+        .await;
     assert_eq!(jobs, 0);
 }
 
@@ -374,13 +526,19 @@ async fn pasted_requirements_are_linted_with_spans_into_the_text() {
     let (status, report) = s.post("/api/v1/lint", json!({"text": text})).await;
     assert_eq!(status, 200, "{report}");
     let findings = report["findings"].as_array().unwrap();
-    let rules: Vec<&str> = findings.iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
     for rule in ["vague-term", "multiple-shall", "tbd"] {
         assert!(rules.contains(&rule), "{rule} not in {rules:?}");
     }
     let vague = findings.iter().find(|f| f["rule"] == "vague-term").unwrap();
     let chars: Vec<char> = text.chars().collect();
-    let span: String = chars[vague["span"]["start"].as_u64().unwrap() as usize..vague["span"]["end"].as_u64().unwrap() as usize].iter().collect();
+    let span: String = chars[vague["span"]["start"].as_u64().unwrap() as usize
+        ..vague["span"]["end"].as_u64().unwrap() as usize]
+        .iter()
+        .collect();
     assert_eq!(span.to_lowercase(), "user-friendly");
     assert!(report["score"].as_u64().unwrap() < 100);
 
@@ -399,7 +557,13 @@ async fn the_outline_is_a_versioned_template_only_administrators_change() {
     let mut sections = current["outline"]["sections"].as_array().unwrap().clone();
     assert!(sections.iter().any(|x| x["id_prefix"] == "NFR-SEC"));
     sections.push(json!({"key": "3.9", "title": "Usability", "kind": "requirements", "id_prefix": "NFR-USE", "guidance": "Measurable usability."}));
-    let r = s.client().put(s.url("/api/v1/srs-template")).json(&json!({"sections": sections, "note": "usability"})).send().await.unwrap();
+    let r = s
+        .client()
+        .put(s.url("/api/v1/srs-template"))
+        .json(&json!({"sections": sections, "note": "usability"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let saved: Value = r.json().await.unwrap();
     assert!(saved["version"].as_i64().unwrap() > current["version"].as_i64().unwrap());
@@ -407,24 +571,54 @@ async fn the_outline_is_a_versioned_template_only_administrators_change() {
     assert!(versions["data"].as_array().unwrap().len() >= 2);
 
     // Two sections with one prefix would give clashing ids: refused.
-    sections.push(json!({"key": "3.10", "title": "Again", "kind": "requirements", "id_prefix": "NFR-USE"}));
-    let r = s.client().put(s.url("/api/v1/srs-template")).json(&json!({"sections": sections})).send().await.unwrap();
+    sections.push(
+        json!({"key": "3.10", "title": "Again", "kind": "requirements", "id_prefix": "NFR-USE"}),
+    );
+    let r = s
+        .client()
+        .put(s.url("/api/v1/srs-template"))
+        .json(&json!({"sections": sections}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let (_, still) = s.get("/api/v1/srs-template").await;
     assert_eq!(still["version"], saved["version"]);
 
     // An analyst reads the outline but may not change it.
     let (status, analyst) = s
-        .post("/api/v1/users", json!({"name": "outline-analyst", "role": "analyst", "password": "analyst password 1"}))
+        .post(
+            "/api/v1/users",
+            json!({"name": "outline-analyst", "role": "analyst", "password": "analyst password 1"}),
+        )
         .await;
     assert_eq!(status, 201, "{analyst}");
     let store = bacopilot::store::Store::open(&s.data_dir).await.unwrap();
-    let key = bacopilot::auth::keys::create(&store.pool, analyst["id"].as_str().unwrap(), "t", bacopilot::auth::Scope::Full, None)
-        .await
-        .unwrap()
-        .key;
+    let key = bacopilot::auth::keys::create(
+        &store.pool,
+        analyst["id"].as_str().unwrap(),
+        "t",
+        bacopilot::auth::Scope::Full,
+        None,
+    )
+    .await
+    .unwrap()
+    .key;
     let analyst = common::client_with_key(&key);
-    assert_eq!(analyst.get(s.url("/api/v1/srs-template")).send().await.unwrap().status(), 200);
-    let r = analyst.put(s.url("/api/v1/srs-template")).json(&json!({"sections": still["outline"]["sections"]})).send().await.unwrap();
+    assert_eq!(
+        analyst
+            .get(s.url("/api/v1/srs-template"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = analyst
+        .put(s.url("/api/v1/srs-template"))
+        .json(&json!({"sections": still["outline"]["sections"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 }

@@ -44,6 +44,7 @@ function jobFailed(slot, done, what) {
 /// The "Wireframes" card of project `pid`: {element, load(), readOnly()}.
 export function wireframesCard(pid, signal) {
   const list = h("ul", { id: "wireframe-list", class: "wireframe-list", dataset: { testid: "wireframe-list" }, "aria-busy": "true" });
+  const title = h("input", { id: "wireframe-title-input", name: "title", maxlength: 200, autocomplete: "off", dataset: { testid: "wireframe-title-input" } });
   const description = h("textarea", { id: "wireframe-description", name: "description", rows: 3, required: true, "aria-describedby": "wireframe-description-hint", dataset: { testid: "wireframe-description" } });
   const picker = h("fieldset", { id: "wireframe-requirements", class: "requirement-picker", hidden: true, dataset: { testid: "wireframe-requirements" } });
   const generate = h("button", { type: "submit", id: "wireframe-generate", class: "primary", dataset: { testid: "wireframe-generate" } }, "Generate");
@@ -53,6 +54,7 @@ export function wireframesCard(pid, signal) {
     "form",
     { id: "wireframe-form", class: "wireframe-form stack", "aria-labelledby": "wireframe-new-title" },
     h("h3", { id: "wireframe-new-title" }, "New wireframe"),
+    h("div", {}, h("label", { for: "wireframe-title-input" }, "Title ", h("span", { class: "muted" }, "(optional)")), title),
     h("div", {},
       h("label", { for: "wireframe-description" }, "Description"),
       h("p", { id: "wireframe-description-hint", class: "meta" }, "The screens and what is on them, e.g. “a login screen with an e-mail field and a sign-in button”."),
@@ -119,6 +121,7 @@ export function wireframesCard(pid, signal) {
     e.preventDefault();
     if (!description.value.trim()) return description.focus();
     const body = { description: description.value.trim() };
+    if (title.value.trim()) body.title = title.value.trim();
     const picked = [...picker.querySelectorAll("input:checked")].map((i) => i.value);
     if (picked.length && srsId) Object.assign(body, { requirement_ids: picked, srs_id: srsId });
     generate.disabled = true;

@@ -58,7 +58,9 @@ pub fn class(method: &Method, path: &str) -> Class {
 /// The SRS and wireframe routes whose POST sets the model to work.
 fn starts_generation(path: &str) -> bool {
     let project = path.starts_with("/api/v1/projects/")
-        && (path.ends_with("/srs") || path.ends_with("/srs/questions") || path.ends_with("/wireframes"));
+        && (path.ends_with("/srs")
+            || path.ends_with("/srs/questions")
+            || path.ends_with("/wireframes"));
     let document = (path.starts_with("/api/v1/srs/") && path.ends_with("/regenerate"))
         || (path.starts_with("/api/v1/wireframes/") && path.ends_with("/changes"));
     project || document
@@ -255,10 +257,19 @@ mod tests {
         );
         assert_eq!(class(&Method::GET, "/v1/models"), Class::Read);
         assert_eq!(class(&Method::DELETE, "/api/v1/documents/x"), Class::Write);
-        assert_eq!(class(&Method::POST, "/api/v1/projects/p/srs"), Class::Inference);
-        assert_eq!(class(&Method::POST, "/api/v1/wireframes/w/changes"), Class::Inference);
+        assert_eq!(
+            class(&Method::POST, "/api/v1/projects/p/srs"),
+            Class::Inference
+        );
+        assert_eq!(
+            class(&Method::POST, "/api/v1/wireframes/w/changes"),
+            Class::Inference
+        );
         assert_eq!(class(&Method::GET, "/api/v1/projects/p/srs"), Class::Read);
-        assert_eq!(class(&Method::PATCH, "/api/v1/srs/s/requirements/FR-001"), Class::Write);
+        assert_eq!(
+            class(&Method::PATCH, "/api/v1/srs/s/requirements/FR-001"),
+            Class::Write
+        );
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub async fn complete(
     max_tokens: usize,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<String, Stop> {
-    let messages = [ChatMessage::new("system", system), ChatMessage::new("user", user)];
+    let messages = [
+        ChatMessage::new("system", system),
+        ChatMessage::new("user", user),
+    ];
     let prompt = model
         .chat_prompt(&messages, &[])
         .map_err(|e| Stop::Failed(format!("chat prompt: {e}")))?;
@@ -47,16 +50,21 @@ pub async fn complete(
         )));
     }
     let m = model.clone();
-    let constraint = tokio::task::spawn_blocking(move || m.compile_constraint(&ConstraintSpec::JsonSchema(schema)))
-        .await
-        .map_err(|e| Stop::Failed(format!("schema task: {e}")))?
-        .map_err(|e| Stop::Failed(format!("output schema: {e}")))?;
+    let constraint = tokio::task::spawn_blocking(move || {
+        m.compile_constraint(&ConstraintSpec::JsonSchema(schema))
+    })
+    .await
+    .map_err(|e| Stop::Failed(format!("schema task: {e}")))?
+    .map_err(|e| Stop::Failed(format!("output schema: {e}")))?;
     let mut generation = Generation {
         prompt,
         max_tokens,
         stop: Vec::new(),
         ignore_eos: false,
-        sampling: SamplingParams { temperature: 0.0, ..SamplingParams::default() },
+        sampling: SamplingParams {
+            temperature: 0.0,
+            ..SamplingParams::default()
+        },
         constraint: Some(constraint),
     };
     let mut events = loop {

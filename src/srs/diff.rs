@@ -55,7 +55,9 @@ pub struct SectionChange {
 
 pub fn diff(a: &Srs, b: &Srs) -> Diff {
     let placed = |s: &Srs| -> Vec<(String, Requirement)> {
-        s.requirements().map(|(sec, r)| (sec.key.clone(), r.clone())).collect()
+        s.requirements()
+            .map(|(sec, r)| (sec.key.clone(), r.clone()))
+            .collect()
     };
     let (old, new) = (placed(a), placed(b));
     let mut out = Diff {
@@ -73,25 +75,37 @@ pub fn diff(a: &Srs, b: &Srs) -> Diff {
     };
     for (key, r) in &old {
         match new.iter().find(|(_, n)| n.id == r.id) {
-            None => out.removed.push(Placed { section: key.clone(), requirement: r.clone() }),
+            None => out.removed.push(Placed {
+                section: key.clone(),
+                requirement: r.clone(),
+            }),
             Some((new_key, n)) => {
                 let mut fields = field_changes(r, n);
                 if key != new_key {
-                    fields.insert(0, FieldChange {
-                        field: "section".into(),
-                        from: Value::from(key.clone()),
-                        to: Value::from(new_key.clone()),
-                    });
+                    fields.insert(
+                        0,
+                        FieldChange {
+                            field: "section".into(),
+                            from: Value::from(key.clone()),
+                            to: Value::from(new_key.clone()),
+                        },
+                    );
                 }
                 if !fields.is_empty() {
-                    out.changed.push(Changed { id: r.id.clone(), fields });
+                    out.changed.push(Changed {
+                        id: r.id.clone(),
+                        fields,
+                    });
                 }
             }
         }
     }
     for (key, n) in &new {
         if !old.iter().any(|(_, r)| r.id == n.id) {
-            out.added.push(Placed { section: key.clone(), requirement: n.clone() });
+            out.added.push(Placed {
+                section: key.clone(),
+                requirement: n.clone(),
+            });
         }
     }
     for s in &a.sections {
@@ -110,7 +124,11 @@ pub fn diff(a: &Srs, b: &Srs) -> Diff {
             }
         }
     }
-    for t in b.sections.iter().filter(|t| !a.sections.iter().any(|s| s.key == t.key)) {
+    for t in b
+        .sections
+        .iter()
+        .filter(|t| !a.sections.iter().any(|s| s.key == t.key))
+    {
         out.sections.push(SectionChange {
             key: t.key.clone(),
             field: "title".into(),
@@ -142,7 +160,11 @@ fn field_changes(a: &Requirement, b: &Requirement) -> Vec<FieldChange> {
         .filter_map(|&field| {
             let from = x.get(field).cloned().unwrap_or(Value::Null);
             let to = y.get(field).cloned().unwrap_or(Value::Null);
-            (from != to).then(|| FieldChange { field: field.into(), from, to })
+            (from != to).then(|| FieldChange {
+                field: field.into(),
+                from,
+                to,
+            })
         })
         .collect()
 }
@@ -172,7 +194,12 @@ mod tests {
             project_id: "p".into(),
             title: "T".into(),
             version,
-            sections: vec![Section { key: "3.2".into(), title: "F".into(), text: "x".into(), requirements: reqs }],
+            sections: vec![Section {
+                key: "3.2".into(),
+                title: "F".into(),
+                text: "x".into(),
+                requirements: reqs,
+            }],
             clarifications: Vec::new(),
             lint: Default::default(),
         }
@@ -180,7 +207,13 @@ mod tests {
 
     #[test]
     fn the_diff_names_exactly_the_added_removed_and_changed_requirements() {
-        let a = doc(1, vec![req("FR-001", "The system shall a."), req("FR-002", "The system shall b.")]);
+        let a = doc(
+            1,
+            vec![
+                req("FR-001", "The system shall a."),
+                req("FR-002", "The system shall b."),
+            ],
+        );
         let mut changed = req("FR-001", "The system shall A.");
         changed.priority = Priority::Could;
         let b = doc(2, vec![changed, req("FR-003", "The system shall c.")]);
@@ -191,7 +224,11 @@ mod tests {
         assert_eq!(d.added.len(), 1);
         assert_eq!(d.added[0].requirement.id, "FR-003");
         assert_eq!(d.changed.len(), 1);
-        let fields: Vec<_> = d.changed[0].fields.iter().map(|f| f.field.as_str()).collect();
+        let fields: Vec<_> = d.changed[0]
+            .fields
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
         assert_eq!(fields, ["statement", "priority"]);
         assert_eq!(d.changed[0].fields[1].to, "could");
         assert!(d.sections.is_empty() && d.title.is_none());
@@ -201,6 +238,11 @@ mod tests {
     fn a_version_compared_with_itself_has_no_changes() {
         let a = doc(3, vec![req("FR-001", "The system shall a.")]);
         let d = diff(&a, &a);
-        assert!(d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty() && d.sections.is_empty());
+        assert!(
+            d.added.is_empty()
+                && d.removed.is_empty()
+                && d.changed.is_empty()
+                && d.sections.is_empty()
+        );
     }
 }

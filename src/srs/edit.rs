@@ -122,7 +122,10 @@ pub fn update(body: &mut Body, rid: &str, changes: RequirementChanges) -> Result
         fields.push("acceptance_criteria");
     }
     if fields.is_empty() {
-        return Err(AppError::invalid("body", "Nothing to change: name at least one field"));
+        return Err(AppError::invalid(
+            "body",
+            "Nothing to change: name at least one field",
+        ));
     }
     Ok(format!("edited {rid} ({})", fields.join(", ")))
 }
@@ -162,7 +165,10 @@ pub fn add(body: &mut Body, outline: &Outline, new: NewRequirement) -> Result<St
         ));
     };
     let id = body.next_id(&prefix);
-    body.sections[index].requirements.push(Requirement { id: id.clone(), ..requirement });
+    body.sections[index].requirements.push(Requirement {
+        id: id.clone(),
+        ..requirement
+    });
     Ok(id)
 }
 
@@ -174,7 +180,9 @@ pub fn remove(body: &mut Body, rid: &str) -> Result<(), AppError> {
             return Ok(());
         }
     }
-    Err(AppError::NotFound(format!("No requirement `{rid}` in this document")))
+    Err(AppError::NotFound(format!(
+        "No requirement `{rid}` in this document"
+    )))
 }
 
 #[cfg(test)]
@@ -226,7 +234,11 @@ mod tests {
             base_version: None,
         };
         assert_eq!(add(&mut b, &default_outline(), new).unwrap(), "FR-003");
-        let ids: Vec<_> = b.sections[0].requirements.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<_> = b.sections[0]
+            .requirements
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
         assert_eq!(ids, ["FR-001", "FR-003"]);
     }
 
@@ -253,11 +265,22 @@ mod tests {
     #[test]
     fn bad_edits_are_refused_with_the_field_named() {
         let mut b = body();
-        let empty = RequirementChanges { statement: Some(" ".into()), ..Default::default() };
-        assert!(matches!(update(&mut b, "FR-001", empty), Err(AppError::BadRequest { param: Some(p), .. }) if p == "statement"));
-        let status = RequirementChanges { status: Some("done".into()), ..Default::default() };
+        let empty = RequirementChanges {
+            statement: Some(" ".into()),
+            ..Default::default()
+        };
+        assert!(
+            matches!(update(&mut b, "FR-001", empty), Err(AppError::BadRequest { param: Some(p), .. }) if p == "statement")
+        );
+        let status = RequirementChanges {
+            status: Some("done".into()),
+            ..Default::default()
+        };
         assert!(update(&mut b, "FR-001", status).is_err());
-        assert!(matches!(update(&mut b, "FR-404", RequirementChanges::default()), Err(AppError::NotFound(_))));
+        assert!(matches!(
+            update(&mut b, "FR-404", RequirementChanges::default()),
+            Err(AppError::NotFound(_))
+        ));
         assert!(update(&mut b, "FR-001", RequirementChanges::default()).is_err());
     }
 }

@@ -67,16 +67,27 @@ impl Context {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let depth = if self.document_ids.is_some() { k * 5 } else { k };
+        let depth = if self.document_ids.is_some() {
+            k * 5
+        } else {
+            k
+        };
         let hits = search::search(&self.state, &self.project_id, query, depth).await?;
         let min = self.state.config.chat.min_relevance;
-        let best = hits.iter().filter_map(|h| h.similarity).fold(f32::MIN, f32::max);
+        let best = hits
+            .iter()
+            .filter_map(|h| h.similarity)
+            .fold(f32::MIN, f32::max);
         if best < min {
             return Ok(Vec::new());
         }
         Ok(hits
             .into_iter()
-            .filter(|h| self.document_ids.as_ref().is_none_or(|ids| ids.contains(&h.document_id)))
+            .filter(|h| {
+                self.document_ids
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&h.document_id))
+            })
             .take(k)
             .collect())
     }
@@ -105,7 +116,9 @@ impl Context {
     pub async fn questions(&self, job: Option<&JobHandle>) -> Result<Vec<Clarification>, GenError> {
         let sources = self.sources(&self.brief, 2).await?;
         let (system, user) = prompt::questions_messages(&self.brief, &sources);
-        let text = self.complete(&system, &user, prompt::questions_schema(), 700, job).await?;
+        let text = self
+            .complete(&system, &user, prompt::questions_schema(), 700, job)
+            .await?;
         let out: QuestionsOut = serde_json::from_str(&text)
             .map_err(|e| GenError::Failed(format!("the questions are not valid JSON: {e}")))?;
         Ok(out
@@ -115,7 +128,11 @@ impl Context {
                 let recommended = q.recommended.clamp(1, q.choices.len().max(1)) - 1;
                 Clarification {
                     question: q.question.trim().to_string(),
-                    choices: q.choices.into_iter().map(|c| c.trim().to_string()).collect(),
+                    choices: q
+                        .choices
+                        .into_iter()
+                        .map(|c| c.trim().to_string())
+                        .collect(),
                     recommended: Some(recommended),
                     answer: None,
                 }
@@ -125,16 +142,34 @@ impl Context {
 
     /// Writes one section, retrying up to the configured attempts.
     /// Requirements come back with empty ids; the caller numbers them.
-    pub async fn section(&self, section: &OutlineSection, job: &JobHandle) -> Result<Section, GenError> {
+    pub async fn section(
+        &self,
+        section: &OutlineSection,
+        job: &JobHandle,
+    ) -> Result<Section, GenError> {
         let config = &self.state.config.srs;
         let requirements = section.kind == Kind::Requirements;
         let query = format!("{} {} {}", section.title, section.guidance, self.brief);
         let sources = self.sources(&query, config.context_chunks).await?;
-        let (system, user) = prompt::section_messages(section, &self.brief, &self.clarifications, &sources);
-        let schema = prompt::section_schema(requirements, config.max_requirements_per_section, sources.len());
+        let (system, user) =
+            prompt::section_messages(section, &self.brief, &self.clarifications, &sources);
+        let schema = prompt::section_schema(
+            requirements,
+            config.max_requirements_per_section,
+            sources.len(),
+        );
         let mut last = String::new();
         for attempt in 1..=config.section_attempts.max(1) {
-            match self.complete(&system, &user, schema.clone(), config.max_section_tokens, Some(job)).await {
+            match self
+                .complete(
+                    &system,
+                    &user,
+                    schema.clone(),
+                    config.max_section_tokens,
+                    Some(job),
+                )
+                .await
+            {
                 Ok(text) => match serde_json::from_str::<SectionOut>(&text) {
                     Ok(out) => return Ok(build(section, out, &sources)),
                     Err(e) => last = format!("the output is not the section's JSON: {e}"),
@@ -157,7 +192,11 @@ fn build(section: &OutlineSection, out: SectionOut, sources: &[SearchHit]) -> Se
         .into_iter()
         .filter(|r| seen.insert(r.statement.trim().to_lowercase()))
         .map(|r| {
-            let mut cited: Vec<usize> = r.sources.into_iter().filter(|n| (1..=sources.len()).contains(n)).collect();
+            let mut cited: Vec<usize> = r
+                .sources
+                .into_iter()
+                .filter(|n| (1..=sources.len()).contains(n))
+                .collect();
             cited.dedup();
             Requirement {
                 id: String::new(),
@@ -209,12 +248,20 @@ pub fn number(body: &mut Body, outline: &Outline) {
 /// Fills the sections the model does not write, from the rest of the body:
 /// references from the cited documents, verification from the requirements,
 /// clarifications from the answers.
-pub async fn fill_derived(s: &AppState, body: &mut Body, outline: &Outline) -> Result<(), AppError> {
+pub async fn fill_derived(
+    s: &AppState,
+    body: &mut Body,
+    outline: &Outline,
+) -> Result<(), AppError> {
     let cited: Vec<String> = {
         let mut ids: Vec<String> = body
             .sections
             .iter()
-            .flat_map(|s| s.requirements.iter().flat_map(|r| r.sources.iter().map(|x| x.document_id.clone())))
+            .flat_map(|s| {
+                s.requirements
+                    .iter()
+                    .flat_map(|r| r.sources.iter().map(|x| x.document_id.clone()))
+            })
             .collect();
         ids.sort();
         ids.dedup();
@@ -236,7 +283,10 @@ pub async fn fill_derived(s: &AppState, body: &mut Body, outline: &Outline) -> R
         if lines.is_empty() {
             "No requirements to verify yet.".to_string()
         } else {
-            format!("Each requirement is verified by the method named beside it.\n{}", lines.join("\n"))
+            format!(
+                "Each requirement is verified by the method named beside it.\n{}",
+                lines.join("\n")
+            )
         }
     };
     let clarifications = if body.clarifications.is_empty() {
@@ -244,7 +294,13 @@ pub async fn fill_derived(s: &AppState, body: &mut Body, outline: &Outline) -> R
     } else {
         body.clarifications
             .iter()
-            .map(|c| format!("{} {}", c.question, c.answer.as_deref().unwrap_or("(not answered)")))
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c.question,
+                    c.answer.as_deref().unwrap_or("(not answered)")
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -271,7 +327,11 @@ pub async fn sections(
     job: &JobHandle,
     start: f64,
 ) -> Result<(Vec<Section>, Vec<String>), GenError> {
-    let todo: Vec<&OutlineSection> = outline.sections.iter().filter(|s| s.kind.generated()).collect();
+    let todo: Vec<&OutlineSection> = outline
+        .sections
+        .iter()
+        .filter(|s| s.kind.generated())
+        .collect();
     let total = todo.len().max(1) as f64;
     // Collected first: a closure inside the stream's type trips the
     // higher-ranked lifetime check of `tokio::spawn`'s `Send` bound.
@@ -286,8 +346,15 @@ pub async fn sections(
             Err(GenError::Failed(e)) => failed.push(format!("{key}: {e}")),
         }
         let progress = start + (1.0 - start) * 0.95 * (done.len() + failed.len()) as f64 / total;
-        job.progress(progress, &format!("wrote section {key} ({} of {})", done.len() + failed.len(), todo.len()))
-            .await;
+        job.progress(
+            progress,
+            &format!(
+                "wrote section {key} ({} of {})",
+                done.len() + failed.len(),
+                todo.len()
+            ),
+        )
+        .await;
     }
     failed.sort();
     // Every section of the outline, in its order, generated or not.
@@ -295,12 +362,15 @@ pub async fn sections(
         .sections
         .iter()
         .map(|o| {
-            done.iter().find(|d| d.key == o.key).cloned().unwrap_or_else(|| Section {
-                key: o.key.clone(),
-                title: o.title.clone(),
-                text: String::new(),
-                requirements: Vec::new(),
-            })
+            done.iter()
+                .find(|d| d.key == o.key)
+                .cloned()
+                .unwrap_or_else(|| Section {
+                    key: o.key.clone(),
+                    title: o.title.clone(),
+                    text: String::new(),
+                    requirements: Vec::new(),
+                })
         })
         .collect();
     Ok((sections, failed))

@@ -54,7 +54,7 @@ fn line(min: usize, max: usize) -> Value {
 /// A requirement statement: "The system shall …" or one of the EARS
 /// patterns (Mavin et al., 2009) — event "When …", state "While …",
 /// optional feature "Where …", unwanted behaviour "If …, then …".
-const STATEMENT: &str = "^(The system shall|(When|While|Where) [^\",\\\\\\n]{3,80}, the system shall|If [^\",\\\\\\n]{3,80}, then the system shall) [^\"\\\\\\n]{8,180}\\.$";
+const STATEMENT: &str = "^(The system shall|(When|While|Where) [^\",\\\\\\n]{3,80}, the system shall|If [^\",\\\\\\n]{3,80}, then the system shall) [^\"\\\\\\n]{8,140}\\.$";
 
 /// The schema of a section: prose only, or prose and up to `max_requirements`
 /// requirements citing `sources` numbered sources (each must cite one when
@@ -63,24 +63,24 @@ pub fn section_schema(requirements: bool, max_requirements: usize, sources: usiz
     if !requirements {
         return json!({
             "type": "object",
-            "properties": {"text": line(40, 600)},
+            "properties": {"text": line(40, 300)},
             "required": ["text"],
             "additionalProperties": false
         });
     }
     let criterion = json!({
         "type": "object",
-        "properties": {"given": line(5, 120), "when": line(5, 120), "then": line(5, 120)},
+        "properties": {"given": line(5, 80), "when": line(5, 80), "then": line(5, 80)},
         "required": ["given", "when", "then"],
         "additionalProperties": false
     });
     let mut properties = json!({
-        "title": line(3, 60),
+        "title": line(3, 50),
         "statement": {"type": "string", "pattern": STATEMENT},
-        "rationale": line(10, 160),
+        "rationale": line(10, 100),
         "priority": {"enum": ["must", "should", "could", "wont"]},
         "verification": {"enum": ["test", "analysis", "inspection", "demonstration"]},
-        "acceptance_criteria": {"type": "array", "items": criterion, "minItems": 1, "maxItems": 2},
+        "acceptance_criteria": {"type": "array", "items": criterion, "minItems": 1, "maxItems": 1},
     });
     let mut required = vec![
         "title",
@@ -102,7 +102,7 @@ pub fn section_schema(requirements: bool, max_requirements: usize, sources: usiz
     json!({
         "type": "object",
         "properties": {
-            "text": line(20, 400),
+            "text": line(20, 200),
             "requirements": {
                 "type": "array",
                 "items": {"type": "object", "properties": properties, "required": required, "additionalProperties": false},
@@ -201,13 +201,16 @@ pub fn questions_messages(brief: &str, sources: &[SearchHit]) -> (String, String
         }
         system.push_str(&format!("\n[{}] {}", i + 1, s.text));
     }
-    (system, context(brief, &[]) + "\nAsk your questions as JSON.")
+    (
+        system,
+        context(brief, &[]) + "\nAsk your questions as JSON.",
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inference::constraint::{ConstraintSpec, Constrainer};
+    use crate::inference::constraint::{Constrainer, ConstraintSpec};
 
     #[test]
     fn every_schema_compiles_for_constrained_decoding() {
@@ -237,7 +240,10 @@ mod tests {
                 _ => return false,
             }
         }
-        matches!(c.allowed().unwrap(), Allowed::Finished | Allowed::Tokens { eos: true, .. })
+        matches!(
+            c.allowed().unwrap(),
+            Allowed::Finished | Allowed::Tokens { eos: true, .. }
+        )
     }
 
     fn section(statement: &str) -> String {
@@ -268,7 +274,9 @@ mod tests {
     #[test]
     fn sources_are_offered_numbered_and_only_when_there_are_any() {
         let schema = section_schema(true, 2, 0);
-        assert!(schema["properties"]["requirements"]["items"]["properties"].get("sources").is_none());
+        assert!(schema["properties"]["requirements"]["items"]["properties"]
+            .get("sources")
+            .is_none());
         let schema = section_schema(true, 2, 3);
         let sources = &schema["properties"]["requirements"]["items"]["properties"]["sources"];
         assert_eq!(sources["items"]["maximum"], 3);

@@ -35,14 +35,25 @@ pub fn router() -> Routes {
         .route("/api/v1/srs/{sid}/diff", get(compare))
         .route("/api/v1/srs/{sid}/lint", get(lint))
         .route("/api/v1/srs/{sid}/export", get(export_document))
-        .route("/api/v1/srs/{sid}/requirements", get(requirements).post(add_requirement))
+        .route(
+            "/api/v1/srs/{sid}/requirements",
+            get(requirements).post(add_requirement),
+        )
         .route(
             "/api/v1/srs/{sid}/requirements/{rid}",
-            get(requirement).patch(update_requirement).delete(delete_requirement),
+            get(requirement)
+                .patch(update_requirement)
+                .delete(delete_requirement),
         )
-        .route("/api/v1/srs/{sid}/sections/{key}/regenerate", post(regenerate))
+        .route(
+            "/api/v1/srs/{sid}/sections/{key}/regenerate",
+            post(regenerate),
+        )
         .route("/api/v1/lint", post(lint_text))
-        .route("/api/v1/srs-template", get(show_template).put(save_template))
+        .route(
+            "/api/v1/srs-template",
+            get(show_template).put(save_template),
+        )
         .route("/api/v1/srs-template/versions", get(template_versions))
 }
 
@@ -51,13 +62,28 @@ pub fn router() -> Routes {
 async fn visible(s: &AppState, who: &Identity, sid: &str, need: Need) -> Result<Record, AppError> {
     let rec = store::record(&s.store.pool, sid).await?;
     match access(&s.store.pool, who, &rec.project_id, need).await {
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("No SRS document with id `{sid}`"))),
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!(
+            "No SRS document with id `{sid}`"
+        ))),
         other => other.map(|()| rec),
     }
 }
 
-async fn audit(s: &AppState, who: &Identity, action: &str, target: &str, details: serde_json::Value) {
-    audit::record(&s.store.pool, Actor::from(who), action, Some(target), details).await;
+async fn audit(
+    s: &AppState,
+    who: &Identity,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) {
+    audit::record(
+        &s.store.pool,
+        Actor::from(who),
+        action,
+        Some(target),
+        details,
+    )
+    .await;
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{pid}/srs", tag = "srs", params(("pid" = String, Path), Cursor),
@@ -85,7 +111,14 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Started>), AppError> {
     access(&s.store.pool, &who, &pid, Need::Write).await?;
     let started = runs::start(&s, &pid, req, &who.name).await?;
-    audit(&s, &who, "srs.generate", &started.job_id, json!({"project_id": pid})).await;
+    audit(
+        &s,
+        &who,
+        "srs.generate",
+        &started.job_id,
+        json!({"project_id": pid}),
+    )
+    .await;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
 
@@ -112,7 +145,11 @@ pub async fn questions(
 
 #[utoipa::path(get, path = "/api/v1/srs/{sid}", tag = "srs", params(("sid" = String, Path)),
     responses((status = 200, body = Srs), (status = 404)))]
-pub async fn show(State(s): State<AppState>, who: Identity, Path(sid): Path<String>) -> Result<Json<Srs>, AppError> {
+pub async fn show(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(sid): Path<String>,
+) -> Result<Json<Srs>, AppError> {
     visible(&s, &who, &sid, Need::Read).await?;
     Ok(Json(store::load(&s.store.pool, &sid, None).await?))
 }
@@ -136,16 +173,36 @@ pub async fn update(
     let rec = visible(&s, &who, &sid, Need::Write).await?;
     let title = crate::projects::text_field("title", &req.title, true, 200)?;
     let body = store::body(&s.store.pool, &sid, rec.current_version).await?;
-    store::commit(&s.store.pool, &sid, req.base_version, Some(&title), &body, "renamed", Some(&who.name)).await?;
+    store::commit(
+        &s.store.pool,
+        &sid,
+        req.base_version,
+        Some(&title),
+        &body,
+        "renamed",
+        Some(&who.name),
+    )
+    .await?;
     Ok(Json(store::load(&s.store.pool, &sid, None).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/srs/{sid}", tag = "srs", params(("sid" = String, Path)),
     responses((status = 204), (status = 404)))]
-pub async fn remove(State(s): State<AppState>, who: Identity, Path(sid): Path<String>) -> Result<StatusCode, AppError> {
+pub async fn remove(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(sid): Path<String>,
+) -> Result<StatusCode, AppError> {
     let rec = visible(&s, &who, &sid, Need::Write).await?;
     store::delete(&s.store.pool, &sid).await?;
-    audit(&s, &who, "srs.delete", &sid, json!({"project_id": rec.project_id, "title": rec.title})).await;
+    audit(
+        &s,
+        &who,
+        "srs.delete",
+        &sid,
+        json!({"project_id": rec.project_id, "title": rec.title}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -196,7 +253,11 @@ pub async fn compare(
 
 #[utoipa::path(get, path = "/api/v1/srs/{sid}/lint", tag = "srs", params(("sid" = String, Path)),
     responses((status = 200, body = LintReport), (status = 404)))]
-pub async fn lint(State(s): State<AppState>, who: Identity, Path(sid): Path<String>) -> Result<Json<LintReport>, AppError> {
+pub async fn lint(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(sid): Path<String>,
+) -> Result<Json<LintReport>, AppError> {
     visible(&s, &who, &sid, Need::Read).await?;
     Ok(Json(store::load(&s.store.pool, &sid, None).await?.lint))
 }
@@ -222,20 +283,36 @@ pub async fn export_document(
 ) -> Result<Response, AppError> {
     let rec = visible(&s, &who, &sid, Need::Read).await?;
     let format = Format::parse(&q.format).ok_or_else(|| {
-        AppError::invalid("format", format!("Unknown format `{}`; expected md, html, pdf, docx or trace.csv", q.format))
+        AppError::invalid(
+            "format",
+            format!(
+                "Unknown format `{}`; expected md, html, pdf, docx or trace.csv",
+                q.format
+            ),
+        )
     })?;
     let srs = store::load(&s.store.pool, &sid, q.version).await?;
     let project = crate::projects::get(&s.store.pool, &rec.project_id).await?;
-    let screens = crate::wireframe::store::screens_by_requirement(&s.store.pool, &rec.project_id).await?;
-    let bytes = tokio::task::spawn_blocking(move || export::render(&srs, format, &project.name, &screens))
-        .await
-        .map_err(|e| AppError::Internal(format!("export task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("export: {e}")))?;
-    let name = format!("{}-v{}.{}", file_stem(&rec.title), q.version.unwrap_or(rec.current_version), format.extension());
+    let screens =
+        crate::wireframe::store::screens_by_requirement(&s.store.pool, &rec.project_id).await?;
+    let bytes =
+        tokio::task::spawn_blocking(move || export::render(&srs, format, &project.name, &screens))
+            .await
+            .map_err(|e| AppError::Internal(format!("export task: {e}")))?
+            .map_err(|e| AppError::Internal(format!("export: {e}")))?;
+    let name = format!(
+        "{}-v{}.{}",
+        file_stem(&rec.title),
+        q.version.unwrap_or(rec.current_version),
+        format.extension()
+    );
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         bytes,
     )
@@ -273,7 +350,10 @@ pub async fn requirements(
     let srs = store::load(&s.store.pool, &sid, None).await?;
     let placed = srs
         .requirements()
-        .map(|(sec, r)| Placed { section: sec.key.clone(), requirement: r.clone() })
+        .map(|(sec, r)| Placed {
+            section: sec.key.clone(),
+            requirement: r.clone(),
+        })
         .collect();
     Ok(Json(Page::all(placed)))
 }
@@ -290,7 +370,10 @@ pub async fn requirement(
     let found = srs
         .requirements()
         .find(|(_, r)| r.id == rid)
-        .map(|(sec, r)| Placed { section: sec.key.clone(), requirement: r.clone() });
+        .map(|(sec, r)| Placed {
+            section: sec.key.clone(),
+            requirement: r.clone(),
+        });
     found
         .map(Json)
         .ok_or_else(|| AppError::NotFound(format!("No requirement `{rid}` in this document")))
@@ -306,13 +389,31 @@ async fn edit_document(
 ) -> Result<Srs, AppError> {
     let rec = visible(s, who, sid, Need::Write).await?;
     let mut body = store::body(&s.store.pool, sid, rec.current_version).await?;
-    let outline = template::get(&s.store.pool, rec.template_version).await?.outline;
+    let outline = template::get(&s.store.pool, rec.template_version)
+        .await?
+        .outline;
     let note = change(&mut body, &outline)?;
     // Derived sections (verification) follow the requirements they list.
     super::generate::fill_derived(s, &mut body, &outline).await?;
     let base = base_version.or(Some(rec.current_version));
-    let version = store::commit(&s.store.pool, sid, base, None, &body, &note, Some(&who.name)).await?;
-    audit(s, who, "srs.edit", sid, json!({"version": version, "change": note})).await;
+    let version = store::commit(
+        &s.store.pool,
+        sid,
+        base,
+        None,
+        &body,
+        &note,
+        Some(&who.name),
+    )
+    .await?;
+    audit(
+        s,
+        who,
+        "srs.edit",
+        sid,
+        json!({"version": version, "change": note}),
+    )
+    .await;
     store::load(&s.store.pool, sid, None).await
 }
 
@@ -344,7 +445,10 @@ pub async fn update_requirement(
     ApiJson(req): ApiJson<RequirementChanges>,
 ) -> Result<Json<Srs>, AppError> {
     let base = req.base_version;
-    let srs = edit_document(&s, &who, &sid, base, |body, _| edit::update(body, &rid, req)).await?;
+    let srs = edit_document(&s, &who, &sid, base, |body, _| {
+        edit::update(body, &rid, req)
+    })
+    .await?;
     Ok(Json(srs))
 }
 
@@ -398,9 +502,15 @@ const MAX_LINT_CHARS: usize = 200_000;
 /// Lints pasted requirements, one per line; spans index the whole text.
 #[utoipa::path(post, path = "/api/v1/lint", tag = "srs", request_body = LintRequest,
     responses((status = 200, body = LintReport), (status = 400)))]
-pub async fn lint_text(_who: Identity, ApiJson(req): ApiJson<LintRequest>) -> Result<Json<LintReport>, AppError> {
+pub async fn lint_text(
+    _who: Identity,
+    ApiJson(req): ApiJson<LintRequest>,
+) -> Result<Json<LintReport>, AppError> {
     if req.text.chars().count() > MAX_LINT_CHARS {
-        return Err(AppError::invalid("text", format!("`text` is longer than {MAX_LINT_CHARS} characters")));
+        return Err(AppError::invalid(
+            "text",
+            format!("`text` is longer than {MAX_LINT_CHARS} characters"),
+        ));
     }
     let report = tokio::task::spawn_blocking(move || super::lint::lint_text(&req.text))
         .await
@@ -410,7 +520,10 @@ pub async fn lint_text(_who: Identity, ApiJson(req): ApiJson<LintRequest>) -> Re
 
 #[utoipa::path(get, path = "/api/v1/srs-template", tag = "srs",
     responses((status = 200, body = TemplateVersion)))]
-pub async fn show_template(State(s): State<AppState>, _who: Identity) -> Result<Json<TemplateVersion>, AppError> {
+pub async fn show_template(
+    State(s): State<AppState>,
+    _who: Identity,
+) -> Result<Json<TemplateVersion>, AppError> {
     Ok(Json(template::current(&s.store.pool).await?))
 }
 
@@ -432,7 +545,15 @@ pub async fn save_template(
 ) -> Result<Json<TemplateVersion>, AppError> {
     who.require(Action::ManageSettings)?;
     let note = crate::projects::text_field("note", &req.note, false, 500)?;
-    let saved = template::save(&s.store.pool, &Outline { sections: req.sections }, &note, Some(&who.name)).await?;
+    let saved = template::save(
+        &s.store.pool,
+        &Outline {
+            sections: req.sections,
+        },
+        &note,
+        Some(&who.name),
+    )
+    .await?;
     let target = saved.version.to_string();
     audit(&s, &who, "srs.template", &target, json!({"note": note})).await;
     Ok(Json(saved))
@@ -453,7 +574,10 @@ mod tests {
 
     #[test]
     fn export_file_names_are_plain_ascii() {
-        assert_eq!(file_stem("Expense approval: v2 “final”"), "expense-approval-v2-final");
+        assert_eq!(
+            file_stem("Expense approval: v2 “final”"),
+            "expense-approval-v2-final"
+        );
         assert_eq!(file_stem("“”"), "srs");
     }
 }

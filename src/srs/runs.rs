@@ -61,7 +61,10 @@ fn brief(text: &str) -> Result<String, AppError> {
         return Err(AppError::invalid("brief", "`brief` must not be empty"));
     }
     if b.chars().count() > MAX_BRIEF_CHARS {
-        return Err(AppError::invalid("brief", format!("`brief` is longer than {MAX_BRIEF_CHARS} characters")));
+        return Err(AppError::invalid(
+            "brief",
+            format!("`brief` is longer than {MAX_BRIEF_CHARS} characters"),
+        ));
     }
     Ok(b.to_string())
 }
@@ -74,13 +77,23 @@ async fn documents(
 ) -> Result<Option<HashSet<String>>, AppError> {
     let Some(ids) = ids else { return Ok(None) };
     for id in &ids {
-        let found = crate::retrieval::documents::get(&s.store.pool, id).await.ok();
+        let found = crate::retrieval::documents::get(&s.store.pool, id)
+            .await
+            .ok();
         match found {
             Some(d) if d.project_id == project_id && d.status == "ready" => {}
             Some(d) if d.project_id == project_id => {
-                return Err(AppError::invalid("document_ids", format!("Document `{id}` is {}, not ready", d.status)))
+                return Err(AppError::invalid(
+                    "document_ids",
+                    format!("Document `{id}` is {}, not ready", d.status),
+                ))
             }
-            _ => return Err(AppError::invalid("document_ids", format!("No document `{id}` in this project"))),
+            _ => {
+                return Err(AppError::invalid(
+                    "document_ids",
+                    format!("No document `{id}` in this project"),
+                ))
+            }
         }
     }
     Ok(Some(ids.into_iter().collect()))
@@ -88,12 +101,18 @@ async fn documents(
 
 fn clarifications(list: Vec<Clarification>) -> Result<Vec<Clarification>, AppError> {
     if list.len() > 10 {
-        return Err(AppError::invalid("clarifications", "at most 10 clarifications"));
+        return Err(AppError::invalid(
+            "clarifications",
+            "at most 10 clarifications",
+        ));
     }
     for c in &list {
         let long = c.question.chars().count() > 500
             || c.choices.len() > 10
-            || c.choices.iter().chain(&c.answer).any(|t| t.chars().count() > 500);
+            || c.choices
+                .iter()
+                .chain(&c.answer)
+                .any(|t| t.chars().count() > 500);
         if c.question.trim().is_empty() || long {
             return Err(AppError::invalid(
                 "clarifications",
@@ -105,12 +124,26 @@ fn clarifications(list: Vec<Clarification>) -> Result<Vec<Clarification>, AppErr
 }
 
 /// Checks the request and the model, then starts the generation job.
-pub async fn start(s: &AppState, project_id: &str, req: NewSrs, user: &str) -> Result<Started, AppError> {
+pub async fn start(
+    s: &AppState,
+    project_id: &str,
+    req: NewSrs,
+    user: &str,
+) -> Result<Started, AppError> {
     let brief = brief(&req.brief)?;
     let title = match req.title.as_deref().map(str::trim) {
-        Some("") | None => brief.lines().next().unwrap_or("SRS").chars().take(80).collect(),
+        Some("") | None => brief
+            .lines()
+            .next()
+            .unwrap_or("SRS")
+            .chars()
+            .take(80)
+            .collect(),
         Some(t) if t.chars().count() > MAX_TITLE_CHARS => {
-            return Err(AppError::invalid("title", format!("`title` is longer than {MAX_TITLE_CHARS} characters")))
+            return Err(AppError::invalid(
+                "title",
+                format!("`title` is longer than {MAX_TITLE_CHARS} characters"),
+            ))
         }
         Some(t) => t.to_string(),
     };
@@ -126,9 +159,16 @@ pub async fn start(s: &AppState, project_id: &str, req: NewSrs, user: &str) -> R
     };
     let template = template::current(&s.store.pool).await?;
     let mut tx = s.store.pool.begin().await?;
-    let job = s.jobs.create(&mut tx, "srs", Some(project_id), json!({})).await?;
+    let job = s
+        .jobs
+        .create(&mut tx, "srs", Some(project_id), json!({}))
+        .await?;
     tx.commit().await?;
-    let started = Started { job_id: job.id.clone(), status: "running".into(), srs_id: None };
+    let started = Started {
+        job_id: job.id.clone(),
+        status: "running".into(),
+        srs_id: None,
+    };
     let user = user.to_string();
     tokio::spawn(async move {
         let outcome = generate_document(ctx, template, title, clarify, &job, &user).await;
@@ -161,14 +201,27 @@ async fn generate_document(
     job.progress(start, "writing sections").await;
     let outline = &template.outline;
     let (sections, failed) = generate::sections(&ctx, outline, job, start).await?;
-    let mut body = Body { sections, clarifications: ctx.clarifications.clone(), ..Body::default() };
+    let mut body = Body {
+        sections,
+        clarifications: ctx.clarifications.clone(),
+        ..Body::default()
+    };
     generate::number(&mut body, outline);
     generate::fill_derived(&ctx.state, &mut body, outline).await?;
     if job.is_cancelled() {
         return Err(GenError::Cancelled);
     }
     let pool = &ctx.state.store.pool;
-    let id = store::create(pool, &ctx.project_id, &title, &ctx.brief, template.version, &body, Some(user)).await?;
+    let id = store::create(
+        pool,
+        &ctx.project_id,
+        &title,
+        &ctx.brief,
+        template.version,
+        &body,
+        Some(user),
+    )
+    .await?;
     let count: usize = body.sections.iter().map(|s| s.requirements.len()).sum();
     let message = if failed.is_empty() {
         format!("wrote {count} requirements")
@@ -186,7 +239,10 @@ async fn generate_document(
 async fn finish(job: &JobHandle, outcome: Result<(String, serde_json::Value), GenError>) {
     match outcome {
         Ok((message, result)) => job.finish("succeeded", &message, Some(&result)).await,
-        Err(GenError::Cancelled) => job.finish("cancelled", "cancelled; nothing was stored", None).await,
+        Err(GenError::Cancelled) => {
+            job.finish("cancelled", "cancelled; nothing was stored", None)
+                .await
+        }
         Err(GenError::Failed(e)) => {
             tracing::warn!(job = %job.id, error = %e, "SRS generation failed");
             job.finish("failed", &e, None).await
@@ -196,7 +252,11 @@ async fn finish(job: &JobHandle, outcome: Result<(String, serde_json::Value), Ge
 
 /// Asks the model for clarifying questions without starting a job (a few
 /// seconds of generation); the request's connection closing stops it.
-pub async fn questions(s: &AppState, project_id: &str, req: QuestionsRequest) -> Result<Vec<Clarification>, AppError> {
+pub async fn questions(
+    s: &AppState,
+    project_id: &str,
+    req: QuestionsRequest,
+) -> Result<Vec<Clarification>, AppError> {
     let ctx = Context {
         state: s.clone(),
         model: generate::model(s)?,
@@ -207,16 +267,32 @@ pub async fn questions(s: &AppState, project_id: &str, req: QuestionsRequest) ->
     };
     ctx.questions(None).await.map_err(|e| match e {
         GenError::Cancelled => AppError::Internal("cancelled".into()),
-        GenError::Failed(m) => AppError::Unprocessable { code: "generation_failed", message: m },
+        GenError::Failed(m) => AppError::Unprocessable {
+            code: "generation_failed",
+            message: m,
+        },
     })
 }
 
 /// Starts regenerating section `key` of document `sid` as a new version.
-pub async fn regenerate(s: &AppState, sid: &str, key: &str, user: &str) -> Result<Started, AppError> {
+pub async fn regenerate(
+    s: &AppState,
+    sid: &str,
+    key: &str,
+    user: &str,
+) -> Result<Started, AppError> {
     let rec = store::record(&s.store.pool, sid).await?;
     let template = template::get(&s.store.pool, rec.template_version).await?;
-    let Some(section) = template.outline.section(key).filter(|o| o.kind.generated()).cloned() else {
-        return Err(AppError::invalid("key", format!("Section `{key}` is not one the model writes")));
+    let Some(section) = template
+        .outline
+        .section(key)
+        .filter(|o| o.kind.generated())
+        .cloned()
+    else {
+        return Err(AppError::invalid(
+            "key",
+            format!("Section `{key}` is not one the model writes"),
+        ));
     };
     let base = store::body(&s.store.pool, sid, rec.current_version).await?;
     let ctx = Context {
@@ -228,13 +304,26 @@ pub async fn regenerate(s: &AppState, sid: &str, key: &str, user: &str) -> Resul
         clarifications: base.clarifications.clone(),
     };
     let mut tx = s.store.pool.begin().await?;
-    let job = s.jobs.create(&mut tx, "srs_section", Some(&rec.project_id), json!({"srs_id": sid})).await?;
+    let job = s
+        .jobs
+        .create(
+            &mut tx,
+            "srs_section",
+            Some(&rec.project_id),
+            json!({"srs_id": sid}),
+        )
+        .await?;
     tx.commit().await?;
-    let started = Started { job_id: job.id.clone(), status: "running".into(), srs_id: Some(sid.to_string()) };
+    let started = Started {
+        job_id: job.id.clone(),
+        status: "running".into(),
+        srs_id: Some(sid.to_string()),
+    };
     let (sid, user, base_version) = (sid.to_string(), user.to_string(), rec.current_version);
     tokio::spawn(async move {
         let outcome = async {
-            job.progress(0.05, &format!("writing section {}", section.key)).await;
+            job.progress(0.05, &format!("writing section {}", section.key))
+                .await;
             let new = ctx.section(&section, &job).await?;
             if job.is_cancelled() {
                 return Err(GenError::Cancelled);
@@ -249,7 +338,16 @@ pub async fn regenerate(s: &AppState, sid: &str, key: &str, user: &str) -> Resul
             generate::fill_derived(&ctx.state, &mut body, &template.outline).await?;
             let note = format!("regenerated section {}", section.key);
             let pool = &ctx.state.store.pool;
-            let version = store::commit(pool, &sid, Some(base_version), None, &body, &note, Some(&user)).await?;
+            let version = store::commit(
+                pool,
+                &sid,
+                Some(base_version),
+                None,
+                &body,
+                &note,
+                Some(&user),
+            )
+            .await?;
             Ok((note, json!({"srs_id": sid, "version": version})))
         }
         .await;

@@ -71,7 +71,13 @@ const RECORD: &str =
     "SELECT id, project_id, title, brief, template_version, current_version FROM srs_documents";
 
 pub async fn record(pool: &SqlitePool, sid: &str) -> Result<Record, AppError> {
-    crate::store::by_id(pool, &format!("{RECORD} WHERE id = ?1"), "SRS document", sid).await
+    crate::store::by_id(
+        pool,
+        &format!("{RECORD} WHERE id = ?1"),
+        "SRS document",
+        sid,
+    )
+    .await
 }
 
 /// Stores a finished generation as a new document at version 1, in one
@@ -157,11 +163,12 @@ pub async fn commit(
     created_by: Option<&str>,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
-    let current: i64 = sqlx::query_scalar("SELECT current_version FROM srs_documents WHERE id = ?1")
-        .bind(sid)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("No SRS document with id `{sid}`")))?;
+    let current: i64 =
+        sqlx::query_scalar("SELECT current_version FROM srs_documents WHERE id = ?1")
+            .bind(sid)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("No SRS document with id `{sid}`")))?;
     if base_version.is_some_and(|b| b != current) {
         return Err(AppError::Conflict(format!(
             "The document changed since version {}; it is now at version {current}. Reload and apply the change again.",

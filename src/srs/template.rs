@@ -69,37 +69,132 @@ pub struct TemplateVersion {
 /// The outline shipped with the product (version 1 of the template).
 pub fn default_outline() -> Outline {
     use Kind::*;
-    let s = |key: &str, title: &str, kind: Kind, prefix: Option<&str>, guidance: &str| {
-        OutlineSection {
+    let s =
+        |key: &str, title: &str, kind: Kind, prefix: Option<&str>, guidance: &str| OutlineSection {
             key: key.into(),
             title: title.into(),
             kind,
             id_prefix: prefix.map(str::to_string),
             guidance: guidance.into(),
-        }
-    };
+        };
     Outline {
         sections: vec![
             s("1", "Introduction", Heading, None, ""),
-            s("1.1", "Purpose", Text, None, "Why this system is being built and who the document is for."),
-            s("1.2", "Scope", Text, None, "What the system will and will not do, and the business goals it serves."),
-            s("1.3", "Definitions, acronyms and abbreviations", Text, None, "Short definitions of the domain terms used in the brief."),
+            s(
+                "1.1",
+                "Purpose",
+                Text,
+                None,
+                "Why this system is being built and who the document is for.",
+            ),
+            s(
+                "1.2",
+                "Scope",
+                Text,
+                None,
+                "What the system will and will not do, and the business goals it serves.",
+            ),
+            s(
+                "1.3",
+                "Definitions, acronyms and abbreviations",
+                Text,
+                None,
+                "Short definitions of the domain terms used in the brief.",
+            ),
             s("1.4", "References", References, None, ""),
             s("2", "Overall description", Heading, None, ""),
-            s("2.1", "Product perspective", Text, None, "How the system fits with existing systems and processes."),
-            s("2.2", "Product functions", Text, None, "A summary of the main functions the system offers."),
-            s("2.3", "User classes and characteristics", Text, None, "The kinds of users and what each needs."),
-            s("2.4", "Constraints", Text, None, "Regulatory, technical and business constraints on the solution."),
-            s("2.5", "Assumptions and dependencies", Text, None, "What is assumed true and what the system depends on."),
+            s(
+                "2.1",
+                "Product perspective",
+                Text,
+                None,
+                "How the system fits with existing systems and processes.",
+            ),
+            s(
+                "2.2",
+                "Product functions",
+                Text,
+                None,
+                "A summary of the main functions the system offers.",
+            ),
+            s(
+                "2.3",
+                "User classes and characteristics",
+                Text,
+                None,
+                "The kinds of users and what each needs.",
+            ),
+            s(
+                "2.4",
+                "Constraints",
+                Text,
+                None,
+                "Regulatory, technical and business constraints on the solution.",
+            ),
+            s(
+                "2.5",
+                "Assumptions and dependencies",
+                Text,
+                None,
+                "What is assumed true and what the system depends on.",
+            ),
             s("3", "Specific requirements", Heading, None, ""),
-            s("3.1", "External interfaces", Requirements, Some("IF"), "Interfaces to users, other systems, hardware and communications."),
-            s("3.2", "Functional requirements", Requirements, Some("FR"), "What the system shall do: the behaviours users need."),
-            s("3.3", "Performance requirements", Requirements, Some("NFR-PERF"), "Measurable response times, throughput and capacity."),
-            s("3.4", "Security requirements", Requirements, Some("NFR-SEC"), "Access control, authentication, data protection and audit."),
-            s("3.5", "Reliability and availability", Requirements, Some("NFR-REL"), "Uptime, recovery and fault tolerance, with numbers."),
-            s("3.6", "Maintainability", Requirements, Some("NFR-MAINT"), "How the system is changed, configured and supported."),
-            s("3.7", "Portability", Requirements, Some("NFR-PORT"), "Platforms, browsers and environments the system runs on."),
-            s("3.8", "Data requirements", Requirements, Some("DR"), "Data the system stores, its retention and its quality rules."),
+            s(
+                "3.1",
+                "External interfaces",
+                Requirements,
+                Some("IF"),
+                "Interfaces to users, other systems, hardware and communications.",
+            ),
+            s(
+                "3.2",
+                "Functional requirements",
+                Requirements,
+                Some("FR"),
+                "What the system shall do: the behaviours users need.",
+            ),
+            s(
+                "3.3",
+                "Performance requirements",
+                Requirements,
+                Some("NFR-PERF"),
+                "Measurable response times, throughput and capacity.",
+            ),
+            s(
+                "3.4",
+                "Security requirements",
+                Requirements,
+                Some("NFR-SEC"),
+                "Access control, authentication, data protection and audit.",
+            ),
+            s(
+                "3.5",
+                "Reliability and availability",
+                Requirements,
+                Some("NFR-REL"),
+                "Uptime, recovery and fault tolerance, with numbers.",
+            ),
+            s(
+                "3.6",
+                "Maintainability",
+                Requirements,
+                Some("NFR-MAINT"),
+                "How the system is changed, configured and supported.",
+            ),
+            s(
+                "3.7",
+                "Portability",
+                Requirements,
+                Some("NFR-PORT"),
+                "Platforms, browsers and environments the system runs on.",
+            ),
+            s(
+                "3.8",
+                "Data requirements",
+                Requirements,
+                Some("DR"),
+                "Data the system stores, its retention and its quality rules.",
+            ),
             s("4", "Verification", Verification, None, ""),
             s("5", "Appendices", Heading, None, ""),
             s("5.1", "Clarifications", Clarifications, None, ""),
@@ -123,23 +218,33 @@ impl Outline {
                 && s.key.len() <= 16
                 && s.key.chars().all(|c| c.is_ascii_digit() || c == '.');
             if !key_ok {
-                return Err(format!("section key `{}` must be digits and dots, like `3.2`", s.key));
+                return Err(format!(
+                    "section key `{}` must be digits and dots, like `3.2`",
+                    s.key
+                ));
             }
             if !keys.insert(s.key.as_str()) {
                 return Err(format!("section key `{}` appears twice", s.key));
             }
             if s.title.trim().is_empty() || s.title.len() > 200 {
-                return Err(format!("section `{}` needs a title of at most 200 bytes", s.key));
+                return Err(format!(
+                    "section `{}` needs a title of at most 200 bytes",
+                    s.key
+                ));
             }
             if s.guidance.len() > 2000 {
-                return Err(format!("the guidance of section `{}` is longer than 2000 bytes", s.key));
+                return Err(format!(
+                    "the guidance of section `{}` is longer than 2000 bytes",
+                    s.key
+                ));
             }
             match (s.kind, &s.id_prefix) {
                 (Kind::Requirements, Some(p)) => {
                     let ok = !p.is_empty()
                         && p.len() <= 16
                         && p.starts_with(|c: char| c.is_ascii_uppercase())
-                        && p.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+                        && p.chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
                         && !p.ends_with('-');
                     if !ok {
                         return Err(format!("id prefix `{p}` of section `{}` must be capitals, digits and dashes, like `NFR-PERF`", s.key));
@@ -149,7 +254,10 @@ impl Outline {
                     }
                 }
                 (Kind::Requirements, None) => {
-                    return Err(format!("requirements section `{}` needs an `id_prefix`", s.key))
+                    return Err(format!(
+                        "requirements section `{}` needs an `id_prefix`",
+                        s.key
+                    ))
                 }
                 _ => {}
             }
@@ -200,7 +308,10 @@ pub async fn current(pool: &SqlitePool) -> Result<TemplateVersion, AppError> {
         .bind(body)
         .execute(pool)
         .await?;
-    sqlx::query_as::<_, Row>(&sql).fetch_one(pool).await?.try_into()
+    sqlx::query_as::<_, Row>(&sql)
+        .fetch_one(pool)
+        .await?
+        .try_into()
 }
 
 pub async fn get(pool: &SqlitePool, version: i64) -> Result<TemplateVersion, AppError> {
@@ -255,10 +366,19 @@ mod tests {
         let o = default_outline();
         o.validate().unwrap();
         let titles: Vec<_> = o.sections.iter().map(|s| s.title.as_str()).collect();
-        for t in ["Purpose", "Scope", "Functional requirements", "Security requirements", "Verification"] {
+        for t in [
+            "Purpose",
+            "Scope",
+            "Functional requirements",
+            "Security requirements",
+            "Verification",
+        ] {
             assert!(titles.contains(&t), "{t} missing");
         }
-        assert_eq!(o.section("3.3").unwrap().id_prefix.as_deref(), Some("NFR-PERF"));
+        assert_eq!(
+            o.section("3.3").unwrap().id_prefix.as_deref(),
+            Some("NFR-PERF")
+        );
     }
 
     #[test]

@@ -21,17 +21,38 @@ pub struct Place {
 /// unique within the tree, in document order.
 pub fn targets(screens: &[Screen]) -> Vec<(String, Place, bool)> {
     let mut out: Vec<(String, Place, bool)> = Vec::new();
-    fn walk(out: &mut Vec<(String, Place, bool)>, prefix: &str, screen: usize, path: &mut Vec<usize>, list: &[Component]) {
+    fn walk(
+        out: &mut Vec<(String, Place, bool)>,
+        prefix: &str,
+        screen: usize,
+        path: &mut Vec<usize>,
+        list: &[Component],
+    ) {
         for (i, c) in list.iter().enumerate() {
             path.push(i);
             let label = c.label.chars().take(30).collect::<String>();
-            let mut name = format!("{prefix} > {} \"{}\"", c.kind.as_str(), label.replace('"', "'"));
+            let mut name = format!(
+                "{prefix} > {} \"{}\"",
+                c.kind.as_str(),
+                label.replace('"', "'")
+            );
             let mut n = 2;
             while out.iter().any(|(o, _, _)| *o == name) {
-                name = format!("{prefix} > {} \"{}\" #{n}", c.kind.as_str(), label.replace('"', "'"));
+                name = format!(
+                    "{prefix} > {} \"{}\" #{n}",
+                    c.kind.as_str(),
+                    label.replace('"', "'")
+                );
                 n += 1;
             }
-            out.push((name.clone(), Place { screen, path: path.clone() }, c.kind.is_container()));
+            out.push((
+                name.clone(),
+                Place {
+                    screen,
+                    path: path.clone(),
+                },
+                c.kind.is_container(),
+            ));
             walk(out, &name, screen, path, &c.children);
             path.pop();
         }
@@ -51,8 +72,13 @@ pub struct Changes {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// Adds `component` as the last child of the container `target`.
-    Add { target: String, component: GenNode },
-    Remove { target: String },
+    Add {
+        target: String,
+        component: GenNode,
+    },
+    Remove {
+        target: String,
+    },
     /// Changes the fields given.
     Update {
         target: String,
@@ -62,14 +88,20 @@ pub enum Op {
         input_type: Option<String>,
         link_to: Option<String>,
     },
-    AddScreen { screen: GenScreen },
+    AddScreen {
+        screen: GenScreen,
+    },
 }
 
 /// The schema of a change: one to three operations on existing targets.
 pub fn schema(screens: &[Screen], requirement_ids: &[String]) -> Value {
     let all = targets(screens);
     let names: Vec<&str> = all.iter().map(|(n, _, _)| n.as_str()).collect();
-    let containers: Vec<&str> = all.iter().filter(|(_, _, c)| *c).map(|(n, _, _)| n.as_str()).collect();
+    let containers: Vec<&str> = all
+        .iter()
+        .filter(|(_, _, c)| *c)
+        .map(|(n, _, _)| n.as_str())
+        .collect();
     let mut tree = prompt::tree_schema(1, requirement_ids);
     let defs = tree["$defs"].take();
     let mut ops = vec![
@@ -134,7 +166,13 @@ fn at<'a>(screens: &'a mut [Screen], place: &Place) -> Option<&'a mut Component>
 /// so every place is looked up before anything moves.
 pub fn apply(screens: &[Screen], changes: Changes) -> Result<(Vec<Screen>, Vec<String>), String> {
     let places = targets(screens);
-    let find = |t: &str| places.iter().find(|(n, _, _)| n == t).map(|(_, p, _)| p.clone()).ok_or_else(|| format!("no component `{t}`"));
+    let find = |t: &str| {
+        places
+            .iter()
+            .find(|(n, _, _)| n == t)
+            .map(|(_, p, _)| p.clone())
+            .ok_or_else(|| format!("no component `{t}`"))
+    };
     let mut out = screens.to_vec();
     let mut removals = Vec::new();
     let mut done = Vec::new();
@@ -146,14 +184,25 @@ pub fn apply(screens: &[Screen], changes: Changes) -> Result<(Vec<Screen>, Vec<S
                 let c = at(&mut out, &place).ok_or("target vanished")?;
                 let depth = place.path.len();
                 let new = prompt::component(component, depth);
-                done.push(format!("added {} \"{}\" to {target}", new.kind.as_str(), new.label));
+                done.push(format!(
+                    "added {} \"{}\" to {target}",
+                    new.kind.as_str(),
+                    new.label
+                ));
                 c.children.push(new);
             }
             Op::Remove { target } => {
                 removals.push(find(&target)?);
                 done.push(format!("removed {target}"));
             }
-            Op::Update { target, label, items, sortable_by, input_type, link_to } => {
+            Op::Update {
+                target,
+                label,
+                items,
+                sortable_by,
+                input_type,
+                link_to,
+            } => {
                 let place = find(&target)?;
                 let c = at(&mut out, &place).ok_or("target vanished")?;
                 if let Some(l) = label {
@@ -192,7 +241,13 @@ pub fn apply(screens: &[Screen], changes: Changes) -> Result<(Vec<Screen>, Vec<S
         let list = if parent.is_empty() {
             &mut out[place.screen].components
         } else {
-            match at(&mut out, &Place { screen: place.screen, path: parent.to_vec() }) {
+            match at(
+                &mut out,
+                &Place {
+                    screen: place.screen,
+                    path: parent.to_vec(),
+                },
+            ) {
                 Some(p) => &mut p.children,
                 None => continue, // inside something already removed
             }
@@ -204,7 +259,12 @@ pub fn apply(screens: &[Screen], changes: Changes) -> Result<(Vec<Screen>, Vec<S
     if !new_screens.is_empty() {
         let mut all: Vec<GenScreen> = Vec::new();
         for s in &out {
-            all.push(GenScreen { id: s.id.clone(), title: s.title.clone(), layout: s.layout, components: Vec::new() });
+            all.push(GenScreen {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                layout: s.layout,
+                components: Vec::new(),
+            });
         }
         all.extend(new_screens);
         let renamed = prompt::into_screens(prompt::GenApp { screens: all });
@@ -216,7 +276,7 @@ pub fn apply(screens: &[Screen], changes: Changes) -> Result<(Vec<Screen>, Vec<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inference::constraint::{ConstraintSpec, Constrainer};
+    use crate::inference::constraint::{Constrainer, ConstraintSpec};
     use crate::wireframe::model::Kind;
 
     fn screens() -> Vec<Screen> {
@@ -232,9 +292,14 @@ mod tests {
     #[test]
     fn targets_name_every_component_by_its_path() {
         let names: Vec<String> = targets(&screens()).into_iter().map(|(n, _, _)| n).collect();
-        assert!(names.contains(&"home > main \"Orders\" > table \"Orders\"".to_string()), "{names:?}");
+        assert!(
+            names.contains(&"home > main \"Orders\" > table \"Orders\"".to_string()),
+            "{names:?}"
+        );
         assert_eq!(names.len(), 5);
-        Constrainer::bytes().compile(&ConstraintSpec::JsonSchema(schema(&screens(), &[]))).unwrap();
+        Constrainer::bytes()
+            .compile(&ConstraintSpec::JsonSchema(schema(&screens(), &[])))
+            .unwrap();
     }
 
     #[test]
@@ -256,7 +321,9 @@ mod tests {
 
     #[test]
     fn an_unknown_target_is_an_error_and_changes_nothing() {
-        let changes: Changes = serde_json::from_str(r#"{"changes": [{"op": "remove", "target": "home > nowhere"}]}"#).unwrap();
+        let changes: Changes =
+            serde_json::from_str(r#"{"changes": [{"op": "remove", "target": "home > nowhere"}]}"#)
+                .unwrap();
         assert!(apply(&screens(), changes).is_err());
     }
 }

@@ -33,14 +33,27 @@ pub fn diff(a: &Wireframe, b: &Wireframe) -> Diff {
     let mut out = Diff {
         from: a.version,
         to: b.version,
-        screens_added: b.screens.iter().filter(|s| !a.screens.iter().any(|t| t.id == s.id)).map(|s| s.id.clone()).collect(),
-        screens_removed: a.screens.iter().filter(|s| !b.screens.iter().any(|t| t.id == s.id)).map(|s| s.id.clone()).collect(),
+        screens_added: b
+            .screens
+            .iter()
+            .filter(|s| !a.screens.iter().any(|t| t.id == s.id))
+            .map(|s| s.id.clone())
+            .collect(),
+        screens_removed: a
+            .screens
+            .iter()
+            .filter(|s| !b.screens.iter().any(|t| t.id == s.id))
+            .map(|s| s.id.clone())
+            .collect(),
         components: Vec::new(),
     };
     for old in &a.screens {
-        let Some(new) = b.screens.iter().find(|s| s.id == old.id) else { continue };
+        let Some(new) = b.screens.iter().find(|s| s.id == old.id) else {
+            continue;
+        };
         let before = old.all_components();
-        let mut after: Vec<Option<&Component>> = new.all_components().into_iter().map(Some).collect();
+        let mut after: Vec<Option<&Component>> =
+            new.all_components().into_iter().map(Some).collect();
         let change = |kind: &str, c: &Component, fields: Vec<String>| ComponentChange {
             screen: old.id.clone(),
             change: kind.into(),
@@ -49,7 +62,9 @@ pub fn diff(a: &Wireframe, b: &Wireframe) -> Diff {
             fields,
         };
         for c in before {
-            let matched = after.iter_mut().find(|n| n.is_some_and(|n| n.kind == c.kind && n.label == c.label));
+            let matched = after
+                .iter_mut()
+                .find(|n| n.is_some_and(|n| n.kind == c.kind && n.label == c.label));
             match matched.and_then(Option::take) {
                 None => out.components.push(change("removed", c, Vec::new())),
                 Some(n) => {
@@ -97,12 +112,30 @@ mod tests {
         ]}))
         .unwrap();
         let (after, _) = apply(&screens, changes).unwrap();
-        let w = |version, screens| Wireframe { id: "w".into(), project_id: "p".into(), title: "t".into(), version, screens };
+        let w = |version, screens| Wireframe {
+            id: "w".into(),
+            project_id: "p".into(),
+            title: "t".into(),
+            version,
+            screens,
+        };
         let d = diff(&w(1, screens), &w(2, after));
         assert_eq!(d.components.len(), 2, "{:?}", d.components);
-        assert_eq!((d.components[0].change.as_str(), d.components[0].kind.as_str()), ("changed", "table"));
+        assert_eq!(
+            (
+                d.components[0].change.as_str(),
+                d.components[0].kind.as_str()
+            ),
+            ("changed", "table")
+        );
         assert_eq!(d.components[0].fields, ["props"]);
-        assert_eq!((d.components[1].change.as_str(), d.components[1].kind.as_str()), ("added", "search"));
+        assert_eq!(
+            (
+                d.components[1].change.as_str(),
+                d.components[1].kind.as_str()
+            ),
+            ("added", "search")
+        );
         assert!(d.screens_added.is_empty() && d.screens_removed.is_empty());
     }
 }

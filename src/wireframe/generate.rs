@@ -75,22 +75,37 @@ async fn requirements(
     }
     let sid = match srs_id {
         Some(id) => id.to_string(),
-        None => sqlx::query_scalar("SELECT id FROM srs_documents WHERE project_id = ?1 ORDER BY id DESC LIMIT 1")
-            .bind(project_id)
-            .fetch_optional(&s.store.pool)
-            .await?
-            .ok_or_else(|| AppError::invalid("requirement_ids", "The project has no SRS document to take requirements from"))?,
+        None => sqlx::query_scalar(
+            "SELECT id FROM srs_documents WHERE project_id = ?1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(project_id)
+        .fetch_optional(&s.store.pool)
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "requirement_ids",
+                "The project has no SRS document to take requirements from",
+            )
+        })?,
     };
     let srs = crate::srs::store::load(&s.store.pool, &sid, None).await?;
     if srs.project_id != project_id {
-        return Err(AppError::invalid("srs_id", format!("No SRS document `{sid}` in this project")));
+        return Err(AppError::invalid(
+            "srs_id",
+            format!("No SRS document `{sid}` in this project"),
+        ));
     }
     let mut out = Vec::new();
     for id in ids {
         let (_, r) = srs
             .requirements()
             .find(|(_, r)| &r.id == id)
-            .ok_or_else(|| AppError::invalid("requirement_ids", format!("No requirement `{id}` in SRS document `{sid}`")))?;
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "requirement_ids",
+                    format!("No requirement `{id}` in SRS document `{sid}`"),
+                )
+            })?;
         out.push((r.id.clone(), r.statement.clone()));
     }
     Ok((Some(sid), out))
@@ -107,7 +122,16 @@ async fn generate<T: serde::de::DeserializeOwned>(
     let cancelled = || job.is_cancelled();
     let mut last = String::new();
     for attempt in 1..=s.config.wireframes.attempts.max(1) {
-        match structured::complete(model, &system, &user, schema.clone(), s.config.wireframes.max_tokens, &cancelled).await {
+        match structured::complete(
+            model,
+            &system,
+            &user,
+            schema.clone(),
+            s.config.wireframes.max_tokens,
+            &cancelled,
+        )
+        .await
+        {
             Ok(text) => match serde_json::from_str(&text) {
                 Ok(v) => return Ok(v),
                 Err(e) => last = format!("the output is not the expected JSON: {e}"),
@@ -123,43 +147,86 @@ async fn generate<T: serde::de::DeserializeOwned>(
 async fn finish(job: &JobHandle, outcome: Result<(String, serde_json::Value), Stop>) {
     match outcome {
         Ok((message, result)) => job.finish("succeeded", &message, Some(&result)).await,
-        Err(Stop::Cancelled) => job.finish("cancelled", "cancelled; nothing was stored", None).await,
+        Err(Stop::Cancelled) => {
+            job.finish("cancelled", "cancelled; nothing was stored", None)
+                .await
+        }
         Err(Stop::Failed(e)) => job.finish("failed", &e, None).await,
     }
 }
 
 /// Checks the request, then starts sketching a new wireframe.
-pub async fn start(s: &AppState, project_id: &str, req: NewWireframe, user: &str) -> Result<Started, AppError> {
+pub async fn start(
+    s: &AppState,
+    project_id: &str,
+    req: NewWireframe,
+    user: &str,
+) -> Result<Started, AppError> {
     let description = text("description", &req.description)?;
     let title = match req.title.as_deref().map(str::trim) {
-        None | Some("") => description.lines().next().unwrap_or("Wireframe").chars().take(80).collect(),
+        None | Some("") => description
+            .lines()
+            .next()
+            .unwrap_or("Wireframe")
+            .chars()
+            .take(80)
+            .collect(),
         Some(t) => crate::projects::text_field("title", t, true, 200)?,
     };
     if req.requirement_ids.len() > 20 {
-        return Err(AppError::invalid("requirement_ids", "at most 20 requirements"));
+        return Err(AppError::invalid(
+            "requirement_ids",
+            "at most 20 requirements",
+        ));
     }
-    let (srs_id, reqs) = requirements(s, project_id, &req.requirement_ids, req.srs_id.as_deref()).await?;
+    let (srs_id, reqs) =
+        requirements(s, project_id, &req.requirement_ids, req.srs_id.as_deref()).await?;
     let model = model(s)?;
     let mut tx = s.store.pool.begin().await?;
-    let job = s.jobs.create(&mut tx, "wireframe", Some(project_id), json!({})).await?;
+    let job = s
+        .jobs
+        .create(&mut tx, "wireframe", Some(project_id), json!({}))
+        .await?;
     tx.commit().await?;
-    let started = Started { job_id: job.id.clone(), status: "running".into(), wireframe_id: None };
+    let started = Started {
+        job_id: job.id.clone(),
+        status: "running".into(),
+        wireframe_id: None,
+    };
     let (state, project_id, user) = (s.clone(), project_id.to_string(), user.to_string());
     tokio::spawn(async move {
         let outcome = async {
             job.progress(0.05, "sketching screens").await;
             let ids: Vec<String> = reqs.iter().map(|(id, _)| id.clone()).collect();
             let schema = prompt::tree_schema(state.config.wireframes.max_screens, &ids);
-            let app: GenApp = generate(&state, &model, prompt::tree_messages(&description, &reqs), schema, &job).await?;
+            let app: GenApp = generate(
+                &state,
+                &model,
+                prompt::tree_messages(&description, &reqs),
+                schema,
+                &job,
+            )
+            .await?;
             let screens = prompt::into_screens(app);
             if job.is_cancelled() {
                 return Err(Stop::Cancelled);
             }
             let pool = &state.store.pool;
-            let id = store::create(pool, &project_id, &title, &description, srs_id.as_deref(), &screens, Some(&user))
-                .await
-                .map_err(|e| Stop::Failed(e.to_string()))?;
-            Ok((format!("sketched {} screen(s)", screens.len()), json!({"wireframe_id": id})))
+            let id = store::create(
+                pool,
+                &project_id,
+                &title,
+                &description,
+                srs_id.as_deref(),
+                &screens,
+                Some(&user),
+            )
+            .await
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+            Ok((
+                format!("sketched {} screen(s)", screens.len()),
+                json!({"wireframe_id": id}),
+            ))
         }
         .await;
         finish(&job, outcome).await;
@@ -168,7 +235,12 @@ pub async fn start(s: &AppState, project_id: &str, req: NewWireframe, user: &str
 }
 
 /// Starts applying a change request to the current version.
-pub async fn start_change(s: &AppState, wid: &str, req: ChangeRequest, user: &str) -> Result<Started, AppError> {
+pub async fn start_change(
+    s: &AppState,
+    wid: &str,
+    req: ChangeRequest,
+    user: &str,
+) -> Result<Started, AppError> {
     let request = text("request", &req.request)?;
     let current = store::load(&s.store.pool, wid, None).await?;
     let ids: Vec<String> = {
@@ -184,24 +256,53 @@ pub async fn start_change(s: &AppState, wid: &str, req: ChangeRequest, user: &st
     };
     let model = model(s)?;
     let mut tx = s.store.pool.begin().await?;
-    let job = s.jobs.create(&mut tx, "wireframe_change", Some(&current.project_id), json!({"wireframe_id": wid})).await?;
+    let job = s
+        .jobs
+        .create(
+            &mut tx,
+            "wireframe_change",
+            Some(&current.project_id),
+            json!({"wireframe_id": wid}),
+        )
+        .await?;
     tx.commit().await?;
-    let started = Started { job_id: job.id.clone(), status: "running".into(), wireframe_id: Some(wid.to_string()) };
+    let started = Started {
+        job_id: job.id.clone(),
+        status: "running".into(),
+        wireframe_id: Some(wid.to_string()),
+    };
     let (state, user) = (s.clone(), user.to_string());
     tokio::spawn(async move {
         let outcome = async {
             job.progress(0.05, "working out the change").await;
             let schema = change::schema(&current.screens, &ids);
-            let changes: Changes = generate(&state, &model, change::messages(&current.screens, &request), schema, &job).await?;
+            let changes: Changes = generate(
+                &state,
+                &model,
+                change::messages(&current.screens, &request),
+                schema,
+                &job,
+            )
+            .await?;
             let (screens, done) = change::apply(&current.screens, changes).map_err(Stop::Failed)?;
             if job.is_cancelled() {
                 return Err(Stop::Cancelled);
             }
             let note = format!("{request} ({})", done.join("; "));
-            let version = store::commit(&state.store.pool, &current.id, current.version, &screens, &note, Some(&user))
-                .await
-                .map_err(|e| Stop::Failed(e.to_string()))?;
-            Ok((done.join("; "), json!({"wireframe_id": current.id, "version": version})))
+            let version = store::commit(
+                &state.store.pool,
+                &current.id,
+                current.version,
+                &screens,
+                &note,
+                Some(&user),
+            )
+            .await
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+            Ok((
+                done.join("; "),
+                json!({"wireframe_id": current.id, "version": version}),
+            ))
         }
         .await;
         finish(&job, outcome).await;

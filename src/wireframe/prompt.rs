@@ -81,7 +81,8 @@ fn node(level: Level, children: Option<&str>, requirement_ids: &[String]) -> Val
         properties["requirement_ids"] = json!({"type": "array", "items": {"enum": requirement_ids}, "minItems": 1, "maxItems": 3});
     }
     if let Some(r) = children {
-        properties["children"] = json!({"type": "array", "items": {"$ref": r}, "minItems": 1, "maxItems": 6});
+        properties["children"] =
+            json!({"type": "array", "items": {"$ref": r}, "minItems": 1, "maxItems": 6});
     }
     json!({"type": "object", "properties": properties, "required": ["type", "label"], "additionalProperties": false})
 }
@@ -134,7 +135,8 @@ pub fn tree_messages(description: &str, requirements: &[(String, String)]) -> (S
          and link_to to name the screen a button or link leads to.\n\nExample for \"a contact form\":\n{EXAMPLE}"
     );
     if !requirements.is_empty() {
-        system.push_str("\n\nRequirements the screens must satisfy (tag components with their ids):");
+        system
+            .push_str("\n\nRequirements the screens must satisfy (tag components with their ids):");
         for (id, statement) in requirements {
             system.push_str(&format!("\n{id}: {statement}"));
         }
@@ -184,7 +186,11 @@ fn drop_dangling_links(c: &mut Component, ids: &HashSet<String>) {
 }
 
 fn strings(v: Vec<String>) -> Value {
-    Value::from(v.into_iter().map(|s| s.trim().to_string()).collect::<Vec<_>>())
+    Value::from(
+        v.into_iter()
+            .map(|s| s.trim().to_string())
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// One generated node as a component; `depth` 0 is a region.
@@ -198,11 +204,17 @@ pub fn component(n: GenNode, depth: usize) -> Component {
         Kind::Table => {
             let rows = n.rows.unwrap_or_default();
             props.insert("columns".into(), strings(items));
-            props.insert("rows".into(), Value::from(rows.into_iter().map(strings).collect::<Vec<_>>()));
+            props.insert(
+                "rows".into(),
+                Value::from(rows.into_iter().map(strings).collect::<Vec<_>>()),
+            );
         }
         Kind::Input => {
             let t = n.input_type.filter(|t| INPUT_TYPES.contains(&t.as_str()));
-            props.insert("input_type".into(), Value::from(t.unwrap_or_else(|| "text".into())));
+            props.insert(
+                "input_type".into(),
+                Value::from(t.unwrap_or_else(|| "text".into())),
+            );
         }
         Kind::Heading => {
             props.insert("level".into(), Value::from(if depth <= 1 { 1 } else { 2 }));
@@ -235,18 +247,23 @@ pub fn component(n: GenNode, depth: usize) -> Component {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inference::constraint::{ConstraintSpec, Constrainer};
+    use crate::inference::constraint::{Constrainer, ConstraintSpec};
 
     #[test]
     fn the_tree_schema_compiles_and_the_example_is_an_instance_of_it() {
         let c = Constrainer::bytes();
         for ids in [vec![], vec!["FR-001".to_string()]] {
-            c.compile(&ConstraintSpec::JsonSchema(tree_schema(3, &ids))).unwrap();
+            c.compile(&ConstraintSpec::JsonSchema(tree_schema(3, &ids)))
+                .unwrap();
         }
         let app: GenApp = serde_json::from_str(EXAMPLE).unwrap();
         let screens = into_screens(app);
         assert_eq!(screens.len(), 2);
-        let form = screens[0].all_components().into_iter().find(|c| c.kind == Kind::Form).unwrap();
+        let form = screens[0]
+            .all_components()
+            .into_iter()
+            .find(|c| c.kind == Kind::Form)
+            .unwrap();
         assert_eq!(form.children.len(), 3);
         assert_eq!(form.children[0].prop_str("input_type"), Some("email"));
         assert_eq!(form.children[2].link_to.as_deref(), Some("thanks"));
@@ -270,7 +287,9 @@ mod tests {
             layout: Layout::Stack,
             components: vec![node(link)],
         };
-        let screens = into_screens(GenApp { screens: vec![screen("home", "home-2"), screen("home", "nowhere")] });
+        let screens = into_screens(GenApp {
+            screens: vec![screen("home", "home-2"), screen("home", "nowhere")],
+        });
         assert_eq!(screens[1].id, "home-2");
         assert_eq!(screens[0].components[0].link_to.as_deref(), Some("home-2"));
         assert_eq!(screens[1].components[0].link_to, None);

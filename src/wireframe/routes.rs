@@ -44,7 +44,9 @@ pub fn router() -> Routes {
 async fn visible(s: &AppState, who: &Identity, wid: &str, need: Need) -> Result<Record, AppError> {
     let rec = store::record(&s.store.pool, wid).await?;
     match access(&s.store.pool, who, &rec.project_id, need).await {
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("No wireframe with id `{wid}`"))),
+        Err(AppError::NotFound(_)) => {
+            Err(AppError::NotFound(format!("No wireframe with id `{wid}`")))
+        }
         other => other.map(|()| rec),
     }
 }
@@ -75,7 +77,14 @@ pub async fn create(
     access(&s.store.pool, &who, &pid, Need::Write).await?;
     let started = generate::start(&s, &pid, req, &who.name).await?;
     let details = json!({"project_id": pid});
-    audit::record(&s.store.pool, Actor::from(&who), "wireframe.generate", Some(&started.job_id), details).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "wireframe.generate",
+        Some(&started.job_id),
+        details,
+    )
+    .await;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
 
@@ -100,11 +109,22 @@ pub async fn show(
 
 #[utoipa::path(delete, path = "/api/v1/wireframes/{wid}", tag = "wireframes", params(("wid" = String, Path)),
     responses((status = 204), (status = 404)))]
-pub async fn remove(State(s): State<AppState>, who: Identity, Path(wid): Path<String>) -> Result<StatusCode, AppError> {
+pub async fn remove(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(wid): Path<String>,
+) -> Result<StatusCode, AppError> {
     let rec = visible(&s, &who, &wid, Need::Write).await?;
     store::delete(&s.store.pool, &wid).await?;
     let details = json!({"project_id": rec.project_id, "title": rec.title});
-    audit::record(&s.store.pool, Actor::from(&who), "wireframe.delete", Some(&wid), details).await;
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "wireframe.delete",
+        Some(&wid),
+        details,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -187,13 +207,20 @@ pub async fn preview(
     visible(&s, &who, &wid, Need::Read).await?;
     let w = store::load(&s.store.pool, &wid, q.version).await?;
     let html = match &q.screen {
-        Some(id) => render::screen_html(&w, id).ok_or_else(|| AppError::NotFound(format!("No screen `{id}` in this wireframe")))?,
+        Some(id) => render::screen_html(&w, id)
+            .ok_or_else(|| AppError::NotFound(format!("No screen `{id}` in this wireframe")))?,
         None => render::html(&w),
     };
     let mut res = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PREVIEW_CSP));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PREVIEW_CSP),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
     Ok(res)
 }
 
@@ -219,16 +246,34 @@ pub async fn export(
     let w = store::load(&s.store.pool, &wid, q.version).await?;
     let stem = format!("wireframe-v{}", w.version);
     let (ctype, name, bytes) = match q.format.as_str() {
-        "html" => ("text/html; charset=utf-8", format!("{stem}.html"), render::html(&w).into_bytes()),
+        "html" => (
+            "text/html; charset=utf-8",
+            format!("{stem}.html"),
+            render::html(&w).into_bytes(),
+        ),
         "svg" => {
             let svgs = render::svgs(&w);
             let picked = match &q.screen {
                 Some(id) => svgs.into_iter().find(|(sid, _)| sid == id),
                 None => svgs.into_iter().next(),
             };
-            let (sid, svg) = picked.ok_or_else(|| AppError::NotFound("No such screen in this wireframe".into()))?;
-            let safe: String = sid.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
-            ("image/svg+xml", format!("{stem}-{safe}.svg"), svg.into_bytes())
+            let (sid, svg) = picked
+                .ok_or_else(|| AppError::NotFound("No such screen in this wireframe".into()))?;
+            let safe: String = sid
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            (
+                "image/svg+xml",
+                format!("{stem}-{safe}.svg"),
+                svg.into_bytes(),
+            )
         }
         "zip" => {
             let bytes = tokio::task::spawn_blocking(move || render::zip(&w))
@@ -238,12 +283,27 @@ pub async fn export(
             ("application/zip", format!("{stem}.zip"), bytes)
         }
         other => {
-            return Err(AppError::invalid("format", format!("Unknown format `{other}`; expected html, svg or zip")))
+            return Err(AppError::invalid(
+                "format",
+                format!("Unknown format `{other}`; expected html, svg or zip"),
+            ))
         }
     };
-    let mut res = ([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes)
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
         .into_response();
     // Opened directly, the exported HTML runs under the same locked-down policy as the preview.
-    res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PREVIEW_CSP));
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PREVIEW_CSP),
+    );
     Ok(res)
 }

@@ -48,7 +48,8 @@ pub async fn record(pool: &SqlitePool, wid: &str) -> Result<Record, AppError> {
 }
 
 fn tree(text: &str, wid: &str) -> Result<Vec<Screen>, AppError> {
-    serde_json::from_str(text).map_err(|e| AppError::Internal(format!("stored wireframe {wid}: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| AppError::Internal(format!("stored wireframe {wid}: {e}")))
 }
 
 /// Stores a generated wireframe at version 1, in one transaction.
@@ -85,16 +86,22 @@ pub async fn create(
 }
 
 /// The wireframe at `version` (the current one if `None`).
-pub async fn load(pool: &SqlitePool, wid: &str, version: Option<i64>) -> Result<Wireframe, AppError> {
+pub async fn load(
+    pool: &SqlitePool,
+    wid: &str,
+    version: Option<i64>,
+) -> Result<Wireframe, AppError> {
     let rec = record(pool, wid).await?;
     let version = version.unwrap_or(rec.current_version);
-    let text: Option<String> =
-        sqlx::query_scalar("SELECT tree FROM wireframe_versions WHERE wireframe_id = ?1 AND version = ?2")
-            .bind(wid)
-            .bind(version)
-            .fetch_optional(pool)
-            .await?;
-    let text = text.ok_or_else(|| AppError::NotFound(format!("Wireframe `{wid}` has no version {version}")))?;
+    let text: Option<String> = sqlx::query_scalar(
+        "SELECT tree FROM wireframe_versions WHERE wireframe_id = ?1 AND version = ?2",
+    )
+    .bind(wid)
+    .bind(version)
+    .fetch_optional(pool)
+    .await?;
+    let text = text
+        .ok_or_else(|| AppError::NotFound(format!("Wireframe `{wid}` has no version {version}")))?;
     Ok(Wireframe {
         id: rec.id,
         project_id: rec.project_id,
@@ -164,7 +171,12 @@ struct ListRow {
 }
 
 /// The project's wireframes at their current versions, newest first.
-pub async fn list(pool: &SqlitePool, project_id: &str, after: &str, limit: i64) -> Result<Vec<(Summary, Vec<Screen>)>, AppError> {
+pub async fn list(
+    pool: &SqlitePool,
+    project_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(Summary, Vec<Screen>)>, AppError> {
     let rows = sqlx::query_as::<_, ListRow>(
         "SELECT w.id, w.project_id, w.title, w.current_version, w.created_at, w.updated_at, v.tree
          FROM wireframes w JOIN wireframe_versions v ON v.wireframe_id = w.id AND v.version = w.current_version
@@ -193,7 +205,10 @@ pub async fn list(pool: &SqlitePool, project_id: &str, after: &str, limit: i64) 
 }
 
 pub async fn delete(pool: &SqlitePool, wid: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM wireframes WHERE id = ?1").bind(wid).execute(pool).await?;
+    sqlx::query("DELETE FROM wireframes WHERE id = ?1")
+        .bind(wid)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

@@ -40,9 +40,11 @@ async fn a_generated_wireframe_shows_in_a_sandboxed_frame_without_scripts() {
     )
     .await;
 
+    // The title and description of the API test in tests/wireframes.rs.
+    page.type_into("#wireframe-title-input", "Login").await;
     page.type_into(
         "#wireframe-description",
-        "A login screen with an email field, a password field and a sign-in button",
+        "A login screen with an email field, a password field and a sign-in button.",
     )
     .await;
     page.click("#wireframe-generate").await;
