@@ -253,6 +253,15 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The chat model a feature uses: its own setting (`chat.model`,
+    /// `srs.model`, `wireframes.model`), or `models.chat` when that is empty.
+    pub fn chat_model<'a>(&'a self, feature_model: &'a str) -> &'a str {
+        match feature_model {
+            "" => &self.models.chat,
+            m => m,
+        }
+    }
+
     /// Reads `path` if given (or `config.toml` if it exists), then applies the
     /// `BACOPILOT_*` environment overrides.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {

@@ -67,16 +67,20 @@ pub async fn ask(
             format!("`content` is longer than {MAX_QUESTION_CHARS} characters"),
         ));
     }
-    let model_name = match s.config.chat.model.as_str() {
-        "" => s.config.models.chat.as_str(),
-        m => m,
-    };
-    let model = s.registry.chat(model_name)?;
+    let model = s.registry.chat(s.config.chat_model(&s.config.chat.model))?;
     let history = super::messages(&s.store.pool, &conversation.id).await?;
 
     let sources = match mode {
         Mode::Free => Vec::new(),
-        _ => relevant(s, &conversation.project_id, question).await?,
+        _ => {
+            search::relevant(
+                s,
+                &conversation.project_id,
+                question,
+                s.config.chat.context_chunks,
+            )
+            .await?
+        }
     };
     let (tx, rx) = mpsc::channel(64);
     if mode == Mode::DocumentsOnly && sources.is_empty() {
@@ -205,24 +209,6 @@ async fn store_question(
             .await?;
     }
     Ok(())
-}
-
-/// The passages given to the model: the best `context_chunks` hits, if the
-/// best of them is similar enough to the question to count as relevant.
-async fn relevant(
-    s: &AppState,
-    project_id: &str,
-    question: &str,
-) -> Result<Vec<SearchHit>, AppError> {
-    let hits = search::search(s, project_id, question, s.config.chat.context_chunks.max(1)).await?;
-    let best = hits
-        .iter()
-        .filter_map(|h| h.similarity)
-        .fold(f32::MIN, f32::max);
-    if best < s.config.chat.min_relevance {
-        return Ok(Vec::new());
-    }
-    Ok(hits)
 }
 
 /// Forwards the engine's text as events, announces each source when the

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::chat_model::{ChatModel, SubmitError};
@@ -20,6 +21,47 @@ pub enum Stop {
     /// `cancelled` said so; the generation was stopped.
     Cancelled,
     Failed(String),
+}
+
+/// What one structured generation asks for.
+pub struct Request<'a> {
+    pub system: &'a str,
+    pub user: &'a str,
+    pub schema: Value,
+    pub max_tokens: usize,
+    /// Tries before giving up on output that fails or does not parse.
+    pub attempts: usize,
+}
+
+/// [`complete`] parsed into `T`, retried up to `req.attempts` times; the
+/// error is the last attempt's.
+pub async fn complete_json<T: DeserializeOwned>(
+    model: &Arc<ChatModel>,
+    req: Request<'_>,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<T, Stop> {
+    let mut last = String::new();
+    for attempt in 1..=req.attempts.max(1) {
+        let out = complete(
+            model,
+            req.system,
+            req.user,
+            req.schema.clone(),
+            req.max_tokens,
+            cancelled,
+        )
+        .await;
+        match out {
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(v) => return Ok(v),
+                Err(e) => last = format!("the output is not the expected JSON: {e}"),
+            },
+            Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+            Err(Stop::Failed(e)) => last = e,
+        }
+        tracing::warn!(attempt, error = %last, "structured generation failed");
+    }
+    Err(Stop::Failed(last))
 }
 
 /// How often a running generation looks at `cancelled`.

@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
 use crate::http::AppError;
+use crate::inference::structured::Stop;
 use crate::store::new_id;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -193,7 +194,32 @@ impl Jobs {
     }
 }
 
+/// Work that needs the database and the model stops on either kind of failure.
+impl From<AppError> for Stop {
+    fn from(e: AppError) -> Self {
+        Stop::Failed(e.to_string())
+    }
+}
+
+/// What a generation job reports when it ends: a message and its result.
+pub type Outcome = Result<(String, Value), Stop>;
+
 impl JobHandle {
+    /// Records how a generation job ended; a cancelled one stored nothing.
+    pub async fn conclude(&self, outcome: Outcome) {
+        match outcome {
+            Ok((message, result)) => self.finish("succeeded", &message, Some(&result)).await,
+            Err(Stop::Cancelled) => {
+                self.finish("cancelled", "cancelled; nothing was stored", None)
+                    .await
+            }
+            Err(Stop::Failed(e)) => {
+                tracing::warn!(job = %self.id, kind = "generation", error = %e, "job failed");
+                self.finish("failed", &e, None).await
+            }
+        }
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
     }

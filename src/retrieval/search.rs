@@ -116,6 +116,26 @@ pub async fn search(
         .collect())
 }
 
+/// The `k` best chunks for `query`, or none when even the best is less
+/// similar to it than `chat.min_relevance`: the documents then do not count
+/// as covering the question.
+pub async fn relevant(
+    s: &AppState,
+    project_id: &str,
+    query: &str,
+    k: usize,
+) -> Result<Vec<SearchHit>, AppError> {
+    let hits = search(s, project_id, query, k.max(1)).await?;
+    let best = hits
+        .iter()
+        .filter_map(|h| h.similarity)
+        .fold(f32::MIN, f32::max);
+    if best < s.config.chat.min_relevance {
+        return Ok(Vec::new());
+    }
+    Ok(hits)
+}
+
 /// Reciprocal rank fusion of ranked lists: each list gives a chunk
 /// 1 / (RRF_K + rank); the sums, best first (ties by chunk id, so the order
 /// is deterministic).

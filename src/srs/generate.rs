@@ -27,19 +27,6 @@ const PARALLEL_SECTIONS: usize = 4;
 /// Characters of a source passage kept as a requirement's quote.
 const QUOTE_CHARS: usize = 300;
 
-/// Why a piece of generation stopped.
-#[derive(Debug)]
-pub enum GenError {
-    Cancelled,
-    Failed(String),
-}
-
-impl From<AppError> for GenError {
-    fn from(e: AppError) -> Self {
-        GenError::Failed(e.to_string())
-    }
-}
-
 /// What one generation works from, shared by its sections.
 pub struct Context {
     pub state: AppState,
@@ -53,74 +40,41 @@ pub struct Context {
 
 /// The model that writes SRS sections.
 pub fn model(s: &AppState) -> Result<Arc<ChatModel>, AppError> {
-    let name = match s.config.srs.model.as_str() {
-        "" => s.config.models.chat.as_str(),
-        m => m,
-    };
-    Ok(s.registry.chat(name)?)
+    Ok(s.registry.chat(s.config.chat_model(&s.config.srs.model))?)
 }
 
 impl Context {
-    /// The passages relevant to `query` (none if the best is not similar
-    /// enough to count), restricted to the chosen documents.
+    /// The passages relevant to `query`, restricted to the chosen documents
+    /// (searched deeper then, so the filter leaves enough).
     async fn sources(&self, query: &str, k: usize) -> Result<Vec<SearchHit>, AppError> {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let depth = if self.document_ids.is_some() {
-            k * 5
-        } else {
-            k
+        let Some(ids) = &self.document_ids else {
+            return search::relevant(&self.state, &self.project_id, query, k).await;
         };
-        let hits = search::search(&self.state, &self.project_id, query, depth).await?;
-        let min = self.state.config.chat.min_relevance;
-        let best = hits
-            .iter()
-            .filter_map(|h| h.similarity)
-            .fold(f32::MIN, f32::max);
-        if best < min {
-            return Ok(Vec::new());
-        }
+        let hits = search::relevant(&self.state, &self.project_id, query, k * 5).await?;
         Ok(hits
             .into_iter()
-            .filter(|h| {
-                self.document_ids
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&h.document_id))
-            })
+            .filter(|h| ids.contains(&h.document_id))
             .take(k)
             .collect())
     }
 
-    /// Runs one constrained generation to the end and returns its text;
-    /// `job`, if any, can cancel it.
-    async fn complete(
-        &self,
-        system: &str,
-        user: &str,
-        schema: serde_json::Value,
-        max_tokens: usize,
-        job: Option<&JobHandle>,
-    ) -> Result<String, GenError> {
-        let cancelled = || job.is_some_and(JobHandle::is_cancelled);
-        structured::complete(&self.model, system, user, schema, max_tokens, &cancelled)
-            .await
-            .map_err(|e| match e {
-                Stop::Cancelled => GenError::Cancelled,
-                Stop::Failed(m) => GenError::Failed(m),
-            })
-    }
-
     /// Asks the model for clarifying questions about the brief; `job`, if
     /// any, can cancel it.
-    pub async fn questions(&self, job: Option<&JobHandle>) -> Result<Vec<Clarification>, GenError> {
+    pub async fn questions(&self, job: Option<&JobHandle>) -> Result<Vec<Clarification>, Stop> {
         let sources = self.sources(&self.brief, 2).await?;
         let (system, user) = prompt::questions_messages(&self.brief, &sources);
-        let text = self
-            .complete(&system, &user, prompt::questions_schema(), 700, job)
-            .await?;
-        let out: QuestionsOut = serde_json::from_str(&text)
-            .map_err(|e| GenError::Failed(format!("the questions are not valid JSON: {e}")))?;
+        let request = structured::Request {
+            system: &system,
+            user: &user,
+            schema: prompt::questions_schema(),
+            max_tokens: 700,
+            attempts: self.state.config.srs.section_attempts,
+        };
+        let cancelled = || job.is_some_and(JobHandle::is_cancelled);
+        let out: QuestionsOut = structured::complete_json(&self.model, request, &cancelled).await?;
         Ok(out
             .questions
             .into_iter()
@@ -146,7 +100,7 @@ impl Context {
         &self,
         section: &OutlineSection,
         job: &JobHandle,
-    ) -> Result<Section, GenError> {
+    ) -> Result<Section, Stop> {
         let config = &self.state.config.srs;
         let requirements = section.kind == Kind::Requirements;
         let query = format!("{} {} {}", section.title, section.guidance, self.brief);
@@ -158,28 +112,16 @@ impl Context {
             config.max_requirements_per_section,
             sources.len(),
         );
-        let mut last = String::new();
-        for attempt in 1..=config.section_attempts.max(1) {
-            match self
-                .complete(
-                    &system,
-                    &user,
-                    schema.clone(),
-                    config.max_section_tokens,
-                    Some(job),
-                )
-                .await
-            {
-                Ok(text) => match serde_json::from_str::<SectionOut>(&text) {
-                    Ok(out) => return Ok(build(section, out, &sources)),
-                    Err(e) => last = format!("the output is not the section's JSON: {e}"),
-                },
-                Err(GenError::Cancelled) => return Err(GenError::Cancelled),
-                Err(GenError::Failed(e)) => last = e,
-            }
-            tracing::warn!(job = %job.id, section = %section.key, attempt, error = %last, "SRS section failed");
-        }
-        Err(GenError::Failed(last))
+        let request = structured::Request {
+            system: &system,
+            user: &user,
+            schema,
+            max_tokens: config.max_section_tokens,
+            attempts: config.section_attempts,
+        };
+        let out: SectionOut =
+            structured::complete_json(&self.model, request, &|| job.is_cancelled()).await?;
+        Ok(build(section, out, &sources))
     }
 }
 
@@ -326,7 +268,7 @@ pub async fn sections(
     outline: &Outline,
     job: &JobHandle,
     start: f64,
-) -> Result<(Vec<Section>, Vec<String>), GenError> {
+) -> Result<(Vec<Section>, Vec<String>), Stop> {
     let todo: Vec<&OutlineSection> = outline
         .sections
         .iter()
@@ -342,8 +284,8 @@ pub async fn sections(
     while let Some((key, result)) = results.next().await {
         match result {
             Ok(section) => done.push(section),
-            Err(GenError::Cancelled) => return Err(GenError::Cancelled),
-            Err(GenError::Failed(e)) => failed.push(format!("{key}: {e}")),
+            Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+            Err(Stop::Failed(e)) => failed.push(format!("{key}: {e}")),
         }
         let progress = start + (1.0 - start) * 0.95 * (done.len() + failed.len()) as f64 / total;
         job.progress(
@@ -381,7 +323,7 @@ async fn keyed<'a>(
     ctx: &'a Context,
     section: &'a OutlineSection,
     job: &'a JobHandle,
-) -> (String, Result<Section, GenError>) {
+) -> (String, Result<Section, Stop>) {
     (section.key.clone(), ctx.section(section, job).await)
 }
 

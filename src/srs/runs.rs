@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::generate::{self, Context, GenError};
+use super::generate::{self, Context};
 use super::model::Clarification;
 use super::store::{self, Body};
 use super::template;
 use crate::http::{AppError, AppState};
-use crate::jobs::JobHandle;
+use crate::inference::structured::Stop;
+use crate::jobs::{JobHandle, Outcome};
 
 const MAX_BRIEF_CHARS: usize = 8000;
 const MAX_TITLE_CHARS: usize = 200;
@@ -172,7 +173,7 @@ pub async fn start(
     let user = user.to_string();
     tokio::spawn(async move {
         let outcome = generate_document(ctx, template, title, clarify, &job, &user).await;
-        finish(&job, outcome).await;
+        job.conclude(outcome).await;
     });
     Ok(started)
 }
@@ -184,7 +185,7 @@ async fn generate_document(
     clarify: bool,
     job: &JobHandle,
     user: &str,
-) -> Result<(String, serde_json::Value), GenError> {
+) -> Outcome {
     if clarify {
         job.progress(0.01, "asking clarifying questions").await;
         ctx.clarifications = ctx
@@ -209,7 +210,7 @@ async fn generate_document(
     generate::number(&mut body, outline);
     generate::fill_derived(&ctx.state, &mut body, outline).await?;
     if job.is_cancelled() {
-        return Err(GenError::Cancelled);
+        return Err(Stop::Cancelled);
     }
     let pool = &ctx.state.store.pool;
     let id = store::create(
@@ -235,21 +236,6 @@ async fn generate_document(
     Ok((message, generate::result(&id, &failed)))
 }
 
-/// Records the job's end.
-async fn finish(job: &JobHandle, outcome: Result<(String, serde_json::Value), GenError>) {
-    match outcome {
-        Ok((message, result)) => job.finish("succeeded", &message, Some(&result)).await,
-        Err(GenError::Cancelled) => {
-            job.finish("cancelled", "cancelled; nothing was stored", None)
-                .await
-        }
-        Err(GenError::Failed(e)) => {
-            tracing::warn!(job = %job.id, error = %e, "SRS generation failed");
-            job.finish("failed", &e, None).await
-        }
-    }
-}
-
 /// Asks the model for clarifying questions without starting a job (a few
 /// seconds of generation); the request's connection closing stops it.
 pub async fn questions(
@@ -266,8 +252,8 @@ pub async fn questions(
         clarifications: Vec::new(),
     };
     ctx.questions(None).await.map_err(|e| match e {
-        GenError::Cancelled => AppError::Internal("cancelled".into()),
-        GenError::Failed(m) => AppError::Unprocessable {
+        Stop::Cancelled => AppError::Internal("cancelled".into()),
+        Stop::Failed(m) => AppError::Unprocessable {
             code: "generation_failed",
             message: m,
         },
@@ -326,7 +312,7 @@ pub async fn regenerate(
                 .await;
             let new = ctx.section(&section, &job).await?;
             if job.is_cancelled() {
-                return Err(GenError::Cancelled);
+                return Err(Stop::Cancelled);
             }
             let mut body = base;
             if let Some(old) = body.sections.iter_mut().find(|x| x.key == section.key) {
@@ -351,7 +337,7 @@ pub async fn regenerate(
             Ok((note, json!({"srs_id": sid, "version": version})))
         }
         .await;
-        finish(&job, outcome).await;
+        job.conclude(outcome).await;
     });
     Ok(started)
 }

@@ -51,11 +51,8 @@ pub struct Started {
 }
 
 fn model(s: &AppState) -> Result<Arc<ChatModel>, AppError> {
-    let name = match s.config.wireframes.model.as_str() {
-        "" => s.config.models.chat.as_str(),
-        m => m,
-    };
-    Ok(s.registry.chat(name)?)
+    Ok(s.registry
+        .chat(s.config.chat_model(&s.config.wireframes.model))?)
 }
 
 fn text(field: &str, value: &str) -> Result<String, AppError> {
@@ -111,7 +108,7 @@ async fn requirements(
     Ok((Some(sid), out))
 }
 
-/// Runs one schema-constrained generation with retries and parses it.
+/// Runs one schema-constrained generation (retried) and parses it.
 async fn generate<T: serde::de::DeserializeOwned>(
     s: &AppState,
     model: &Arc<ChatModel>,
@@ -119,40 +116,14 @@ async fn generate<T: serde::de::DeserializeOwned>(
     schema: serde_json::Value,
     job: &JobHandle,
 ) -> Result<T, Stop> {
-    let cancelled = || job.is_cancelled();
-    let mut last = String::new();
-    for attempt in 1..=s.config.wireframes.attempts.max(1) {
-        match structured::complete(
-            model,
-            &system,
-            &user,
-            schema.clone(),
-            s.config.wireframes.max_tokens,
-            &cancelled,
-        )
-        .await
-        {
-            Ok(text) => match serde_json::from_str(&text) {
-                Ok(v) => return Ok(v),
-                Err(e) => last = format!("the output is not the expected JSON: {e}"),
-            },
-            Err(Stop::Cancelled) => return Err(Stop::Cancelled),
-            Err(Stop::Failed(e)) => last = e,
-        }
-        tracing::warn!(job = %job.id, attempt, error = %last, "wireframe generation failed");
-    }
-    Err(Stop::Failed(last))
-}
-
-async fn finish(job: &JobHandle, outcome: Result<(String, serde_json::Value), Stop>) {
-    match outcome {
-        Ok((message, result)) => job.finish("succeeded", &message, Some(&result)).await,
-        Err(Stop::Cancelled) => {
-            job.finish("cancelled", "cancelled; nothing was stored", None)
-                .await
-        }
-        Err(Stop::Failed(e)) => job.finish("failed", &e, None).await,
-    }
+    let request = structured::Request {
+        system: &system,
+        user: &user,
+        schema,
+        max_tokens: s.config.wireframes.max_tokens,
+        attempts: s.config.wireframes.attempts,
+    };
+    structured::complete_json(model, request, &|| job.is_cancelled()).await
 }
 
 /// Checks the request, then starts sketching a new wireframe.
@@ -221,15 +192,14 @@ pub async fn start(
                 &screens,
                 Some(&user),
             )
-            .await
-            .map_err(|e| Stop::Failed(e.to_string()))?;
+            .await?;
             Ok((
                 format!("sketched {} screen(s)", screens.len()),
                 json!({"wireframe_id": id}),
             ))
         }
         .await;
-        finish(&job, outcome).await;
+        job.conclude(outcome).await;
     });
     Ok(started)
 }
@@ -297,15 +267,14 @@ pub async fn start_change(
                 &note,
                 Some(&user),
             )
-            .await
-            .map_err(|e| Stop::Failed(e.to_string()))?;
+            .await?;
             Ok((
                 done.join("; "),
                 json!({"wireframe_id": current.id, "version": version}),
             ))
         }
         .await;
-        finish(&job, outcome).await;
+        job.conclude(outcome).await;
     });
     Ok(started)
 }
