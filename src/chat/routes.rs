@@ -24,7 +24,7 @@ use crate::auth::Identity;
 use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
-use crate::projects::{access, Need};
+use crate::projects::{access, access_within, Need};
 use crate::store::{new_id, Cursor, Page};
 
 pub fn router() -> Routes {
@@ -332,11 +332,6 @@ async fn visible(
     need: Need,
 ) -> Result<Conversation, AppError> {
     let c = super::conversation(&s.store.pool, cid).await?;
-    match access(&s.store.pool, who, &c.project_id, need).await {
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!(
-            "No conversation with id `{cid}`"
-        ))),
-        Err(e) => Err(e),
-        Ok(()) => Ok(c),
-    }
+    access_within(&s.store.pool, who, &c.project_id, need, "conversation", cid).await?;
+    Ok(c)
 }

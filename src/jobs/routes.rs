@@ -14,7 +14,7 @@ use super::Job;
 use crate::auth::{Action, Identity};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
-use crate::projects::{access, Need};
+use crate::projects::{access_within, Need};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -36,16 +36,11 @@ pub async fn show(
 /// 404 unless the job belongs to a project `who` may use for `need` (jobs
 /// of no project are for administrators).
 async fn visible(s: &AppState, who: &Identity, jid: &str, need: Need) -> Result<(), AppError> {
-    let missing = || AppError::NotFound(format!("No job with id `{jid}`"));
     let sql = "SELECT project_id FROM jobs WHERE id = ?1";
     let (project,): (Option<String>,) = crate::store::by_id(&s.store.pool, sql, "job", jid).await?;
-    let allowed = match project {
-        Some(pid) => access(&s.store.pool, who, &pid, need).await,
+    match project {
+        Some(pid) => access_within(&s.store.pool, who, &pid, need, "job", jid).await,
         None => who.require(Action::AnyProject),
-    };
-    match allowed {
-        Err(AppError::NotFound(_)) => Err(missing()),
-        other => other,
     }
 }
 

@@ -49,6 +49,23 @@ pub async fn access(
     })
 }
 
+/// [`access`] for a thing inside project `pid` (a document, a conversation,
+/// an SRS document…): a caller who may not see the project gets the thing's
+/// own 404, `No {what} with id `{id}``, so its id tells them nothing.
+pub async fn access_within(
+    pool: &SqlitePool,
+    who: &Identity,
+    pid: &str,
+    need: Need,
+    what: &str,
+    id: &str,
+) -> Result<(), AppError> {
+    match access(pool, who, pid, need).await {
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("No {what} with id `{id}`"))),
+        other => other,
+    }
+}
+
 /// A project member as listed.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Member {

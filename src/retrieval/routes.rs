@@ -16,7 +16,7 @@ use crate::audit::{self, Actor};
 use crate::auth::Identity;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
-use crate::projects::{access, Need};
+use crate::projects::{access, access_within, Need};
 use crate::store::{Cursor, Page};
 
 pub fn router(max_upload_bytes: usize) -> Routes {
@@ -140,13 +140,15 @@ async fn in_project(
     doc: &Document,
     need: Need,
 ) -> Result<(), AppError> {
-    match access(&s.store.pool, who, &doc.project_id, need).await {
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!(
-            "No document with id `{}`",
-            doc.id
-        ))),
-        other => other,
-    }
+    access_within(
+        &s.store.pool,
+        who,
+        &doc.project_id,
+        need,
+        "document",
+        &doc.id,
+    )
+    .await
 }
 
 /// Deletes the document, its chunks and vectors, and the stored original.

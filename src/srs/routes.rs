@@ -22,7 +22,7 @@ use crate::auth::{Action, Identity};
 use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
-use crate::projects::{access, Need};
+use crate::projects::{access, access_within, Need};
 use crate::store::{Cursor, Page};
 
 pub fn router() -> Routes {
@@ -61,12 +61,16 @@ pub fn router() -> Routes {
 /// for the document itself otherwise.
 async fn visible(s: &AppState, who: &Identity, sid: &str, need: Need) -> Result<Record, AppError> {
     let rec = store::record(&s.store.pool, sid).await?;
-    match access(&s.store.pool, who, &rec.project_id, need).await {
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!(
-            "No SRS document with id `{sid}`"
-        ))),
-        other => other.map(|()| rec),
-    }
+    access_within(
+        &s.store.pool,
+        who,
+        &rec.project_id,
+        need,
+        "SRS document",
+        sid,
+    )
+    .await?;
+    Ok(rec)
 }
 
 async fn audit(

@@ -20,7 +20,7 @@ use crate::auth::Identity;
 use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
-use crate::projects::{access, Need};
+use crate::projects::{access, access_within, Need};
 use crate::store::{Cursor, Page};
 
 /// What the preview may do: show its own inline styles, nothing else; no
@@ -43,12 +43,8 @@ pub fn router() -> Routes {
 
 async fn visible(s: &AppState, who: &Identity, wid: &str, need: Need) -> Result<Record, AppError> {
     let rec = store::record(&s.store.pool, wid).await?;
-    match access(&s.store.pool, who, &rec.project_id, need).await {
-        Err(AppError::NotFound(_)) => {
-            Err(AppError::NotFound(format!("No wireframe with id `{wid}`")))
-        }
-        other => other.map(|()| rec),
-    }
+    access_within(&s.store.pool, who, &rec.project_id, need, "wireframe", wid).await?;
+    Ok(rec)
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{pid}/wireframes", tag = "wireframes", params(("pid" = String, Path), Cursor),
