@@ -5,7 +5,8 @@
 // the linter's findings marked in their statements, inline editing, version
 // history with diffs, and exports. Viewers get no controls that change it.
 
-import { api, followJob, whoami } from "./api.js";
+import { api, whoami } from "./api.js";
+import { runJob, jobFailed } from "./jobs.js";
 import { h, showError, confirmDialog, formatDate } from "./ui.js";
 
 const enc = encodeURIComponent;
@@ -19,33 +20,6 @@ const isViewer = () => whoami().then((me) => me.user.role === "viewer", () => fa
 const srsHash = (pid, sid) => `#/projects/${enc(pid)}/srs/${enc(sid)}`;
 let uid = 0;
 const nextId = (prefix) => `${prefix}-${++uid}`;
-
-/// A progress bar, its message (announced politely) and a Cancel button for
-/// job `jid`, shown in `slot`; resolves to the finished job. `ids` names the
-/// elements for the New SRS form ({bar, message, cancel}).
-function runJob(slot, jid, label, signal, ids = {}) {
-  const bar = h("progress", { id: ids.bar, max: 1, "aria-label": label, dataset: { testid: "job-progress" } });
-  const message = h("span", { id: ids.message, class: "job-message grow", role: "status", dataset: { testid: "job-message" } }, "Waiting for the model…");
-  const cancel = h("button", { type: "button", id: ids.cancel, class: "small", dataset: { testid: "job-cancel" } }, "Cancel");
-  cancel.addEventListener("click", async () => {
-    cancel.disabled = true;
-    try {
-      await api("DELETE", `/api/v1/jobs/${enc(jid)}`, undefined, signal);
-      message.textContent = "Cancelling…";
-    } catch (err) {
-      showError(err);
-      cancel.disabled = false;
-    }
-  });
-  slot.replaceChildren(bar, message, cancel);
-  slot.hidden = false;
-  const update = (j) => {
-    if (j.progress > 0) bar.value = j.progress; // indeterminate until then
-    if (j.status === "queued") message.textContent = "Waiting for the model…";
-    else message.textContent = j.message || `Working… ${Math.round((j.progress || 0) * 100)}%`;
-  };
-  return followJob(jid, update, signal).finally(() => cancel.remove());
-}
 
 // ---- the project page's card --------------------------------------------------
 
@@ -159,8 +133,7 @@ export function srsCard(pid, signal) {
         location.hash = srsHash(pid, sid);
         return;
       }
-      job.querySelector(".job-message").textContent = done.status === "cancelled" ? "Generation cancelled." : done.message || "Generation failed.";
-      if (done.status === "failed") showError(new Error(done.message || "The SRS could not be generated"));
+      jobFailed(job, done, "Generation");
     } catch (err) {
       showError(err);
     } finally {
@@ -278,9 +251,8 @@ export function mountSrs(root, pid, sid, signal) {
         try {
           const { job_id } = await api("POST", `${base}/sections/${enc(s.key)}/regenerate`, {}, signal);
           const done = await runJob(job, job_id, `Regenerating section ${s.key}`, signal);
-          if (done.status === "failed") showError(new Error(done.message || `Section ${s.key} could not be regenerated`));
           if (done.status === "succeeded") await load();
-          else job.querySelector(".job-message").textContent = done.status === "cancelled" ? "Regeneration cancelled." : "Regeneration failed.";
+          else jobFailed(job, done, "Regeneration");
         } catch (err) {
           showError(err);
         } finally {

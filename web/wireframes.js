@@ -5,7 +5,8 @@
 // desktop, tablet or phone width, change requests, version history with
 // diffs, and exports. Viewers get no controls that change it.
 
-import { api, followJob, whoami } from "./api.js";
+import { api, whoami } from "./api.js";
+import { runJob, jobFailed } from "./jobs.js";
 import { h, showError, formatDate } from "./ui.js";
 
 const enc = encodeURIComponent;
@@ -17,27 +18,6 @@ const isViewer = () => whoami().then((me) => me.user.role === "viewer", () => fa
 const wireframeHash = (pid, wid) => `#/projects/${enc(pid)}/wireframes/${enc(wid)}`;
 let uid = 0;
 const nextId = (prefix) => `${prefix}-${++uid}`;
-
-/// Shows job `jid` in `slot` as a progress bar (`barId`) and a status line;
-/// resolves to the finished job.
-function runJob(slot, jid, label, barId, signal) {
-  const bar = h("progress", { id: barId, max: 1, "aria-label": label, dataset: { testid: "job-progress" } });
-  const message = h("span", { class: "job-message grow", role: "status", dataset: { testid: "job-message" } }, "Waiting for the model…");
-  slot.replaceChildren(bar, message);
-  slot.hidden = false;
-  return followJob(jid, (j) => {
-    if (j.progress > 0) bar.value = j.progress; // indeterminate until then
-    message.textContent = j.status === "queued" ? "Waiting for the model…" : j.message || `Working… ${Math.round((j.progress || 0) * 100)}%`;
-  }, signal);
-}
-
-/// A job that did not succeed, said in `slot` and in the alert region.
-function jobFailed(slot, done, what) {
-  const text = done.status === "cancelled" ? `${what} cancelled.` : done.message || `${what} failed.`;
-  const message = slot.querySelector(".job-message");
-  if (message) message.textContent = text;
-  if (done.status === "failed") showError(new Error(text));
-}
 
 // ---- the project page's card --------------------------------------------------
 
@@ -127,7 +107,7 @@ export function wireframesCard(pid, signal) {
     generate.disabled = true;
     try {
       const { job_id } = await api("POST", `/api/v1/projects/${enc(pid)}/wireframes`, body, signal);
-      const done = await runJob(job, job_id, "Generating the wireframe", "wireframe-progress", signal);
+      const done = await runJob(job, job_id, "Generating the wireframe", signal, { bar: "wireframe-progress" });
       const wid = done.result && done.result.wireframe_id;
       if (done.status === "succeeded" && wid) {
         location.hash = wireframeHash(pid, wid);
@@ -252,7 +232,7 @@ export function mountWireframe(root, pid, wid, signal) {
     apply.disabled = true;
     try {
       const { job_id } = await api("POST", `${base}/changes`, { request: request.value.trim() }, signal);
-      const done = await runJob(changeJob, job_id, "Applying the change", "wireframe-change-progress", signal);
+      const done = await runJob(changeJob, job_id, "Applying the change", signal, { bar: "wireframe-change-progress" });
       if (done.status === "succeeded") {
         request.value = "";
         changeJob.hidden = true;
