@@ -52,6 +52,14 @@ pub struct Jobs {
     live: Mutex<HashMap<String, Live>>,
 }
 
+/// The 202 answer to a request that started a job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Started {
+    pub job_id: String,
+    /// `running`.
+    pub status: String,
+}
+
 /// What a running job holds to report progress and learn of cancellation.
 pub struct JobHandle {
     pub id: String,
@@ -117,6 +125,18 @@ impl Jobs {
             jobs: self.clone(),
             cancelled,
         })
+    }
+
+    /// [`Self::create`] for a job that stands alone (nothing else is written
+    /// with it), on a connection of its own.
+    pub async fn start(
+        self: &Arc<Self>,
+        kind: &str,
+        project_id: Option<&str>,
+        result: Value,
+    ) -> Result<JobHandle, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        self.create(&mut conn, kind, project_id, result).await
     }
 
     pub async fn get(&self, id: &str) -> Result<Job, AppError> {
@@ -217,6 +237,13 @@ impl JobHandle {
                 tracing::warn!(job = %self.id, kind = "generation", error = %e, "job failed");
                 self.finish("failed", &e, None).await
             }
+        }
+    }
+
+    pub fn started(&self) -> Started {
+        Started {
+            job_id: self.id.clone(),
+            status: "running".into(),
         }
     }
 

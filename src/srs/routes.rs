@@ -14,7 +14,7 @@ use super::diff::{self, Diff, Placed};
 use super::edit::{self, NewRequirement, RequirementChanges};
 use super::export::{self, Format};
 use super::model::{Clarification, LintReport, Srs};
-use super::runs::{self, NewSrs, QuestionsRequest, Started};
+use super::runs::{self, NewSrs, QuestionsRequest};
 use super::store::{self, Record, Summary, VersionInfo};
 use super::template::{self, Outline, TemplateVersion};
 use crate::audit::{self, Actor};
@@ -22,6 +22,7 @@ use crate::auth::{Action, Identity};
 use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
+use crate::jobs::Started;
 use crate::projects::{access, access_within, Need};
 use crate::store::{Cursor, Page};
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
@@ -14,7 +14,7 @@ use super::store::{self, Body};
 use super::template;
 use crate::http::{AppError, AppState};
 use crate::inference::structured::Stop;
-use crate::jobs::{JobHandle, Outcome};
+use crate::jobs::{JobHandle, Outcome, Started};
 
 const MAX_BRIEF_CHARS: usize = 8000;
 const MAX_TITLE_CHARS: usize = 200;
@@ -44,16 +44,6 @@ pub struct NewSrs {
 pub struct QuestionsRequest {
     pub brief: String,
     pub document_ids: Option<Vec<String>>,
-}
-
-/// The answer to a started job.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Started {
-    pub job_id: String,
-    pub status: String,
-    /// The document, for a section regeneration.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub srs_id: Option<String>,
 }
 
 fn brief(text: &str) -> Result<String, AppError> {
@@ -159,17 +149,8 @@ pub async fn start(
         clarifications: clarifications(req.clarifications)?,
     };
     let template = template::current(&s.store.pool).await?;
-    let mut tx = s.store.pool.begin().await?;
-    let job = s
-        .jobs
-        .create(&mut tx, "srs", Some(project_id), json!({}))
-        .await?;
-    tx.commit().await?;
-    let started = Started {
-        job_id: job.id.clone(),
-        status: "running".into(),
-        srs_id: None,
-    };
+    let job = s.jobs.start("srs", Some(project_id), json!({})).await?;
+    let started = job.started();
     let user = user.to_string();
     tokio::spawn(async move {
         let outcome = generate_document(ctx, template, title, clarify, &job, &user).await;
@@ -289,22 +270,11 @@ pub async fn regenerate(
         document_ids: None,
         clarifications: base.clarifications.clone(),
     };
-    let mut tx = s.store.pool.begin().await?;
     let job = s
         .jobs
-        .create(
-            &mut tx,
-            "srs_section",
-            Some(&rec.project_id),
-            json!({"srs_id": sid}),
-        )
+        .start("srs_section", Some(&rec.project_id), json!({"srs_id": sid}))
         .await?;
-    tx.commit().await?;
-    let started = Started {
-        job_id: job.id.clone(),
-        status: "running".into(),
-        srs_id: Some(sid.to_string()),
-    };
+    let started = job.started();
     let (sid, user, base_version) = (sid.to_string(), user.to_string(), rec.current_version);
     tokio::spawn(async move {
         let outcome = async {

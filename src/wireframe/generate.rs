@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
@@ -16,7 +16,7 @@ use super::store;
 use crate::http::{AppError, AppState};
 use crate::inference::chat_model::ChatModel;
 use crate::inference::structured::{self, Stop};
-use crate::jobs::JobHandle;
+use crate::jobs::{JobHandle, Started};
 
 const MAX_DESCRIPTION_CHARS: usize = 4000;
 
@@ -40,14 +40,6 @@ pub struct NewWireframe {
 #[serde(deny_unknown_fields)]
 pub struct ChangeRequest {
     pub request: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Started {
-    pub job_id: String,
-    pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wireframe_id: Option<String>,
 }
 
 fn model(s: &AppState) -> Result<Arc<ChatModel>, AppError> {
@@ -153,17 +145,11 @@ pub async fn start(
     let (srs_id, reqs) =
         requirements(s, project_id, &req.requirement_ids, req.srs_id.as_deref()).await?;
     let model = model(s)?;
-    let mut tx = s.store.pool.begin().await?;
     let job = s
         .jobs
-        .create(&mut tx, "wireframe", Some(project_id), json!({}))
+        .start("wireframe", Some(project_id), json!({}))
         .await?;
-    tx.commit().await?;
-    let started = Started {
-        job_id: job.id.clone(),
-        status: "running".into(),
-        wireframe_id: None,
-    };
+    let started = job.started();
     let (state, project_id, user) = (s.clone(), project_id.to_string(), user.to_string());
     tokio::spawn(async move {
         let outcome = async {
@@ -225,22 +211,15 @@ pub async fn start_change(
         ids
     };
     let model = model(s)?;
-    let mut tx = s.store.pool.begin().await?;
     let job = s
         .jobs
-        .create(
-            &mut tx,
+        .start(
             "wireframe_change",
             Some(&current.project_id),
             json!({"wireframe_id": wid}),
         )
         .await?;
-    tx.commit().await?;
-    let started = Started {
-        job_id: job.id.clone(),
-        status: "running".into(),
-        wireframe_id: Some(wid.to_string()),
-    };
+    let started = job.started();
     let (state, user) = (s.clone(), user.to_string());
     tokio::spawn(async move {
         let outcome = async {

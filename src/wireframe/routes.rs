@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use super::diff::{self, Diff};
-use super::generate::{self, ChangeRequest, NewWireframe, Started};
+use super::generate::{self, ChangeRequest, NewWireframe};
 use super::model::Wireframe;
 use super::render;
 use super::store::{self, Record, Summary, VersionInfo};
@@ -20,6 +20,7 @@ use crate::auth::Identity;
 use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
+use crate::jobs::Started;
 use crate::projects::{access, access_within, Need};
 use crate::store::{Cursor, Page};
 
