@@ -119,3 +119,15 @@ pub fn router() -> Routes {
         get(|| async { Json(ApiDoc::openapi()) }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_builds_and_describes_the_recursive_wireframe_tree() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert!(doc["paths"]["/api/v1/wireframes/{wid}"].is_object());
+        assert!(doc["components"]["schemas"]["Component"].is_object());
+    }
+}

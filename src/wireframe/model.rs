@@ -55,6 +55,7 @@ pub struct Component {
     #[schema(value_type = Object)]
     pub props: Map<String, Value>,
     #[serde(default)]
+    #[schema(no_recursion)]
     pub children: Vec<Component>,
     /// SRS requirements this component satisfies (`FR-001`).
     #[serde(default)]
