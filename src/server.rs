@@ -25,6 +25,9 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create the data directory {}", data.display()))?;
     let store = Store::open(&data).await?;
+    crate::srs::template::seed(&store.pool)
+        .await
+        .context("cannot store the built-in SRS outline")?;
     let lance_dir = data.join("lancedb");
     let vectors = VectorStore::open(
         &lance_dir.to_string_lossy(),

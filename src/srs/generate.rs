@@ -209,11 +209,21 @@ pub async fn fill_derived(
         ids.dedup();
         ids
     };
+    // One query for all of them; a document deleted since is left out.
     let mut names = Vec::new();
-    for id in &cited {
-        if let Ok(d) = crate::retrieval::documents::get(&s.store.pool, id).await {
-            names.push(format!("{} (document {})", d.name, d.id));
+    if !cited.is_empty() {
+        let mut q =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id, name FROM documents WHERE id IN (");
+        let mut ids = q.separated(", ");
+        for id in &cited {
+            ids.push_bind(id);
         }
+        q.push(") ORDER BY id");
+        let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&s.store.pool).await?;
+        names = rows
+            .into_iter()
+            .map(|(id, name)| format!("{name} (document {id})"))
+            .collect();
     }
     let verification = {
         let lines: Vec<String> = body

@@ -296,26 +296,30 @@ impl TryFrom<Row> for TemplateVersion {
 
 const SELECT: &str = "SELECT version, body, note, created_by, created_at FROM srs_templates";
 
-/// The newest template; the built-in outline is stored as version 1 the
-/// first time it is asked for.
+/// Stores the built-in outline as version 1 if there is no template yet;
+/// run at start-up, so every other query finds one.
+pub async fn seed(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let body = serde_json::to_string(&default_outline()).expect("outline serializes");
+    sqlx::query(
+        "INSERT OR IGNORE INTO srs_templates (version, body, note) VALUES (1, ?1, 'built-in outline')",
+    )
+    .bind(body)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The newest template.
 pub async fn current(pool: &SqlitePool) -> Result<TemplateVersion, AppError> {
     let sql = format!("{SELECT} ORDER BY version DESC LIMIT 1");
-    if let Some(row) = sqlx::query_as::<_, Row>(&sql).fetch_optional(pool).await? {
-        return row.try_into();
-    }
-    let body = serde_json::to_string(&default_outline()).expect("outline serializes");
-    sqlx::query("INSERT OR IGNORE INTO srs_templates (version, body, note) VALUES (1, ?1, 'built-in outline')")
-        .bind(body)
-        .execute(pool)
-        .await?;
     sqlx::query_as::<_, Row>(&sql)
-        .fetch_one(pool)
+        .fetch_optional(pool)
         .await?
+        .ok_or_else(|| AppError::Internal("no SRS template: the start-up seed did not run".into()))?
         .try_into()
 }
 
 pub async fn get(pool: &SqlitePool, version: i64) -> Result<TemplateVersion, AppError> {
-    current(pool).await?; // makes sure version 1 exists
     let sql = format!("{SELECT} WHERE version = ?1");
     sqlx::query_as::<_, Row>(&sql)
         .bind(version)
@@ -326,7 +330,6 @@ pub async fn get(pool: &SqlitePool, version: i64) -> Result<TemplateVersion, App
 }
 
 pub async fn versions(pool: &SqlitePool) -> Result<Vec<TemplateVersion>, AppError> {
-    current(pool).await?;
     let sql = format!("{SELECT} ORDER BY version DESC");
     let rows = sqlx::query_as::<_, Row>(&sql).fetch_all(pool).await?;
     rows.into_iter().map(TryInto::try_into).collect()
@@ -342,7 +345,6 @@ pub async fn save(
     outline
         .validate()
         .map_err(|m| AppError::invalid("sections", format!("Invalid outline: {m}")))?;
-    current(pool).await?;
     let body = serde_json::to_string(outline).expect("outline serializes");
     let row = sqlx::query_as::<_, Row>(
         "INSERT INTO srs_templates (version, body, note, created_by)
