@@ -7,8 +7,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::model::{Component, Screen};
+use super::model::{Component, Kind, Screen};
 use super::prompt::{self, GenNode, GenScreen};
+
 
 /// Where a component is: screen index, then child indexes from the top.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,10 +20,10 @@ pub struct Place {
 
 /// Every component with a readable name (`dashboard > main > table "Claims"`),
 /// unique within the tree, in document order.
-pub fn targets(screens: &[Screen]) -> Vec<(String, Place, bool)> {
-    let mut out: Vec<(String, Place, bool)> = Vec::new();
+pub fn targets(screens: &[Screen]) -> Vec<(String, Place, Kind)> {
+    let mut out: Vec<(String, Place, Kind)> = Vec::new();
     fn walk(
-        out: &mut Vec<(String, Place, bool)>,
+        out: &mut Vec<(String, Place, Kind)>,
         prefix: &str,
         screen: usize,
         path: &mut Vec<usize>,
@@ -51,7 +52,7 @@ pub fn targets(screens: &[Screen]) -> Vec<(String, Place, bool)> {
                     screen,
                     path: path.clone(),
                 },
-                c.kind.is_container(),
+                c.kind,
             ));
             walk(out, &name, screen, path, &c.children);
             path.pop();
@@ -93,34 +94,187 @@ pub enum Op {
     },
 }
 
-/// The schema of a change: one to three operations on existing targets.
-pub fn schema(screens: &[Screen], requirement_ids: &[String]) -> Value {
-    let all = targets(screens);
-    let names: Vec<&str> = all.iter().map(|(n, _, _)| n.as_str()).collect();
-    let containers: Vec<&str> = all
-        .iter()
-        .filter(|(_, _, c)| *c)
-        .map(|(n, _, _)| n.as_str())
+/// Words for each kind of component, longest first within a kind; a
+/// request's words pick the kinds it is about.
+const NOUNS: [(&str, Kind); 38] = [
+    ("search box", Kind::Search),
+    ("search bar", Kind::Search),
+    ("search field", Kind::Search),
+    ("search", Kind::Search),
+    ("filter box", Kind::Search),
+    ("drop-down", Kind::Select),
+    ("dropdown", Kind::Select),
+    ("select", Kind::Select),
+    ("check box", Kind::Checkbox),
+    ("checkbox", Kind::Checkbox),
+    ("radio", Kind::Radio),
+    ("text area", Kind::Textarea),
+    ("textarea", Kind::Textarea),
+    ("comment box", Kind::Textarea),
+    ("text box", Kind::Input),
+    ("field", Kind::Input),
+    ("input", Kind::Input),
+    ("button", Kind::Button),
+    ("table", Kind::Table),
+    ("chart", Kind::Chart),
+    ("graph", Kind::Chart),
+    ("image", Kind::Image),
+    ("logo", Kind::Image),
+    ("picture", Kind::Image),
+    ("list", Kind::List),
+    ("tabs", Kind::Tabs),
+    ("pagination", Kind::Pagination),
+    ("breadcrumb", Kind::Breadcrumbs),
+    ("alert", Kind::Alert),
+    ("banner", Kind::Alert),
+    ("heading", Kind::Heading),
+    ("form", Kind::Form),
+    ("card", Kind::Card),
+    ("menu", Kind::Navigation),
+    ("navigation", Kind::Navigation),
+    ("header", Kind::Header),
+    ("sidebar", Kind::Sidebar),
+    ("footer", Kind::Footer),
+];
+
+/// What a change request is about, read from its words: the kinds it
+/// names and the operations its verbs ask for. Either is empty when the
+/// request does not say, and then every choice stays open.
+#[derive(Debug, Default, PartialEq)]
+pub struct Intent {
+    pub kinds: Vec<Kind>,
+    pub ops: Vec<&'static str>,
+    /// Asks for sorting: an update must then say `sortable_by`.
+    pub sort: bool,
+}
+
+pub fn intent(request: &str) -> Intent {
+    let mut text = request.to_lowercase();
+    let mut kinds = Vec::new();
+    for (noun, kind) in NOUNS {
+        // Whole words only ("list" is not in "listing", "lists" counts); a
+        // phrase found is blanked so "search field" is not also a field.
+        let whole = |i: usize| {
+            let before = text[..i].chars().next_back();
+            let rest = &text[i + noun.len()..];
+            let after = rest.strip_prefix('s').unwrap_or(rest).chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        };
+        let found: Vec<usize> = text
+            .match_indices(noun)
+            .map(|(i, _)| i)
+            .filter(|&i| whole(i))
+            .collect();
+        for &i in &found {
+            text.replace_range(i..i + noun.len(), &" ".repeat(noun.len()));
+        }
+        if !found.is_empty() && !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
         .collect();
-    let mut tree = prompt::tree_schema(1, requirement_ids);
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
+    let mut ops = Vec::new();
+    if has(&["add", "insert", "include", "put", "place"]) {
+        ops.push(if has(&["screen", "page", "step"]) { "add_screen" } else { "add" });
+    }
+    if has(&["remove", "delete", "drop", "hide"]) {
+        ops.push("remove");
+    }
+    let sort = has(&["sort", "sortable", "sorted"]);
+    if sort || has(&["make", "rename", "change", "set", "label", "call", "turn", "link"]) {
+        ops.push("update");
+    }
+    Intent { kinds, ops, sort }
+}
+
+/// The names of the targets whose kind passes `keep` and is one the request
+/// names; of all that pass `keep` if none is.
+fn names(all: &[(String, Place, Kind)], named: &[Kind], keep: impl Fn(Kind) -> bool) -> Vec<String> {
+    let of = |only_named: bool| -> Vec<String> {
+        all.iter()
+            .filter(|(_, _, k)| keep(*k) && (!only_named || named.contains(k)))
+            .map(|(n, _, _)| n.clone())
+            .collect()
+    };
+    Some(of(true))
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| of(false))
+}
+
+/// The schema of a change: one to three operations on existing targets,
+/// narrowed to what the request is about ([`intent`]) where the wireframe
+/// has such components.
+pub fn schema(screens: &[Screen], requirement_ids: &[String], request: &str) -> Value {
+    let about = intent(request);
+    let all = targets(screens);
+    let every = names(&all, &about.kinds, |_| true);
+    let containers = names(&all, &about.kinds, Kind::is_container);
+    let addable: Vec<Kind> = {
+        let named: Vec<Kind> = prompt::addable()
+            .into_iter()
+            .filter(|k| about.kinds.contains(k))
+            .collect();
+        if named.is_empty() {
+            prompt::addable()
+        } else {
+            named
+        }
+    };
+    let mut tree = prompt::tree_schema(1, requirement_ids, None);
     let defs = tree["$defs"].take();
+    let line = prompt::line;
+    // A table sorts by its own columns.
+    let (columns, sorting) = {
+        let mut names: Vec<&str> = screens
+            .iter()
+            .flat_map(Screen::all_components)
+            .filter(|c| c.kind == Kind::Table)
+            .flat_map(|c| c.prop_strings("columns"))
+            .collect();
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            (line(30), false)
+        } else {
+            (json!({"enum": names}), about.sort)
+        }
+    };
+    let update_needs = if sorting {
+        json!(["op", "target", "sortable_by"])
+    } else {
+        json!(["op", "target"])
+    };
     let mut ops = vec![
-        json!({"type": "object", "properties": {"op": {"const": "update"}, "target": {"enum": names},
-            "label": {"type": "string", "pattern": "^[^\"\\\\\\n\\t<>]{1,40}$"},
-            "items": {"type": "array", "items": {"type": "string", "pattern": "^[^\"\\\\\\n\\t<>]{1,30}$"}, "minItems": 1, "maxItems": 6},
-            "sortable_by": {"type": "array", "items": {"type": "string", "pattern": "^[^\"\\\\\\n\\t<>]{1,30}$"}, "minItems": 1, "maxItems": 3},
+        ("update", json!({"type": "object", "properties": {"op": {"const": "update"}, "target": {"enum": every},
+            "label": line(40),
+            "items": {"type": "array", "items": line(30), "minItems": 1, "maxItems": 6},
+            "sortable_by": {"type": "array", "items": columns, "minItems": 1, "maxItems": 3},
             "input_type": {"enum": prompt::INPUT_TYPES},
             "link_to": {"type": "string", "pattern": "^[a-z][a-z0-9-]{1,30}$"}},
-            "required": ["op", "target"], "additionalProperties": false}),
-        json!({"type": "object", "properties": {"op": {"const": "remove"}, "target": {"enum": names}},
-            "required": ["op", "target"], "additionalProperties": false}),
-        json!({"type": "object", "properties": {"op": {"const": "add_screen"}, "screen": {"$ref": "#/$defs/screen"}},
-            "required": ["op", "screen"], "additionalProperties": false}),
+            "required": update_needs, "additionalProperties": false})),
+        ("remove", json!({"type": "object", "properties": {"op": {"const": "remove"}, "target": {"enum": every}},
+            "required": ["op", "target"], "additionalProperties": false})),
+        ("add_screen", json!({"type": "object", "properties": {"op": {"const": "add_screen"}, "screen": {"$ref": "#/$defs/screen"}},
+            "required": ["op", "screen"], "additionalProperties": false})),
     ];
     if !containers.is_empty() {
-        ops.insert(0, json!({"type": "object", "properties": {"op": {"const": "add"}, "target": {"enum": containers},
-            "component": {"$ref": "#/$defs/block"}}, "required": ["op", "target", "component"], "additionalProperties": false}));
+        ops.insert(0, ("add", json!({"type": "object", "properties": {"op": {"const": "add"}, "target": {"enum": containers},
+            "component": prompt::blocks_of(&addable)}, "required": ["op", "target", "component"], "additionalProperties": false})));
     }
+    let wanted: Vec<Value> = ops
+        .iter()
+        .filter(|(name, _)| about.ops.contains(name))
+        .map(|(_, s)| s.clone())
+        .collect();
+    let ops: Vec<Value> = if wanted.is_empty() {
+        ops.into_iter().map(|(_, s)| s).collect()
+    } else {
+        wanted
+    };
     json!({
         "$defs": defs,
         "type": "object",
@@ -256,20 +410,13 @@ pub fn apply(screens: &[Screen], changes: Changes) -> Result<(Vec<Screen>, Vec<S
             list.remove(*last);
         }
     }
-    if !new_screens.is_empty() {
-        let mut all: Vec<GenScreen> = Vec::new();
-        for s in &out {
-            all.push(GenScreen {
-                id: s.id.clone(),
-                title: s.title.clone(),
-                layout: s.layout,
-                components: Vec::new(),
-            });
-        }
-        all.extend(new_screens);
-        let renamed = prompt::into_screens(prompt::GenApp { screens: all });
-        out.extend(renamed.into_iter().skip(out.len()));
-    }
+    let added = prompt::into_screens(
+        prompt::GenApp {
+            screens: new_screens,
+        },
+        &out,
+    );
+    out.extend(added);
     Ok((out, done))
 }
 
@@ -277,16 +424,14 @@ pub fn apply(screens: &[Screen], changes: Changes) -> Result<(Vec<Screen>, Vec<S
 mod tests {
     use super::*;
     use crate::inference::constraint::{Constrainer, ConstraintSpec};
-    use crate::wireframe::model::Kind;
 
     fn screens() -> Vec<Screen> {
-        let app: prompt::GenApp = serde_json::from_value(json!({"screens": [{"id": "home", "title": "Home", "layout": "stack", "components": [
-            {"type": "header", "label": "Top", "children": [{"type": "navigation", "label": "Menu", "items": ["A"]}]},
-            {"type": "main", "label": "Orders", "children": [{"type": "table", "label": "Orders", "items": ["Date", "Total"]}]},
-            {"type": "footer", "label": "Links"}
-        ]}]}))
+        let app: prompt::GenApp = serde_json::from_value(json!({"screens": [{"id": "home", "title": "Orders", "purpose": "table", "layout": "stack",
+            "header": {"title": "Top", "navigation": ["A"]},
+            "main": [{"type": "table", "label": "Orders", "columns": ["Date", "Total"], "rows": [["1 May", "40"]]}],
+            "footer": "Links"}]}))
         .unwrap();
-        prompt::into_screens(app)
+        prompt::into_screens(app, &[])
     }
 
     #[test]
@@ -298,7 +443,43 @@ mod tests {
         );
         assert_eq!(names.len(), 5);
         Constrainer::bytes()
-            .compile(&ConstraintSpec::JsonSchema(schema(&screens(), &[])))
+            .compile(&ConstraintSpec::JsonSchema(schema(&screens(), &[], "")))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_request_names_its_kinds_and_operations_in_its_own_words() {
+        let i = intent("Add a search box to the header");
+        assert_eq!(i.kinds, [Kind::Search, Kind::Header]);
+        assert_eq!(i.ops, ["add"]);
+        let i = intent("Make the orders table sortable by date");
+        assert_eq!((i.kinds, i.ops), (vec![Kind::Table], vec!["update"]));
+        let i = intent("Delete the listing banners");
+        assert_eq!((i.kinds, i.ops), (vec![Kind::Alert], vec!["remove"]));
+        let i = intent("Add a confirmation page");
+        assert_eq!(i.ops, ["add_screen"]);
+        assert_eq!(intent("hmm"), Intent::default());
+    }
+
+    #[test]
+    fn the_schema_narrows_to_what_the_request_is_about() {
+        let s = schema(&screens(), &[], "Add a search box to the header");
+        let ops = s["properties"]["changes"]["items"]["anyOf"].as_array().unwrap();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0]["properties"]["target"]["enum"], json!(["home > header \"Top\""]));
+        assert_eq!(ops[0]["properties"]["component"], json!({"anyOf": [{"$ref": "#/$defs/search"}]}));
+        let s = schema(&screens(), &[], "Make the table sortable by date");
+        let ops = s["properties"]["changes"]["items"]["anyOf"].as_array().unwrap();
+        assert_eq!(ops.len(), 1);
+        let update = &ops[0]["properties"];
+        assert_eq!(update["target"]["enum"], json!(["home > main \"Orders\" > table \"Orders\""]));
+        assert_eq!(update["sortable_by"]["items"], json!({"enum": ["Date", "Total"]}));
+        assert_eq!(ops[0]["required"], json!(["op", "target", "sortable_by"]));
+        // Nothing it names exists: every target and every operation stays.
+        let s = schema(&screens(), &[], "Tidy up the chart");
+        assert_eq!(s["properties"]["changes"]["items"]["anyOf"].as_array().unwrap().len(), 4);
+        Constrainer::bytes()
+            .compile(&ConstraintSpec::JsonSchema(s))
             .unwrap();
     }
 
@@ -314,6 +495,7 @@ mod tests {
         assert_eq!(done.len(), 3);
         let header = &after[0].components[0];
         assert_eq!(header.children.last().unwrap().kind, Kind::Search);
+        assert_eq!(header.children.len(), 2, "the menu stays");
         let table = &after[0].components[1].children[0];
         assert_eq!(table.prop_strings("sortable_by"), ["Date"]);
         assert_eq!(after[0].components.len(), 2, "footer not removed");

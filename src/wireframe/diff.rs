@@ -100,12 +100,11 @@ mod tests {
 
     #[test]
     fn an_added_search_box_and_a_sortable_table_are_all_the_diff_shows() {
-        let app: GenApp = serde_json::from_value(json!({"screens": [{"id": "home", "title": "Home", "layout": "stack", "components": [
-            {"type": "header", "label": "Top", "children": [{"type": "navigation", "label": "Menu"}]},
-            {"type": "main", "label": "Orders", "children": [{"type": "table", "label": "Orders", "items": ["Date"]}]}
-        ]}]}))
+        let app: GenApp = serde_json::from_value(json!({"screens": [{"id": "home", "title": "Orders", "purpose": "table", "layout": "stack",
+            "header": {"title": "Top", "navigation": ["Home"]},
+            "main": [{"type": "table", "label": "Orders", "columns": ["Date", "Total"], "rows": [["1 May", "40"]]}]}]}))
         .unwrap();
-        let screens = into_screens(app);
+        let screens = into_screens(app, &[]);
         let changes: Changes = serde_json::from_value(json!({"changes": [
             {"op": "add", "target": "home > header \"Top\"", "component": {"type": "search", "label": "Search"}},
             {"op": "update", "target": "home > main \"Orders\" > table \"Orders\"", "sortable_by": ["Date"]}

@@ -155,7 +155,11 @@ pub async fn start(
         let outcome = async {
             job.progress(0.05, "sketching screens").await;
             let ids: Vec<String> = reqs.iter().map(|(id, _)| id.clone()).collect();
-            let schema = prompt::tree_schema(state.config.wireframes.max_screens, &ids);
+            let schema = prompt::tree_schema(
+                state.config.wireframes.max_screens,
+                &ids,
+                prompt::first_purpose(&description),
+            );
             let app: GenApp = generate(
                 &state,
                 &model,
@@ -164,7 +168,7 @@ pub async fn start(
                 &job,
             )
             .await?;
-            let screens = prompt::into_screens(app);
+            let screens = prompt::into_screens(app, &[]);
             if job.is_cancelled() {
                 return Err(Stop::Cancelled);
             }
@@ -224,7 +228,7 @@ pub async fn start_change(
     tokio::spawn(async move {
         let outcome = async {
             job.progress(0.05, "working out the change").await;
-            let schema = change::schema(&current.screens, &ids);
+            let schema = change::schema(&current.screens, &ids, &request);
             let changes: Changes = generate(
                 &state,
                 &model,

@@ -266,4 +266,25 @@ mod tests {
         assert!(html(&w).contains("wf-too-deep"));
         assert!(svgs(&w)[0].1.contains("too deep"));
     }
+
+    #[test]
+    fn every_kind_renders_in_the_narrowest_column() {
+        // Grids of six columns inside grids of six: each cell ends narrower
+        // than any component's natural width.
+        let mut w = sample();
+        let leaves: Vec<Component> = Kind::ALL
+            .iter()
+            .map(|k| fixture::node(*k, "A rather long label for a narrow cell", &["FR-001"]))
+            .collect();
+        let mut grid = fixture::node(Kind::Grid, "g", &[]);
+        grid.children = leaves;
+        for _ in 0..3 {
+            let mut outer = fixture::node(Kind::Grid, "g", &[]);
+            outer.children = vec![grid.clone(); 6];
+            grid = outer;
+        }
+        w.screens[0].components.push(grid);
+        assert!(svgs(&w)[0].1.contains("<svg"));
+        assert!(html(&w).contains("wf-grid"));
+    }
 }

@@ -82,7 +82,7 @@ pub(super) fn leaf(c: &mut Canvas, k: &Component, x: i32, y: i32, w: i32) -> i32
         Kind::Checkbox | Kind::Radio => choices(c, k, x, y, w),
         Kind::Button => {
             let label = fit(&k.label, chars(w - 24, FONT));
-            let bw = (label.chars().count() as i32 * 8 + 32).clamp(80, w);
+            let bw = (label.chars().count() as i32 * 8 + 32).clamp(80.min(w), w);
             let (frame, ink) = if is_primary(k) {
                 (
                     "fill=\"#444444\" stroke=\"#222222\" stroke-width=\"1.5\"",

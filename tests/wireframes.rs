@@ -161,6 +161,8 @@ async fn previews_and_exports_are_deterministic_inert_and_open() {
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "image/svg+xml");
     assert!(String::from_utf8(svg).unwrap().contains("<svg"));
+    let (status, _, _) = fetch(s, &format!("/api/v1/wireframes/{wid}/export?format=svg&screen=nowhere")).await;
+    assert_eq!(status, 404);
     let (status, _, _) = fetch(s, &format!("/api/v1/wireframes/{wid}/export?format=exe")).await;
     assert_eq!(status, 400);
 }
