@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::model::{Component, Kind, Screen};
 use super::prompt::{self, GenNode, GenScreen};
 
-
 /// Where a component is: screen index, then child indexes from the top.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
@@ -179,13 +178,21 @@ pub fn intent(request: &str) -> Intent {
     let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
     let mut ops = Vec::new();
     if has(&["add", "insert", "include", "put", "place"]) {
-        ops.push(if has(&["screen", "page", "step"]) { "add_screen" } else { "add" });
+        ops.push(if has(&["screen", "page", "step"]) {
+            "add_screen"
+        } else {
+            "add"
+        });
     }
     if has(&["remove", "delete", "drop", "hide"]) {
         ops.push("remove");
     }
     let sort = has(&["sort", "sortable", "sorted"]);
-    if sort || has(&["make", "rename", "change", "set", "label", "call", "turn", "link"]) {
+    if sort
+        || has(&[
+            "make", "rename", "change", "set", "label", "call", "turn", "link",
+        ])
+    {
         ops.push("update");
     }
     Intent { kinds, ops, sort }
@@ -193,7 +200,11 @@ pub fn intent(request: &str) -> Intent {
 
 /// The names of the targets whose kind passes `keep` and is one the request
 /// names; of all that pass `keep` if none is.
-fn names(all: &[(String, Place, Kind)], named: &[Kind], keep: impl Fn(Kind) -> bool) -> Vec<String> {
+fn names(
+    all: &[(String, Place, Kind)],
+    named: &[Kind],
+    keep: impl Fn(Kind) -> bool,
+) -> Vec<String> {
     let of = |only_named: bool| -> Vec<String> {
         all.iter()
             .filter(|(_, _, k)| keep(*k) && (!only_named || named.contains(k)))
@@ -249,17 +260,26 @@ pub fn schema(screens: &[Screen], requirement_ids: &[String], request: &str) -> 
         json!(["op", "target"])
     };
     let mut ops = vec![
-        ("update", json!({"type": "object", "properties": {"op": {"const": "update"}, "target": {"enum": every},
+        (
+            "update",
+            json!({"type": "object", "properties": {"op": {"const": "update"}, "target": {"enum": every},
             "label": line(40),
             "items": {"type": "array", "items": line(30), "minItems": 1, "maxItems": 6},
             "sortable_by": {"type": "array", "items": columns, "minItems": 1, "maxItems": 3},
             "input_type": {"enum": prompt::INPUT_TYPES},
             "link_to": {"type": "string", "pattern": "^[a-z][a-z0-9-]{1,30}$"}},
-            "required": update_needs, "additionalProperties": false})),
-        ("remove", json!({"type": "object", "properties": {"op": {"const": "remove"}, "target": {"enum": every}},
-            "required": ["op", "target"], "additionalProperties": false})),
-        ("add_screen", json!({"type": "object", "properties": {"op": {"const": "add_screen"}, "screen": {"$ref": "#/$defs/screen"}},
-            "required": ["op", "screen"], "additionalProperties": false})),
+            "required": update_needs, "additionalProperties": false}),
+        ),
+        (
+            "remove",
+            json!({"type": "object", "properties": {"op": {"const": "remove"}, "target": {"enum": every}},
+            "required": ["op", "target"], "additionalProperties": false}),
+        ),
+        (
+            "add_screen",
+            json!({"type": "object", "properties": {"op": {"const": "add_screen"}, "screen": {"$ref": "#/$defs/screen"}},
+            "required": ["op", "screen"], "additionalProperties": false}),
+        ),
     ];
     if !containers.is_empty() {
         ops.insert(0, ("add", json!({"type": "object", "properties": {"op": {"const": "add"}, "target": {"enum": containers},
@@ -464,20 +484,42 @@ mod tests {
     #[test]
     fn the_schema_narrows_to_what_the_request_is_about() {
         let s = schema(&screens(), &[], "Add a search box to the header");
-        let ops = s["properties"]["changes"]["items"]["anyOf"].as_array().unwrap();
+        let ops = s["properties"]["changes"]["items"]["anyOf"]
+            .as_array()
+            .unwrap();
         assert_eq!(ops.len(), 1);
-        assert_eq!(ops[0]["properties"]["target"]["enum"], json!(["home > header \"Top\""]));
-        assert_eq!(ops[0]["properties"]["component"], json!({"anyOf": [{"$ref": "#/$defs/search"}]}));
+        assert_eq!(
+            ops[0]["properties"]["target"]["enum"],
+            json!(["home > header \"Top\""])
+        );
+        assert_eq!(
+            ops[0]["properties"]["component"],
+            json!({"anyOf": [{"$ref": "#/$defs/search"}]})
+        );
         let s = schema(&screens(), &[], "Make the table sortable by date");
-        let ops = s["properties"]["changes"]["items"]["anyOf"].as_array().unwrap();
+        let ops = s["properties"]["changes"]["items"]["anyOf"]
+            .as_array()
+            .unwrap();
         assert_eq!(ops.len(), 1);
         let update = &ops[0]["properties"];
-        assert_eq!(update["target"]["enum"], json!(["home > main \"Orders\" > table \"Orders\""]));
-        assert_eq!(update["sortable_by"]["items"], json!({"enum": ["Date", "Total"]}));
+        assert_eq!(
+            update["target"]["enum"],
+            json!(["home > main \"Orders\" > table \"Orders\""])
+        );
+        assert_eq!(
+            update["sortable_by"]["items"],
+            json!({"enum": ["Date", "Total"]})
+        );
         assert_eq!(ops[0]["required"], json!(["op", "target", "sortable_by"]));
         // Nothing it names exists: every target and every operation stays.
         let s = schema(&screens(), &[], "Tidy up the chart");
-        assert_eq!(s["properties"]["changes"]["items"]["anyOf"].as_array().unwrap().len(), 4);
+        assert_eq!(
+            s["properties"]["changes"]["items"]["anyOf"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
         Constrainer::bytes()
             .compile(&ConstraintSpec::JsonSchema(s))
             .unwrap();

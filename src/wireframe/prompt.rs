@@ -202,19 +202,31 @@ fn block(kind: Kind, requirement_ids: &[String]) -> Value {
     };
     match kind {
         Kind::Form => {
-            need("fields", json!({"type": "array", "items": any_of(&FIELDS), "minItems": 1, "maxItems": 8}));
-            need("buttons", json!({"type": "array", "items": block_ref(Kind::Button), "minItems": 1, "maxItems": 3}));
+            need(
+                "fields",
+                json!({"type": "array", "items": any_of(&FIELDS), "minItems": 1, "maxItems": 8}),
+            );
+            need(
+                "buttons",
+                json!({"type": "array", "items": block_ref(Kind::Button), "minItems": 1, "maxItems": 3}),
+            );
         }
         Kind::Table => {
             need("columns", lines(2, 6));
-            need("rows", json!({"type": "array", "items": lines(1, 6), "minItems": 1, "maxItems": 3}));
+            need(
+                "rows",
+                json!({"type": "array", "items": lines(1, 6), "minItems": 1, "maxItems": 3}),
+            );
         }
-        Kind::Navigation | Kind::Breadcrumbs | Kind::List | Kind::Tabs => need("items", lines(1, 6)),
+        Kind::Navigation | Kind::Breadcrumbs | Kind::List | Kind::Tabs => {
+            need("items", lines(1, 6))
+        }
         Kind::Select | Kind::Radio => need("options", lines(2, 6)),
         Kind::Input => need("input_type", json!({"enum": INPUT_TYPES})),
-        Kind::Card | Kind::Grid | Kind::Modal => {
-            need("children", json!({"type": "array", "items": any_of(&LEAVES), "minItems": 1, "maxItems": 6}))
-        }
+        Kind::Card | Kind::Grid | Kind::Modal => need(
+            "children",
+            json!({"type": "array", "items": any_of(&LEAVES), "minItems": 1, "maxItems": 6}),
+        ),
         _ => {}
     }
     if !requirement_ids.is_empty() {
@@ -275,7 +287,11 @@ fn defs(requirement_ids: &[String]) -> Value {
 
 /// The schema of a generated wireframe: one to `max_screens` screens, the
 /// first of them for `first` if given.
-pub fn tree_schema(max_screens: usize, requirement_ids: &[String], first: Option<Purpose>) -> Value {
+pub fn tree_schema(
+    max_screens: usize,
+    requirement_ids: &[String],
+    first: Option<Purpose>,
+) -> Value {
     let mut screens = json!({"type": "array", "items": {"$ref": "#/$defs/screen"}, "minItems": 1, "maxItems": max_screens.max(1)});
     if let Some(p) = first {
         screens["prefixItems"] = json!([screen(p)]);
@@ -337,7 +353,7 @@ pub fn blocks_of(kinds: &[Kind]) -> Value {
     any_of(kinds)
 }
 
-const EXAMPLE: &str = r#"{"screens": [{"id": "contact", "title": "Contact us", "purpose": "form", "layout": "centered", "header": {"title": "Acme", "navigation": ["Home", "Help"]}, "main": [{"type": "form", "label": "Message", "fields": [{"type": "input", "label": "Email", "input_type": "email"}, {"type": "textarea", "label": "Message"}], "buttons": [{"type": "button", "label": "Send", "link_to": "thanks"}]}]}, {"id": "thanks", "title": "Thank you", "purpose": "message", "layout": "centered", "header": {"title": "Acme"}, "main": [{"type": "alert", "label": "Your message was sent"}]}]}"#;
+const EXAMPLE: &str = r#"{"screens": [{"id": "new-claim", "title": "New expense claim", "purpose": "form", "layout": "centered", "header": {"title": "Expenses", "navigation": ["Claims", "Help"]}, "main": [{"type": "form", "label": "Claim", "fields": [{"type": "input", "label": "Date", "input_type": "date"}, {"type": "input", "label": "Amount", "input_type": "number"}, {"type": "select", "label": "Category", "options": ["Travel", "Meals"]}], "buttons": [{"type": "button", "label": "Submit", "link_to": "submitted"}]}]}, {"id": "submitted", "title": "Claim submitted", "purpose": "message", "layout": "centered", "header": {"title": "Expenses"}, "main": [{"type": "alert", "label": "Your claim was submitted"}]}]}"#;
 
 const ROLE: &str = "You are BA Copilot, a business analyst sketching low-fidelity wireframes. \
 You describe screens as JSON; you never write HTML.";
@@ -351,7 +367,7 @@ pub fn tree_messages(description: &str, requirements: &[(String, String)]) -> (S
          detail (one record: starts with a card), search (starts with a search box), \
          message (a confirmation or error: starts with an alert). \
          Field types: input (text, email, password, number or date), select, checkbox, radio, textarea. \
-         link_to names the screen a button leads to.\n\nExample for \"a contact form\":\n{EXAMPLE}"
+         link_to names the screen a button leads to.\n\nExample for \"a form to submit an expense claim\":\n{EXAMPLE}"
     );
     if !requirements.is_empty() {
         system
@@ -555,13 +571,20 @@ mod tests {
         assert_eq!(screens.len(), 2);
         let kinds: Vec<Kind> = screens[0].components.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, [Kind::Header, Kind::Main]);
-        assert_eq!(screens[0].components[0].children[0].prop_strings("items"), ["Home", "Help"]);
+        assert_eq!(
+            screens[0].components[0].children[0].prop_strings("items"),
+            ["Claims", "Help"]
+        );
         let form = &screens[0].components[1].children[0];
         assert_eq!(form.kind, Kind::Form);
-        assert_eq!(form.children.len(), 3, "two fields, then the button");
-        assert_eq!(form.children[0].prop_str("input_type"), Some("email"));
-        assert_eq!(form.children[2].kind, Kind::Button);
-        assert_eq!(form.children[2].link_to.as_deref(), Some("thanks"));
+        assert_eq!(form.children.len(), 4, "three fields, then the button");
+        assert_eq!(form.children[0].prop_str("input_type"), Some("date"));
+        assert_eq!(
+            form.children[2].prop_strings("options"),
+            ["Travel", "Meals"]
+        );
+        assert_eq!(form.children[3].kind, Kind::Button);
+        assert_eq!(form.children[3].link_to.as_deref(), Some("submitted"));
     }
 
     #[test]
@@ -576,7 +599,10 @@ mod tests {
             assert!(schema["$defs"][p.lead().as_str()].is_object());
         }
         let form = &schema["$defs"]["form"];
-        assert_eq!(form["required"], json!(["type", "label", "fields", "buttons"]));
+        assert_eq!(
+            form["required"],
+            json!(["type", "label", "fields", "buttons"])
+        );
         assert_eq!(form["properties"]["buttons"]["minItems"], 1);
     }
 
@@ -584,8 +610,14 @@ mod tests {
     fn the_descriptions_earliest_cue_picks_the_first_screens_purpose() {
         let cases = [
             ("A login screen with an email field", Some(Purpose::Form)),
-            ("A dashboard with a header, and a table of recent claims", Some(Purpose::Dashboard)),
-            ("Tables of orders, then a sign-up form", Some(Purpose::Table)),
+            (
+                "A dashboard with a header, and a table of recent claims",
+                Some(Purpose::Dashboard),
+            ),
+            (
+                "Tables of orders, then a sign-up form",
+                Some(Purpose::Table),
+            ),
             ("A blogging platform", None),
             ("The platform's logins", Some(Purpose::Form)),
             ("Formulas and tablets", None),
@@ -594,7 +626,10 @@ mod tests {
             assert_eq!(first_purpose(description), purpose, "{description}");
         }
         let s = tree_schema(2, &[], Some(Purpose::Form));
-        assert_eq!(s["properties"]["screens"]["prefixItems"][0]["properties"]["purpose"]["const"], "form");
+        assert_eq!(
+            s["properties"]["screens"]["prefixItems"][0]["properties"]["purpose"]["const"],
+            "form"
+        );
     }
 
     #[test]
@@ -608,22 +643,32 @@ mod tests {
         let link = |i: usize| s[i].components[0].children[0].link_to.clone();
         assert_eq!(link(0).as_deref(), Some("home-2"));
         assert_eq!(link(1), None);
-        assert_eq!(link(2).as_deref(), Some("old"), "a link to an existing screen stays");
+        assert_eq!(
+            link(2).as_deref(),
+            Some("old"),
+            "a link to an existing screen stays"
+        );
     }
 
     #[test]
     fn repeated_leaves_are_dropped_but_distinct_ones_and_containers_kept() {
-        let s = screens(json!({"screens": [{"id": "a", "title": "A", "purpose": "form", "layout": "stack", "main": [
-            {"type": "form", "label": "Sign in", "fields": [
-                {"type": "input", "label": "Email", "input_type": "email"},
-                {"type": "textarea", "label": "Sign-in"}, {"type": "textarea", "label": "sign-in"},
-                {"type": "input", "label": "Password", "input_type": "password"}],
-             "buttons": [{"type": "button", "label": "Sign in"}, {"type": "button", "label": "Sign in"}]},
-            {"type": "card", "label": "x", "children": [{"type": "text", "label": "t"}]},
-            {"type": "card", "label": "x", "children": [{"type": "text", "label": "t"}]}
-        ]}]}));
+        let s = screens(
+            json!({"screens": [{"id": "a", "title": "A", "purpose": "form", "layout": "stack", "main": [
+                {"type": "form", "label": "Sign in", "fields": [
+                    {"type": "input", "label": "Email", "input_type": "email"},
+                    {"type": "textarea", "label": "Sign-in"}, {"type": "textarea", "label": "sign-in"},
+                    {"type": "input", "label": "Password", "input_type": "password"}],
+                 "buttons": [{"type": "button", "label": "Sign in"}, {"type": "button", "label": "Sign in"}]},
+                {"type": "card", "label": "x", "children": [{"type": "text", "label": "t"}]},
+                {"type": "card", "label": "x", "children": [{"type": "text", "label": "t"}]}
+            ]}]}),
+        );
         let main = &s[0].components[0];
-        let labels: Vec<&str> = main.children[0].children.iter().map(|c| c.label.as_str()).collect();
+        let labels: Vec<&str> = main.children[0]
+            .children
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
         assert_eq!(labels, ["Email", "Sign-in", "Password", "Sign in"]);
         assert_eq!(main.children.len(), 3, "containers are kept");
     }
@@ -646,7 +691,10 @@ mod tests {
         let c = component(n, 2);
         assert_eq!(c.prop_strings("columns"), ["Date", "Amount"]);
         assert_eq!(c.props["rows"], json!([["1 May", "40"]]));
-        let n: GenNode = serde_json::from_value(json!({"type": "select", "label": "Team", "options": ["Red", "Blue"]})).unwrap();
+        let n: GenNode = serde_json::from_value(
+            json!({"type": "select", "label": "Team", "options": ["Red", "Blue"]}),
+        )
+        .unwrap();
         assert_eq!(component(n, 2).prop_strings("options"), ["Red", "Blue"]);
     }
 }
