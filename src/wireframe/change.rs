@@ -151,19 +151,8 @@ pub fn intent(request: &str) -> Intent {
     let mut text = request.to_lowercase();
     let mut kinds = Vec::new();
     for (noun, kind) in NOUNS {
-        // Whole words only ("list" is not in "listing", "lists" counts); a
-        // phrase found is blanked so "search field" is not also a field.
-        let whole = |i: usize| {
-            let before = text[..i].chars().next_back();
-            let rest = &text[i + noun.len()..];
-            let after = rest.strip_prefix('s').unwrap_or(rest).chars().next();
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-        };
-        let found: Vec<usize> = text
-            .match_indices(noun)
-            .map(|(i, _)| i)
-            .filter(|&i| whole(i))
-            .collect();
+        // A phrase found is blanked so "search field" is not also a field.
+        let found = prompt::find_words(&text, noun);
         for &i in &found {
             text.replace_range(i..i + noun.len(), &" ".repeat(noun.len()));
         }
@@ -283,7 +272,7 @@ pub fn schema(screens: &[Screen], requirement_ids: &[String], request: &str) -> 
     ];
     if !containers.is_empty() {
         ops.insert(0, ("add", json!({"type": "object", "properties": {"op": {"const": "add"}, "target": {"enum": containers},
-            "component": prompt::blocks_of(&addable)}, "required": ["op", "target", "component"], "additionalProperties": false})));
+            "component": prompt::any_of(&addable)}, "required": ["op", "target", "component"], "additionalProperties": false})));
     }
     let wanted: Vec<Value> = ops
         .iter()

@@ -128,7 +128,8 @@ fn block_ref(kind: Kind) -> Value {
     json!({"$ref": format!("#/$defs/{}", kind.as_str())})
 }
 
-fn any_of(kinds: &[Kind]) -> Value {
+/// One of the kinds given, as `$ref`s to their block schemas.
+pub fn any_of(kinds: &[Kind]) -> Value {
     json!({"anyOf": kinds.iter().map(|k| block_ref(*k)).collect::<Vec<_>>()})
 }
 
@@ -141,51 +142,44 @@ pub const FIELDS: [Kind; 5] = [
     Kind::Textarea,
 ];
 
-/// What a card, grid cell or modal holds.
-const LEAVES: [Kind; 16] = [
-    Kind::Heading,
-    Kind::Text,
-    Kind::Input,
-    Kind::Select,
-    Kind::Checkbox,
-    Kind::Radio,
-    Kind::Textarea,
-    Kind::Button,
-    Kind::Table,
-    Kind::List,
-    Kind::Image,
-    Kind::Chart,
-    Kind::Search,
-    Kind::Pagination,
-    Kind::Breadcrumbs,
-    Kind::Alert,
-];
+fn is_region(k: Kind) -> bool {
+    matches!(k, Kind::Header | Kind::Sidebar | Kind::Main | Kind::Footer)
+}
 
-/// What the main content is made of: fields belong in forms and menus in
-/// the header or sidebar.
-const BLOCKS: [Kind; 15] = [
-    Kind::Form,
-    Kind::Table,
-    Kind::List,
-    Kind::Card,
-    Kind::Grid,
-    Kind::Tabs,
-    Kind::Heading,
-    Kind::Text,
-    Kind::Button,
-    Kind::Image,
-    Kind::Chart,
-    Kind::Search,
-    Kind::Pagination,
-    Kind::Breadcrumbs,
-    Kind::Alert,
-];
+/// What a card, grid cell or modal holds: any leaf but a menu.
+fn leaves() -> Vec<Kind> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| !k.is_container() && *k != Kind::Navigation)
+        .collect()
+}
+
+/// What the main content is made of: fields belong in forms, menus in the
+/// header or sidebar, and a modal is not sketched on its own.
+fn blocks() -> Vec<Kind> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| !is_region(*k) && !FIELDS.contains(k))
+        .filter(|k| !matches!(k, Kind::Navigation | Kind::Modal))
+        .collect()
+}
 
 /// Every kind but the regions: what a change request may add.
 pub fn addable() -> Vec<Kind> {
-    Kind::ALL
-        .into_iter()
-        .filter(|k| !matches!(k, Kind::Header | Kind::Sidebar | Kind::Main | Kind::Footer))
+    Kind::ALL.into_iter().filter(|k| !is_region(*k)).collect()
+}
+
+/// Where `phrase` stands in `text` as whole words (a plural `s` after it
+/// counts: "lists", not "listing"), as byte offsets.
+pub fn find_words(text: &str, phrase: &str) -> Vec<usize> {
+    text.match_indices(phrase)
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            let before = text[..i].chars().next_back();
+            let rest = &text[i + phrase.len()..];
+            let after = rest.strip_prefix('s').unwrap_or(rest).chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
         .collect()
 }
 
@@ -225,7 +219,7 @@ fn block(kind: Kind, requirement_ids: &[String]) -> Value {
         Kind::Input => need("input_type", json!({"enum": INPUT_TYPES})),
         Kind::Card | Kind::Grid | Kind::Modal => need(
             "children",
-            json!({"type": "array", "items": any_of(&LEAVES), "minItems": 1, "maxItems": 6}),
+            json!({"type": "array", "items": any_of(&leaves()), "minItems": 1, "maxItems": 6}),
         ),
         _ => {}
     }
@@ -256,7 +250,7 @@ fn screen(purpose: Purpose) -> Value {
             "main": {
                 "type": "array",
                 "prefixItems": [block_ref(purpose.lead())],
-                "items": any_of(&BLOCKS),
+                "items": any_of(&blocks()),
                 "minItems": 1,
                 "maxItems": 5
             },
@@ -330,27 +324,10 @@ const CUES: [(&str, Purpose); 16] = [
 /// model free.
 pub fn first_purpose(description: &str) -> Option<Purpose> {
     let text = description.to_lowercase();
-    let whole = |i: usize, len: usize| {
-        let before = text[..i].chars().next_back();
-        let rest = &text[i + len..];
-        let after = rest.strip_prefix('s').unwrap_or(rest).chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    };
     CUES.iter()
-        .filter_map(|(cue, purpose)| {
-            text.match_indices(cue)
-                .map(|(i, _)| i)
-                .find(|&i| whole(i, cue.len()))
-                .map(|i| (i, *purpose))
-        })
+        .filter_map(|(cue, purpose)| Some((*find_words(&text, cue).first()?, *purpose)))
         .min_by_key(|(i, _)| *i)
         .map(|(_, p)| p)
-}
-
-/// The `$ref`s of the kinds given, for a schema built on [`tree_schema`]'s
-/// definitions.
-pub fn blocks_of(kinds: &[Kind]) -> Value {
-    any_of(kinds)
 }
 
 const EXAMPLE: &str = r#"{"screens": [{"id": "new-claim", "title": "New expense claim", "purpose": "form", "layout": "centered", "header": {"title": "Expenses", "navigation": ["Claims", "Help"]}, "main": [{"type": "form", "label": "Claim", "fields": [{"type": "input", "label": "Date", "input_type": "date"}, {"type": "input", "label": "Amount", "input_type": "number"}, {"type": "select", "label": "Category", "options": ["Travel", "Meals"]}], "buttons": [{"type": "button", "label": "Submit", "link_to": "submitted"}]}]}, {"id": "submitted", "title": "Claim submitted", "purpose": "message", "layout": "centered", "header": {"title": "Expenses"}, "main": [{"type": "alert", "label": "Your claim was submitted"}]}]}"#;
@@ -598,6 +575,12 @@ mod tests {
             assert_eq!(lead, &format!("#/$defs/{}", p.lead().as_str()));
             assert!(schema["$defs"][p.lead().as_str()].is_object());
         }
+        let main = blocks();
+        assert_eq!(main.len(), 15);
+        assert!(!main
+            .iter()
+            .any(|k| FIELDS.contains(k) || *k == Kind::Navigation));
+        assert!(!leaves().iter().any(|k| k.is_container()));
         let form = &schema["$defs"]["form"];
         assert_eq!(
             form["required"],
