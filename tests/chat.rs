@@ -303,6 +303,33 @@ async fn history_is_searchable_and_bad_messages_are_refused() {
 }
 
 #[tokio::test]
+async fn conversations_created_and_deleted_are_in_the_audit_log() {
+    let s = server();
+    let project = s.project("Audited conversations").await;
+    let (status, c) = s
+        .post(
+            &format!("/api/v1/projects/{project}/conversations"),
+            json!({"title": "Travel questions"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let cid = c["id"].as_str().unwrap();
+    let created = s.audited("conversation.create", cid).await;
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["details"]["project_id"], project.as_str());
+    assert_eq!(created[0]["details"]["title"], "Travel questions");
+    assert_eq!(created[0]["actor"], common::ADMIN);
+
+    assert_eq!(s.delete(&format!("/api/v1/conversations/{cid}")).await, 204);
+    let deleted = s.audited("conversation.delete", cid).await;
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_eq!(deleted[0]["details"]["title"], "Travel questions");
+    // A refused delete (already gone) writes no second row.
+    assert_eq!(s.delete(&format!("/api/v1/conversations/{cid}")).await, 404);
+    assert_eq!(s.audited("conversation.delete", cid).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_client_that_disconnects_mid_answer_leaves_the_server_serving() {
     let s = server();
     let (_, _, cid) = setup(s, "Disconnect").await;

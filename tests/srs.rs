@@ -341,6 +341,24 @@ async fn editing_keeps_ids_stable_and_the_diff_shows_exactly_the_change() {
         .await;
     assert_eq!(status, 400, "{e}");
     assert_eq!(e["error"]["param"], "section");
+
+    // Regenerating a section, and cancelling that, are both audited.
+    let (status, started) = s
+        .post(
+            &format!("/api/v1/srs/{sid}/sections/3.2/regenerate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 202, "{started}");
+    let jid = started["job_id"].as_str().unwrap();
+    assert_eq!(s.delete(&format!("/api/v1/jobs/{jid}")).await, 200);
+    let job = finished_job(s, jid, Duration::from_secs(300)).await;
+    assert_ne!(job["status"], "failed", "{job}");
+    let regenerated = s.audited("srs.regenerate", sid).await;
+    assert_eq!(regenerated.len(), 1, "{regenerated:?}");
+    assert_eq!(regenerated[0]["details"]["section"], "3.2");
+    assert_eq!(regenerated[0]["details"]["job_id"], jid);
+    assert_eq!(s.audited("job.cancel", jid).await.len(), 1);
 }
 
 async fn export(s: &TestServer, sid: &str, format: &str) -> (String, Vec<u8>) {
@@ -443,6 +461,18 @@ async fn every_export_opens_and_carries_the_requirements() {
     assert!(pdf_text.contains("Functional requirements"), "{pdf_text}");
 
     let (_, csv) = export(s, sid, "trace.csv").await;
+    let formats: Vec<Value> = s
+        .audited("srs.export", sid)
+        .await
+        .into_iter()
+        .map(|r| r["details"]["format"].clone())
+        .collect();
+    for format in ["md", "html", "docx", "pdf", "trace.csv"] {
+        assert!(
+            formats.contains(&json!(format)),
+            "{format} export not audited: {formats:?}"
+        );
+    }
     let mut rows = csv::Reader::from_reader(csv.as_slice());
     let headers = rows.headers().unwrap().clone();
     assert_eq!(&headers[0], "requirement_id");

@@ -176,6 +176,15 @@ async fn previews_and_exports_are_deterministic_inert_and_open() {
     assert_eq!(status, 200);
     let (_, _, zip_again) = fetch(s, &format!("/api/v1/wireframes/{wid}/export?format=zip")).await;
     assert_eq!(zip, zip_again);
+    let exports = s.audited("wireframe.export", wid).await;
+    assert!(
+        exports
+            .iter()
+            .filter(|r| r["details"]["format"] == "zip")
+            .count()
+            >= 2,
+        "exports are not audited: {exports:?}"
+    );
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
     for screen in l.wireframe["screens"].as_array().unwrap() {
         let mut svg = String::new();
@@ -343,6 +352,13 @@ async fn a_change_request_makes_a_new_version_that_differs_as_asked() {
     let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["result"]["version"], 2);
+    let audited = s.audited("wireframe.change", &wid).await;
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(
+        audited[0]["details"]["request"],
+        "Add a search box to the header"
+    );
+    assert_eq!(audited[0]["details"]["job_id"], job["id"]);
     let (_, after) = s.get(&format!("/api/v1/wireframes/{wid}")).await;
     assert_eq!(after["version"], 2);
     assert_eq!(

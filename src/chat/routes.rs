@@ -90,6 +90,15 @@ pub async fn create_conversation(
         .bind(&title)
         .execute(&s.store.pool)
         .await?;
+    let details = json!({"project_id": pid, "title": title});
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "conversation.create",
+        Some(&id),
+        details,
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(super::conversation(&s.store.pool, &id).await?),
@@ -118,6 +127,15 @@ pub async fn delete_conversation(
         .bind(&c.id)
         .execute(&s.store.pool)
         .await?;
+    let details = json!({"project_id": c.project_id, "title": c.title});
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "conversation.delete",
+        Some(&c.id),
+        details,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,9 +8,11 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use axum::Json;
 use futures::{Stream, StreamExt};
+use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Job;
+use crate::audit::{self, Actor};
 use crate::auth::{Action, Identity};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
@@ -35,13 +37,19 @@ pub async fn show(
 
 /// 404 unless the job belongs to a project `who` may use for `need` (jobs
 /// of no project are for administrators).
-async fn visible(s: &AppState, who: &Identity, jid: &str, need: Need) -> Result<(), AppError> {
+async fn visible(
+    s: &AppState,
+    who: &Identity,
+    jid: &str,
+    need: Need,
+) -> Result<Option<String>, AppError> {
     let sql = "SELECT project_id FROM jobs WHERE id = ?1";
     let (project,): (Option<String>,) = crate::store::by_id(&s.store.pool, sql, "job", jid).await?;
-    match project {
-        Some(pid) => access_within(&s.store.pool, who, &pid, need, "job", jid).await,
-        None => who.require(Action::AnyProject),
+    match &project {
+        Some(pid) => access_within(&s.store.pool, who, pid, need, "job", jid).await?,
+        None => who.require(Action::AnyProject)?,
     }
+    Ok(project)
 }
 
 /// Asks a running job to stop; answers the job as it stands (a job that has
@@ -53,9 +61,18 @@ pub async fn cancel(
     who: Identity,
     Path(jid): Path<String>,
 ) -> Result<Json<Job>, AppError> {
-    visible(&s, &who, &jid, Need::Write).await?;
+    let project_id = visible(&s, &who, &jid, Need::Write).await?;
     let job = s.jobs.get(&jid).await?;
     s.jobs.cancel(&jid);
+    let details = json!({"project_id": project_id, "kind": job.kind, "status": job.status});
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "job.cancel",
+        Some(&jid),
+        details,
+    )
+    .await;
     Ok(Json(job))
 }
 

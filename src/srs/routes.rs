@@ -305,12 +305,14 @@ pub async fn export_document(
             .await
             .map_err(|e| AppError::Internal(format!("export task: {e}")))?
             .map_err(|e| AppError::Internal(format!("export: {e}")))?;
+    let version = q.version.unwrap_or(rec.current_version);
     let name = format!(
-        "{}-v{}.{}",
+        "{}-v{version}.{}",
         file_stem(&rec.title),
-        q.version.unwrap_or(rec.current_version),
         format.extension()
     );
+    let details = json!({"project_id": rec.project_id, "format": q.format, "version": version});
+    audit(&s, &who, "srs.export", &sid, details).await;
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),
@@ -489,8 +491,10 @@ pub async fn regenerate(
     who: Identity,
     Path((sid, key)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Started>), AppError> {
-    visible(&s, &who, &sid, Need::Write).await?;
+    let rec = visible(&s, &who, &sid, Need::Write).await?;
     let started = runs::regenerate(&s, &sid, &key, &who.name).await?;
+    let details = json!({"project_id": rec.project_id, "section": key, "job_id": started.job_id});
+    audit(&s, &who, "srs.regenerate", &sid, details).await;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
 

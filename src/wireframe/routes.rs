@@ -179,8 +179,19 @@ pub async fn change(
     Path(wid): Path<String>,
     ApiJson(req): ApiJson<ChangeRequest>,
 ) -> Result<(StatusCode, Json<Started>), AppError> {
-    visible(&s, &who, &wid, Need::Write).await?;
+    let rec = visible(&s, &who, &wid, Need::Write).await?;
+    let request = req.request.clone();
     let started = generate::start_change(&s, &wid, req, &who.name).await?;
+    let details =
+        json!({"project_id": rec.project_id, "request": request, "job_id": started.job_id});
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "wireframe.change",
+        Some(&wid),
+        details,
+    )
+    .await;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
 
@@ -239,9 +250,10 @@ pub async fn export(
     Path(wid): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    visible(&s, &who, &wid, Need::Read).await?;
+    let rec = visible(&s, &who, &wid, Need::Read).await?;
     let w = store::load(&s.store.pool, &wid, q.version).await?;
     let stem = format!("wireframe-v{}", w.version);
+    let details = json!({"project_id": rec.project_id, "format": q.format, "version": w.version, "screen": q.screen});
     let (ctype, name, bytes) = match q.format.as_str() {
         "html" => (
             "text/html; charset=utf-8",
@@ -286,6 +298,14 @@ pub async fn export(
             ))
         }
     };
+    audit::record(
+        &s.store.pool,
+        Actor::from(&who),
+        "wireframe.export",
+        Some(&wid),
+        details,
+    )
+    .await;
     let mut res = (
         [
             (header::CONTENT_TYPE, ctype.to_string()),

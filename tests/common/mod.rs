@@ -304,6 +304,26 @@ impl TestServer {
         panic!("model {id} never finished loading");
     }
 
+    /// The audit rows for `action` whose target is `target`, newest first.
+    pub async fn audited(&self, action: &str, target: &str) -> Vec<Value> {
+        let r = self
+            .client()
+            .get(self.url("/api/v1/audit"))
+            .query(&[("action", action), ("limit", "1000")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let rows: Value = r.json().await.unwrap();
+        rows["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["action"] == action && row["target"] == target)
+            .cloned()
+            .collect()
+    }
+
     pub async fn metric(&self, name: &str) -> f64 {
         let text = self
             .client()
