@@ -127,6 +127,8 @@ async fn state(dir: &Path, tag: &str) -> AppState {
     let mut config = Config::default();
     config.models.dir = dir.to_path_buf();
     config.server.data_dir = dir.join(format!("data-{tag}"));
+    // Documents are read by the `bacopilot` binary, not this benchmark.
+    config.documents.extract_worker = PathBuf::from(env!("CARGO_BIN_EXE_bacopilot"));
     let s = bacopilot::server::start(config).await.unwrap();
     for _ in 0..600 {
         if s.registry.embedding(&s.config.models.embedding).is_ok() {

@@ -70,6 +70,22 @@ pub struct DocumentsConfig {
     pub chunk_tokens: usize,
     pub chunk_overlap: usize,
     pub vector_index_min_rows: usize,
+    /// Text one document may yield, in bytes.
+    pub max_extracted_bytes: u64,
+    pub max_pdf_pages: u32,
+    /// One PDF stream once inflated, and one page's drawing instructions.
+    pub max_pdf_stream_bytes: u64,
+    /// The `bacopilot` binary that reads documents in a child process;
+    /// empty means this program.
+    pub extract_worker: PathBuf,
+    /// Address space of one reading process, in MiB.
+    pub extract_memory_mib: u64,
+    /// Wall-clock and CPU time one document may take to read.
+    pub extract_timeout_secs: u64,
+    /// Documents read at once; 0 means one per CPU core.
+    pub extract_workers: usize,
+    /// Ingest jobs (chunking and embedding) run at once; more wait, `queued`.
+    pub ingest_jobs: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,6 +158,14 @@ impl Default for DocumentsConfig {
             chunk_tokens: 200,
             chunk_overlap: 40,
             vector_index_min_rows: 50_000,
+            max_extracted_bytes: 16 * 1024 * 1024,
+            max_pdf_pages: 2_000,
+            max_pdf_stream_bytes: 16 * 1024 * 1024,
+            extract_worker: PathBuf::new(),
+            extract_memory_mib: 2048,
+            extract_timeout_secs: 60,
+            extract_workers: 0,
+            ingest_jobs: 1,
         }
     }
 }

@@ -90,6 +90,14 @@ enum Command {
         #[arg(long)]
         json_schema: bool,
     },
+    /// Reads one document from standard input for the server, in a process
+    /// of its own (see retrieval::extract::sandbox).
+    #[command(hide = true, name = bacopilot::retrieval::extract::sandbox::SUBCOMMAND)]
+    ExtractWorker {
+        /// Limits, as JSON.
+        #[arg(long)]
+        settings: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -178,6 +186,10 @@ enum ModelsCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The worker reads no configuration and logs nothing: its parent does.
+    if let Command::ExtractWorker { settings } = &cli.command {
+        std::process::exit(bacopilot::retrieval::extract::worker::run(settings));
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,tower_http=warn".into());
     let logs = tracing_subscriber::fmt()
@@ -279,6 +291,7 @@ fn main() -> anyhow::Result<()> {
                 json_schema,
             },
         ),
+        Command::ExtractWorker { .. } => unreachable!("handled before the configuration"),
     }
 }
 

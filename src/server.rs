@@ -65,7 +65,10 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     {
         auth.issue_setup_token();
     }
+    let uploads = crate::retrieval::uploads::Uploads::new(&config.documents)
+        .context("cannot find this program to read documents with; set documents.extract_worker")?;
     let state = AppState {
+        uploads: Arc::new(uploads),
         auth,
         config: Arc::new(config),
         registry,

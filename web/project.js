@@ -105,7 +105,8 @@ export function mountProject(root, pid, signal) {
         progress.removeAttribute("value"); // indeterminate until the job reports
         const job = await followJob(answer.job_id, (j) => {
           if (j.progress > 0) progress.value = j.progress;
-          set("processing", j.message || `Processing… ${Math.round((j.progress || 0) * 100)}%`);
+          // A queued job waits for earlier documents; its message says so.
+          set(j.status === "queued" ? "queued" : "processing", j.message || `Processing… ${Math.round((j.progress || 0) * 100)}%`);
         }, signal);
         set(job.status === "succeeded" ? "ready" : "failed", job.status === "succeeded" ? "Ready" : job.message || `Ingest ${job.status}`);
         await loadDocuments();

@@ -40,6 +40,8 @@ pub struct AppState {
     pub files: Arc<FileStore>,
     pub jobs: Arc<Jobs>,
     pub auth: Arc<Auth>,
+    /// Bounds on the work uploads start (document readers, ingest jobs).
+    pub uploads: Arc<crate::retrieval::uploads::Uploads>,
 }
 
 /// Every route of the server (tests walk [`Routes::paths`]).

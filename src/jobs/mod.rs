@@ -81,7 +81,8 @@ impl Jobs {
     /// Jobs that were running when the server stopped cannot resume.
     pub async fn fail_interrupted(&self) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query(
-            "UPDATE jobs SET status = 'failed', message = 'interrupted by a server restart',
+            "UPDATE jobs SET status = 'failed',
+             message = 'interrupted: the server restarted before the job finished; start it again',
              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
              WHERE status IN ('queued', 'running')",
         )
@@ -99,14 +100,42 @@ impl Jobs {
         project_id: Option<&str>,
         result: Value,
     ) -> Result<JobHandle, sqlx::Error> {
+        self.insert(tx, kind, project_id, result, ("running", "started"))
+            .await
+    }
+
+    /// [`Self::create`] for a job that waits its turn: `queued` with
+    /// `message` until its first progress report makes it `running`.
+    pub async fn create_queued(
+        self: &Arc<Self>,
+        tx: &mut sqlx::SqliteConnection,
+        kind: &str,
+        project_id: Option<&str>,
+        result: Value,
+        message: &str,
+    ) -> Result<JobHandle, sqlx::Error> {
+        self.insert(tx, kind, project_id, result, ("queued", message))
+            .await
+    }
+
+    async fn insert(
+        self: &Arc<Self>,
+        tx: &mut sqlx::SqliteConnection,
+        kind: &str,
+        project_id: Option<&str>,
+        result: Value,
+        (status, message): (&str, &str),
+    ) -> Result<JobHandle, sqlx::Error> {
         let id = new_id();
         sqlx::query(
             "INSERT INTO jobs (id, kind, project_id, status, message, result)
-             VALUES (?1, ?2, ?3, 'running', 'started', ?4)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .bind(&id)
         .bind(kind)
         .bind(project_id)
+        .bind(status)
+        .bind(message)
         .bind(result.to_string())
         .execute(tx)
         .await?;
@@ -214,12 +243,25 @@ impl Jobs {
     }
 }
 
-/// Work that needs the database and the model stops on either kind of failure.
+/// Work that needs the database and the model stops on either kind of
+/// failure. The message is stored on the job for its user to read, so an
+/// internal error (a database's, a store's, with paths in it) is logged and
+/// stored as a code and a sentence.
 impl From<AppError> for Stop {
     fn from(e: AppError) -> Self {
-        Stop::Failed(e.to_string())
+        match e {
+            AppError::Internal(detail) => {
+                tracing::error!(error = %detail, "job stopped on an internal error");
+                Stop::Failed(INTERNAL_FAILURE.into())
+            }
+            e => Stop::Failed(e.to_string()),
+        }
     }
 }
+
+/// What a job that stopped on an internal error says; the log has the detail.
+pub const INTERNAL_FAILURE: &str =
+    "internal_error: the server could not finish this job; try again, and see the server log if it fails again";
 
 /// What a generation job reports when it ends: a message and its result.
 pub type Outcome = Result<(String, Value), Stop>;
@@ -272,5 +314,31 @@ impl JobHandle {
             tracing::error!(job = %self.id, error = %e, "cannot record the end of a job");
             self.jobs.live.lock().expect("jobs lock").remove(&self.id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(stop: Stop) -> String {
+        match stop {
+            Stop::Failed(m) => m,
+            Stop::Cancelled => panic!("not a failure"),
+        }
+    }
+
+    #[test]
+    fn an_internal_error_is_stored_as_a_code_and_a_sentence_without_its_detail() {
+        let detail = "database: unable to open /var/lib/bacopilot/bacopilot.db";
+        let stored = message(Stop::from(AppError::Internal(detail.into())));
+        assert_eq!(stored, INTERNAL_FAILURE);
+        assert!(!stored.contains("/var"), "{stored}");
+    }
+
+    #[test]
+    fn an_error_meant_for_the_user_is_stored_as_it_is() {
+        let e = AppError::ModelUnavailable("the model is still loading".into());
+        assert_eq!(message(Stop::from(e)), "the model is still loading");
     }
 }

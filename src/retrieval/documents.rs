@@ -93,7 +93,7 @@ pub async fn delete(s: &AppState, doc: &Document) -> Result<(), AppError> {
 /// that are not `ready` in SQLite are removed.
 pub async fn sweep(s: &AppState) -> Result<(), AppError> {
     sqlx::query(
-        "UPDATE documents SET status = 'failed', error = 'ingest was interrupted by a server restart; upload the file again',
+        "UPDATE documents SET status = 'failed', error = 'interrupted: the server restarted while the document was indexed; upload it again',
          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE status = 'processing'",
     )
     .execute(&s.store.pool)

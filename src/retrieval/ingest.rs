@@ -1,7 +1,8 @@
 //! From an uploaded file to searchable chunks. The bytes are checked and their
-//! text extracted before the upload is answered, so a corrupt, protected or
+//! text extracted (in a child process, see [`super::extract::sandbox`])
+//! before the upload is answered, so a corrupt, protected, hostile or
 //! unsupported file is refused with nothing stored; chunking, embedding and
-//! storing then run as a job.
+//! storing then run as a job, one at a time (see [`super::uploads`]).
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::chunk::{self, Piece};
-use super::extract::{self, ExtractError, Extracted, Limits};
+use super::extract::{self, ExtractError, Extracted};
 use super::vectors::VectorRow;
 use crate::http::{AppError, AppState};
 use crate::inference::embeddings::Embedder;
@@ -57,22 +58,13 @@ pub async fn accept(
         super::documents::delete(s, &existing).await?;
     }
     let embedder = s.registry.embedding(&s.config.models.embedding)?;
-    let limits = Limits {
-        max_unpacked_bytes: s.config.documents.max_unpacked_bytes,
-        ..Limits::default()
-    };
     let bytes = Arc::new(bytes);
-    let extracted = {
-        let bytes = bytes.clone();
-        tokio::task::spawn_blocking(move || {
-            std::panic::catch_unwind(|| extract::extract(&bytes, &limits)).unwrap_or_else(|_| {
-                Err(ExtractError::Corrupt("the file could not be parsed".into()))
-            })
-        })
+    let extracted = s
+        .uploads
+        .sandbox
+        .extract(bytes.clone())
         .await
-        .map_err(|e| AppError::Internal(format!("extract task: {e}")))?
-        .map_err(refusal)?
-    };
+        .map_err(refusal)?;
 
     let id = new_id();
     let name = extract::sanitize_filename(file_name);
@@ -105,11 +97,12 @@ pub async fn accept(
     insert?;
     let job = s
         .jobs
-        .create(
+        .create_queued(
             &mut tx,
             "ingest",
             Some(project_id),
             json!({"document_id": id}),
+            "waiting for earlier documents to be indexed",
         )
         .await?;
     sqlx::query("UPDATE documents SET job_id = ?2 WHERE id = ?1")
@@ -178,11 +171,15 @@ fn refusal(e: ExtractError) -> AppError {
             code: "no_text",
             message,
         },
+        ExtractError::Failed(_) => AppError::Unprocessable {
+            code: "extraction_failed",
+            message,
+        },
     }
 }
 
-/// The ingest job: chunk, embed, store. On failure or cancellation nothing
-/// of the document stays in LanceDB or the chunks table.
+/// The ingest job: wait its turn, then chunk, embed, store. On failure or
+/// cancellation nothing of the document stays in LanceDB or the chunks table.
 async fn run(
     s: &AppState,
     job: &JobHandle,
@@ -191,7 +188,10 @@ async fn run(
     document_id: &str,
     extracted: Extracted,
 ) {
-    let outcome = store_chunks(s, job, embedder, project_id, document_id, extracted).await;
+    let outcome = match s.uploads.ingest_turn(job).await {
+        Some(_turn) => store_chunks(s, job, embedder, project_id, document_id, extracted).await,
+        None => Err(Stop::Cancelled),
+    };
     let log_stop = |why: &str| {
         tracing::warn!(document = %document_id, reason = %why, "ingest did not finish");
     };
@@ -217,8 +217,9 @@ async fn run(
             job.finish("cancelled", "cancelled; the document was removed", None)
                 .await;
         }
-        Err(Stop::Failed(reason)) => {
-            log_stop(&reason);
+        Err(Stop::Failed(failure)) => {
+            log_stop(&format!("{}: {}", failure.code, failure.detail));
+            let reason = failure.to_string();
             let _ = s.vectors.delete_documents(&[document_id.to_string()]).await;
             let _ = sqlx::query(
                 "UPDATE documents SET status = 'failed', error = ?2,
@@ -235,7 +236,41 @@ async fn run(
 
 enum Stop {
     Cancelled,
-    Failed(String),
+    Failed(Failure),
+}
+
+/// Why ingest failed: a stable code and a sentence, stored on the document
+/// and its job; the detail (an error from the model or a store, which may
+/// name files) goes to the log only.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {sentence}")]
+struct Failure {
+    code: &'static str,
+    sentence: &'static str,
+    detail: String,
+}
+
+const CHUNKING: (&str, &str) = (
+    "chunking_failed",
+    "the text could not be split into passages; upload the file again",
+);
+const EMBEDDING: (&str, &str) = (
+    "embedding_failed",
+    "the embedding model could not read the text; upload the file again",
+);
+const STORING: (&str, &str) = (
+    "storage_failed",
+    "the passages could not be stored; upload the file again",
+);
+
+const NO_TEXT: (&str, &str) = ("no_text", "the document has no text to index");
+
+fn failed((code, sentence): (&'static str, &'static str), detail: impl std::fmt::Display) -> Stop {
+    Stop::Failed(Failure {
+        code,
+        sentence,
+        detail: detail.to_string(),
+    })
 }
 
 async fn store_chunks(
@@ -263,11 +298,11 @@ async fn store_chunks(
             Ok(out)
         })
         .await
-        .map_err(|e| Stop::Failed(format!("chunking failed: {e}")))?
-        .map_err(|e| Stop::Failed(format!("chunking failed: {e}")))?
+        .map_err(|e| failed(CHUNKING, e))?
+        .map_err(|e| failed(CHUNKING, e))?
     };
     if pieces.is_empty() {
-        return Err(Stop::Failed("the document has no text to index".into()));
+        return Err(failed(NO_TEXT, "every section chunked to nothing"));
     }
     job.progress(0.05, &format!("{} chunks to embed", pieces.len()))
         .await;
@@ -284,8 +319,8 @@ async fn store_chunks(
             embedder.embed(&refs)
         })
         .await
-        .map_err(|e| Stop::Failed(format!("embedding failed: {e}")))?
-        .map_err(|e| Stop::Failed(format!("embedding failed: {e}")))?;
+        .map_err(|e| failed(EMBEDDING, e))?
+        .map_err(|e| failed(EMBEDDING, e))?;
         vectors.extend(out);
         let done = ((n + 1) * EMBED_BATCH).min(pieces.len());
         let fraction = 0.05 + 0.85 * done as f64 / pieces.len() as f64;
@@ -315,10 +350,10 @@ async fn store_chunks(
     s.vectors
         .add(rows)
         .await
-        .map_err(|e| Stop::Failed(format!("cannot write vectors: {e}")))?;
+        .map_err(|e| failed(STORING, format!("cannot write vectors: {e}")))?;
     record_chunks(s, project_id, document_id, &pieces, &ids)
         .await
-        .map_err(|e| Stop::Failed(format!("cannot record chunks: {e}")))?;
+        .map_err(|e| failed(STORING, format!("cannot record chunks: {e}")))?;
     Ok(pieces.len())
 }
 
@@ -361,4 +396,25 @@ async fn record_chunks(
         return Err(sqlx::Error::RowNotFound);
     }
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_failure_is_a_code_and_a_sentence_without_the_detail() {
+        let detail =
+            "cannot write vectors: /srv/bacopilot/data/lancedb/chunks.lance: permission denied";
+        let Stop::Failed(failure) = failed(STORING, detail) else {
+            panic!("not a failure");
+        };
+        let stored = failure.to_string();
+        assert_eq!(
+            stored,
+            "storage_failed: the passages could not be stored; upload the file again"
+        );
+        assert!(!stored.contains("/srv"), "{stored}");
+        assert_eq!(failure.detail, detail);
+    }
 }

@@ -9,4 +9,5 @@ pub mod files;
 pub mod ingest;
 pub mod routes;
 pub mod search;
+pub mod uploads;
 pub mod vectors;

@@ -1,11 +1,13 @@
-//! Test documents built in memory: PDFs written by hand, DOCX archives, a zip
-//! bomb. Shared by the extractor's unit tests, the integration tests and the
-//! benchmark through `#[path]`, so it depends on `zip` and std only.
+//! Test documents built in memory: PDFs written by hand, hostile PDFs built
+//! with lopdf, DOCX archives, a zip bomb. Shared by the extractor's unit
+//! tests, the integration tests and the benchmark through `#[path]`, so it
+//! depends only on crates the server itself uses (`zip`, `lopdf`, `flate2`).
 
 #![allow(dead_code)]
 
 use std::io::{Cursor, Write};
 
+use lopdf::dictionary;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
@@ -192,6 +194,99 @@ fn bomb(mib: usize) -> Vec<u8> {
         w.write_all(&chunk).expect("zip write");
     }
     w.finish().expect("zip finish").into_inner()
+}
+
+/// A one-page PDF whose page draws the form `/X0`, and the form draws
+/// itself: a reader that follows forms without a depth limit never returns.
+pub fn pdf_with_self_drawing_form() -> Vec<u8> {
+    hostile_pdf(|doc, resources| {
+        let form = lopdf::Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+                "Resources" => resources,
+            },
+            b"BT /F1 12 Tf 72 700 Td (Again) Tj ET /X0 Do".to_vec(),
+        );
+        let form = doc.add_object(form);
+        let content = b"BT /F1 12 Tf 72 720 Td (A page that draws a loop) Tj ET /X0 Do".to_vec();
+        let contents = doc.add_object(lopdf::Stream::new(dictionary! {}, content));
+        (contents.into(), dictionary! { "X0" => form })
+    })
+}
+
+/// A one-page PDF of a few hundred KiB whose content stream inflates to
+/// `mib` MiB: a line of text, then spaces.
+pub fn pdf_deflate_bomb(mib: usize) -> Vec<u8> {
+    hostile_pdf(|doc, _| {
+        let packed = deflate_text_then_spaces("Deflate bomb", mib << 20);
+        let stream = lopdf::Stream::new(dictionary! { "Filter" => "FlateDecode" }, packed);
+        (doc.add_object(stream).into(), dictionary! {})
+    })
+}
+
+/// A one-page PDF whose `/Contents` names one 1 MiB stream `times` times.
+pub fn pdf_repeating_contents(times: usize) -> Vec<u8> {
+    hostile_pdf(|doc, _| {
+        let packed = deflate_text_then_spaces("Repeated", 1 << 20);
+        let stream = lopdf::Stream::new(dictionary! { "Filter" => "FlateDecode" }, packed);
+        let id = doc.add_object(stream);
+        let contents: Vec<lopdf::Object> = (0..times).map(|_| id.into()).collect();
+        (contents.into(), dictionary! {})
+    })
+}
+
+/// A one-page PDF in Helvetica (`/F1`); `page` adds what the page draws and
+/// returns its `/Contents` and `/XObject` resources, given the id of the
+/// page's resource dictionary.
+fn hostile_pdf(
+    page: impl FnOnce(&mut lopdf::Document, lopdf::ObjectId) -> (lopdf::Object, lopdf::Dictionary),
+) -> Vec<u8> {
+    use lopdf::{Document, Object};
+    let mut doc = Document::with_version("1.5");
+    let pages = doc.new_object_id();
+    let resources = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let (contents, xobjects) = page(&mut doc, resources);
+    doc.objects.insert(
+        resources,
+        Object::Dictionary(dictionary! {
+            "Font" => dictionary! { "F1" => font },
+            "XObject" => xobjects,
+        }),
+    );
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => contents, "Resources" => resources,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("pdf");
+    out
+}
+
+/// `BT (text) Tj ET` and `spaces` spaces, zlib-compressed in 1 MiB pieces
+/// so building a bomb never holds it inflated.
+fn deflate_text_then_spaces(text: &str, spaces: usize) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    write!(e, "BT /F1 12 Tf 72 720 Td ({text}) Tj ET\n").expect("deflate");
+    let chunk = vec![b' '; 1 << 20];
+    let mut left = spaces;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        e.write_all(&chunk[..n]).expect("deflate");
+        left -= n;
+    }
+    e.finish().expect("deflate")
 }
 
 fn le32(bytes: &[u8], at: usize) -> u32 {

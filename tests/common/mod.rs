@@ -116,6 +116,9 @@ fn launch(
     config.limits.inference_per_minute = 100_000;
     config.limits.write_per_minute = 100_000;
     config.limits.read_per_minute = 100_000;
+    // The server runs inside this test binary, which is not `bacopilot`:
+    // documents are read by the real binary that cargo built for the tests.
+    config.documents.extract_worker = PathBuf::from(env!("CARGO_BIN_EXE_bacopilot"));
     tweak(&mut config);
     let data_dir = config.server.data_dir.clone();
     let (tx, rx) = std::sync::mpsc::channel();

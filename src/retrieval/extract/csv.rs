@@ -2,7 +2,7 @@
 //! line `header: value; header: value` so a question naming a column and a
 //! value finds the row.
 
-use super::{ExtractError, Section};
+use super::{ExtractError, Limits, Section};
 
 /// Rows per section: small enough that a section is one or two chunks.
 const ROWS_PER_SECTION: usize = 40;
@@ -11,6 +11,11 @@ const ROWS_PER_SECTION: usize = 40;
 const SNIFF_ROWS: usize = 20;
 
 const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+/// Longest column name kept, in characters. Each name is repeated on every
+/// row, so a long one multiplies the text: a 1 MB header cell over 50 rows
+/// would be 50 MB. Real column names are a few words.
+const MAX_HEADER_CHARS: usize = 80;
 
 /// The delimiter if the start of `text` is a table: at least two rows, every
 /// row with the same number (two or more) of fields, and not prose.
@@ -40,7 +45,7 @@ pub(super) fn delimiter(text: &str) -> Option<u8> {
     best.map(|(_, d)| d)
 }
 
-pub(super) fn extract(text: &str) -> Result<Vec<Section>, ExtractError> {
+pub(super) fn extract(text: &str, limits: &Limits) -> Result<Vec<Section>, ExtractError> {
     let delimiter = delimiter(text).unwrap_or(b',');
     // Rows after the sniffed window may be ragged; tolerate them.
     let mut reader = ::csv::ReaderBuilder::new()
@@ -50,7 +55,7 @@ pub(super) fn extract(text: &str) -> Result<Vec<Section>, ExtractError> {
         .from_reader(text.as_bytes());
     let mut records = reader.records();
     let header: Vec<String> = match records.next() {
-        Some(Ok(r)) => r.iter().map(|h| h.trim().to_string()).collect(),
+        Some(Ok(r)) => r.iter().map(column_name).collect(),
         Some(Err(e)) => {
             return Err(ExtractError::Corrupt(format!(
                 "the CSV could not be parsed ({e})"
@@ -62,12 +67,17 @@ pub(super) fn extract(text: &str) -> Result<Vec<Section>, ExtractError> {
     let mut lines: Vec<String> = Vec::new();
     let mut first_row = 1;
     let mut row = 0;
+    let mut taken = 0u64;
     for record in records {
         let record = record
             .map_err(|e| ExtractError::Corrupt(format!("the CSV could not be parsed ({e})")))?;
         let line = render_row(&header, &record);
         if line.is_empty() {
             continue;
+        }
+        taken += line.len() as u64 + 1;
+        if taken > limits.max_text_bytes {
+            return Err(limits.text_too_large());
         }
         row += 1;
         lines.push(line);
@@ -87,6 +97,15 @@ fn section(lines: &mut Vec<String>, first: usize, last: usize) -> Section {
         text: std::mem::take(lines).join("\n"),
         page: None,
         heading: Some(format!("rows {first}–{last}")),
+    }
+}
+
+/// A header cell as a column name: trimmed, and cut at [`MAX_HEADER_CHARS`].
+fn column_name(cell: &str) -> String {
+    let cell = cell.trim();
+    match cell.char_indices().nth(MAX_HEADER_CHARS) {
+        Some((end, _)) => format!("{}…", cell[..end].trim_end()),
+        None => cell.to_string(),
     }
 }
 
@@ -187,7 +206,7 @@ mod tests {
         for n in 1..=85 {
             text.push_str(&format!("{n};{}\n", n * n));
         }
-        let sections = extract(&text).unwrap();
+        let sections = extract(&text, &Limits::default()).unwrap();
         let headings: Vec<_> = sections
             .iter()
             .map(|s| s.heading.clone().unwrap())
@@ -204,7 +223,7 @@ mod tests {
         }
         text.push_str("late,y,extra\nshort\n");
         assert_eq!(delimiter(&text), Some(b','));
-        let all = extract(&text)
+        let all = extract(&text, &Limits::default())
             .unwrap()
             .into_iter()
             .map(|s| s.text)
@@ -212,6 +231,36 @@ mod tests {
             .join("\n");
         assert!(all.contains("a: late; b: y; column 3: extra"), "{all}");
         assert!(all.ends_with("a: short"), "{all}");
+    }
+
+    #[test]
+    fn a_long_header_cell_is_cut_before_it_is_repeated_on_every_row() {
+        let mut text = format!("id,{}\n", "n".repeat(1 << 20));
+        for i in 0..50 {
+            text.push_str(&format!("{i},x\n"));
+        }
+        let sections = extract(&text, &Limits::default()).unwrap();
+        let total: usize = sections.iter().map(|s| s.text.len()).sum();
+        assert!(total < 50 * 200, "{total} bytes of text");
+        let first = sections[0].text.lines().next().unwrap();
+        assert_eq!(
+            first,
+            format!("id: 0; {}…: x", "n".repeat(MAX_HEADER_CHARS))
+        );
+    }
+
+    #[test]
+    fn rows_past_the_text_limit_refuse_the_table_while_it_is_read() {
+        let limits = Limits {
+            max_text_bytes: 1000,
+            ..Limits::default()
+        };
+        let mut text = String::from("id,value\n");
+        for i in 0..1000 {
+            text.push_str(&format!("{i},some value\n"));
+        }
+        let err = extract(&text, &limits);
+        assert!(matches!(err, Err(ExtractError::TooLarge(_))), "{err:?}");
     }
 
     #[test]

@@ -1,78 +1,21 @@
 //! DOCX: the `word/document.xml` part of the zip, read within the unpacking
 //! limits. Paragraph styles Title and Heading1..9 open sections; tables
-//! become one line per row with cells joined by " | ".
-
-use std::io::{Cursor, Read};
+//! become one line per row with cells joined by " | ". Text a reader of the
+//! document never sees is dropped: hidden runs (`w:vanish`), runs of half a
+//! point or less, and white runs on the white page.
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::archive;
 use super::outline::Outline;
 use super::{ExtractError, Limits, Section};
 
 const DOCUMENT_PART: &str = "word/document.xml";
 
 pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<Vec<Section>, ExtractError> {
-    let xml = read_document_part(bytes, limits)?;
-    parse(&xml)
-}
-
-/// The main document part, refusing archives whose declared sizes or entry
-/// count exceed the limits, and stopping a lying entry as soon as it passes
-/// the limit while it inflates.
-fn read_document_part(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, ExtractError> {
-    let corrupt = |e: zip::result::ZipError| {
-        ExtractError::Corrupt(format!("the DOCX archive could not be read ({e})"))
-    };
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(corrupt)?;
-    if archive.len() > limits.max_zip_entries {
-        return Err(ExtractError::TooLarge(format!(
-            "the archive holds {} files; at most {} are accepted",
-            archive.len(),
-            limits.max_zip_entries
-        )));
-    }
-    let mut declared = 0u64;
-    for i in 0..archive.len() {
-        declared = declared.saturating_add(archive.by_index_data(i).map_err(corrupt)?.size());
-    }
-    if declared > limits.max_unpacked_bytes {
-        return Err(too_large(limits, Some(declared)));
-    }
-    let entry = archive.by_name(DOCUMENT_PART).map_err(corrupt)?;
-    let declared = entry.size();
-    // Capacity from the header is a hint only: it may lie, and is bounded.
-    let mut xml = Vec::with_capacity(declared.min(16 << 20) as usize);
-    let read = entry
-        .take(limits.max_unpacked_bytes.saturating_add(1))
-        .read_to_end(&mut xml);
-    if let Err(e) = read {
-        // The zip reader stops an entry that inflates past its declared size;
-        // an archive that lies about its size is treated as a bomb.
-        if xml.len() as u64 >= declared {
-            return Err(ExtractError::TooLarge(format!(
-                "{DOCUMENT_PART} unpacks to more than the {declared} bytes its header declares"
-            )));
-        }
-        return Err(ExtractError::Corrupt(format!(
-            "{DOCUMENT_PART} could not be unpacked ({e})"
-        )));
-    }
-    if xml.len() as u64 > limits.max_unpacked_bytes {
-        return Err(too_large(limits, None));
-    }
-    Ok(xml)
-}
-
-fn too_large(limits: &Limits, declared: Option<u64>) -> ExtractError {
-    let limit_mib = limits.max_unpacked_bytes >> 20;
-    ExtractError::TooLarge(match declared {
-        Some(bytes) => format!(
-            "the archive unpacks to {} MiB; the limit is {limit_mib} MiB",
-            bytes >> 20
-        ),
-        None => format!("the document unpacks to more than {limit_mib} MiB"),
-    })
+    let xml = archive::read_part(bytes, DOCUMENT_PART, limits)?;
+    parse(&xml, limits)
 }
 
 /// Text being gathered for one `w:p`; paragraphs nest inside text boxes.
@@ -80,6 +23,19 @@ fn too_large(limits: &Limits, declared: Option<u64>) -> ExtractError {
 struct Paragraph {
     text: String,
     heading: Option<u8>,
+    /// The paragraph has a shading of its own, which white text shows on.
+    shaded: bool,
+}
+
+/// What the properties (`w:rPr`) of one open run say about its visibility.
+#[derive(Default)]
+struct Run {
+    vanish: bool,
+    /// `w:sz` of 1 or 0 half-points.
+    tiny: bool,
+    white: bool,
+    /// A shading or highlight of its own, which white text shows on.
+    shaded: bool,
 }
 
 /// Cells of the current row of one (possibly nested) table.
@@ -95,18 +51,36 @@ struct Walker {
     paragraphs: Vec<Paragraph>,
     tables: Vec<Table>,
     in_text: bool,
-    in_run: usize,
+    runs: Vec<Run>,
+    /// Inside the properties of the innermost run, or of a paragraph.
+    in_run_properties: bool,
+    in_paragraph_properties: bool,
+    /// Depth inside `w:rPrChange`/`w:pPrChange`: formatting before a tracked
+    /// change, which no longer applies.
+    in_old_properties: usize,
+    /// Depth inside text boxes, whose shapes may be filled with any colour.
+    in_text_box: usize,
+    /// The page has a background colour that is not white.
+    dark_page: bool,
+    /// Text gathered so far, hidden text aside.
+    taken: u64,
     /// Depth inside `mc:Fallback`, which repeats its `mc:Choice` sibling.
     skipping: usize,
 }
 
-fn parse(xml: &[u8]) -> Result<Vec<Section>, ExtractError> {
+fn parse(xml: &[u8], limits: &Limits) -> Result<Vec<Section>, ExtractError> {
     let malformed = |e: &dyn std::fmt::Display| {
         ExtractError::Corrupt(format!("{DOCUMENT_PART} is not well-formed XML ({e})"))
     };
     let mut reader = Reader::from_reader(xml);
-    let mut w = Walker::default();
+    let mut w = Walker {
+        outline: Outline::new(limits),
+        ..Walker::default()
+    };
     loop {
+        if w.taken > limits.max_text_bytes {
+            return Err(limits.text_too_large());
+        }
         let event = reader.read_event().map_err(|e| malformed(&e))?;
         if w.skipping > 0 {
             match &event {
@@ -141,17 +115,42 @@ fn parse(xml: &[u8]) -> Result<Vec<Section>, ExtractError> {
             _ => {}
         }
     }
-    Ok(w.outline.finish())
+    w.outline.finish(limits)
 }
 
 impl Walker {
     fn open(&mut self, e: &BytesStart) {
-        match e.local_name().as_ref() {
+        let name = e.local_name();
+        if self.in_old_properties > 0 {
+            if matches!(name.as_ref(), b"rPrChange" | b"pPrChange") {
+                self.in_old_properties += 1;
+            }
+            return;
+        }
+        if self.in_run_properties {
+            self.run_property(e);
+            return;
+        }
+        match name.as_ref() {
             b"p" => self.paragraphs.push(Paragraph::default()),
-            b"r" => self.in_run += 1,
+            b"r" => self.runs.push(Run::default()),
+            b"rPr" if !self.runs.is_empty() && !self.in_paragraph_properties => {
+                self.in_run_properties = true
+            }
+            b"pPr" => self.in_paragraph_properties = true,
+            b"pPrChange" => self.in_old_properties = 1,
+            b"shd" if self.in_paragraph_properties && shading_shows(e) => {
+                if let Some(p) = self.paragraphs.last_mut() {
+                    p.shaded = true;
+                }
+            }
+            b"txbxContent" => self.in_text_box += 1,
+            b"background" => {
+                self.dark_page = attribute(e, b"color").is_some_and(|c| !is_white_or_auto(&c))
+            }
             b"t" => self.in_text = true,
-            b"tab" if self.in_run > 0 => self.push("\t"),
-            b"br" | b"cr" if self.in_run > 0 => self.push("\n"),
+            b"tab" if !self.runs.is_empty() => self.push("\t"),
+            b"br" | b"cr" if !self.runs.is_empty() => self.push("\n"),
             b"pStyle" => {
                 let level = style_value(e).and_then(|v| heading_level(&v));
                 if let Some(p) = self.paragraphs.last_mut() {
@@ -175,7 +174,16 @@ impl Walker {
                     self.end_paragraph(p);
                 }
             }
-            b"r" => self.in_run = self.in_run.saturating_sub(1),
+            b"rPrChange" | b"pPrChange" => {
+                self.in_old_properties = self.in_old_properties.saturating_sub(1)
+            }
+            _ if self.in_old_properties > 0 => {}
+            b"rPr" => self.in_run_properties = false,
+            b"pPr" => self.in_paragraph_properties = false,
+            b"txbxContent" => self.in_text_box = self.in_text_box.saturating_sub(1),
+            b"r" => {
+                self.runs.pop();
+            }
             b"t" => self.in_text = false,
             b"tc" => {
                 if let Some(t) = self.tables.last_mut() {
@@ -200,8 +208,51 @@ impl Walker {
         }
     }
 
+    /// Reads one child of a run's `w:rPr`.
+    fn run_property(&mut self, e: &BytesStart) {
+        let Some(run) = self.runs.last_mut() else {
+            return;
+        };
+        match e.local_name().as_ref() {
+            b"rPrChange" => self.in_old_properties = 1,
+            b"vanish" => run.vanish = is_on(e),
+            b"sz" => {
+                run.tiny = attribute(e, b"val")
+                    .is_some_and(|v| v.parse::<u32>().is_ok_and(|half_points| half_points <= 1))
+            }
+            b"color" => {
+                run.white = attribute(e, b"val").is_some_and(|v| v.eq_ignore_ascii_case("FFFFFF"))
+            }
+            b"shd" => run.shaded = shading_shows(e),
+            b"highlight" => {
+                run.shaded = attribute(e, b"val").is_some_and(|v| v != "none" && v != "white")
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether text pushed now is seen. White text counts as unseen only on
+    /// the white page: tables and text boxes are often filled by their
+    /// style, which this reader does not follow, so white text there stays.
+    fn is_hidden(&self) -> bool {
+        if self.runs.iter().any(|r| r.vanish || r.tiny) {
+            return true;
+        }
+        let white = self.runs.last().is_some_and(|r| r.white && !r.shaded);
+        let shaded_paragraph = self.paragraphs.last().is_some_and(|p| p.shaded);
+        white
+            && !shaded_paragraph
+            && self.tables.is_empty()
+            && self.in_text_box == 0
+            && !self.dark_page
+    }
+
     fn push(&mut self, s: &str) {
+        if self.is_hidden() {
+            return;
+        }
         if let Some(p) = self.paragraphs.last_mut() {
+            self.taken += s.len() as u64;
             p.text.push_str(s);
         }
     }
@@ -234,10 +285,28 @@ impl Walker {
 }
 
 fn style_value(e: &BytesStart) -> Option<String> {
+    attribute(e, b"val")
+}
+
+fn attribute(e: &BytesStart, name: &[u8]) -> Option<String> {
     e.attributes()
         .flatten()
-        .find(|a| a.key.local_name().as_ref() == b"val")
+        .find(|a| a.key.local_name().as_ref() == name)
         .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+}
+
+/// An on/off property: on unless its `w:val` says otherwise (ECMA-376 §17.17.4).
+fn is_on(e: &BytesStart) -> bool {
+    attribute(e, b"val").is_none_or(|v| !matches!(v.as_str(), "0" | "false" | "off"))
+}
+
+/// A `w:shd` whose fill is a colour other than white.
+fn shading_shows(e: &BytesStart) -> bool {
+    attribute(e, b"fill").is_some_and(|f| !is_white_or_auto(&f))
+}
+
+fn is_white_or_auto(colour: &str) -> bool {
+    colour.eq_ignore_ascii_case("FFFFFF") || colour.eq_ignore_ascii_case("auto")
 }
 
 /// Title sits above Heading1, so "Title > Chapter" paths come out right.
@@ -328,6 +397,56 @@ mod tests {
             sections(&fixtures::docx_with_body(body))[0].text,
             "café & co once"
         );
+    }
+
+    fn run(properties: &str, text: &str) -> String {
+        format!(r#"<w:r><w:rPr>{properties}</w:rPr><w:t xml:space="preserve">{text}</w:t></w:r>"#)
+    }
+
+    #[test]
+    fn hidden_tiny_and_white_runs_are_dropped() {
+        let body = format!(
+            "<w:p>{}{}{}{}{}{}</w:p>",
+            run("<w:b/>", "Visible."),
+            run("<w:vanish/>", " Vanished."),
+            run(r#"<w:sz w:val="1"/>"#, " Half a point."),
+            run(r#"<w:color w:val="FFFFFF"/>"#, " White on the page."),
+            run(r#"<w:vanish w:val="0"/>"#, " Not vanished."),
+            run(
+                r#"<w:i/><w:rPrChange w:id="1"><w:rPr><w:vanish/></w:rPr></w:rPrChange>"#,
+                " Hidden before a tracked change."
+            ),
+        );
+        assert_eq!(
+            sections(&fixtures::docx_with_body(&body))[0].text,
+            "Visible. Not vanished. Hidden before a tracked change."
+        );
+    }
+
+    #[test]
+    fn white_runs_on_a_shading_or_in_a_table_are_kept() {
+        let white = r#"<w:color w:val="ffffff"/>"#;
+        let shaded = format!(r#"{white}<w:shd w:val="clear" w:fill="1F3864"/>"#);
+        let cell = format!("<w:tc><w:p>{}</w:p></w:tc>", run(white, "Header"));
+        let body = format!(
+            "<w:p>{}</w:p><w:tbl><w:tr>{cell}</w:tr></w:tbl>",
+            run(&shaded, "White on navy."),
+        );
+        assert_eq!(
+            sections(&fixtures::docx_with_body(&body))[0].text,
+            "White on navy.\n\nHeader"
+        );
+    }
+
+    #[test]
+    fn text_past_the_limit_is_refused_while_it_is_read() {
+        let limits = Limits {
+            max_text_bytes: 100,
+            ..Limits::default()
+        };
+        let body = fixtures::docx_paragraph("", &"words ".repeat(100));
+        let err = extract_any(&fixtures::docx_with_body(&body), &limits);
+        assert!(matches!(err, Err(ExtractError::TooLarge(_))), "{err:?}");
     }
 
     #[test]

@@ -5,19 +5,22 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use super::outline::Outline;
-use super::Section;
+use super::{ExtractError, Limits, Section};
 
-pub(super) fn extract(text: &str) -> Vec<Section> {
+pub(super) fn extract(text: &str, limits: &Limits) -> Result<Vec<Section>, ExtractError> {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
-    let mut outline = Outline::default();
+    let mut outline = Outline::new(limits);
     let mut heading: Option<(u8, String)> = None;
     let mut in_metadata = false;
     let mut html = HtmlText::default();
     for event in Parser::new_ext(text, options) {
+        if outline.is_full() {
+            break;
+        }
         let mut write = |s: &str| match &mut heading {
             Some((_, title)) => title.push_str(s),
             None => outline.text(s),
@@ -59,7 +62,7 @@ pub(super) fn extract(text: &str) -> Vec<Section> {
             _ => {}
         }
     }
-    outline.finish()
+    outline.finish(limits)
 }
 
 /// Strips tags and comments from raw HTML lines, which arrive one event per
@@ -112,8 +115,12 @@ impl HtmlText {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{extract as extract_any, Kind, Limits};
+    use super::super::{extract as extract_any, Kind};
     use super::*;
+
+    fn sections(text: &str) -> Vec<Section> {
+        extract(text, &Limits::default()).unwrap()
+    }
 
     #[test]
     fn headings_open_sections_under_their_heading_path() {
@@ -142,7 +149,7 @@ mod tests {
         let text = "Steps:\n\n- open the form\n- sign it\n\n```\nlet x = 1;\n```\n\n\
                     | Role | Limit |\n|------|-------|\n| Manager | 10k |\n";
         assert_eq!(
-            extract(text)[0].text,
+            sections(text)[0].text,
             "Steps:\n\nopen the form\nsign it\n\nlet x = 1;\n\nRole | Limit\nManager | 10k"
         );
     }
@@ -150,12 +157,12 @@ mod tests {
     #[test]
     fn html_comments_and_tags_are_dropped_but_their_text_stays() {
         let text = "Before <!-- inline note --> after.\n\n<!--\nhidden\nblock\n-->\n\n<div>\nShown <b>text</b>\n</div>\n";
-        assert_eq!(extract(text)[0].text, "Before after.\n\nShown text");
+        assert_eq!(sections(text)[0].text, "Before after.\n\nShown text");
     }
 
     #[test]
     fn link_urls_are_dropped_and_front_matter_is_skipped() {
         let text = "---\ntitle: Secret meta\n---\n\nSee [the spec](https://example.com/spec).\n";
-        assert_eq!(extract(text)[0].text, "See the spec.");
+        assert_eq!(sections(text)[0].text, "See the spec.");
     }
 }

@@ -2,24 +2,35 @@
 //! path), ready for chunking and embedding.
 //!
 //! The type is decided by the bytes alone ([`sniff`]); the file name is only
-//! ever a display name ([`sanitize_filename`]). Parsing is CPU-bound and can
-//! take seconds on a large PDF: callers run it off the async runtime.
+//! ever a display name ([`sanitize_filename`]). Every reader stops as soon as
+//! the text it has produced passes [`Limits::max_text_bytes`]. The server runs
+//! all of this in a child process ([`sandbox`], [`worker`]): the parsers are
+//! third-party code that a hostile file can crash or stall.
 
+mod archive;
+mod css;
 mod csv;
 mod docx;
 mod filename;
 mod html;
+mod inflate;
 mod markdown;
+mod nesting;
 mod outline;
 mod pdf;
+pub mod sandbox;
 mod sniff;
 mod text;
+pub mod worker;
 
 pub use filename::sanitize_filename;
 pub use sniff::sniff;
 
+use serde::{Deserialize, Serialize};
+
 /// A format we can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     Pdf,
     Docx,
@@ -45,7 +56,7 @@ impl Kind {
 /// One block of text and where it came from: a PDF page (1-based) or the
 /// heading path ("Chapter 2 > Approvals") it sits under; CSV sections carry
 /// "rows 1–40" style labels.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Section {
     pub text: String,
     pub page: Option<u32>,
@@ -53,33 +64,54 @@ pub struct Section {
 }
 
 /// A whole document's text; `pages` is set for PDFs only.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extracted {
     pub kind: Kind,
     pub sections: Vec<Section>,
     pub pages: Option<u32>,
 }
 
-/// Bounds on what an archive (DOCX) may unpack to.
-#[derive(Debug, Clone)]
+/// Bounds on the work one document may cause.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Limits {
+    /// What an archive (DOCX) may unpack to.
     pub max_unpacked_bytes: u64,
     pub max_zip_entries: usize,
+    /// Text the document may yield, in bytes of UTF-8, over all sections.
+    pub max_text_bytes: u64,
+    pub max_pdf_pages: u32,
+    /// One PDF stream once inflated, and one page's drawing instructions.
+    pub max_pdf_stream_bytes: u64,
 }
 
 impl Default for Limits {
     /// A 500-page DOCX with images unpacks to tens of MiB; 200 MiB leaves
     /// room while refusing bombs. Real DOCX files have a few dozen entries.
+    /// 16 MiB of text is some 8,000 pages of prose and about two hours of
+    /// embedding on two cores; a text page's instructions take tens of KiB.
     fn default() -> Self {
         Limits {
             max_unpacked_bytes: 200 << 20,
             max_zip_entries: 10_000,
+            max_text_bytes: 16 << 20,
+            max_pdf_pages: 2_000,
+            max_pdf_stream_bytes: 16 << 20,
         }
     }
 }
 
+impl Limits {
+    /// The refusal for a document whose text passed `max_text_bytes`.
+    fn text_too_large(&self) -> ExtractError {
+        ExtractError::TooLarge(format!(
+            "its text is longer than the limit of {} MiB",
+            self.max_text_bytes >> 20
+        ))
+    }
+}
+
 /// Why a file gave no text. Messages are shown to the user as they are.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, Serialize, Deserialize)]
 pub enum ExtractError {
     #[error("the file is empty")]
     Empty,
@@ -95,6 +127,9 @@ pub enum ExtractError {
     TooLarge(String),
     #[error("no text could be extracted: {0}")]
     NoText(String),
+    /// The reader crashed or was stopped on this file (see [`sandbox`]).
+    #[error("the file could not be read: {0}")]
+    Failed(String),
 }
 
 /// Sniffs the type from the bytes, then extracts its text.
@@ -102,14 +137,17 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError>
     let kind = sniff(bytes)?;
     let (sections, pages) = match kind {
         Kind::Pdf => {
-            let (sections, pages) = pdf::extract(bytes)?;
+            let (sections, pages) = pdf::extract(bytes, limits)?;
             (sections, Some(pages))
         }
         Kind::Docx => (docx::extract(bytes, limits)?, None),
-        Kind::Markdown => (markdown::extract(&sniff::decode_text(bytes)?), None),
-        Kind::Text => (text::extract(&sniff::decode_text(bytes)?), None),
-        Kind::Html => (html::extract(&sniff::decode_text(bytes)?), None),
-        Kind::Csv => (csv::extract(&sniff::decode_text(bytes)?)?, None),
+        Kind::Markdown => (
+            markdown::extract(&sniff::decode_text(bytes)?, limits)?,
+            None,
+        ),
+        Kind::Text => (text::extract(&sniff::decode_text(bytes)?, limits)?, None),
+        Kind::Html => (html::extract(&sniff::decode_text(bytes)?, limits)?, None),
+        Kind::Csv => (csv::extract(&sniff::decode_text(bytes)?, limits)?, None),
     };
     if sections.is_empty() {
         return Err(ExtractError::NoText(format!(

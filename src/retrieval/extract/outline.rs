@@ -1,23 +1,62 @@
 //! Turns a stream of headings and body text into [`Section`]s, each under the
 //! path of headings that encloses it. Shared by DOCX, HTML and Markdown.
+//! It keeps at most [`Limits::max_text_bytes`] of text and says so as soon
+//! as a document passes it, so a reader can stop early.
 
-use super::Section;
+use super::{ExtractError, Limits, Section};
 
 /// Joins heading titles into a section's path ("Chapter 2 > Approvals").
 const PATH_SEPARATOR: &str = " > ";
 
-#[derive(Default)]
 pub(super) struct Outline {
     /// Open headings, outermost first, with their levels.
     path: Vec<(u8, String)>,
     body: String,
     sections: Vec<Section>,
+    /// Text taken so far, counted as it will read once whitespace collapses.
+    taken: u64,
+    limit: u64,
+}
+
+impl Default for Outline {
+    /// An outline with no limit on its text.
+    fn default() -> Self {
+        Outline {
+            path: Vec::new(),
+            body: String::new(),
+            sections: Vec::new(),
+            taken: 0,
+            limit: u64::MAX,
+        }
+    }
 }
 
 impl Outline {
+    pub fn new(limits: &Limits) -> Self {
+        Outline {
+            limit: limits.max_text_bytes,
+            ..Outline::default()
+        }
+    }
+
+    /// True once the text passed the limit: what follows is dropped, and
+    /// [`Self::finish`] refuses the document.
+    pub fn is_full(&self) -> bool {
+        self.taken > self.limit
+    }
+
+    /// Counts `s` against the limit; false when it does not fit.
+    fn take(&mut self, s: &str) -> bool {
+        self.taken = self.taken.saturating_add(visible_len(s));
+        !self.is_full()
+    }
+
     /// Closes the current section and opens one under `title`; headings at the
     /// same or a deeper level than `level` are no longer enclosing.
     pub fn heading(&mut self, level: u8, title: &str) {
+        if !self.take(title) {
+            return;
+        }
         let title = collapse_whitespace(title);
         if title.is_empty() {
             return;
@@ -30,7 +69,9 @@ impl Outline {
     }
 
     pub fn text(&mut self, s: &str) {
-        self.body.push_str(s);
+        if self.take(s) {
+            self.body.push_str(s);
+        }
     }
 
     pub fn line_break(&mut self) {
@@ -54,9 +95,13 @@ impl Outline {
         }
     }
 
-    pub fn finish(mut self) -> Vec<Section> {
+    /// The sections, or `TooLarge` if the text passed the limit.
+    pub fn finish(mut self, limits: &Limits) -> Result<Vec<Section>, ExtractError> {
+        if self.is_full() {
+            return Err(limits.text_too_large());
+        }
         self.flush();
-        self.sections
+        Ok(self.sections)
     }
 
     fn flush(&mut self) {
@@ -96,6 +141,22 @@ pub(super) fn tidy(s: &str) -> String {
     out
 }
 
+/// The length of `s` once its runs of whitespace are single spaces.
+pub(super) fn visible_len(s: &str) -> u64 {
+    let mut len = 0u64;
+    let mut in_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            len += u64::from(!in_space);
+            in_space = true;
+        } else {
+            len += c.len_utf8() as u64;
+            in_space = false;
+        }
+    }
+    len
+}
+
 pub(super) fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -123,7 +184,12 @@ mod tests {
         o.text("approved by finance");
         o.heading(1, "Chapter 2");
         o.text("later");
-        let headings: Vec<_> = o.finish().into_iter().map(|s| s.heading).collect();
+        let headings: Vec<_> = o
+            .finish(&Limits::default())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.heading)
+            .collect();
         assert_eq!(
             headings,
             [
@@ -141,10 +207,28 @@ mod tests {
         o.heading(1, "Empty");
         o.heading(1, "Full");
         o.text("body");
-        let sections = o.finish();
+        let sections = o.finish(&Limits::default()).unwrap();
         assert_eq!(sections.len(), 2);
         assert_eq!(sections[0].heading, None);
         assert_eq!(sections[1].heading.as_deref(), Some("Full"));
+    }
+
+    #[test]
+    fn text_past_the_limit_is_dropped_and_the_outline_refuses_to_finish() {
+        let limits = Limits {
+            max_text_bytes: 14,
+            ..Limits::default()
+        };
+        let mut o = Outline::new(&limits);
+        o.text("twelve      ");
+        o.text("\n\n\t  words");
+        assert!(!o.is_full(), "whitespace runs count as one byte");
+        o.text("!!");
+        assert!(o.is_full());
+        o.text("dropped");
+        assert!(!o.body.contains("dropped"));
+        let err = o.finish(&limits);
+        assert!(matches!(err, Err(ExtractError::TooLarge(_))), "{err:?}");
     }
 
     #[test]

@@ -1,37 +1,56 @@
 //! PDF: one section per page with text. lopdf parses the file; pdf-extract
 //! lays out each page's text, and lopdf's own simpler extractor stands in for
 //! a page pdf-extract fails on. Both can panic on odd files, so every call
-//! into them is caught.
+//! into them is caught; what cannot be caught (pdf-extract follows a form
+//! that draws itself until the stack overflows) is why the server reads
+//! documents in a child process. Streams are inflated within limits first.
 
+use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, ObjectId};
 
+use super::inflate::{check_page_contents, inflate_streams};
 use super::outline::tidy;
-use super::{sniff, ExtractError, Section};
+use super::{sniff, ExtractError, Limits, Section};
 
 /// The sections (one per page with text) and the page count.
-pub(super) fn extract(bytes: &[u8]) -> Result<(Vec<Section>, u32), ExtractError> {
+pub(super) fn extract(bytes: &[u8], limits: &Limits) -> Result<(Vec<Section>, u32), ExtractError> {
     let mut doc = load(bytes)?;
     let pages: Vec<(u32, ObjectId)> = doc.get_pages().into_iter().collect();
     if pages.is_empty() {
         return Err(ExtractError::Corrupt("the PDF has no pages".into()));
     }
+    if pages.len() > limits.max_pdf_pages as usize {
+        return Err(ExtractError::TooLarge(format!(
+            "it has {} pages; at most {} are read",
+            pages.len(),
+            limits.max_pdf_pages
+        )));
+    }
+    inflate_streams(&mut doc, limits)?;
+    check_page_contents(&doc, &pages, limits)?;
     for &(_, id) in &pages {
         let _ = catch_unwind(AssertUnwindSafe(|| spell_out_quote_operators(&mut doc, id)));
     }
-    let sections: Vec<Section> = pages
-        .iter()
-        .filter_map(|&(n, _)| {
-            let text = tidy(&page_text(&doc, n));
-            (!text.is_empty()).then_some(Section {
+    let mut sections = Vec::new();
+    let mut taken = 0u64;
+    for &(n, _) in &pages {
+        let room = limits.max_text_bytes - taken;
+        let text = tidy(&page_text(&doc, n, room).ok_or_else(|| limits.text_too_large())?);
+        taken += text.len() as u64;
+        if taken > limits.max_text_bytes {
+            return Err(limits.text_too_large());
+        }
+        if !text.is_empty() {
+            sections.push(Section {
                 text,
                 page: Some(n),
                 heading: None,
-            })
-        })
-        .collect();
+            });
+        }
+    }
     if sections.is_empty() {
         return Err(ExtractError::NoText(
             "the PDF has no text layer (it may be a scan); run OCR on it and upload it again"
@@ -108,21 +127,62 @@ fn spell_out_quote_operators(doc: &mut Document, page: ObjectId) {
     }
 }
 
-fn page_text(doc: &Document, page: u32) -> String {
+/// The text of page `page`, or `None` once it passes `room` bytes (counted
+/// before whitespace collapses, so twice the room is allowed for layout).
+fn page_text(doc: &Document, page: u32, room: u64) -> Option<String> {
+    let room = room.saturating_mul(2);
+    let mut out = Capped::new(room);
     let laid_out = catch_unwind(AssertUnwindSafe(|| {
-        let mut text = String::new();
-        let mut output = pdf_extract::PlainTextOutput::new(&mut text);
-        pdf_extract::output_doc_page(doc, &mut output, page).map(|()| text)
+        let mut output = pdf_extract::PlainTextOutput::new(&mut out as &mut dyn Write);
+        pdf_extract::output_doc_page(doc, &mut output, page)
     }));
-    if let Ok(Ok(text)) = laid_out {
+    if out.overflowed {
+        return None;
+    }
+    if let Ok(Ok(())) = laid_out {
+        let text = String::from_utf8_lossy(&out.text).into_owned();
         if !text.trim().is_empty() {
-            return text;
+            return Some(text);
         }
     }
-    catch_unwind(AssertUnwindSafe(|| doc.extract_text(&[page])))
+    let text = catch_unwind(AssertUnwindSafe(|| doc.extract_text(&[page])))
         .ok()
         .and_then(Result::ok)
-        .unwrap_or_default()
+        .unwrap_or_default();
+    (text.len() as u64 <= room).then_some(text)
+}
+
+/// pdf-extract's output, which refuses to grow past `room` bytes: the failed
+/// write stops pdf-extract in the middle of the page.
+struct Capped {
+    text: Vec<u8>,
+    room: u64,
+    overflowed: bool,
+}
+
+impl Capped {
+    fn new(room: u64) -> Self {
+        Capped {
+            text: Vec::new(),
+            room,
+            overflowed: false,
+        }
+    }
+}
+
+impl Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if (self.text.len() + buf.len()) as u64 > self.room {
+            self.overflowed = true;
+            return Err(std::io::Error::other("the text limit was reached"));
+        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -181,7 +241,64 @@ mod tests {
             b"BT /F1 11 Tf 72 720 Td 14 TL (First line) ' 1 0.5 (Second line) \" ET".to_vec();
         doc.change_page_content(page, content).unwrap();
         spell_out_quote_operators(&mut doc, page);
-        assert_eq!(words(&page_text(&doc, 1)), "First line Second line");
+        let text = page_text(&doc, 1, 1 << 20).unwrap();
+        assert_eq!(words(&text), "First line Second line");
+    }
+
+    fn too_large(err: Result<impl std::fmt::Debug, ExtractError>, says: &str) {
+        assert!(
+            matches!(&err, Err(ExtractError::TooLarge(m)) if m.contains(says)),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_deflate_bomb_is_refused_once_its_stream_passes_the_limit() {
+        let bomb = fixtures::pdf_deflate_bomb(64);
+        assert!(bomb.len() < 200 << 10, "{} bytes", bomb.len());
+        too_large(
+            extract_any(&bomb, &Limits::default()),
+            "a stream in it inflates to more than 16 MiB",
+        );
+    }
+
+    #[test]
+    fn a_page_naming_one_stream_two_hundred_times_is_refused() {
+        too_large(
+            extract_any(&fixtures::pdf_repeating_contents(200), &Limits::default()),
+            "page 1 has more than 16 MiB of drawing instructions",
+        );
+    }
+
+    #[test]
+    fn a_page_naming_one_stream_a_few_times_is_read() {
+        let doc = extract_any(&fixtures::pdf_repeating_contents(3), &Limits::default()).unwrap();
+        assert!(doc.sections[0].text.contains("Repeated"), "{doc:?}");
+    }
+
+    #[test]
+    fn pages_past_the_limit_refuse_the_pdf() {
+        let limits = Limits {
+            max_pdf_pages: 2,
+            ..Limits::default()
+        };
+        too_large(
+            extract_any(&fixtures::pdf(&["a", "b", "c"]), &limits),
+            "3 pages; at most 2",
+        );
+    }
+
+    #[test]
+    fn text_past_the_limit_refuses_the_pdf_while_it_is_read() {
+        let limits = Limits {
+            max_text_bytes: 100,
+            ..Limits::default()
+        };
+        let page = "Every purchase order must reference an approved budget line. ";
+        too_large(
+            extract_any(&fixtures::pdf(&[page, page, page]), &limits),
+            "text is longer",
+        );
     }
 
     #[test]

@@ -1,18 +1,22 @@
 //! Plain text: one section, paragraphs separated by a blank line.
 
 use super::outline::tidy;
-use super::Section;
+use super::{ExtractError, Limits, Section};
 
-pub(super) fn extract(text: &str) -> Vec<Section> {
+/// Plain text never grows as it is read, so the limit is checked once.
+pub(super) fn extract(text: &str, limits: &Limits) -> Result<Vec<Section>, ExtractError> {
     let text = tidy(text);
-    if text.is_empty() {
-        return Vec::new();
+    if text.len() as u64 > limits.max_text_bytes {
+        return Err(limits.text_too_large());
     }
-    vec![Section {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![Section {
         text,
         page: None,
         heading: None,
-    }]
+    }])
 }
 
 #[cfg(test)]
