@@ -60,6 +60,13 @@ pub struct Metrics {
     chunks: AtomicU64,
     ttft: Mutex<BTreeMap<String, Histogram>>,
     token_latency: Mutex<BTreeMap<String, Histogram>>,
+    connections_open: AtomicI64,
+    /// Connections refused at accept, by reason (`per_address`, `total`).
+    connections_refused: Mutex<BTreeMap<&'static str, u64>>,
+    /// Connections closed for keeping the server waiting, by phase
+    /// (`header`: a request head too slow; `idle`: no request at all).
+    connections_timed_out: Mutex<BTreeMap<&'static str, u64>>,
+    password_verifications: AtomicU64,
 }
 
 impl Metrics {
@@ -92,6 +99,35 @@ impl Metrics {
 
     pub fn queue_changed(&self, delta: i64) {
         self.queue_depth.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_closed(&self) {
+        self.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_refused(&self, reason: &'static str) {
+        let mut m = self
+            .connections_refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *m.entry(reason).or_default() += 1;
+    }
+
+    pub fn connection_timed_out(&self, phase: &'static str) {
+        let mut m = self
+            .connections_timed_out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *m.entry(phase).or_default() += 1;
+    }
+
+    /// Counts one Argon2 password check (each takes 19 MiB and tens of ms).
+    pub fn password_verified(&self) {
+        self.password_verifications.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn observe_ttft(&self, model: &str, seconds: f64) {
@@ -150,6 +186,11 @@ impl Metrics {
                 "Generations stopped because the client went away.",
                 self.cancelled.load(Ordering::Relaxed),
             ),
+            (
+                "bacopilot_password_verifications_total",
+                "Passwords checked against their Argon2 hash at sign-in.",
+                self.password_verifications.load(Ordering::Relaxed),
+            ),
         ] {
             let _ = writeln!(
                 out,
@@ -161,6 +202,30 @@ impl Metrics {
             out,
             "# HELP bacopilot_queue_depth Generation requests admitted and not finished.\n# TYPE bacopilot_queue_depth gauge\nbacopilot_queue_depth {depth}"
         );
+        let open = self.connections_open.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP bacopilot_connections_open Client connections open now.\n# TYPE bacopilot_connections_open gauge\nbacopilot_connections_open {open}"
+        );
+        for (name, help, label, counts) in [
+            (
+                "bacopilot_connections_refused_total",
+                "Connections closed at accept for being over the cap.",
+                "reason",
+                &self.connections_refused,
+            ),
+            (
+                "bacopilot_connections_timed_out_total",
+                "Connections closed for sending no request, or its head too slowly.",
+                "phase",
+                &self.connections_timed_out,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (value, n) in counts.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
+            }
+        }
         for (name, help, hists) in [
             (
                 "bacopilot_time_to_first_token_seconds",
@@ -197,6 +262,20 @@ mod tests {
         assert!(text
             .contains("bacopilot_time_to_first_token_seconds_bucket{model=\"m\",le=\"0.25\"} 2"));
         assert!(text.contains("bacopilot_time_to_first_token_seconds_count{model=\"m\"} 2"));
+    }
+
+    #[test]
+    fn connections_are_gauged_and_refusals_counted_by_reason() {
+        let m = Metrics::default();
+        m.connection_opened();
+        m.connection_opened();
+        m.connection_closed();
+        m.connection_refused("per_address");
+        m.connection_timed_out("header");
+        let text = m.render();
+        assert!(text.contains("bacopilot_connections_open 1\n"), "{text}");
+        assert!(text.contains("bacopilot_connections_refused_total{reason=\"per_address\"} 1"));
+        assert!(text.contains("bacopilot_connections_timed_out_total{phase=\"header\"} 1"));
     }
 
     #[test]

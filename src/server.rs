@@ -7,7 +7,8 @@ use anyhow::Context;
 
 use crate::auth::Auth;
 use crate::config::Config;
-use crate::http::listen::{self, Listener};
+use crate::http::conn::Clocks;
+use crate::http::listen::{self, Caps, Listener};
 use crate::http::{app, AppState};
 use crate::inference::chat_model::LoadOptions;
 use crate::inference::registry::{discover, Registry};
@@ -95,11 +96,17 @@ pub async fn bind(config: &Config) -> anyhow::Result<Listener> {
     let tcp = tokio::net::TcpListener::bind(server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", server.listen))?;
-    Ok(Listener::new(
-        tcp,
-        tls,
-        std::time::Duration::from_secs(server.write_timeout_secs.max(1)),
-    ))
+    let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+    let clocks = Clocks {
+        write: secs(server.write_timeout_secs),
+        header: secs(server.header_read_timeout_secs),
+        idle: secs(server.idle_timeout_secs),
+    };
+    let caps = Caps {
+        total: server.max_connections,
+        per_address: server.max_connections_per_ip,
+    };
+    Ok(Listener::new(tcp, tls, clocks, caps))
 }
 
 /// Serves `state` on `listener` until `shutdown` completes.
@@ -127,6 +134,7 @@ pub async fn run(
              (the link works once, until the server restarts; or use `bacopilot users add`)"
         );
     }
+    let listener = listener.with_metrics(state.metrics.clone());
     listen::serve(listener, app(state), shutdown).await?;
     Ok(())
 }

@@ -187,6 +187,19 @@ pub async fn authenticate(
     }))
 }
 
+/// The role of the key's user while the key is usable (not revoked or
+/// expired, its user enabled); for credentials held open, like a WebSocket.
+pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.role FROM api_keys k JOIN users u ON u.id = k.user_id
+         WHERE k.id = ?1 AND k.revoked_at IS NULL AND u.disabled = 0
+           AND (k.expires_at IS NULL OR k.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Keys newest first: `user_id`'s, or everyone's for `None`.
 pub async fn list(
     pool: &SqlitePool,

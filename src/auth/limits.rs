@@ -77,6 +77,15 @@ pub struct LoginThrottle {
     failures: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
+/// A sign-in attempt, counted as a failure from before its password is
+/// checked: concurrent guesses cannot all pass the limit before any of them
+/// has been counted.
+#[must_use = "an attempt is settled with `succeeded` or `release`, or stays a failure"]
+pub struct Attempt {
+    keys: [String; 2],
+    at: Instant,
+}
+
 impl LoginThrottle {
     pub fn new(c: &AuthConfig) -> Self {
         Self {
@@ -94,17 +103,22 @@ impl LoginThrottle {
         ]
     }
 
-    /// `Err(wait)` while either the account or the address has used up its
-    /// failures in the window.
-    pub fn check(&self, account: &str, address: &str) -> Result<(), Duration> {
-        self.check_at(account, address, Instant::now())
+    /// Counts an attempt for the account and the address, or `Err(wait)`
+    /// while either has used up its failures in the window. The check and
+    /// the count happen under one lock.
+    pub fn reserve(&self, account: &str, address: &str) -> Result<Attempt, Duration> {
+        self.reserve_at(account, address, Instant::now())
     }
 
-    fn check_at(&self, account: &str, address: &str, now: Instant) -> Result<(), Duration> {
+    fn reserve_at(&self, account: &str, address: &str, now: Instant) -> Result<Attempt, Duration> {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_TRACKED {
+            map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
+        }
+        let keys = Self::keys(account, address);
         let limits = [self.per_account, self.per_address];
         let mut wait = Duration::ZERO;
-        for (key, limit) in Self::keys(account, address).iter().zip(limits) {
+        for (key, limit) in keys.iter().zip(limits) {
             if let Some(times) = map.get_mut(key) {
                 times.retain(|t| now.duration_since(*t) < self.window);
                 if times.len() >= limit as usize {
@@ -113,34 +127,39 @@ impl LoginThrottle {
                 }
             }
         }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(wait)
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        for key in &keys {
+            map.entry(key.clone()).or_default().push(now);
+        }
+        Ok(Attempt { keys, at: now })
+    }
+
+    fn forget(map: &mut HashMap<String, Vec<Instant>>, key: &str, at: Instant) {
+        if let Some(times) = map.get_mut(key) {
+            if let Some(i) = times.iter().position(|t| *t == at) {
+                times.swap_remove(i);
+            }
         }
     }
 
-    pub fn failed(&self, account: &str, address: &str) {
-        self.failed_at(account, address, Instant::now());
-    }
-
-    fn failed_at(&self, account: &str, address: &str, now: Instant) {
+    /// The password was right: the account's failures are cleared, and the
+    /// attempt is not held against the address (its other failures stay).
+    pub fn succeeded(&self, attempt: Attempt) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_TRACKED {
-            map.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
-        }
-        for key in Self::keys(account, address) {
-            map.entry(key).or_default().push(now);
-        }
+        let [account, address] = &attempt.keys;
+        map.remove(account);
+        Self::forget(&mut map, address, attempt.at);
     }
 
-    /// A successful login clears the account's failures (not the address's).
-    pub fn succeeded(&self, account: &str) {
-        let [key, _] = Self::keys(account, "");
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
+    /// The password was never checked (the server was too busy): the
+    /// attempt is not a failure.
+    pub fn release(&self, attempt: Attempt) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &attempt.keys {
+            Self::forget(&mut map, key, attempt.at);
+        }
     }
 }
 
@@ -172,32 +191,66 @@ mod tests {
             .is_ok());
     }
 
-    #[test]
-    fn login_failures_lock_the_account_and_the_address_until_the_window_passes() {
-        let t = LoginThrottle::new(&AuthConfig {
-            login_failures_per_account: 2,
-            login_failures_per_address: 3,
+    fn throttle(per_account: u32, per_address: u32) -> LoginThrottle {
+        LoginThrottle::new(&AuthConfig {
+            login_failures_per_account: per_account,
+            login_failures_per_address: per_address,
             login_window_secs: 60,
             ..AuthConfig::default()
-        });
+        })
+    }
+
+    #[test]
+    fn login_failures_lock_the_account_and_the_address_until_the_window_passes() {
+        let t = throttle(2, 3);
         let t0 = Instant::now();
-        t.failed_at("Alice", "10.0.0.1", t0);
-        assert!(t.check_at("alice", "10.0.0.2", t0).is_ok());
-        t.failed_at("alice", "10.0.0.1", t0);
-        let wait = t.check_at("ALICE", "10.0.0.9", t0).unwrap_err();
+        let _ = t.reserve_at("Alice", "10.0.0.1", t0).unwrap();
+        let _ = t.reserve_at("alice", "10.0.0.1", t0).unwrap();
+        let wait = t.reserve_at("ALICE", "10.0.0.9", t0).err().unwrap();
         assert_eq!(
             wait,
             Duration::from_secs(60),
             "account locked from any address"
         );
-        t.failed_at("bob", "10.0.0.1", t0);
+        let _ = t.reserve_at("bob", "10.0.0.1", t0).unwrap();
         assert!(
-            t.check_at("carol", "10.0.0.1", t0).is_err(),
+            t.reserve_at("carol", "10.0.0.1", t0).is_err(),
             "address locked for any account"
         );
-        assert!(t.check_at("carol", "10.0.0.2", t0).is_ok());
+        assert!(t.reserve_at("carol", "10.0.0.2", t0).is_ok());
         assert!(t
-            .check_at("alice", "10.0.0.2", t0 + Duration::from_secs(61))
+            .reserve_at("alice", "10.0.0.2", t0 + Duration::from_secs(61))
             .is_ok());
+    }
+
+    #[test]
+    fn attempts_count_before_their_outcome_so_only_the_limit_gets_through() {
+        let t = throttle(3, 100);
+        let t0 = Instant::now();
+        // Thirty guesses arriving together, none settled yet.
+        let admitted: Vec<Attempt> = (0..30)
+            .filter_map(|_| t.reserve_at("alice", "10.0.0.1", t0).ok())
+            .collect();
+        assert_eq!(admitted.len(), 3);
+    }
+
+    #[test]
+    fn a_success_clears_the_account_and_a_release_is_not_a_failure() {
+        let t = throttle(2, 2);
+        let t0 = Instant::now();
+        let _ = t.reserve_at("alice", "10.0.0.1", t0).unwrap();
+        let ok = t.reserve_at("alice", "10.0.0.1", t0).unwrap();
+        t.succeeded(ok);
+        assert!(
+            t.reserve_at("alice", "10.0.0.2", t0).is_ok(),
+            "the account is clear again"
+        );
+        let unchecked = t.reserve_at("bob", "10.0.0.1", t0).unwrap();
+        t.release(unchecked);
+        assert!(
+            t.reserve_at("carol", "10.0.0.1", t0).is_ok(),
+            "the released attempt left room for one more"
+        );
+        assert!(t.reserve_at("dave", "10.0.0.1", t0).is_err());
     }
 }

@@ -170,6 +170,23 @@ impl Identity {
     }
 }
 
+impl Identity {
+    /// The caller as their credentials stand now, with their current role;
+    /// `None` once the session has ended, the key was revoked or expired, or
+    /// the user was disabled. One lookup by primary key, cheap enough for
+    /// every message of a long-lived connection.
+    pub async fn recheck(&self, pool: &sqlx::SqlitePool) -> Result<Option<Identity>, AppError> {
+        let role = match &self.via {
+            Via::Session { id, .. } => sessions::live_role(pool, id).await?,
+            Via::Key { id, .. } => keys::live_role(pool, id).await?,
+        };
+        Ok(role.and_then(|r| Role::parse(&r)).map(|role| Identity {
+            role,
+            ..self.clone()
+        }))
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Identity {
     type Rejection = AppError;
 
@@ -187,6 +204,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
 pub struct Auth {
     pub limits: limits::RateLimiter,
     pub logins: limits::LoginThrottle,
+    pub passwords: password::Verifier,
     setup_token: Mutex<Option<String>>,
 }
 
@@ -195,6 +213,7 @@ impl Auth {
         Self {
             limits: limits::RateLimiter::new(&config.limits),
             logins: limits::LoginThrottle::new(&config.auth),
+            passwords: password::Verifier::for_this_machine(),
             setup_token: Mutex::new(None),
         }
     }

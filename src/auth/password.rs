@@ -2,11 +2,13 @@
 //! memory, 2 passes, 1 lane), stored as PHC strings so the parameters travel
 //! with each hash and can be raised later.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::http::AppError;
 
@@ -70,10 +72,50 @@ pub async fn hash_async(password: String) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?
 }
 
-pub async fn verify_async(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || verify(&password, &phc))
+/// Runs password checks off the async threads, a bounded number at once:
+/// each holds 19 MiB for tens of milliseconds, so an unbounded flood of
+/// sign-ins would take gigabytes.
+pub struct Verifier {
+    permits: Arc<Semaphore>,
+    wait: Duration,
+}
+
+/// No turn to check a password came up in time.
+#[derive(Debug, thiserror::Error)]
+#[error("too many passwords are being checked at once")]
+pub struct Busy;
+
+impl Verifier {
+    /// At most `concurrent` checks at once; a check waits up to `wait` for its turn.
+    pub fn new(concurrent: usize, wait: Duration) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrent.max(1))),
+            wait,
+        }
+    }
+
+    /// Two per core: the blocking pool keeps every core busy with room to
+    /// queue, and the memory stays at a few hundred MiB.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::new(2 * cores, Duration::from_secs(5))
+    }
+
+    /// True when `password` matches `phc`.
+    pub async fn verify(&self, password: String, phc: String) -> Result<bool, Busy> {
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| Busy)?
+            .map_err(|_| Busy)?;
+        // The permit travels with the work: a caller that goes away does not
+        // free the turn before the memory is.
+        Ok(tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            verify(&password, &phc)
+        })
         .await
-        .unwrap_or(false)
+        .unwrap_or(false))
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +130,16 @@ mod tests {
         assert!(!verify("correct horse batterY", &h));
         assert!(!verify("anything", "not a phc string"));
         assert_ne!(h, hash("correct horse battery").unwrap(), "salted");
+    }
+
+    #[tokio::test]
+    async fn a_check_over_the_concurrency_cap_waits_its_turn_then_gives_up() {
+        let v = Verifier::new(1, Duration::from_millis(50));
+        let held = v.permits.clone().acquire_owned().await.unwrap();
+        let h = DECOY.clone();
+        assert!(v.verify("x".into(), h.clone()).await.is_err());
+        drop(held);
+        assert!(!v.verify("x".into(), h).await.unwrap());
     }
 
     #[test]

@@ -108,31 +108,53 @@ pub async fn login(
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, AppError> {
     super::middleware::check_same_site(&headers)?;
-    let pool = &s.store.pool;
-    if let Err(wait) = s.auth.logins.check(&body.name, &address) {
-        let secs = wait.as_secs().max(1);
-        return Err(AppError::RateLimited {
-            retry_after: secs,
-            message: format!("Too many failed sign-ins; try again in {secs} s"),
-        });
+    // No account has a longer name or password: refused before either
+    // becomes a throttle key, an Argon2 input or an audit row.
+    if body.name.chars().count() > users::MAX_NAME_CHARS {
+        return Err(AppError::invalid("name", "The user name is too long"));
     }
-    let Some(user) = users::check_password(pool, &body.name, &body.password).await? else {
-        s.auth.logins.failed(&body.name, &address);
-        let actor = Actor {
-            name: None,
-            address: &address,
-        };
-        audit::record(
-            pool,
-            actor,
-            "auth.login_failed",
-            Some(&body.name),
-            json!({}),
-        )
-        .await;
-        return Err(AppError::Unauthorized("Wrong user name or password".into()));
+    if body.password.chars().count() > super::password::MAX_CHARS {
+        return Err(AppError::invalid("password", "The password is too long"));
+    }
+    let pool = &s.store.pool;
+    let attempt = s
+        .auth
+        .logins
+        .reserve(&body.name, &address)
+        .map_err(|wait| {
+            let secs = wait.as_secs().max(1);
+            AppError::RateLimited {
+                retry_after: secs,
+                message: format!("Too many failed sign-ins; try again in {secs} s"),
+            }
+        })?;
+    let checked = users::check_password(pool, &s.auth.passwords, &body.name, &body.password).await;
+    let user = match checked {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            s.metrics.password_verified();
+            let actor = Actor {
+                name: None,
+                address: &address,
+            };
+            audit::record(
+                pool,
+                actor,
+                "auth.login_failed",
+                Some(&body.name),
+                json!({}),
+            )
+            .await;
+            return Err(AppError::Unauthorized("Wrong user name or password".into()));
+        }
+        Err(e) => {
+            // Busy or a database error: no password was judged.
+            s.auth.logins.release(attempt);
+            return Err(e);
+        }
     };
-    s.auth.logins.succeeded(&user.name);
+    s.metrics.password_verified();
+    s.auth.logins.succeeded(attempt);
     let actor = Actor {
         name: Some(&user.name),
         address: &address,

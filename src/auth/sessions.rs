@@ -98,6 +98,19 @@ pub async fn authenticate(
     }))
 }
 
+/// The role of the session's user while the session is live (not ended or
+/// expired, its user enabled); for credentials held open, like a WebSocket.
+pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = ?1 AND s.revoked_at IS NULL AND u.disabled = 0
+           AND s.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// The user's live sessions, newest first.
 pub async fn list(pool: &SqlitePool, user_id: &str) -> Result<Vec<Session>, AppError> {
     Ok(sqlx::query_as(

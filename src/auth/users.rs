@@ -59,10 +59,13 @@ pub async fn count(pool: &SqlitePool) -> Result<i64, AppError> {
         .await?)
 }
 
+/// The longest user name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
 /// 400 unless `name` is 1–64 letters, digits, `.`, `_`, `-` or `@`.
 pub fn check_name(name: &str) -> Result<(), AppError> {
     let ok = !name.is_empty()
-        && name.chars().count() <= 64
+        && name.chars().count() <= MAX_NAME_CHARS
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
@@ -131,6 +134,7 @@ pub async fn create_first_admin(
 /// runs off the async threads; unknown names cost as much as known ones).
 pub async fn check_password(
     pool: &SqlitePool,
+    verifier: &password::Verifier,
     name: &str,
     password: &str,
 ) -> Result<Option<User>, AppError> {
@@ -145,7 +149,10 @@ pub async fn check_password(
     } else {
         hash
     };
-    let ok = password::verify_async(password.to_string(), hash).await;
+    let ok = verifier
+        .verify(password.to_string(), hash)
+        .await
+        .map_err(|e| AppError::Overloaded(format!("Sign-in is busy: {e}; try again")))?;
     if ok && !id.is_empty() {
         Ok(Some(get(pool, &id).await?))
     } else {

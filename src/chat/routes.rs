@@ -4,7 +4,9 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{
+    close_code, CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -272,6 +274,18 @@ async fn serve_socket(
             WsMessage::Close(_) => return,
             _ => continue,
         };
+        // The socket outlives the request that opened it: each question is
+        // asked as the caller stands now, or the socket is closed.
+        let who = match still_allowed(&s, &who, &conversation.id).await {
+            Ok(Some(now)) => now,
+            Ok(None) => return close_for_policy(socket).await,
+            Err(e) => {
+                if socket.send(send("error", e.body())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
         let ask: Ask = match serde_json::from_str(&text) {
             Ok(a) => a,
             Err(e) => {
@@ -336,6 +350,32 @@ async fn serve_socket(
             }
         }
     }
+}
+
+/// The caller with their current role while their session or key is live
+/// and they may still write to the conversation; `None` once not.
+async fn still_allowed(
+    s: &AppState,
+    who: &Identity,
+    cid: &str,
+) -> Result<Option<Identity>, AppError> {
+    let Some(now) = who.recheck(&s.store.pool).await? else {
+        return Ok(None);
+    };
+    match visible(s, &now, cid, Need::Write).await {
+        Ok(_) => Ok(Some(now)),
+        Err(e @ AppError::Internal(_)) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Closes the socket with 1008 (policy violation, RFC 6455 §7.4.1).
+async fn close_for_policy(mut socket: WebSocket) {
+    let frame = CloseFrame {
+        code: close_code::POLICY,
+        reason: "Your sign-in or access has ended".into(),
+    };
+    let _ = socket.send(WsMessage::Close(Some(frame))).await;
 }
 
 /// True unless the request comes from a page of another site: browsers send

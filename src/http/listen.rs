@@ -1,32 +1,36 @@
 //! The listening socket: plain TCP or TLS (rustls, certificate and key from
-//! the configuration), with every connection's writes on a clock so a client
-//! that stops reading is cut off instead of holding the answer forever.
+//! the configuration). Connections over the cap (per client address and in
+//! all) are closed at accept; the others get their clocks (see [`super::conn`]).
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls;
-use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+
+use super::conn::{Activity, Clocks, Conn, Stream};
+use super::connections::Capacity;
+use crate::metrics::Metrics;
 
 /// A TLS handshake that takes longer than this is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The client's address, as `ConnectInfo<Peer>`.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub SocketAddr);
+/// The client's address, as `ConnectInfo<Peer>`, and its connection's
+/// [`Activity`] for [`super::conn::track`].
+#[derive(Clone)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    pub(crate) activity: Arc<Activity>,
+}
 
 /// The client's IP address as text, for logs, throttles and the audit log
 /// ("unknown" when the app is not served through [`serve`]).
@@ -37,7 +41,7 @@ impl ClientAddr {
         parts
             .extensions
             .get::<axum::extract::ConnectInfo<Peer>>()
-            .map_or_else(|| "unknown".into(), |c| c.0 .0.ip().to_string())
+            .map_or_else(|| "unknown".into(), |c| c.0.addr.ip().to_string())
     }
 }
 
@@ -54,25 +58,46 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
 
 impl Connected<IncomingStream<'_, Listener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, Listener>) -> Self {
-        Peer(*stream.remote_addr())
+        Peer {
+            addr: *stream.remote_addr(),
+            activity: stream.io().activity(),
+        }
     }
+}
+
+/// How many connections the listener keeps open at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    pub total: usize,
+    pub per_address: usize,
 }
 
 pub struct Listener {
     tcp: TcpListener,
     tls: Option<TlsAcceptor>,
     handshakes: JoinSet<Option<(Conn, SocketAddr)>>,
-    write_timeout: Duration,
+    clocks: Clocks,
+    capacity: Arc<Capacity>,
+    metrics: Arc<Metrics>,
 }
 
 impl Listener {
-    pub fn new(tcp: TcpListener, tls: Option<TlsAcceptor>, write_timeout: Duration) -> Self {
+    pub fn new(tcp: TcpListener, tls: Option<TlsAcceptor>, clocks: Clocks, caps: Caps) -> Self {
         Self {
             tcp,
             tls,
             handshakes: JoinSet::new(),
-            write_timeout,
+            clocks,
+            capacity: Capacity::new(caps.total, caps.per_address),
+            // Counted where nobody looks until the server's metrics are attached.
+            metrics: Arc::new(Metrics::default()),
         }
+    }
+
+    /// Counts connections (open, refused, timed out) in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 }
 
@@ -113,14 +138,23 @@ impl axum::serve::Listener for Listener {
                             continue;
                         }
                     };
-                    let _ = stream.set_nodelay(true);
-                    let Some(tls) = self.tls.clone() else {
-                        return (Conn::new(Stream::Plain(stream), self.write_timeout), addr);
+                    let slot = match self.capacity.admit(addr.ip(), &self.metrics) {
+                        Ok(slot) => slot,
+                        Err(refusal) => {
+                            // Closed before a byte is read: the cheapest answer.
+                            self.metrics.connection_refused(refusal.as_str());
+                            tracing::debug!(%addr, reason = refusal.as_str(), "connection refused");
+                            continue;
+                        }
                     };
-                    let write_timeout = self.write_timeout;
+                    let _ = stream.set_nodelay(true);
+                    let (clocks, metrics) = (self.clocks, self.metrics.clone());
+                    let Some(tls) = self.tls.clone() else {
+                        return (Conn::new(Stream::Plain(stream), clocks, slot, metrics), addr);
+                    };
                     self.handshakes.spawn(async move {
                         match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                            Ok(Ok(s)) => Some((Conn::new(Stream::Tls(Box::new(s)), write_timeout), addr)),
+                            Ok(Ok(s)) => Some((Conn::new(Stream::Tls(Box::new(s)), clocks, slot, metrics), addr)),
                             Ok(Err(e)) => {
                                 tracing::debug!(%addr, error = %e, "TLS handshake failed");
                                 None
@@ -144,131 +178,13 @@ impl axum::serve::Listener for Listener {
     }
 }
 
-pub enum Stream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
-/// A connection whose writes fail with `TimedOut` once one has waited
-/// `write_timeout` for the client to read.
-pub struct Conn {
-    inner: Stream,
-    write_timeout: Duration,
-    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl Conn {
-    fn new(inner: Stream, write_timeout: Duration) -> Self {
-        Self {
-            inner,
-            write_timeout,
-            stalled: None,
-        }
-    }
-
-    /// Runs one write-side poll under the stall clock.
-    fn clocked<T>(
-        &mut self,
-        cx: &mut Context<'_>,
-        op: impl FnOnce(Pin<&mut Stream>, &mut Context<'_>) -> Poll<io::Result<T>>,
-    ) -> Poll<io::Result<T>> {
-        match op(Pin::new(&mut self.inner), cx) {
-            Poll::Ready(r) => {
-                self.stalled = None;
-                Poll::Ready(r)
-            }
-            Poll::Pending => {
-                let timeout = self.write_timeout;
-                let clock = self
-                    .stalled
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                if clock.as_mut().poll(cx).is_ready() {
-                    Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the client stopped reading",
-                    )))
-                } else {
-                    Poll::Pending
-                }
-            }
-        }
-    }
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-impl AsyncRead for Conn {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Conn {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut().clocked(cx, |s, cx| s.poll_write(cx, buf))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().clocked(cx, |s, cx| s.poll_flush(cx))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
 /// Serves `app` on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: Listener,
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let app = app.layer(axum::middleware::from_fn(super::conn::track));
     axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -1,6 +1,8 @@
 //! Shared HTTP plumbing: application state, the error mapping, extractors,
 //! middleware, and [`app`], which builds the whole router.
 
+pub mod conn;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -64,8 +66,8 @@ pub fn routes(max_upload_bytes: usize) -> routes::Routes {
 }
 
 /// The whole application, for `serve` and for tests. From the outside in:
-/// trace, `Host` check, security headers, CORS, timeouts and body limits,
-/// then authentication, then the route.
+/// trace, security headers (so every refusal below carries them too), `Host`
+/// check, CORS, timeouts and body limits, then authentication, then the route.
 pub fn app(state: AppState) -> Router {
     let server = &state.config.server;
     let limit = server.max_body_bytes;
@@ -102,11 +104,11 @@ pub fn app(state: AppState) -> Router {
     router
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            guard::security_headers,
+            guard::check_host,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            guard::check_host,
+            guard::security_headers,
         ))
         // Failures are logged where they happen (AppError, the engine); the trace
         // layer's own failure log would repeat every 503 from /readyz polls.
