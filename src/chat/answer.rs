@@ -118,9 +118,10 @@ pub async fn ask(
         .saturating_sub(s.config.chat.max_answer_tokens);
     let counter = model.clone();
     let count = move |m: &crate::inference::chat_template::ChatMessage| {
-        // Content plus the template's turn markers.
+        // Content (turn markers in it are text) plus the template's turn markers.
         counter
-            .encode(&m.content)
+            .tokenizer
+            .encode_plain(&m.content, false)
             .map_or(usize::MAX / 4, |t| t.len())
             + 8
     };
@@ -132,7 +133,8 @@ pub async fn ask(
             ))
         })?;
     let prompt_ids = model
-        .chat_prompt(&messages, &[])
+        .chat_prompt(messages, Vec::new())
+        .await
         .map_err(|e| AppError::Internal(format!("chat prompt: {e}")))?;
     let constraint = if sources.is_empty() {
         None

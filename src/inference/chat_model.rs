@@ -33,14 +33,18 @@ pub enum LoadError {
     #[error("model file `{file}`: chat template: {message}")]
     Template { file: String, message: String },
     #[error(
-        "model file `{file}` needs about {needed_mib} MiB (weights plus a KV cache for {context} tokens) \
-         but only {available_mib} MiB is available to it; lower `models.max_context`, raise `models.max_memory_mib` or free memory"
+        "model file `{file}` needs about {needed_mib} MiB (weights, a KV cache of {context} tokens for each of \
+         {sequences} batched sequences and {prefix_cache_mib} MiB of prefix cache) but only {available_mib} MiB \
+         is available to it; lower `models.max_context`, `engine.max_batch` or `engine.prefix_cache_mib`, \
+         raise `models.max_memory_mib` or free memory"
     )]
     OutOfMemory {
         file: String,
         needed_mib: u64,
         available_mib: u64,
         context: usize,
+        sequences: usize,
+        prefix_cache_mib: u64,
     },
 }
 
@@ -120,7 +124,18 @@ impl ChatModel {
         .flatten()
         .fold(opts.max_context, usize::min)
         .max(1);
-        check_memory(&file, &info, context_length, opts.max_memory)?;
+        // Our batching decoder runs on the CPU; a GPU build keeps candle's models.
+        let batched = decoder::supports(&info.architecture) && opts.device.is_cpu();
+        let budget = MemoryBudget {
+            context: context_length,
+            sequences: if batched {
+                opts.limits.max_batch.max(1)
+            } else {
+                1
+            },
+            prefix_cache: if batched { opts.prefix_cache_bytes } else { 0 },
+        };
+        check_memory(&file, &info, &budget, opts.max_memory)?;
 
         let mut reader = std::fs::File::open(path).map_err(|e| candle_err(e.into()))?;
         let content = gguf_file::Content::read(&mut reader).map_err(candle_err)?;
@@ -145,8 +160,7 @@ impl ChatModel {
             message: e.to_string(),
         })?;
         let started = Instant::now();
-        // Our batching decoder runs on the CPU; a GPU build keeps candle's models.
-        let backend = if decoder::supports(&info.architecture) && opts.device.is_cpu() {
+        let backend = if batched {
             let decoder = Decoder::load(&content, path, context_length).map_err(candle_err)?;
             let per_token = (decoder.config.kv_floats_per_token() * 4) as u64;
             let prefixes = PrefixCache::new((opts.prefix_cache_bytes / per_token.max(1)) as usize);
@@ -208,22 +222,39 @@ impl ChatModel {
         })
     }
 
-    /// Renders `messages` (offering `tools`, OpenAI-shaped; none is `&[]`)
+    /// Renders `messages` (offering `tools`, OpenAI-shaped; none is empty)
     /// with the chat template and tokenizes the result as the model expects
-    /// (BOS added when its metadata asks, never twice).
-    pub fn chat_prompt(
+    /// (BOS added when its metadata asks, never twice). Control tokens
+    /// written in messages and tools are text (see [`GgufTokenizer::quote`]);
+    /// only the template's own turn markers become control tokens. Runs on a
+    /// blocking thread: the template and the tokenizer are CPU work.
+    pub async fn chat_prompt(
+        self: &Arc<Self>,
+        messages: Vec<ChatMessage>,
+        tools: Vec<serde_json::Value>,
+    ) -> Result<Vec<u32>, String> {
+        let model = self.clone();
+        tokio::task::spawn_blocking(move || model.render_prompt(&messages, &tools))
+            .await
+            .map_err(|e| format!("chat prompt task: {e}"))?
+    }
+
+    fn render_prompt(
         &self,
         messages: &[ChatMessage],
         tools: &[serde_json::Value],
     ) -> Result<Vec<u32>, String> {
+        let tokenizer = &self.tokenizer;
         let text = self
             .template
-            .render(messages, tools)
+            .render(messages, tools, &|s| tokenizer.quote(s))
             .map_err(|e| format!("chat template: {e}"))?;
         self.encode(&text)
     }
 
-    /// Tokenizes `text` with special tokens parsed and the model's BOS rule.
+    /// Tokenizes `text` with special tokens parsed and the model's BOS rule:
+    /// for rendered templates and raw completion prompts, whose author writes
+    /// the turn markers (see [`GgufTokenizer::encode`]).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
         let mut ids = self
             .tokenizer
@@ -284,26 +315,46 @@ impl ChatModel {
     }
 }
 
-/// Refuses a model whose weights plus KV cache would not fit in the memory the
+/// What a model's caches may grow to while it serves.
+struct MemoryBudget {
+    /// Positions in one sequence's KV cache.
+    context: usize,
+    /// Sequences whose caches are alive at once (`engine.max_batch` when batching).
+    sequences: usize,
+    /// Bytes of finished sequences' caches kept for prefix reuse.
+    prefix_cache: u64,
+}
+
+impl MemoryBudget {
+    /// Weights, a full-context KV cache per batched sequence, and the prefix cache.
+    fn bytes(&self, info: &GgufInfo) -> u64 {
+        info.kv_cache_bytes(self.context as u64)
+            .saturating_mul(self.sequences as u64)
+            .saturating_add(self.prefix_cache)
+            .saturating_add(info.tensor_bytes)
+    }
+}
+
+/// Refuses a model whose weights plus caches would not fit in the memory the
 /// kernel reports as available, before anything is allocated.
 fn check_memory(
     file: &str,
     info: &GgufInfo,
-    context: usize,
+    budget: &MemoryBudget,
     cap: Option<u64>,
 ) -> Result<(), LoadError> {
     let Some(available) = [available_memory(), cap].into_iter().flatten().min() else {
         return Ok(());
     };
-    let needed = info
-        .tensor_bytes
-        .saturating_add(info.kv_cache_bytes(context as u64));
+    let needed = budget.bytes(info);
     if needed > available {
         return Err(LoadError::OutOfMemory {
             file: file.to_string(),
             needed_mib: needed >> 20,
             available_mib: available >> 20,
-            context,
+            context: budget.context,
+            sequences: budget.sequences,
+            prefix_cache_mib: budget.prefix_cache >> 20,
         });
     }
     Ok(())
@@ -315,4 +366,63 @@ pub fn available_memory() -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SmolLM2-135M's shape: 30 layers, 3 KV heads of 64 dimensions, so one
+    /// position costs 30 × 3 × (64 + 64) × 4 bytes = 45 KiB.
+    fn smollm2() -> GgufInfo {
+        GgufInfo {
+            architecture: "llama".into(),
+            file_size: 0,
+            tensor_count: 0,
+            tensor_bytes: 100 << 20,
+            context_length: Some(8192),
+            block_count: Some(30),
+            embedding_length: Some(576),
+            head_count: Some(9),
+            head_count_kv: Some(3),
+            key_length: None,
+            value_length: None,
+        }
+    }
+
+    #[test]
+    fn the_memory_budget_counts_a_kv_cache_per_batched_sequence_and_the_prefix_cache() {
+        let budget = MemoryBudget {
+            context: 2048,
+            sequences: 8,
+            prefix_cache: 256 << 20,
+        };
+        let per_sequence = 2048 * 45 * 1024;
+        assert_eq!(
+            budget.bytes(&smollm2()),
+            (100 << 20) + 8 * per_sequence + (256 << 20)
+        );
+    }
+
+    #[test]
+    fn a_model_whose_batch_of_caches_exceeds_the_cap_is_refused_though_one_sequence_fits() {
+        let one = MemoryBudget {
+            context: 2048,
+            sequences: 1,
+            prefix_cache: 0,
+        };
+        let eight = MemoryBudget {
+            sequences: 8,
+            prefix_cache: 64 << 20,
+            ..one
+        };
+        // 100 MiB of weights + 90 MiB of cache fits 300 MiB; 8 caches (720 MiB) do not.
+        assert!(check_memory("m.gguf", &smollm2(), &one, Some(300 << 20)).is_ok());
+        let err = check_memory("m.gguf", &smollm2(), &eight, Some(300 << 20)).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("884 MiB") && message.contains("8 batched sequences"),
+            "{message}"
+        );
+    }
 }

@@ -8,14 +8,22 @@
 //! (Qwen 2.5, Hermes, Llama 3.1) gets them in its context and renders calls and
 //! results itself. Any other template (SmolLM2's plain ChatML, our built-ins)
 //! gets the Hermes format written out as text (see [`hermes`]).
+//!
+//! Every string the template is given (messages, tool calls, tools) passes
+//! through a `quote` function first: the tokenizer's
+//! [`quote`](crate::inference::tokenizer::GgufTokenizer::quote), so that turn
+//! markers written in content stay text. A template runs under the limits of
+//! [`limits`], and must render a one-message conversation to be accepted.
 
 mod hermes;
+mod limits;
 
 use minijinja::{context, Environment, Error, ErrorKind};
 use serde::Serialize;
 use serde_json::Value;
 
 pub use hermes::{python_json, TOOL_CALL_END, TOOL_CALL_START};
+pub use limits::TemplateError;
 
 /// One turn as templates see it (`message['role']`, `message['content']`, ...).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -40,6 +48,41 @@ impl ChatMessage {
             tool_calls: Vec::new(),
             tool_call_id: None,
         }
+    }
+
+    /// This message with every string in it passed through `quote`.
+    fn quoted(&self, quote: &dyn Fn(&str) -> String) -> Self {
+        Self {
+            role: quote(&self.role),
+            content: quote(&self.content),
+            tool_calls: self
+                .tool_calls
+                .iter()
+                .map(|c| ToolCall {
+                    id: quote(&c.id),
+                    kind: c.kind,
+                    function: FunctionCall {
+                        name: quote(&c.function.name),
+                        arguments: quote_value(&c.function.arguments, quote),
+                    },
+                })
+                .collect(),
+            tool_call_id: self.tool_call_id.as_deref().map(quote),
+        }
+    }
+}
+
+/// `value` with every string in it, keys included, passed through `quote`.
+fn quote_value(value: &Value, quote: &dyn Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(s) => Value::String(quote(s)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| quote_value(v, quote)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (quote(k), quote_value(v, quote)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -109,7 +152,7 @@ impl ChatTemplate {
         architecture: &str,
         bos_token: Option<&str>,
         eos_token: Option<&str>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, TemplateError> {
         let (text, source) = match gguf_template {
             Some(t) => (t.to_string(), "gguf"),
             None if architecture.starts_with("gemma") => {
@@ -123,18 +166,24 @@ impl ChatTemplate {
         env.add_function("raise_exception", |msg: String| -> Result<String, Error> {
             Err(Error::new(ErrorKind::InvalidOperation, msg))
         });
+        limits::apply(&mut env);
         env.add_template_owned("chat", text)?;
         let native_tools = env
             .get_template("chat")?
             .undeclared_variables(false)
             .contains("tools");
-        Ok(Self {
+        let template = Self {
             env,
             bos_token: bos_token.unwrap_or_default().to_string(),
             eos_token: eos_token.unwrap_or_default().to_string(),
             native_tools,
             source,
-        })
+        };
+        // A trial run refuses a template that cannot render the simplest
+        // conversation, or only past its limits, when the model loads rather
+        // than on every request.
+        template.render(&[ChatMessage::new("user", "Hello")], &[], &str::to_string)?;
+        Ok(template)
     }
 
     /// Whether the template renders `tools` itself (else they are written in
@@ -146,30 +195,55 @@ impl ChatTemplate {
     /// The prompt text for `messages`, ending with the assistant's turn
     /// opener, offering the model `tools` (none: `&[]`), OpenAI-shaped
     /// `{"type": "function", "function": {"name", "description", "parameters"}}`
-    /// objects (the shape Hugging Face templates read too).
-    pub fn render(&self, messages: &[ChatMessage], tools: &[Value]) -> Result<String, Error> {
+    /// objects (the shape Hugging Face templates read too). Every string of
+    /// `messages` and `tools` reaches the template through `quote`. CPU work
+    /// bounded by [`limits`]: call it off the async runtime.
+    pub fn render(
+        &self,
+        messages: &[ChatMessage],
+        tools: &[Value],
+        quote: &dyn Fn(&str) -> String,
+    ) -> Result<String, TemplateError> {
         let template = self.env.get_template("chat")?;
-        if self.native_tools {
-            return template.render(context! {
-                messages => messages,
-                tools => (!tools.is_empty()).then_some(tools),
-                add_generation_prompt => true,
-                bos_token => self.bos_token,
-                eos_token => self.eos_token,
-            });
-        }
-        template.render(context! {
-            messages => hermes::messages(messages, tools),
+        let (messages, tools): (Vec<ChatMessage>, Vec<Value>) = if self.native_tools {
+            (
+                messages.iter().map(|m| m.quoted(quote)).collect(),
+                tools.iter().map(|t| quote_value(t, quote)).collect(),
+            )
+        } else {
+            // Hermes writes the tools into the messages, where they are quoted with the rest.
+            let written = hermes::messages(messages, tools);
+            (
+                written.iter().map(|m| m.quoted(quote)).collect(),
+                Vec::new(),
+            )
+        };
+        let input = serde_json::to_string(&(&messages, &tools)).map_or(0, |s| s.len());
+        let mut output = limits::CappedOutput::new(
+            limits::OUTPUT_BASE.saturating_add(input.saturating_mul(limits::OUTPUT_PER_INPUT_BYTE)),
+        );
+        let ctx = context! {
+            messages => messages,
+            tools => (!tools.is_empty()).then_some(tools),
             add_generation_prompt => true,
             bos_token => self.bos_token,
             eos_token => self.eos_token,
-        })
+        };
+        match template.render_captured_to(ctx, &mut output) {
+            // minijinja writes whole `str`s and a refused write stops it, so this is UTF-8.
+            Ok(_) => Ok(String::from_utf8_lossy(&output.bytes).into_owned()),
+            Err(e) => Err(TemplateError::from_render(e, &output)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn as_is(s: &str) -> String {
+        s.to_string()
+    }
 
     fn msgs() -> Vec<ChatMessage> {
         [("system", "Be brief."), ("user", "Hi!")]
@@ -182,7 +256,7 @@ mod tests {
     fn gemma_fallback_folds_the_system_prompt_into_the_first_user_turn() {
         let t = ChatTemplate::new(None, "gemma3", Some("<bos>"), None).unwrap();
         assert_eq!(
-            t.render(&msgs(), &[]).unwrap(),
+            t.render(&msgs(), &[], &as_is).unwrap(),
             "<start_of_turn>user\nBe brief.\n\nHi!<end_of_turn>\n<start_of_turn>model\n"
         );
     }
@@ -191,7 +265,7 @@ mod tests {
     fn chatml_fallback_opens_the_assistant_turn() {
         let t = ChatTemplate::new(None, "llama", None, None).unwrap();
         assert_eq!(
-            t.render(&msgs(), &[]).unwrap(),
+            t.render(&msgs(), &[], &as_is).unwrap(),
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n"
         );
     }
@@ -200,20 +274,20 @@ mod tests {
     fn python_string_methods_work_in_gguf_templates() {
         let src = "{% for m in messages %}{{ m.content.strip().upper() }}{% endfor %}";
         let t = ChatTemplate::new(Some(src), "llama", None, None).unwrap();
-        assert_eq!(t.render(&msgs(), &[]).unwrap(), "BE BRIEF.HI!");
+        assert_eq!(t.render(&msgs(), &[], &as_is).unwrap(), "BE BRIEF.HI!");
     }
 
     #[test]
     fn raise_exception_in_a_template_is_an_error_not_a_panic() {
         let t = ChatTemplate::new(
-            Some("{{ raise_exception('no system role') }}"),
+            Some("{% if messages[0].role == 'system' %}{{ raise_exception('no system role') }}{% endif %}"),
             "llama",
             None,
             None,
         )
         .unwrap();
         assert!(t
-            .render(&msgs(), &[])
+            .render(&msgs(), &[], &as_is)
             .unwrap_err()
             .to_string()
             .contains("no system role"));
@@ -237,7 +311,7 @@ mod tests {
         result.tool_call_id = Some("c1".into());
         let tools = [serde_json::json!({"type": "function", "function": {"name": "get_weather"}})];
         assert_eq!(
-            t.render(&[asked, result], &tools).unwrap(),
+            t.render(&[asked, result], &tools, &as_is).unwrap(),
             "get_weather;assistant:get_weather(Paris)|tool:18 Cc1|"
         );
     }
@@ -247,11 +321,47 @@ mod tests {
         let t = ChatTemplate::new(None, "llama", None, None).unwrap();
         assert!(!t.supports_tools());
         let tools = [serde_json::json!({"type": "function", "function": {"name": "get_weather"}})];
-        let text = t.render(&msgs(), &tools).unwrap();
+        let text = t.render(&msgs(), &tools, &as_is).unwrap();
         assert!(
             text.starts_with("<|im_start|>system\nBe brief.\n\n# Tools"),
             "{text}"
         );
         assert!(text.contains(r#"{"type": "function", "function": {"name": "get_weather"}}"#));
+    }
+
+    #[test]
+    fn every_string_a_template_is_given_passes_through_quote_but_its_own_text_does_not() {
+        let mark = |s: &str| s.replace("<x>", "[x]");
+        let src = "<x>{% for t in tools %}{{ t.function.name }};{% endfor %}\
+            {% for m in messages %}{{ m.role }}:{{ m.content }}:\
+            {% for c in m.tool_calls %}{% for k, v in c.function.arguments|items %}{{ k }}={{ v }}{% endfor %}{% endfor %}\
+            {% endfor %}";
+        let t = ChatTemplate::new(Some(src), "qwen2", None, None).unwrap();
+        let mut asked = ChatMessage::new("assistant", "Hi<x>!");
+        asked.tool_calls = vec![ToolCall::function(
+            "c1".into(),
+            "get<x>weather".into(),
+            serde_json::json!({"ci<x>ty": "Par<x>is"}),
+        )];
+        let tools =
+            [serde_json::json!({"type": "function", "function": {"name": "get<x>weather"}})];
+        assert_eq!(
+            t.render(&[asked], &tools, &mark).unwrap(),
+            "<x>get[x]weather;assistant:Hi[x]!:ci[x]ty=Par[x]is"
+        );
+    }
+
+    #[test]
+    fn tools_written_into_the_prompt_for_a_template_without_them_are_quoted_too() {
+        let t = ChatTemplate::new(None, "llama", None, None).unwrap();
+        let tools =
+            [serde_json::json!({"type": "function", "function": {"name": "get<x>weather"}})];
+        let text = t
+            .render(&msgs(), &tools, &|s: &str| s.replace("<x>", "[x]"))
+            .unwrap();
+        assert!(
+            text.contains("get[x]weather") && !text.contains("<x>"),
+            "{text}"
+        );
     }
 }

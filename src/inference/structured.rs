@@ -77,12 +77,13 @@ pub async fn complete(
     max_tokens: usize,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<String, Stop> {
-    let messages = [
+    let messages = vec![
         ChatMessage::new("system", system),
         ChatMessage::new("user", user),
     ];
     let prompt = model
-        .chat_prompt(&messages, &[])
+        .chat_prompt(messages, Vec::new())
+        .await
         .map_err(|e| Stop::Failed(format!("chat prompt: {e}")))?;
     if prompt.len() + max_tokens > model.context_length {
         return Err(Stop::Failed(format!(

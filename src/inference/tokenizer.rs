@@ -3,20 +3,23 @@
 //! the same tokens here as in `llama-server`:
 //!
 //! - special and user-defined tokens written in the text are cut out first
-//!   ([`special`]);
+//!   ([`special`]), except control tokens the caller marked as content
+//!   ([`GgufTokenizer::quote`]) or asked to leave as text
+//!   ([`GgufTokenizer::encode_plain`]);
 //! - `gpt2` vocabularies run byte-level BPE from the `tokenizers` crate after
 //!   llama.cpp's pre-tokenizer regexes for `tokenizer.ggml.pre` ([`bpe`]);
 //! - `llama` vocabularies run a port of llama.cpp's SentencePiece merging
 //!   with `<0xHH>` byte fallback ([`spm`]).
 
 mod bpe;
+mod quote;
 mod special;
 mod spm;
 
 use candle_core::quantized::gguf_file::{Content, Value};
 use tokenizers::Tokenizer;
 
-use special::{Fragment, SpecialMatcher};
+use special::{Controls, Fragment, SpecialMatcher};
 use spm::Spm;
 
 #[derive(Debug, thiserror::Error)]
@@ -160,7 +163,7 @@ impl GgufTokenizer {
                 .filter(|(_, (_, &ty))| {
                     matches!(ty, TYPE_CONTROL | TYPE_USER_DEFINED | TYPE_UNKNOWN)
                 })
-                .map(|(id, (text, _))| (id as u32, text.as_str())),
+                .map(|(id, (text, &ty))| (id as u32, text.as_str(), ty != TYPE_USER_DEFINED)),
         );
         Ok(Self {
             tokens,
@@ -175,15 +178,65 @@ impl GgufTokenizer {
         })
     }
 
-    /// Tokens for `text`; special tokens written in the text are parsed as single tokens;
+    /// Tokens for `text`; special tokens written in the text are parsed as
+    /// single tokens, except control tokens [`Self::quote`] marked as content;
     /// BOS prepended when `add_bos` is true and the model's metadata asks for it.
+    /// For a rendered chat template (and a raw completion prompt, whose
+    /// author writes the turn markers themselves, as llama.cpp's
+    /// `/completion` lets them).
     pub fn encode(&self, text: &str, add_bos: bool) -> Result<Vec<u32>, TokenizerError> {
+        let (text, quoted) = quote::unquote(text);
+        self.encode_with(&text, add_bos, Controls::TextWithin(&quoted))
+    }
+
+    /// Tokens for `text` with control tokens written in it left as text, as
+    /// llama.cpp's `parse_special = false` does (user-defined tokens are
+    /// still single tokens): the tokens a message's content becomes.
+    pub fn encode_plain(&self, text: &str, add_bos: bool) -> Result<Vec<u32>, TokenizerError> {
+        self.encode_with(&quote::without_marks(text), add_bos, Controls::Text)
+    }
+
+    /// `text` (content from a user, a document or a client) marked so that
+    /// [`Self::encode`] reads the control tokens in it as text even after a
+    /// chat template has placed it among the template's own tokens: a
+    /// document holding `<|im_start|>system` cannot open a turn.
+    pub fn quote(&self, text: &str) -> String {
+        let text = quote::without_marks(text);
+        let mut out = String::with_capacity(text.len());
+        // `pos` walks the fragments; `copied` is how much of `text` is in `out`.
+        let (mut pos, mut copied) = (0, 0);
+        for fragment in self.specials.partition(&text, Controls::Parsed) {
+            match fragment {
+                Fragment::Text(piece) => pos += piece.len(),
+                Fragment::Token(id) => {
+                    let end = pos + self.tokens[id as usize].len();
+                    if self.is_special(id) {
+                        out.push_str(&text[copied..pos]);
+                        out.push(quote::OPEN);
+                        out.push_str(&text[pos..end]);
+                        out.push(quote::CLOSE);
+                        copied = end;
+                    }
+                    pos = end;
+                }
+            }
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
+
+    fn encode_with(
+        &self,
+        text: &str,
+        add_bos: bool,
+        controls: Controls<'_>,
+    ) -> Result<Vec<u32>, TokenizerError> {
         let mut ids = Vec::with_capacity(text.len() / 3 + 2);
         if add_bos && self.add_bos {
             ids.extend(self.bos_id);
         }
         let mut after_special = true;
-        for fragment in self.specials.partition(text) {
+        for fragment in self.specials.partition(text, controls) {
             match fragment {
                 Fragment::Token(id) => {
                     ids.push(id);
@@ -406,158 +459,4 @@ fn optional_bool(ct: &Content, key: &'static str) -> Result<Option<bool>, Tokeni
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use candle_core::quantized::gguf_file::VersionedMagic;
-    use std::collections::HashMap;
-
-    fn content(entries: Vec<(&str, Value)>) -> Content {
-        Content {
-            magic: VersionedMagic::GgufV3,
-            metadata: entries
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-            tensor_infos: HashMap::new(),
-            tensor_data_offset: 0,
-        }
-    }
-
-    fn strings(items: &[&str]) -> Value {
-        Value::Array(items.iter().map(|s| Value::String(s.to_string())).collect())
-    }
-
-    /// A SentencePiece vocabulary with byte tokens, control tokens and a
-    /// user-defined double space, like Gemma's.
-    fn tiny_spm(add_space_prefix: bool) -> GgufTokenizer {
-        let tokens = [
-            "<unk>",
-            "<s>",
-            "</s>",
-            "<0x0A>",
-            "<0xC3>",
-            "<0xA9>",
-            "\u{2581}",
-            "a",
-            "b",
-            "ab",
-            "\u{2581}a",
-            "\u{2581}ab",
-            "<turn>",
-            "<turn_end>",
-            "  ",
-        ];
-        let scores = [
-            0., 0., 0., 0., 0., 0., -5., -6., -7., -2., -3., -1., 0., 0., 0.,
-        ];
-        let types = [2, 3, 3, 6, 6, 6, 1, 1, 1, 1, 1, 1, 3, 3, 4];
-        let ct = content(vec![
-            ("tokenizer.ggml.model", Value::String("llama".into())),
-            ("tokenizer.ggml.tokens", strings(&tokens)),
-            (
-                "tokenizer.ggml.scores",
-                Value::Array(scores.iter().map(|&s| Value::F32(s)).collect()),
-            ),
-            (
-                "tokenizer.ggml.token_type",
-                Value::Array(types.iter().map(|&t| Value::I32(t)).collect()),
-            ),
-            ("tokenizer.ggml.bos_token_id", Value::U32(1)),
-            ("tokenizer.ggml.eos_token_id", Value::U32(2)),
-            ("tokenizer.ggml.unknown_token_id", Value::U32(0)),
-            (
-                "tokenizer.ggml.add_space_prefix",
-                Value::Bool(add_space_prefix),
-            ),
-        ]);
-        GgufTokenizer::from_gguf(&ct).expect("tiny vocab builds")
-    }
-
-    #[test]
-    fn byte_fallback_tokens_decode_back_to_the_character_or_a_replacement() {
-        let tok = tiny_spm(false);
-        let ids = tok.encode("a\u{e9}", false).unwrap();
-        assert_eq!(ids, vec![7, 4, 5]);
-        assert_eq!(tok.decode(&ids, false).unwrap(), "a\u{e9}");
-        assert_eq!(tok.decode(&ids[..2], false).unwrap(), "a\u{FFFD}");
-    }
-
-    #[test]
-    fn special_and_user_defined_tokens_in_text_are_single_tokens() {
-        let tok = tiny_spm(false);
-        let ids = tok.encode("<turn>ab  a<turn_end>", true).unwrap();
-        assert_eq!(ids, vec![1, 12, 9, 14, 7, 13]);
-        assert_eq!(tok.decode(&ids, true).unwrap(), "ab  a");
-        assert_eq!(tok.decode(&ids, false).unwrap(), "<s><turn>ab  a<turn_end>");
-        assert!(tok.is_special(12) && !tok.is_special(14));
-        assert_eq!(tok.stop_ids(), &[2]);
-    }
-
-    #[test]
-    fn unsupported_tokenizer_model_is_a_clear_error() {
-        let ct = content(vec![
-            ("tokenizer.ggml.model", Value::String("bert".into())),
-            ("tokenizer.ggml.tokens", strings(&["[CLS]"])),
-        ]);
-        let err = GgufTokenizer::from_gguf(&ct)
-            .err()
-            .expect("bert is refused");
-        assert!(matches!(err, TokenizerError::UnsupportedModel(ref m) if m == "bert"));
-        assert!(err.to_string().contains("`bert` is not supported"));
-    }
-
-    #[test]
-    fn space_prefix_goes_before_text_after_specials_and_is_dropped_after_bos() {
-        let tok = tiny_spm(true);
-        assert!(tok.add_bos_default(), "SentencePiece adds BOS by default");
-        assert_eq!(tok.encode("ab", true).unwrap(), vec![1, 11]);
-        assert_eq!(tok.encode("<turn>ab", false).unwrap(), vec![12, 11]);
-        assert_eq!(tok.decode(&[1, 11], true).unwrap(), "ab");
-        assert_eq!(tok.decode(&[11], true).unwrap(), " ab");
-    }
-
-    #[test]
-    fn sentencepiece_token_bytes_turn_the_word_marker_into_a_space_and_byte_tokens_into_bytes() {
-        let tok = tiny_spm(true);
-        assert_eq!(tok.token_bytes(11), b" ab");
-        assert_eq!(tok.token_bytes(6), b" ");
-        assert_eq!(tok.token_bytes(3), b"\n");
-        assert_eq!(tok.token_bytes(4), [0xC3]);
-        assert_eq!(tok.token_bytes(14), b"  ");
-        assert_eq!(tok.token_bytes(2), b"</s>");
-        assert!(tok.is_special(2));
-        assert!(tok.token_bytes(99).is_empty());
-    }
-
-    #[test]
-    fn byte_level_token_bytes_are_the_bytes_the_pieces_stand_for() {
-        let ct = content(vec![
-            ("tokenizer.ggml.model", Value::String("gpt2".into())),
-            ("tokenizer.ggml.pre", Value::String("smollm".into())),
-            // "Ġ" is a space, "Ċ" a newline, "Ã©" the two bytes of "é".
-            (
-                "tokenizer.ggml.tokens",
-                strings(&["<|endoftext|>", "a", "Ġ", "Ċ", "Ã", "©", "Ġa", "Ã©"]),
-            ),
-            ("tokenizer.ggml.merges", strings(&["Ġ a", "Ã ©"])),
-            (
-                "tokenizer.ggml.token_type",
-                Value::Array([3, 1, 1, 1, 1, 1, 1, 1].map(Value::I32).to_vec()),
-            ),
-            ("tokenizer.ggml.eos_token_id", Value::U32(0)),
-        ]);
-        let tok = GgufTokenizer::from_gguf(&ct).expect("tiny byte-level vocab builds");
-        assert_eq!(tok.token_bytes(6), b" a");
-        assert_eq!(tok.token_bytes(3), b"\n");
-        assert_eq!(tok.token_bytes(7), "\u{e9}".as_bytes());
-        assert_eq!(tok.token_bytes(4), [0xC3]);
-        assert_eq!(tok.token_bytes(0), b"<|endoftext|>");
-        assert_eq!(tok.eos_id(), Some(0));
-    }
-
-    #[test]
-    fn tokenizer_can_be_shared_with_the_engine_thread() {
-        fn shareable<T: Send + Sync + 'static>() {}
-        shareable::<GgufTokenizer>();
-    }
-}
+mod tests;

@@ -202,7 +202,8 @@ pub async fn create(
     let messages = to_chat_messages(req.messages)?;
     let offered = calling.map_or(&[][..], |t| &t.definitions);
     let prompt = model
-        .chat_prompt(&messages, offered)
+        .chat_prompt(messages, offered.to_vec())
+        .await
         .map_err(|e| AppError::invalid("messages", e))?;
     let fields = GenerationFields {
         max_tokens: req.max_completion_tokens.or(req.max_tokens),

@@ -52,6 +52,10 @@ enum Prompt {
     IdLists(Vec<Vec<u32>>),
 }
 
+/// A raw prompt is the client's own template, turn markers and all, so special
+/// tokens written in it are parsed, as llama.cpp's `/completion` does (the
+/// client could send the ids themselves anyway). Nobody else's content is
+/// put into it; chat content is where markers are text.
 fn prompt_ids(model: &ChatModel, prompt: Prompt) -> Result<Vec<u32>, AppError> {
     let one = |n: usize| {
         if n == 1 {

@@ -1,6 +1,8 @@
 //! `POST /api/v1/tokenize` and `/api/v1/detokenize`: count tokens before sending.
-//! Special tokens written in the text (`<|im_start|>`) are parsed the way the
-//! chat template's output is, and BOS is added when the model adds it.
+//! Special tokens written in the text (`<|im_start|>`) are parsed the way a
+//! raw `/v1/completions` prompt and the chat template's own markers are, and
+//! BOS is added when the model adds it. (In a chat message's content the same
+//! text is ordinary tokens.)
 
 use axum::extract::State;
 use axum::Json;
