@@ -87,6 +87,22 @@ fn cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 .build(),
             "gpt-j-9000",
         ),
+        // A template that would loop 10^10 times: refused when its trial
+        // render runs out of steps, before candle ever reads a weight.
+        (
+            "abusive-template.gguf",
+            valid()
+                .kv_str("tokenizer.ggml.model", "gpt2")
+                .kv_str("tokenizer.ggml.pre", "smollm")
+                .token_list(&["a", "b"], &[1, 1])
+                .kv_str_array("tokenizer.ggml.merges", &["a b"])
+                .kv_str(
+                    "tokenizer.chat_template",
+                    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                )
+                .build(),
+            "budget",
+        ),
         // Well-formed, but without the tensors a llama needs: candle's own error, still named.
         (
             "no-tensors.gguf",
@@ -147,21 +163,35 @@ async fn each_malformed_gguf_is_refused_by_name_and_the_server_still_answers() {
 }
 
 #[tokio::test]
-async fn a_model_that_does_not_fit_the_memory_budget_is_refused_before_loading() {
+async fn a_model_whose_batched_kv_caches_do_not_fit_the_memory_budget_is_refused() {
     let dir = common::models_dir("memory", &[SMOL, MINILM, common::GEMMA]);
-    // SmolLM2 (~94 MiB of weights) fits 200 MiB; Gemma 3 270M (~240 MiB) does not.
+    // With 2048 positions one sequence's KV cache is 90 MiB for SmolLM2, which
+    // our decoder batches: ~94 MiB of weights + 90 would fit 400 MiB, but
+    // 8 × 90 + 16 of prefix cache does not. Gemma 3 270M runs one sequence
+    // at a time on candle's model: ~240 MiB of weights + 72 fits.
     let server = common::start(&dir, |c| {
-        c.models.max_memory_mib = 200;
+        c.models.chat = common::GEMMA_ID.into();
+        c.models.max_memory_mib = 400;
         c.models.max_context = 2048;
+        c.engine.max_batch = 8;
+        c.engine.prefix_cache_mib = 16;
     });
-    let (status, body) = server.model_when_settled(common::GEMMA_ID).await;
+    let (status, body) = server.model_when_settled(SMOL_ID).await;
     assert_eq!(status, 503, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains(common::GEMMA) && message.contains("MiB"),
+        message.contains(SMOL)
+            && message.contains("MiB")
+            && message.contains("8 batched sequences"),
         "{message}"
     );
-    assert_eq!(server.get(&format!("/v1/models/{SMOL_ID}")).await.0, 200);
+    assert_eq!(
+        server
+            .get(&format!("/v1/models/{}", common::GEMMA_ID))
+            .await
+            .0,
+        200
+    );
 }
 
 #[test]

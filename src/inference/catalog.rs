@@ -1,7 +1,11 @@
 //! Operator commands over the models directory: `models list` (validating each
 //! file without loading it) and `models pull` (hf-hub, only when asked).
 
-use anyhow::{anyhow, bail, Context};
+mod pull;
+
+use anyhow::Context;
+
+pub use pull::pull;
 
 use super::gguf_check;
 use super::registry::{discover, ModelKind};
@@ -57,60 +61,4 @@ pub fn print_list(config: &Config) -> anyhow::Result<()> {
         println!("alias {alias} -> {target}");
     }
     Ok(())
-}
-
-/// Downloads `file` (or the repository's first Q4_K_M GGUF) into the models
-/// directory and validates it; an invalid download is removed.
-pub fn pull(config: &Config, repo: &str, file: Option<&str>) -> anyhow::Result<()> {
-    let api = hf_hub::api::sync::ApiBuilder::from_env()
-        .with_progress(true)
-        .build()
-        .context("cannot set up the hub client")?;
-    let remote = api.model(repo.to_string());
-    let offline = |e: hf_hub::api::sync::ApiError| {
-        anyhow!("cannot reach the model hub for `{repo}` ({e}); this machine may be offline. Copy the GGUF into {} instead, or set HF_ENDPOINT to a mirror", config.models.dir.display())
-    };
-    let file = match file {
-        Some(f) => f.to_string(),
-        None => {
-            let info = remote.info().map_err(offline)?;
-            let ggufs: Vec<String> = info
-                .siblings
-                .into_iter()
-                .map(|s| s.rfilename)
-                .filter(|f| f.ends_with(".gguf"))
-                .collect();
-            ggufs
-                .iter()
-                .find(|f| f.to_lowercase().contains("q4_k_m"))
-                .or_else(|| ggufs.first())
-                .cloned()
-                .ok_or_else(|| anyhow!("`{repo}` has no .gguf file; name one with --file"))?
-        }
-    };
-    if !file.ends_with(".gguf") {
-        bail!("`{file}` is not a .gguf file");
-    }
-    let cached = remote.get(&file).map_err(offline)?;
-    let name = std::path::Path::new(&file)
-        .file_name()
-        .ok_or_else(|| anyhow!("bad file name `{file}`"))?;
-    std::fs::create_dir_all(&config.models.dir)?;
-    let dest = config.models.dir.join(name);
-    std::fs::copy(&cached, &dest).with_context(|| format!("cannot write {}", dest.display()))?;
-    match gguf_check::validate(&dest) {
-        Ok(info) => {
-            println!(
-                "{} ({}, {} MiB) is ready; restart the server to serve it",
-                super::registry::model_id(&dest),
-                info.architecture,
-                info.file_size >> 20
-            );
-            Ok(())
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&dest);
-            Err(anyhow!("downloaded file refused: {e}"))
-        }
-    }
 }

@@ -67,23 +67,33 @@ pub fn model_id(path: &Path) -> String {
         .replace('.', "-")
 }
 
-/// Finds the model files in `dir`, sorted by id.
+/// Finds the model files in `dir`, sorted by id. A symlink is followed only
+/// to a file inside `dir`: one that leads out of it (to `/etc/shadow`, to
+/// another user's files) is skipped with a warning, so whoever can write to
+/// the models directory cannot make the server read what it holds elsewhere.
 pub fn discover(dir: &Path) -> std::io::Result<Vec<Candidate>> {
+    let root = dir.canonicalize()?;
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let is_gguf = path.extension().is_some_and(|e| e == "gguf");
+        let embedding_files = ["config.json", "tokenizer.json", "model.safetensors"];
         if path.is_file() && is_gguf {
+            if !stays_inside(&root, &path) {
+                continue;
+            }
             found.push(Candidate {
                 id: model_id(&path),
                 path,
                 kind: ModelKind::Chat,
             });
-        } else if path.is_dir()
-            && ["config.json", "tokenizer.json", "model.safetensors"]
+        } else if path.is_dir() && embedding_files.iter().all(|f| path.join(f).is_file()) {
+            if !embedding_files
                 .iter()
-                .all(|f| path.join(f).is_file())
-        {
+                .all(|f| stays_inside(&root, &path.join(f)))
+            {
+                continue;
+            }
             let id = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -97,6 +107,22 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<Candidate>> {
     }
     found.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(found)
+}
+
+/// Whether `path`, symlinks resolved, is inside the canonical directory `root`.
+fn stays_inside(root: &Path, path: &Path) -> bool {
+    match path.canonicalize() {
+        Ok(real) if real.starts_with(root) => true,
+        Ok(_) => {
+            tracing::warn!(path = %path.display(),
+                "skipped: a symlink in the models directory leads outside it");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "skipped: cannot resolve the path");
+            false
+        }
+    }
 }
 
 impl Registry {
@@ -210,5 +236,40 @@ mod tests {
             model_id(Path::new("gemma-3-270m-q4_k_m.gguf")),
             "gemma-3-270m-q4_k_m"
         );
+    }
+
+    #[test]
+    fn a_symlink_out_of_the_models_directory_is_skipped_and_one_inside_it_is_kept() {
+        let base = std::env::temp_dir().join(format!("bacopilot-discover-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (models, elsewhere) = (base.join("models"), base.join("elsewhere"));
+        std::fs::create_dir_all(&models).unwrap();
+        std::fs::create_dir_all(elsewhere.join("bert")).unwrap();
+        std::fs::write(models.join("real.gguf"), b"GGUF").unwrap();
+        std::fs::write(elsewhere.join("secret.gguf"), b"GGUF").unwrap();
+        std::os::unix::fs::symlink(elsewhere.join("secret.gguf"), models.join("escape.gguf"))
+            .unwrap();
+        std::os::unix::fs::symlink(models.join("real.gguf"), models.join("alias.gguf")).unwrap();
+        // An embedding folder inside, whose weights lead outside.
+        std::fs::create_dir_all(models.join("bert")).unwrap();
+        for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+            std::fs::write(elsewhere.join("bert").join(f), b"{}").unwrap();
+        }
+        for f in ["config.json", "tokenizer.json"] {
+            std::fs::write(models.join("bert").join(f), b"{}").unwrap();
+        }
+        std::os::unix::fs::symlink(
+            elsewhere.join("bert/model.safetensors"),
+            models.join("bert/model.safetensors"),
+        )
+        .unwrap();
+
+        let ids: Vec<String> = discover(&models)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, ["alias", "real"]);
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -29,15 +29,30 @@ pub const GEMMA: &str = "gemma-3-270m-q4_k_m.gguf";
 pub const GEMMA_ID: &str = "gemma-3-270m-q4_k_m";
 pub const MINILM: &str = "all-MiniLM-L6-v2";
 
-/// A fresh models directory holding symlinks to the named real models.
+/// A fresh models directory holding hard links to the named real models
+/// (the server skips symlinks that lead out of its models directory).
 pub fn models_dir(tag: &str, models: &[&str]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bacopilot-test-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     for m in models {
-        std::os::unix::fs::symlink(model_path(m), dir.join(m)).unwrap();
+        link_tree(&model_path(m), &dir.join(m));
     }
     dir
+}
+
+/// Hard-links `src` (a file, or a folder's files) at `dest`; copies where
+/// the two are on different file systems.
+fn link_tree(src: &Path, dest: &Path) {
+    if src.is_dir() {
+        std::fs::create_dir_all(dest).unwrap();
+        for entry in std::fs::read_dir(src).unwrap() {
+            let entry = entry.unwrap();
+            link_tree(&entry.path(), &dest.join(entry.file_name()));
+        }
+    } else if std::fs::hard_link(src, dest).is_err() {
+        std::fs::copy(src, dest).unwrap();
+    }
 }
 
 pub struct TestServer {
