@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_worker_killed_for_cpu_time_or_out_of_memory_is_a_size_refusal() {
-        let by_signal = |signal| ExitStatus::from_raw(signal);
+        let by_signal = ExitStatus::from_raw;
         let cpu = why_stopped(by_signal(libc::SIGXCPU), "", &config());
         assert!(
             matches!(&cpu, ExtractError::TooLarge(m) if m.contains("30 s")),
