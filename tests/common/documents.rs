@@ -278,7 +278,7 @@ fn hostile_pdf(
 /// so building a bomb never holds it inflated.
 fn deflate_text_then_spaces(text: &str, spaces: usize) -> Vec<u8> {
     let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    write!(e, "BT /F1 12 Tf 72 720 Td ({text}) Tj ET\n").expect("deflate");
+    writeln!(e, "BT /F1 12 Tf 72 720 Td ({text}) Tj ET").expect("deflate");
     let chunk = vec![b' '; 1 << 20];
     let mut left = spaces;
     while left > 0 {
