@@ -160,9 +160,10 @@ mod tests {
     fn only_control_tokens_overlapping_a_quoted_range_are_text() {
         let matcher = SpecialMatcher::new([(0, "<s>", true)].into_iter());
         // Quoted: the second `<s>` (bytes 4..7); the third only touches the range's end.
-        let quoted = [4..7];
+        let quoted = 4..7;
+        let within = Controls::TextWithin(std::slice::from_ref(&quoted));
         assert_eq!(
-            parts_with(&matcher, "<s>x<s><s>", Controls::TextWithin(&quoted)),
+            parts_with(&matcher, "<s>x<s><s>", within),
             ["id:0", "text:x<s>", "id:0"]
         );
     }
