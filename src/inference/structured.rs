@@ -64,6 +64,13 @@ pub async fn complete_json<T: DeserializeOwned>(
     Err(Stop::Failed(last))
 }
 
+/// A failure whose detail (template or grammar internals) belongs in the
+/// log: the job that stores the message shows a code and a sentence.
+fn internal(sentence: &str, detail: &dyn std::fmt::Display) -> Stop {
+    tracing::error!(error = %detail, "{sentence}");
+    Stop::Failed(format!("generation_failed: {sentence}"))
+}
+
 /// How often a running generation looks at `cancelled`.
 const CANCEL_POLL: Duration = Duration::from_millis(200);
 
@@ -84,7 +91,7 @@ pub async fn complete(
     let prompt = model
         .chat_prompt(messages, Vec::new())
         .await
-        .map_err(|e| Stop::Failed(format!("chat prompt: {e}")))?;
+        .map_err(|e| internal("the model's chat template could not be rendered", &e))?;
     if prompt.len() + max_tokens > model.context_length {
         return Err(Stop::Failed(format!(
             "the prompt of {} tokens leaves no room for {max_tokens} tokens of output in the model's context of {}",
@@ -97,8 +104,8 @@ pub async fn complete(
         m.compile_constraint(&ConstraintSpec::JsonSchema(schema))
     })
     .await
-    .map_err(|e| Stop::Failed(format!("schema task: {e}")))?
-    .map_err(|e| Stop::Failed(format!("output schema: {e}")))?;
+    .map_err(|e| internal("the output schema could not be prepared", &e))?
+    .map_err(|e| internal("the output schema could not be prepared", &e))?;
     let mut generation = Generation {
         prompt,
         max_tokens,
