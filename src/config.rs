@@ -154,10 +154,15 @@ impl Default for DocumentsConfig {
     fn default() -> Self {
         Self {
             max_upload_bytes: 50 * 1024 * 1024,
+            // A 500-page DOCX with images unpacks to tens of MiB; 200 MiB
+            // leaves room while refusing bombs.
             max_unpacked_bytes: 200 * 1024 * 1024,
             chunk_tokens: 200,
             chunk_overlap: 40,
             vector_index_min_rows: 50_000,
+            // 16 MiB of text is some 8,000 pages of prose and about two hours
+            // of embedding on two cores; a text page's drawing instructions
+            // take tens of KiB.
             max_extracted_bytes: 16 * 1024 * 1024,
             max_pdf_pages: 2_000,
             max_pdf_stream_bytes: 16 * 1024 * 1024,

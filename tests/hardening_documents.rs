@@ -16,6 +16,7 @@ fn server() -> &'static TestServer {
     static S: OnceLock<TestServer> = OnceLock::new();
     S.get_or_init(|| {
         let dir = common::models_dir("hardening-documents", &[SMOL, MINILM]);
+        // One ingest job at a time, which the queue test relies on.
         common::start(&dir, |c| c.documents.ingest_jobs = 1)
     })
 }
@@ -178,11 +179,20 @@ async fn an_upload_beyond_the_ingest_permits_waits_queued_and_then_runs() {
         .upload(&project, "first.md", long_document("First", 60))
         .await;
     assert_eq!(status, 202, "{first}");
+    let job = |v: &Value| format!("/api/v1/jobs/{}", v["job_id"].as_str().unwrap());
+    // Once the first holds the one ingest permit (other tests' uploads may
+    // hold it before), the second must wait its turn.
+    for _ in 0..600 {
+        let (_, j) = s.get(&job(&first)).await;
+        if j["status"] != "queued" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let (status, second) = s
         .upload(&project, "second.md", long_document("Second", 2))
         .await;
     assert_eq!(status, 202, "{second}");
-    let job = |v: &Value| format!("/api/v1/jobs/{}", v["job_id"].as_str().unwrap());
     let (_, waiting) = s.get(&job(&second)).await;
     assert_eq!(waiting["status"], "queued", "{waiting}");
     assert!(

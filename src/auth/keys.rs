@@ -135,6 +135,15 @@ struct KeyRow {
     stale: bool,
 }
 
+/// A key `k` of user `u` is usable: not revoked, not expired, its user
+/// enabled. One rule for each request and for credentials held open.
+macro_rules! key_usable {
+    () => {
+        "k.revoked_at IS NULL AND u.disabled = 0
+         AND (k.expires_at IS NULL OR k.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+    };
+}
+
 /// The caller a key stands for, or `None` for a wrong, revoked or expired key
 /// or one whose user is disabled.
 pub async fn authenticate(
@@ -145,14 +154,14 @@ pub async fn authenticate(
     let Some(id) = key_id(key) else {
         return Ok(None);
     };
-    let row: Option<KeyRow> = sqlx::query_as(
-        "SELECT k.digest, k.scope, u.id AS user_id, u.name, u.role,
-                (k.revoked_at IS NULL AND u.disabled = 0
-                 AND (k.expires_at IS NULL OR k.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))) AS usable,
+    let row: Option<KeyRow> = sqlx::query_as(concat!(
+        "SELECT k.digest, k.scope, u.id AS user_id, u.name, u.role, (",
+        key_usable!(),
+        ") AS usable,
                 (k.last_used_at IS NULL
                  OR k.last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds')) AS stale
-         FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1",
-    )
+             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1"
+    ))
     .bind(&id)
     .fetch_optional(pool)
     .await?;
@@ -190,11 +199,10 @@ pub async fn authenticate(
 /// The role of the key's user while the key is usable (not revoked or
 /// expired, its user enabled); for credentials held open, like a WebSocket.
 pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT u.role FROM api_keys k JOIN users u ON u.id = k.user_id
-         WHERE k.id = ?1 AND k.revoked_at IS NULL AND u.disabled = 0
-           AND (k.expires_at IS NULL OR k.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-    )
+    Ok(sqlx::query_scalar(concat!(
+        "SELECT u.role FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1 AND ",
+        key_usable!()
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await?)

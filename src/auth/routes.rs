@@ -108,11 +108,9 @@ pub async fn login(
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, AppError> {
     super::middleware::check_same_site(&headers)?;
-    // No account has a longer name or password: refused before either
-    // becomes a throttle key, an Argon2 input or an audit row.
-    if body.name.chars().count() > users::MAX_NAME_CHARS {
-        return Err(AppError::invalid("name", "The user name is too long"));
-    }
+    // No account has such a name or a longer password: refused before
+    // either becomes a throttle key, an Argon2 input or an audit row.
+    users::check_name(&body.name)?;
     if body.password.chars().count() > super::password::MAX_CHARS {
         return Err(AppError::invalid("password", "The password is too long"));
     }
@@ -129,10 +127,12 @@ pub async fn login(
             }
         })?;
     let checked = users::check_password(pool, &s.auth.passwords, &body.name, &body.password).await;
+    if checked.is_ok() {
+        s.metrics.password_verified();
+    }
     let user = match checked {
         Ok(Some(user)) => user,
         Ok(None) => {
-            s.metrics.password_verified();
             let actor = Actor {
                 name: None,
                 address: &address,
@@ -153,7 +153,6 @@ pub async fn login(
             return Err(e);
         }
     };
-    s.metrics.password_verified();
     s.auth.logins.succeeded(attempt);
     let actor = Actor {
         name: Some(&user.name),

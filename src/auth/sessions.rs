@@ -69,18 +69,27 @@ struct Row {
     role: String,
 }
 
+/// A session `s` of user `u` is live: not ended, not expired, its user
+/// enabled. One rule for sign-in and for credentials held open.
+macro_rules! session_live {
+    () => {
+        "s.revoked_at IS NULL AND u.disabled = 0
+         AND s.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    };
+}
+
 /// The caller a session cookie stands for, if the session is live.
 pub async fn authenticate(
     pool: &SqlitePool,
     token: &str,
     address: &str,
 ) -> Result<Option<Identity>, AppError> {
-    let row: Option<Row> = sqlx::query_as(
+    let row: Option<Row> = sqlx::query_as(concat!(
         "SELECT s.id, s.csrf_token, u.id AS user_id, u.name, u.role
-         FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.digest = ?1 AND s.revoked_at IS NULL AND u.disabled = 0
-           AND s.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-    )
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.digest = ?1 AND ",
+        session_live!()
+    ))
     .bind(&digest(token)[..])
     .fetch_optional(pool)
     .await?;
@@ -101,11 +110,10 @@ pub async fn authenticate(
 /// The role of the session's user while the session is live (not ended or
 /// expired, its user enabled); for credentials held open, like a WebSocket.
 pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id = ?1 AND s.revoked_at IS NULL AND u.disabled = 0
-           AND s.expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-    )
+    Ok(sqlx::query_scalar(concat!(
+        "SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1 AND ",
+        session_live!()
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await?)

@@ -274,6 +274,16 @@ async fn serve_socket(
             WsMessage::Close(_) => return,
             _ => continue,
         };
+        let ask: Ask = match serde_json::from_str(&text) {
+            Ok(a) => a,
+            Err(e) => {
+                let err = AppError::invalid("content", format!("Invalid message: {e}"));
+                if socket.send(send("error", err.body())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
         // The socket outlives the request that opened it: each question is
         // asked as the caller stands now, or the socket is closed.
         let who = match still_allowed(&s, &who, &conversation.id).await {
@@ -281,16 +291,6 @@ async fn serve_socket(
             Ok(None) => return close_for_policy(socket).await,
             Err(e) => {
                 if socket.send(send("error", e.body())).await.is_err() {
-                    return;
-                }
-                continue;
-            }
-        };
-        let ask: Ask = match serde_json::from_str(&text) {
-            Ok(a) => a,
-            Err(e) => {
-                let err = AppError::invalid("content", format!("Invalid message: {e}"));
-                if socket.send(send("error", err.body())).await.is_err() {
                     return;
                 }
                 continue;

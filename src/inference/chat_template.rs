@@ -205,22 +205,25 @@ impl ChatTemplate {
         quote: &dyn Fn(&str) -> String,
     ) -> Result<String, TemplateError> {
         let template = self.env.get_template("chat")?;
-        let (messages, tools): (Vec<ChatMessage>, Vec<Value>) = if self.native_tools {
-            (
-                messages.iter().map(|m| m.quoted(quote)).collect(),
-                tools.iter().map(|t| quote_value(t, quote)).collect(),
-            )
+        // The output cap grows with what the template is given, counted as it is quoted.
+        let input = std::cell::Cell::new(0usize);
+        let counted = |s: &str| {
+            input.set(input.get().saturating_add(s.len()));
+            quote(s)
+        };
+        let written;
+        let (messages, tools): (&[ChatMessage], &[Value]) = if self.native_tools {
+            (messages, tools)
         } else {
             // Hermes writes the tools into the messages, where they are quoted with the rest.
-            let written = hermes::messages(messages, tools);
-            (
-                written.iter().map(|m| m.quoted(quote)).collect(),
-                Vec::new(),
-            )
+            written = hermes::messages(messages, tools);
+            (&written, &[])
         };
-        let input = serde_json::to_string(&(&messages, &tools)).map_or(0, |s| s.len());
+        let messages: Vec<ChatMessage> = messages.iter().map(|m| m.quoted(&counted)).collect();
+        let tools: Vec<Value> = tools.iter().map(|t| quote_value(t, &counted)).collect();
         let mut output = limits::CappedOutput::new(
-            limits::OUTPUT_BASE.saturating_add(input.saturating_mul(limits::OUTPUT_PER_INPUT_BYTE)),
+            limits::OUTPUT_BASE
+                .saturating_add(input.get().saturating_mul(limits::OUTPUT_PER_INPUT_BYTE)),
         );
         let ctx = context! {
             messages => messages,
@@ -231,7 +234,8 @@ impl ChatTemplate {
         };
         match template.render_captured_to(ctx, &mut output) {
             // minijinja writes whole `str`s and a refused write stops it, so this is UTF-8.
-            Ok(_) => Ok(String::from_utf8_lossy(&output.bytes).into_owned()),
+            Ok(_) => Ok(String::from_utf8(output.bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
             Err(e) => Err(TemplateError::from_render(e, &output)),
         }
     }

@@ -102,9 +102,11 @@ pub async fn complete(
     let m = model.clone();
     let constraint = tokio::task::spawn_blocking(move || {
         m.compile_constraint(&ConstraintSpec::JsonSchema(schema))
+            .map_err(|e| e.to_string())
     })
     .await
-    .map_err(|e| internal("the output schema could not be prepared", &e))?
+    .map_err(|e| e.to_string())
+    .and_then(|compiled| compiled)
     .map_err(|e| internal("the output schema could not be prepared", &e))?;
     let mut generation = Generation {
         prompt,

@@ -35,16 +35,9 @@ impl Uploads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let limits = Limits {
-            max_unpacked_bytes: config.max_unpacked_bytes,
-            max_text_bytes: config.max_extracted_bytes,
-            max_pdf_pages: config.max_pdf_pages,
-            max_pdf_stream_bytes: config.max_pdf_stream_bytes,
-            ..Limits::default()
-        };
         let sandbox = Sandbox::new(SandboxConfig {
             program,
-            limits,
+            limits: Limits::from(config),
             memory_bytes: config.extract_memory_mib.saturating_mul(1 << 20),
             timeout: Duration::from_secs(config.extract_timeout_secs.max(1)),
             workers,

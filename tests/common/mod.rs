@@ -352,10 +352,15 @@ impl TestServer {
             .text()
             .await
             .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
-            .map_or(0.0, |v| v.trim().parse().unwrap())
+        metric_in(&text, name).unwrap_or(0.0)
     }
+}
+
+/// The value of the metric line `name value` in a `/metrics` text.
+pub fn metric_in(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+        .map(|v| v.trim().parse().unwrap())
 }
 
 /// A client that sends `key` as `Authorization: Bearer`.

