@@ -193,6 +193,15 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<crate::store::Error> for AppError {
+    fn from(e: crate::store::Error) -> Self {
+        match e {
+            crate::store::Error::NotFound(m) => AppError::NotFound(m),
+            crate::store::Error::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<lancedb::Error> for AppError {
     fn from(e: lancedb::Error) -> Self {
         AppError::Internal(format!("vector store: {e}"))

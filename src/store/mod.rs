@@ -9,8 +9,6 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use crate::http::AppError;
-
 pub mod page;
 
 pub use page::{Cursor, Page};
@@ -21,6 +19,17 @@ pub enum StoreError {
     Open(String, sqlx::Error),
     #[error("cannot migrate the database {0}: {1}")]
     Migrate(String, sqlx::migrate::MigrateError),
+}
+
+/// What a lookup in the record can answer besides the row: it is not there
+/// (a sentence naming what was asked for), or the database failed. Every
+/// feature's error wraps it; `http/error.rs` maps it to 404 and 500.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 /// The connection pool; cheap to clone.
@@ -60,7 +69,7 @@ impl Store {
 
 /// The row `sql` (whose `?1` is the id) finds for `id`, or a 404 naming
 /// `what` — also for a string that is not one of our ids, without a query.
-pub async fn by_id<T>(pool: &SqlitePool, sql: &str, what: &str, id: &str) -> Result<T, AppError>
+pub async fn by_id<T>(pool: &SqlitePool, sql: &str, what: &str, id: &str) -> Result<T, Error>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
 {
@@ -72,7 +81,7 @@ where
     } else {
         None
     };
-    row.ok_or_else(|| AppError::NotFound(format!("No {what} with id `{id}`")))
+    row.ok_or_else(|| Error::NotFound(format!("No {what} with id `{id}`")))
 }
 
 /// A new public id: UUIDv7, so ids sort by creation time and double as cursors.
