@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs the server on the default models: fetches them if missing,
-# builds the release binary, and serves (default 127.0.0.1:8080).
+# builds the shipped (dist profile) binary, and serves (default 127.0.0.1:8080).
 #
 #   scripts/run.sh [serve flags, e.g. --listen 0.0.0.0:8080]
 set -euo pipefail
@@ -11,5 +11,5 @@ command -v cargo >/dev/null || { echo "run: cargo (Rust toolchain) is required: 
 
 scripts/system-deps.sh
 scripts/fetch-models.sh
-cargo build --release --locked
-exec "$CARGO_TARGET_DIR/release/bacopilot" serve "$@"
+cargo build --profile dist --locked
+exec "$CARGO_TARGET_DIR/dist/bacopilot" serve "$@"

@@ -18,4 +18,4 @@ fi
 # Our side of the side-by-side benchmark, in smoke mode (no llama.cpp build),
 # first, so the test runner's summary closes the output.
 benches/compare-llamacpp.sh --smoke
-cargo test --locked "$@"
+cargo test --workspace --locked "$@"

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Context};
 
 use crate::config::Config;
-use crate::inference::chat_model::{ChatModel, Generation, LoadOptions};
+use crate::inference::chat_model::{ChatModel, Generation};
 use crate::inference::constraint::ConstraintSpec;
 use crate::inference::embeddings::Embedder;
 use crate::inference::engine::Event;
@@ -62,7 +62,7 @@ pub fn run(config: &Config, opts: &BenchOptions) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| config.models.chat.clone());
     let path = config.models.dir.join(file_name_for(config, &id)?);
-    let mut load = LoadOptions::from_config(config);
+    let mut load = crate::inference::registry::load_options(config);
     // Every run reads the same prompt: without this, all but the first would
     // take it from the prefix cache and the prefill figures would mean nothing.
     load.prefix_cache_bytes = 0;

@@ -1,10 +1,12 @@
 //! BA Copilot: a self-hosted local-inference appliance for business analysts.
 
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod chat;
 pub mod config;
+pub mod generation;
 pub mod http;
 pub mod inference;
 pub mod jobs;
@@ -19,4 +21,4 @@ pub mod store;
 pub mod web;
 pub mod wireframe;
 
-pub use http::{app, AppState};
+pub use app::{router, AppState};

@@ -6,6 +6,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::inference::observe::Observer;
+
 /// Bucket bounds in seconds, from a fast token (1 ms) to a slow first token.
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -75,30 +77,12 @@ impl Metrics {
         *m.entry((route.to_string(), status)).or_default() += 1;
     }
 
-    /// Counts a finished generation; `cached` of its `prompt` tokens came
-    /// from the prefix cache.
-    pub fn add_tokens(&self, prompt: usize, cached: usize, completion: usize) {
-        self.tokens_in.fetch_add(prompt as u64, Ordering::Relaxed);
-        self.tokens_cached
-            .fetch_add(cached as u64, Ordering::Relaxed);
-        self.tokens_out
-            .fetch_add(completion as u64, Ordering::Relaxed);
-    }
-
-    pub fn generation_cancelled(&self) {
-        self.cancelled.fetch_add(1, Ordering::Relaxed);
-    }
-
     pub fn document_uploaded(&self) {
         self.documents.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn chunks_ingested(&self, n: usize) {
         self.chunks.fetch_add(n as u64, Ordering::Relaxed);
-    }
-
-    pub fn queue_changed(&self, delta: i64) {
-        self.queue_depth.fetch_add(delta, Ordering::Relaxed);
     }
 
     pub fn connection_opened(&self) {
@@ -128,16 +112,6 @@ impl Metrics {
     /// Counts one Argon2 password check (each takes 19 MiB and tens of ms).
     pub fn password_verified(&self) {
         self.password_verifications.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn observe_ttft(&self, model: &str, seconds: f64) {
-        let mut m = self.ttft.lock().unwrap_or_else(|e| e.into_inner());
-        m.entry(model.to_string()).or_default().observe(seconds);
-    }
-
-    pub fn observe_token_latency(&self, model: &str, seconds: f64) {
-        let mut m = self.token_latency.lock().unwrap_or_else(|e| e.into_inner());
-        m.entry(model.to_string()).or_default().observe(seconds);
     }
 
     pub fn render(&self) -> String {
@@ -244,6 +218,34 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+impl Observer for Metrics {
+    fn queue_changed(&self, delta: i64) {
+        self.queue_depth.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    fn generation_cancelled(&self) {
+        self.cancelled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn add_tokens(&self, prompt: usize, cached: usize, completion: usize) {
+        self.tokens_in.fetch_add(prompt as u64, Ordering::Relaxed);
+        self.tokens_cached
+            .fetch_add(cached as u64, Ordering::Relaxed);
+        self.tokens_out
+            .fetch_add(completion as u64, Ordering::Relaxed);
+    }
+
+    fn observe_ttft(&self, model: &str, seconds: f64) {
+        let mut m = self.ttft.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(model.to_string()).or_default().observe(seconds);
+    }
+
+    fn observe_token_latency(&self, model: &str, seconds: f64) {
+        let mut m = self.token_latency.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(model.to_string()).or_default().observe(seconds);
     }
 }
 

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::app::{self, AppState};
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::generation::Generator;
 use crate::http::conn::Clocks;
 use crate::http::listen::{self, Caps, Listener};
-use crate::http::{app, AppState};
-use crate::inference::chat_model::LoadOptions;
 use crate::inference::registry::{discover, Registry};
 use crate::jobs::Jobs;
 use crate::metrics::Metrics;
@@ -53,7 +53,7 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
         &config.models.embedding,
     ));
     let metrics = Arc::new(Metrics::default());
-    let opts = LoadOptions::from_config(&config);
+    let opts = crate::inference::registry::load_options(&config);
     let (loader, m) = (registry.clone(), metrics.clone());
     std::thread::Builder::new()
         .name("model-loader".into())
@@ -69,6 +69,7 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     let uploads = crate::retrieval::uploads::Uploads::new(&config.documents)
         .context("cannot find this program to read documents with; set documents.extract_worker")?;
     let state = AppState {
+        generation: Arc::new(Generator::new(registry.clone(), &config)),
         uploads: Arc::new(uploads),
         auth,
         config: Arc::new(config),
@@ -135,7 +136,7 @@ pub async fn run(
         );
     }
     let listener = listener.with_metrics(state.metrics.clone());
-    listen::serve(listener, app(state), shutdown).await?;
+    listen::serve(listener, app::router(state), shutdown).await?;
     Ok(())
 }
 

@@ -8,14 +8,14 @@ mod common;
 use std::sync::Arc;
 
 use bacopilot::config::Config;
-use bacopilot::inference::chat_model::{ChatModel, LoadOptions};
+use bacopilot::inference::chat_model::ChatModel;
 use bacopilot::inference::chat_template::ChatMessage;
 use bacopilot::metrics::Metrics;
 use common::{GEMMA, SMOL, SMOL_ID};
 use serde_json::json;
 
 fn load(file: &str) -> Arc<ChatModel> {
-    let opts = LoadOptions::from_config(&Config::default());
+    let opts = bacopilot::inference::registry::load_options(&Config::default());
     let model = ChatModel::load(
         "under-test",
         &common::model_path(file),

@@ -69,7 +69,7 @@ const SELECT: &str = "SELECT k.id, k.name, k.scope, k.user_id, u.name AS user_na
     k.expires_at, k.revoked_at, k.last_used_at FROM api_keys k JOIN users u ON u.id = k.user_id";
 
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<ApiKey, AppError> {
-    crate::store::by_id(pool, &format!("{SELECT} WHERE k.id = ?1"), "API key", id).await
+    Ok(crate::store::by_id(pool, &format!("{SELECT} WHERE k.id = ?1"), "API key", id).await?)
 }
 
 /// Creates a key for `user_id`; the key text is returned only here.

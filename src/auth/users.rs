@@ -36,7 +36,7 @@ pub struct UserChanges {
 const SELECT: &str = "SELECT id, name, role, disabled, created_at FROM users";
 
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<User, AppError> {
-    crate::store::by_id(pool, &format!("{SELECT} WHERE id = ?1"), "user", id).await
+    Ok(crate::store::by_id(pool, &format!("{SELECT} WHERE id = ?1"), "user", id).await?)
 }
 
 pub async fn by_name(pool: &SqlitePool, name: &str) -> Result<Option<User>, AppError> {

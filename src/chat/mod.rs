@@ -82,7 +82,7 @@ const MESSAGE: &str = "SELECT id, conversation_id, role, content, mode, model, p
 
 pub async fn conversation(pool: &SqlitePool, id: &str) -> Result<Conversation, AppError> {
     let sql = format!("{CONVERSATION} WHERE id = ?1");
-    crate::store::by_id(pool, &sql, "conversation", id).await
+    Ok(crate::store::by_id(pool, &sql, "conversation", id).await?)
 }
 
 pub async fn conversations(

@@ -222,6 +222,19 @@ impl From<LookupError> for AppError {
     }
 }
 
+impl From<crate::generation::Error> for AppError {
+    fn from(e: crate::generation::Error) -> Self {
+        use crate::generation::Error;
+        match e {
+            Error::Lookup(e) => e.into(),
+            Error::Submit(e) => e.into(),
+            Error::Constraint(m) => AppError::invalid("response_format", m),
+            Error::Cancelled => AppError::Internal("generation cancelled".into()),
+            Error::Internal(m) => AppError::Internal(m),
+        }
+    }
+}
+
 impl From<SubmitError> for AppError {
     fn from(e: SubmitError) -> Self {
         match e {

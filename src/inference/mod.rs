@@ -1,25 +1,13 @@
-//! Local inference: the only code that touches candle.
+//! The application's side of inference: which models exist (the catalog and
+//! model pulls), which are loaded (the registry).
+//! The engine itself (everything that touches candle) is the
+//! `bacopilot-engine` crate in `crates/engine`, re-exported here so the rest
+//! of the application names one place.
 
 pub mod catalog;
-pub mod chat_model;
-pub mod chat_template;
-pub mod constraint;
-pub mod decoder;
-pub mod embeddings;
-pub mod engine;
-pub mod gguf_check;
-pub mod model;
 pub mod registry;
-pub mod sampler;
-pub mod structured;
-pub mod tokenizer;
 
-/// The device models run on: the first CUDA GPU when built with `--features cuda`
-/// and one is present, else the CPU.
-pub fn device() -> candle_core::Device {
-    #[cfg(feature = "cuda")]
-    if let Ok(d) = candle_core::Device::new_cuda(0) {
-        return d;
-    }
-    candle_core::Device::Cpu
-}
+pub use bacopilot_engine::{
+    chat_model, chat_template, constraint, decoder, device, embeddings, engine, gguf_check, model,
+    observe, sampler, tokenizer,
+};

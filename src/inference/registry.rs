@@ -9,10 +9,13 @@ use std::sync::{Arc, RwLock};
 
 use super::chat_model::{ChatModel, LoadOptions};
 use super::embeddings::Embedder;
+use super::engine::Limits;
+use crate::config::Config;
 use crate::metrics::Metrics;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+
 pub enum ModelKind {
     Chat,
     Embedding,
@@ -53,6 +56,22 @@ pub struct Registry {
     aliases: HashMap<String, String>,
     pub default_chat: String,
     pub default_embedding: String,
+}
+/// The engine's load options from the configuration: context and memory caps,
+/// queue size, batching limits and the prefix cache.
+pub fn load_options(config: &Config) -> LoadOptions {
+    LoadOptions {
+        max_context: config.models.max_context,
+        max_memory: (config.models.max_memory_mib > 0)
+            .then_some(config.models.max_memory_mib << 20),
+        queue_size: config.engine.queue_size,
+        limits: Limits {
+            max_batch: config.engine.max_batch,
+            prefill_chunk: config.engine.prefill_chunk,
+        },
+        prefix_cache_bytes: config.engine.prefix_cache_mib << 20,
+        device: super::device(),
+    }
 }
 
 /// Stable id of a model file: the file name without `.gguf`, dots as dashes

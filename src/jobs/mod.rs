@@ -14,8 +14,8 @@ use sqlx::SqlitePool;
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
+use crate::generation::structured::Stop;
 use crate::http::AppError;
-use crate::inference::structured::Stop;
 use crate::store::new_id;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -170,7 +170,7 @@ impl Jobs {
 
     pub async fn get(&self, id: &str) -> Result<Job, AppError> {
         let sql = format!("{SELECT} WHERE id = ?1");
-        crate::store::by_id(&self.pool, &sql, "job", id).await
+        Ok(crate::store::by_id(&self.pool, &sql, "job", id).await?)
     }
 
     /// Progress events of a live job; `None` once it has finished.

@@ -182,7 +182,7 @@ pub async fn create(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<ChatRequest>,
 ) -> Result<Response, AppError> {
-    let model = s.registry.chat(&req.model)?;
+    let model = s.generation.model_named(&req.model)?;
     if req.logprobs {
         return Err(AppError::invalid("logprobs", "`logprobs` is not supported"));
     }
@@ -223,7 +223,7 @@ pub async fn create(
         Some(t) => t.constraint(&model).await?,
         None => None,
     };
-    let rx = fields
+    let answer = fields
         .submit(
             &model,
             prompt,
@@ -245,9 +245,9 @@ pub async fn create(
             calls: calling.map(|_| CallStream::default()),
             opened: false,
         };
-        return Ok(stream::sse(rx, format).into_response());
+        return Ok(stream::sse(answer.events, format).into_response());
     }
-    let (text, done) = stream::collect(rx).await?;
+    let (text, done) = answer.collect().await.map_err(AppError::Internal)?;
     let calls = calling.and_then(|_| output::parse_calls(&text));
     let (message, finish_reason) = match calls {
         Some(calls) => {

@@ -97,7 +97,7 @@ pub async fn create(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<CompletionRequest>,
 ) -> Result<Response, AppError> {
-    let model = s.registry.chat(&req.model)?;
+    let model = s.generation.model_named(&req.model)?;
     if req.echo {
         return Err(AppError::invalid("echo", "`echo` is not supported"));
     }
@@ -121,7 +121,7 @@ pub async fn create(
         ignore_eos: req.ignore_eos,
         response_format: req.response_format,
     };
-    let rx = fields
+    let answer = fields
         .submit(&model, prompt, s.config.engine.default_max_tokens, None)
         .await?;
     let format = TextChunks {
@@ -131,9 +131,9 @@ pub async fn create(
         include_usage: req.stream_options.unwrap_or_default().include_usage,
     };
     if req.stream {
-        return Ok(stream::sse(rx, format).into_response());
+        return Ok(stream::sse(answer.events, format).into_response());
     }
-    let (text, done) = stream::collect(rx).await?;
+    let (text, done) = answer.collect().await.map_err(AppError::Internal)?;
     let mut body = format.chunk(&text, Some(&done));
     body["usage"] = stream::usage_json(&done);
     Ok(Json(body).into_response())

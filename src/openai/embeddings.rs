@@ -7,6 +7,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::generation::Embedded;
 use crate::http::extract::ApiJson;
 use crate::http::{AppError, AppState};
 
@@ -30,7 +31,7 @@ pub async fn create(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<EmbeddingRequest>,
 ) -> Result<Json<Value>, AppError> {
-    let embedder = s.registry.embedding(&req.model)?;
+    let embedder = s.generation.embedder(Some(&req.model))?;
     let inputs = match req.input {
         Input::One(t) => vec![t],
         Input::Many(v) => v,
@@ -73,17 +74,10 @@ pub async fn create(
             ));
         }
     }
-    let worker = embedder.clone();
-    let (vectors, counts) = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-        Ok::<_, String>((
-            worker.embed(&refs).map_err(|e| e.to_string())?,
-            worker.count_tokens(&refs).map_err(|e| e.to_string())?,
-        ))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(AppError::Internal)?;
+    let Embedded {
+        vectors,
+        tokens: counts,
+    } = s.generation.embed(&embedder, inputs, true).await?;
 
     let tokens: usize = counts.iter().sum();
     let data: Vec<Value> = vectors

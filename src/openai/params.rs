@@ -6,11 +6,9 @@ use serde::Deserialize;
 use crate::http::AppError;
 use std::sync::Arc;
 
-use tokio::sync::mpsc::UnboundedReceiver;
-
+use crate::generation::{Answer, Generator};
 use crate::inference::chat_model::{ChatModel, Generation};
 use crate::inference::constraint::Constraint;
-use crate::inference::engine::Event;
 use crate::inference::sampler::SamplingParams;
 
 /// `stop`: one string or a list of them.
@@ -52,14 +50,14 @@ impl GenerationFields {
         prompt: Vec<u32>,
         default_max: usize,
         constraint: Option<Constraint>,
-    ) -> Result<UnboundedReceiver<Event>, AppError> {
+    ) -> Result<Answer, AppError> {
         let format = self.response_format.clone();
         let mut generation = self.into_generation(model, prompt, default_max)?;
         generation.constraint = match constraint {
             Some(c) => Some(c),
             None => super::response_format::constraint(model, format.as_ref()).await?,
         };
-        Ok(model.submit(generation)?)
+        Ok(Generator::start(model, generation)?)
     }
 
     /// Checks every field against `model` and the prompt, and builds the request.

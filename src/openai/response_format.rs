@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::generation::{Error as GenError, Generator};
 use crate::http::AppError;
 use crate::inference::chat_model::ChatModel;
 use crate::inference::constraint::{Constraint, ConstraintSpec};
@@ -60,13 +61,14 @@ pub async fn constraint(
     let Some(spec) = parse(format)? else {
         return Ok(None);
     };
-    let model = model.clone();
-    let compiled = tokio::task::spawn_blocking(move || model.compile_constraint(&spec))
-        .await
-        .map_err(|e| AppError::Internal(format!("compiling response_format: {e}")))?;
-    compiled
-        .map(Some)
-        .map_err(|e| AppError::invalid(PARAM, format!("Invalid `response_format`: {e}")))
+    match Generator::compile(model, spec).await {
+        Ok(c) => Ok(Some(c)),
+        Err(GenError::Constraint(e)) => Err(AppError::invalid(
+            PARAM,
+            format!("Invalid `response_format`: {e}"),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

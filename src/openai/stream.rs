@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::http::AppError;
+
 use crate::inference::engine::{Completion, Event};
 
 /// Builds the JSON chunks of one endpoint's stream.
@@ -98,19 +99,6 @@ pub fn sse<F: ChunkFormat>(
 
 fn data(v: &Value) -> SseEvent {
     SseEvent::default().data(v.to_string())
-}
-
-/// Waits for the whole answer: its text and how it ended.
-pub async fn collect(mut rx: UnboundedReceiver<Event>) -> Result<(String, Completion), AppError> {
-    let mut text = String::new();
-    while let Some(ev) = rx.recv().await {
-        match ev {
-            Event::Delta(d) => text.push_str(&d),
-            Event::Done(done) => return Ok((text, done)),
-            Event::Error(e) => return Err(AppError::Internal(e)),
-        }
-    }
-    Err(AppError::Internal("engine stopped before finishing".into()))
 }
 
 pub fn usage_json(done: &Completion) -> Value {

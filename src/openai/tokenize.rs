@@ -28,7 +28,7 @@ pub async fn tokenize(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<TokenizeRequest>,
 ) -> Result<Json<Value>, AppError> {
-    let model = s.registry.chat(&req.model)?;
+    let model = s.generation.model_named(&req.model)?;
     let ids = model
         .encode(&req.text)
         .map_err(|e| AppError::invalid("text", e))?;
@@ -39,7 +39,7 @@ pub async fn detokenize(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<DetokenizeRequest>,
 ) -> Result<Json<Value>, AppError> {
-    let model = s.registry.chat(&req.model)?;
+    let model = s.generation.model_named(&req.model)?;
     let vocab = model.tokenizer.vocab_size();
     if let Some(bad) = req.ids.iter().find(|&&id| id as usize >= vocab) {
         return Err(AppError::invalid(

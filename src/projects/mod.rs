@@ -145,15 +145,14 @@ const SELECT: &str = "SELECT p.id, p.name, p.description, p.created_at, p.update
 
 /// The project, or 404 when the id does not name one.
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<Project, AppError> {
-    crate::store::by_id(pool, &format!("{SELECT} WHERE p.id = ?1"), "project", id).await
+    Ok(crate::store::by_id(pool, &format!("{SELECT} WHERE p.id = ?1"), "project", id).await?)
 }
 
 /// 404 unless the project exists; for routes nested under a project.
 pub async fn ensure(pool: &SqlitePool, id: &str) -> Result<(), AppError> {
     let sql = "SELECT id FROM projects WHERE id = ?1";
-    crate::store::by_id::<(String,)>(pool, sql, "project", id)
-        .await
-        .map(drop)
+    crate::store::by_id::<(String,)>(pool, sql, "project", id).await?;
+    Ok(())
 }
 
 /// The projects `who` can see, newest first.

@@ -32,7 +32,7 @@ const SELECT: &str = "SELECT id, project_id, name, kind, size_bytes, sha256, sta
     pages, chunk_count, job_id, created_at, updated_at FROM documents";
 
 pub async fn get(pool: &SqlitePool, id: &str) -> Result<Document, AppError> {
-    crate::store::by_id(pool, &format!("{SELECT} WHERE id = ?1"), "document", id).await
+    Ok(crate::store::by_id(pool, &format!("{SELECT} WHERE id = ?1"), "document", id).await?)
 }
 
 pub async fn by_hash(

@@ -15,9 +15,9 @@ use super::model::{Clarification, Requirement, Section, Source};
 use super::prompt::{self, QuestionsOut, SectionOut};
 use super::store::Body;
 use super::template::{Kind, Outline, OutlineSection};
+use crate::generation::structured::{self, Stop};
 use crate::http::{AppError, AppState};
 use crate::inference::chat_model::ChatModel;
-use crate::inference::structured::{self, Stop};
 use crate::jobs::JobHandle;
 use crate::retrieval::search::{self, SearchHit};
 

@@ -12,8 +12,8 @@ use super::generate::{self, Context};
 use super::model::Clarification;
 use super::store::{self, Body};
 use super::template;
+use crate::generation::structured::Stop;
 use crate::http::{AppError, AppState};
-use crate::inference::structured::Stop;
 use crate::jobs::{JobHandle, Outcome, Started};
 
 const MAX_BRIEF_CHARS: usize = 8000;

@@ -13,9 +13,9 @@ use super::change::{self, Changes};
 use super::model::Screen;
 use super::prompt::{self, GenApp};
 use super::store;
+use crate::generation::structured::{self, Stop};
 use crate::http::{AppError, AppState};
 use crate::inference::chat_model::ChatModel;
-use crate::inference::structured::{self, Stop};
 use crate::jobs::{JobHandle, Started};
 
 const MAX_DESCRIPTION_CHARS: usize = 4000;

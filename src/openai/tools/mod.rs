@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::generation::Generator;
 use crate::http::AppError;
 use crate::inference::chat_model::ChatModel;
 use crate::inference::constraint::{Constraint, ConstraintSpec};
@@ -105,8 +106,7 @@ impl Tools {
         let functions = self.functions.clone();
         let spec = self.grammar();
         let covers_all = matches!(self.choice, Choice::Auto | Choice::Required);
-        let model = model.clone();
-        tokio::task::spawn_blocking(move || {
+        Generator::off_runtime(model, move |model| {
             let check_each = || {
                 functions.iter().enumerate().try_for_each(|(i, f)| {
                     let schema = ConstraintSpec::JsonSchema(Value::Object(f.parameters.clone()));
@@ -135,8 +135,7 @@ impl Tools {
                 }
             }
         })
-        .await
-        .map_err(|e| AppError::Internal(format!("compiling tools: {e}")))?
+        .await?
     }
 
     /// The grammar the output is generated under; `None` when calls are off.

@@ -11,7 +11,7 @@
 //!
 //! Every string the template is given (messages, tool calls, tools) passes
 //! through a `quote` function first: the tokenizer's
-//! [`quote`](crate::inference::tokenizer::GgufTokenizer::quote), so that turn
+//! [`quote`](crate::tokenizer::GgufTokenizer::quote), so that turn
 //! markers written in content stay text. A template runs under the limits of
 //! [`limits`], and must render a one-message conversation to be accepted.
 

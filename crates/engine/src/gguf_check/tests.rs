@@ -437,7 +437,7 @@ fn every_truncation_is_refused_and_no_corruption_panics() {
 
 #[test]
 fn the_shipped_models_pass_quickly_and_agree_with_candle() {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
     for name in [
         "SmolLM2-135M-Instruct.Q4_1.gguf",
         "gemma-3-270m-q4_k_m.gguf",

@@ -4,8 +4,8 @@
 use candle_core::Device;
 
 use super::sequence::Sequence;
-use crate::inference::decoder::{Decoder, PrefixCache, Segment, SeqCache};
-use crate::inference::model::Weights;
+use crate::decoder::{Decoder, PrefixCache, Segment, SeqCache};
+use crate::model::Weights;
 
 pub enum Backend {
     /// Batches sequences; each has its own cache, and finished caches are

@@ -9,11 +9,12 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::chat_model::{ChatModel, SubmitError};
-use super::chat_template::ChatMessage;
-use super::constraint::ConstraintSpec;
-use super::engine::{Event, FinishReason, Generation};
-use super::sampler::SamplingParams;
+use super::{Error, Generator};
+use crate::inference::chat_model::ChatModel;
+use crate::inference::chat_template::ChatMessage;
+use crate::inference::constraint::ConstraintSpec;
+use crate::inference::engine::{Event, FinishReason, Generation};
+use crate::inference::sampler::SamplingParams;
 
 /// Why a generation produced no output.
 #[derive(Debug)]
@@ -99,16 +100,10 @@ pub async fn complete(
             model.context_length
         )));
     }
-    let m = model.clone();
-    let constraint = tokio::task::spawn_blocking(move || {
-        m.compile_constraint(&ConstraintSpec::JsonSchema(schema))
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|compiled| compiled)
-    .map_err(|e| internal("the output schema could not be prepared", &e))?;
-    let mut generation = Generation {
+    let constraint = Generator::compile(model, ConstraintSpec::JsonSchema(schema))
+        .await
+        .map_err(|e| internal("the output schema could not be prepared", &e))?;
+    let generation = Generation {
         prompt,
         max_tokens,
         stop: Vec::new(),
@@ -119,18 +114,10 @@ pub async fn complete(
         },
         constraint: Some(constraint),
     };
-    let mut events = loop {
-        if cancelled() {
-            return Err(Stop::Cancelled);
-        }
-        match model.submit_or_return(generation) {
-            Ok(events) => break events,
-            Err((SubmitError::QueueFull(_), g)) => {
-                generation = g;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err((e, _)) => return Err(Stop::Failed(e.to_string())),
-        }
+    let mut events = match Generator::start_waiting(model, generation, cancelled).await {
+        Ok(answer) => answer.events,
+        Err(Error::Cancelled) => return Err(Stop::Cancelled),
+        Err(e) => return Err(Stop::Failed(e.to_string())),
     };
     let mut text = String::new();
     let mut tick = tokio::time::interval(CANCEL_POLL);

@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 use super::backend::Backend;
 use super::sequence::{Next, Sequence};
 use super::{Event, GenerateRequest};
-use crate::inference::tokenizer::GgufTokenizer;
-use crate::metrics::Metrics;
+use crate::observe::Observer;
+use crate::tokenizer::GgufTokenizer;
 
 /// Scheduling limits from `[engine]` in config.toml.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +26,7 @@ pub struct EngineLoop {
     pub backend: Backend,
     pub limits: Limits,
     pub tokenizer: Arc<GgufTokenizer>,
-    pub metrics: Arc<Metrics>,
+    pub metrics: Arc<dyn Observer>,
 }
 
 impl EngineLoop {

@@ -110,9 +110,9 @@ impl Constrainer {
     }
 
     /// A vocabulary of the 256 single bytes plus an end-of-sequence token
-    /// (id 256), for testing grammars byte by byte.
-    #[cfg(test)]
-    pub(crate) fn bytes() -> Self {
+    /// (id 256), for testing grammars byte by byte (here and in the
+    /// application's prompt tests).
+    pub fn bytes() -> Self {
         let words: Vec<Vec<u8>> = (0..=255u8)
             .map(|b| vec![b])
             .chain([b"\xFF<eos>".to_vec()])

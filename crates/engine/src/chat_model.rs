@@ -17,7 +17,7 @@ use super::engine::{Backend, EngineLoop, Event, GenerateRequest, Limits};
 use super::gguf_check::{self, GgufError, GgufInfo};
 use super::model::Weights;
 use super::tokenizer::{GgufTokenizer, TokenizerError};
-use crate::metrics::Metrics;
+use crate::observe::Observer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -68,23 +68,6 @@ pub struct LoadOptions {
     pub device: Device,
 }
 
-impl LoadOptions {
-    pub fn from_config(config: &crate::config::Config) -> Self {
-        Self {
-            max_context: config.models.max_context,
-            max_memory: (config.models.max_memory_mib > 0)
-                .then_some(config.models.max_memory_mib << 20),
-            queue_size: config.engine.queue_size,
-            limits: Limits {
-                max_batch: config.engine.max_batch,
-                prefill_chunk: config.engine.prefill_chunk,
-            },
-            prefix_cache_bytes: config.engine.prefix_cache_mib << 20,
-            device: super::device(),
-        }
-    }
-}
-
 pub struct ChatModel {
     pub id: String,
     pub info: GgufInfo,
@@ -96,7 +79,7 @@ pub struct ChatModel {
     constrainer: Result<Constrainer, String>,
     queue: mpsc::UnboundedSender<GenerateRequest>,
     admission: Arc<Semaphore>,
-    metrics: Arc<Metrics>,
+    metrics: Arc<dyn Observer>,
 }
 
 impl ChatModel {
@@ -105,7 +88,7 @@ impl ChatModel {
         id: &str,
         path: &Path,
         opts: &LoadOptions,
-        metrics: Arc<Metrics>,
+        metrics: Arc<dyn Observer>,
     ) -> Result<Self, LoadError> {
         let file = path
             .file_name()

@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use super::text::TextTracker;
 use super::{Completion, Event, FinishReason, GenerateRequest};
-use crate::inference::constraint::{Allowed, Constraint};
-use crate::inference::decoder::SeqCache;
-use crate::inference::sampler::Sampler;
-use crate::inference::tokenizer::GgufTokenizer;
-use crate::metrics::Metrics;
+use crate::constraint::{Allowed, Constraint};
+use crate::decoder::SeqCache;
+use crate::observe::Observer;
+use crate::sampler::Sampler;
+use crate::tokenizer::GgufTokenizer;
 
 pub struct Sequence {
     pub req: GenerateRequest,
@@ -78,7 +78,7 @@ impl Sequence {
         &mut self,
         mut logits: Vec<f32>,
         tokenizer: &GgufTokenizer,
-        metrics: &Metrics,
+        metrics: &dyn Observer,
         model_id: &str,
     ) -> Result<Next, String> {
         if self.prefill_seconds.is_none() {
