@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bacopilot::config::Config;
-use bacopilot::http::AppState;
 use bacopilot::retrieval::vectors::VectorRow;
 use bacopilot::retrieval::{documents as docs, ingest, search};
 use bacopilot::store::new_id;
+use bacopilot::AppState;
 
 const WORDS: &[&str] = &[
     "invoice",
@@ -129,7 +129,7 @@ async fn state(dir: &Path, tag: &str) -> AppState {
     config.server.data_dir = dir.join(format!("data-{tag}"));
     // Documents are read by the `bacopilot` binary, not this benchmark.
     config.documents.extract_worker = PathBuf::from(env!("CARGO_BIN_EXE_bacopilot"));
-    let s = bacopilot::server::start(config).await.unwrap();
+    let s = bacopilot::app::start(config).await.unwrap();
     for _ in 0..600 {
         if s.registry.embedding(&s.config.models.embedding).is_ok() {
             return s;

@@ -46,7 +46,7 @@ fn main() {
         let mut config = Config::default();
         config.models.dir = dir.clone();
         config.server.data_dir = dir.join("data");
-        let s = bacopilot::server::start(config).await.unwrap();
+        let s = bacopilot::app::start(config).await.unwrap();
         while !s.registry.ready() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

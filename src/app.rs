@@ -1,10 +1,12 @@
-//! The application: [`AppState`] (every handle a handler may need) and the
-//! whole router, assembled from each feature's routes, with the health,
-//! readiness and metrics endpoints.
+//! The application: [`AppState`] (every handle a handler may need), [`start`]
+//! (stores opened, models loading), the whole router assembled from each
+//! feature's routes with the health, readiness and metrics endpoints, and
+//! [`run`], which serves it on a listener.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -17,9 +19,10 @@ use crate::auth::{Action, Auth, Identity};
 use crate::config::Config;
 use crate::generation::Generator;
 use crate::http::extract::BodyLimit;
+use crate::http::listen::{self, Listener};
 use crate::http::routes::Routes;
 use crate::http::{guard, AppError};
-use crate::inference::registry::Registry;
+use crate::inference::registry::{discover, Registry};
 use crate::jobs::Jobs;
 use crate::metrics::Metrics;
 use crate::retrieval::files::FileStore;
@@ -45,7 +48,7 @@ pub struct AppState {
 
 /// Every route of the server (tests walk [`Routes::paths`]).
 pub fn routes(max_upload_bytes: usize) -> Routes {
-    Routes::new()
+    let features = Routes::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -57,8 +60,10 @@ pub fn routes(max_upload_bytes: usize) -> Routes {
         .merge(crate::chat::routes::router())
         .merge(crate::srs::routes::router())
         .merge(crate::wireframe::routes::router())
-        .merge(crate::jobs::routes::router())
-        .merge(crate::openapi::router())
+        .merge(crate::jobs::routes::router());
+    let doc = crate::openapi::document(&features);
+    features
+        .merge(crate::openapi::router(doc))
         .merge(crate::web::router())
 }
 
@@ -111,6 +116,104 @@ pub fn router(state: AppState) -> Router {
         // layer's own failure log would repeat every 503 from /readyz polls.
         .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(()))
         .with_state(state)
+}
+
+/// Opens the stores in the data directory, builds the state and starts
+/// loading every model found on a background thread; `/readyz` turns 200
+/// when the defaults are in.
+pub async fn start(config: Config) -> anyhow::Result<AppState> {
+    let data = config.server.data_dir.clone();
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    let store = Store::open(&data).await?;
+    crate::srs::template::seed(&store.pool)
+        .await
+        .context("cannot store the built-in SRS outline")?;
+    let lance_dir = data.join("lancedb");
+    let vectors = VectorStore::open(
+        &lance_dir.to_string_lossy(),
+        config.documents.vector_index_min_rows,
+    )
+    .await
+    .with_context(|| format!("cannot open the vector store {}", lance_dir.display()))?;
+    let files = FileStore::open(data.join("files"))
+        .with_context(|| format!("cannot create {}", data.join("files").display()))?;
+    let jobs = Jobs::new(store.pool.clone());
+    jobs.fail_interrupted().await?;
+    let dir = &config.models.dir;
+    let candidates = discover(dir)
+        .with_context(|| format!("cannot read the models directory {}", dir.display()))?;
+    if candidates.is_empty() {
+        tracing::warn!(dir = %dir.display(), "no models found; run scripts/fetch-models.sh");
+    }
+    let registry = Arc::new(Registry::new(
+        &candidates,
+        config.models.aliases.clone(),
+        &config.models.chat,
+        &config.models.embedding,
+    ));
+    let metrics = Arc::new(Metrics::default());
+    let opts = crate::inference::registry::load_options(&config);
+    let (loader, m) = (registry.clone(), metrics.clone());
+    std::thread::Builder::new()
+        .name("model-loader".into())
+        .spawn(move || loader.load_all(candidates, &opts, m))?;
+    let auth = Arc::new(Auth::new(&config));
+    if crate::auth::users::count(&store.pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the users: {e}"))?
+        == 0
+    {
+        auth.issue_setup_token();
+    }
+    let uploads = crate::retrieval::uploads::Uploads::new(&config.documents)
+        .context("cannot find this program to read documents with; set documents.extract_worker")?;
+    let state = AppState {
+        generation: Arc::new(Generator::new(registry.clone(), &config)),
+        uploads: Arc::new(uploads),
+        auth,
+        config: Arc::new(config),
+        registry,
+        metrics,
+        store,
+        vectors: Arc::new(vectors),
+        files: Arc::new(files),
+        jobs,
+    };
+    crate::retrieval::documents::sweep(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reconcile the stores: {e}"))?;
+    Ok(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes.
+pub async fn run(
+    state: AppState,
+    listener: Listener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use axum::serve::Listener as _;
+    let address = listener.local_addr()?;
+    let scheme = if state.config.server.tls() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(%address, "serving; OpenAI API at /v1");
+    if let Some(token) = state.auth.setup_token() {
+        let host = if address.ip().is_unspecified() {
+            format!("localhost:{}", address.port())
+        } else {
+            address.to_string()
+        };
+        tracing::warn!(
+            "no users yet: create the first administrator at {scheme}://{host}/setup?token={token} \
+             (the link works once, until the server restarts; or use `bacopilot users add`)"
+        );
+    }
+    let listener = listener.with_metrics(state.metrics.clone());
+    listen::serve(listener, router(state), shutdown).await?;
+    Ok(())
 }
 
 async fn healthz() -> Json<serde_json::Value> {

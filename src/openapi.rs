@@ -1,86 +1,18 @@
 //! `/api/v1/openapi.json`: the OpenAPI 3.1 description of `/api/v1`,
-//! generated from the handlers' annotations and the types they exchange.
+//! generated from the handlers' annotations and the types they exchange, as
+//! each feature registers them with its routes.
 
+use axum::body::Bytes;
+use axum::http::header;
 use axum::routing::get;
-use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::OpenApi;
+use utoipa::OpenApi as _;
 
 use crate::http::routes::Routes;
 
-#[derive(OpenApi)]
+#[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "BA Copilot API", description = "Projects, documents, retrieval, grounded chat, jobs, SRS documents (generation, editing, versions, lint, export), wireframes, accounts, keys and the audit log. Authenticate with `Authorization: Bearer <API key>` (or `x-api-key`) or the session cookie. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
-    paths(
-        crate::projects::routes::list,
-        crate::projects::routes::create,
-        crate::projects::routes::show,
-        crate::projects::routes::update,
-        crate::projects::routes::remove,
-        crate::retrieval::routes::list,
-        crate::retrieval::routes::upload,
-        crate::retrieval::routes::show,
-        crate::retrieval::routes::remove,
-        crate::retrieval::routes::search_project,
-        crate::chat::routes::list_conversations,
-        crate::chat::routes::create_conversation,
-        crate::chat::routes::show_conversation,
-        crate::chat::routes::delete_conversation,
-        crate::chat::routes::search_messages,
-        crate::chat::routes::list_messages,
-        crate::chat::routes::post_message,
-        crate::chat::routes::websocket,
-        crate::jobs::routes::show,
-        crate::jobs::routes::cancel,
-        crate::jobs::routes::events,
-        crate::projects::routes::list_members,
-        crate::projects::routes::add_member,
-        crate::projects::routes::remove_member,
-        crate::auth::routes::login,
-        crate::auth::routes::setup,
-        crate::auth::routes::logout,
-        crate::auth::routes::me,
-        crate::auth::routes::list_sessions,
-        crate::auth::routes::end_session,
-        crate::auth::routes::list_users,
-        crate::auth::routes::create_user,
-        crate::auth::routes::update_user,
-        crate::auth::routes::list_keys,
-        crate::auth::routes::create_key,
-        crate::auth::routes::revoke_key,
-        crate::audit::routes::list,
-        crate::audit::routes::export,
-        crate::srs::routes::list,
-        crate::srs::routes::create,
-        crate::srs::routes::questions,
-        crate::srs::routes::show,
-        crate::srs::routes::update,
-        crate::srs::routes::remove,
-        crate::srs::routes::versions,
-        crate::srs::routes::version,
-        crate::srs::routes::compare,
-        crate::srs::routes::lint,
-        crate::srs::routes::export_document,
-        crate::srs::routes::requirements,
-        crate::srs::routes::requirement,
-        crate::srs::routes::add_requirement,
-        crate::srs::routes::update_requirement,
-        crate::srs::routes::delete_requirement,
-        crate::srs::routes::regenerate,
-        crate::srs::routes::lint_text,
-        crate::srs::routes::show_template,
-        crate::srs::routes::save_template,
-        crate::srs::routes::template_versions,
-        crate::wireframe::routes::list,
-        crate::wireframe::routes::create,
-        crate::wireframe::routes::show,
-        crate::wireframe::routes::remove,
-        crate::wireframe::routes::versions,
-        crate::wireframe::routes::version,
-        crate::wireframe::routes::compare,
-        crate::wireframe::routes::change,
-        crate::wireframe::routes::preview,
-        crate::wireframe::routes::export,
-    ),
     modifiers(&Security),
     security(("api_key" = []), ("session" = [])),
     tags(
@@ -88,7 +20,7 @@ use crate::http::routes::Routes;
         (name = "auth"), (name = "users"), (name = "keys"), (name = "audit"), (name = "srs"), (name = "wireframes")
     )
 )]
-pub struct ApiDoc;
+struct ApiDoc;
 
 /// The two ways to authenticate: an API key as a bearer token, or the
 /// session cookie (with `X-CSRF-Token` on state-changing requests).
@@ -113,10 +45,24 @@ impl utoipa::Modify for Security {
     }
 }
 
-pub fn router() -> Routes {
+/// The whole document: what the handlers of `routes` say of themselves
+/// (each feature registers its handlers with [`Routes::api`]), under the API's
+/// title, security schemes and tags.
+pub fn document(routes: &Routes) -> OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(routes.openapi().clone());
+    doc
+}
+
+/// `/api/v1/openapi.json`, serving `doc` (built once, at start-up).
+pub fn router(doc: OpenApi) -> Routes {
+    let body = Bytes::from(serde_json::to_vec(&doc).expect("an OpenAPI document serializes"));
     Routes::new().route(
         "/api/v1/openapi.json",
-        get(|| async { Json(ApiDoc::openapi()) }),
+        get(move || {
+            let body = body.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+        }),
     )
 }
 
@@ -126,7 +72,7 @@ mod tests {
 
     #[test]
     fn the_document_builds_and_describes_the_recursive_wireframe_tree() {
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let doc = serde_json::to_value(document(&crate::app::routes(1024))).unwrap();
         assert!(doc["paths"]["/api/v1/wireframes/{wid}"].is_object());
         assert!(doc["components"]["schemas"]["Component"].is_object());
     }

@@ -171,7 +171,7 @@ fn concrete(template: &str) -> String {
 async fn every_route_without_credentials_is_401_except_the_probes_and_sign_in() {
     use bacopilot::auth::middleware::is_public;
     let s = server();
-    let routes = bacopilot::http::routes(1024);
+    let routes = bacopilot::app::routes(1024);
     assert!(routes.paths().len() > 30, "{:?}", routes.paths());
     let anonymous = reqwest::Client::new();
     let wrong_key = common::client_with_key(
@@ -179,7 +179,12 @@ async fn every_route_without_credentials_is_401_except_the_probes_and_sign_in() 
     );
     let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
     let mut checked = 0;
-    for template in routes.paths().iter().copied().chain(["/no/such/route"]) {
+    for template in routes
+        .paths()
+        .iter()
+        .map(String::as_str)
+        .chain(["/no/such/route"])
+    {
         let path = concrete(template);
         for m in methods {
             let method = reqwest::Method::from_bytes(m.as_bytes()).unwrap();

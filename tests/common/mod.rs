@@ -148,9 +148,9 @@ fn launch(
             };
             let listener = bacopilot::server::bind(&config).await.unwrap();
             let addr = axum::serve::Listener::local_addr(&listener).unwrap();
-            let state = bacopilot::server::start(config).await.unwrap();
+            let state = bacopilot::app::start(config).await.unwrap();
             tx.send((addr, key, state.auth.setup_token())).unwrap();
-            bacopilot::server::run(state, listener, async {
+            bacopilot::app::run(state, listener, async {
                 let _ = stopped.await;
             })
             .await
