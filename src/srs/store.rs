@@ -71,13 +71,13 @@ const RECORD: &str =
     "SELECT id, project_id, title, brief, template_version, current_version FROM srs_documents";
 
 pub async fn record(pool: &SqlitePool, sid: &str) -> Result<Record, AppError> {
-    crate::store::by_id(
+    Ok(crate::store::by_id(
         pool,
         &format!("{RECORD} WHERE id = ?1"),
         "SRS document",
         sid,
     )
-    .await
+    .await?)
 }
 
 /// Stores a finished generation as a new document at version 1, in one

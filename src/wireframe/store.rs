@@ -44,7 +44,7 @@ const RECORD: &str =
     "SELECT id, project_id, title, description, srs_id, current_version FROM wireframes";
 
 pub async fn record(pool: &SqlitePool, wid: &str) -> Result<Record, AppError> {
-    crate::store::by_id(pool, &format!("{RECORD} WHERE id = ?1"), "wireframe", wid).await
+    Ok(crate::store::by_id(pool, &format!("{RECORD} WHERE id = ?1"), "wireframe", wid).await?)
 }
 
 fn tree(text: &str, wid: &str) -> Result<Vec<Screen>, AppError> {
