@@ -15,13 +15,8 @@ use super::constraint::ConstraintSpec;
 use super::engine::{Event, FinishReason, Generation};
 use super::sampler::SamplingParams;
 
-/// Why a generation produced no output.
-#[derive(Debug)]
-pub enum Stop {
-    /// `cancelled` said so; the generation was stopped.
-    Cancelled,
-    Failed(String),
-}
+/// Why a generation produced no output: the outcome every job shares.
+pub use crate::jobs::Stop;
 
 /// What one structured generation asks for.
 pub struct Request<'a> {
