@@ -159,7 +159,14 @@ async fn bench_ingest(dir: &Path, pages: usize) {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let pdf = documents::pdf(&refs);
     let started = Instant::now();
-    let (_, accepted) = ingest::accept(&s, &pid, "bench.pdf", pdf).await.unwrap();
+    let (_, accepted) = ingest::accept(
+        &bacopilot::retrieval::routes::ingest(&s),
+        &pid,
+        "bench.pdf",
+        pdf,
+    )
+    .await
+    .unwrap();
     let doc = loop {
         let d = docs::get(&s.store.pool, &accepted.id).await.unwrap();
         if d.status != "processing" {
@@ -241,14 +248,21 @@ async fn bench_search(dir: &Path, rows: usize, queries: usize) {
     let indexed = rows >= s.config.documents.vector_index_min_rows;
     let mut rng = Rng(99);
     // Warm the caches once.
-    search::search(&s, &pid, "invoice approval", 8)
-        .await
-        .unwrap();
+    search::search(
+        bacopilot::retrieval::routes::index(&s),
+        &pid,
+        "invoice approval",
+        8,
+    )
+    .await
+    .unwrap();
     let mut times = Vec::with_capacity(queries);
     for _ in 0..queries {
         let q = rng.words(4);
         let t = Instant::now();
-        let hits = search::search(&s, &pid, &q, 8).await.unwrap();
+        let hits = search::search(bacopilot::retrieval::routes::index(&s), &pid, &q, 8)
+            .await
+            .unwrap();
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         assert!(!hits.is_empty());
     }

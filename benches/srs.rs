@@ -57,7 +57,7 @@ fn main() {
                 .execute(&s.store.pool)
                 .await
                 .unwrap();
-            let (_, accepted) = ingest::accept(&s, &pid, "expense-policy.md", POLICY.as_bytes().to_vec())
+            let (_, accepted) = ingest::accept(&bacopilot::retrieval::routes::ingest(&s), &pid, "expense-policy.md", POLICY.as_bytes().to_vec())
                 .await
                 .unwrap();
             while docs::get(&s.store.pool, &accepted.id).await.unwrap().status == "processing" {

@@ -180,7 +180,7 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
         files: Arc::new(files),
         jobs,
     };
-    crate::retrieval::documents::sweep(&state)
+    crate::retrieval::documents::sweep(&state.store.pool, &state.vectors, &state.files)
         .await
         .map_err(|e| anyhow::anyhow!("cannot reconcile the stores: {e}"))?;
     Ok(state)

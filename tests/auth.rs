@@ -169,7 +169,7 @@ fn concrete(template: &str) -> String {
 
 #[tokio::test]
 async fn every_route_without_credentials_is_401_except_the_probes_and_sign_in() {
-    use bacopilot::auth::middleware::is_public;
+    use bacopilot::http::guard::authenticate::is_public;
     let s = server();
     let routes = bacopilot::app::routes(1024);
     assert!(routes.paths().len() > 30, "{:?}", routes.paths());

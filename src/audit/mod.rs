@@ -10,8 +10,19 @@ use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Identity;
-use crate::http::AppError;
+use crate::store::Invalid;
+
+/// Why the log could not be written, searched or exported.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The CSV writer failed; the detail is for the log.
+    #[error("csv: {0}")]
+    Csv(String),
+}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Entry {
@@ -26,18 +37,10 @@ pub struct Entry {
 }
 
 /// Who did it and from where; `None` actor for anonymous (a failed login).
+/// A signed-in caller becomes one with `Actor::from(&identity)` (in `auth`).
 pub struct Actor<'a> {
     pub name: Option<&'a str>,
     pub address: &'a str,
-}
-
-impl<'a> From<&'a Identity> for Actor<'a> {
-    fn from(who: &'a Identity) -> Self {
-        Actor {
-            name: Some(&who.name),
-            address: &who.address,
-        }
-    }
 }
 
 /// The chained hash of one row: the previous row's hash, `seq`, then the
@@ -69,7 +72,7 @@ pub async fn append(
     action: &str,
     target: Option<&str>,
     details: Value,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let details = details.to_string();
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let last: Option<(i64, Vec<u8>)> =
@@ -207,10 +210,10 @@ impl Filter {
 }
 
 /// Rows matching `f`, newest first, at most `limit` (+1 to tell if more follow).
-pub async fn search(pool: &SqlitePool, f: &Filter, limit: i64) -> Result<Vec<Entry>, AppError> {
+pub async fn search(pool: &SqlitePool, f: &Filter, limit: i64) -> Result<Vec<Entry>, Error> {
     let after: Option<i64> = match f.cursor.as_deref().filter(|a| !a.is_empty()) {
         Some(a) => Some(a.parse().map_err(|_| {
-            AppError::invalid(
+            Invalid::new(
                 "cursor",
                 "`cursor` must be a next_cursor from a previous page",
             )
@@ -252,9 +255,9 @@ fn cell(s: &str) -> String {
 }
 
 /// The rows as CSV (header first).
-pub fn to_csv(rows: &[Entry]) -> Result<Vec<u8>, AppError> {
+pub fn to_csv(rows: &[Entry]) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
+    let fail = |e: csv::Error| Error::Csv(e.to_string());
     w.write_record([
         "seq", "at", "actor", "address", "action", "target", "details",
     ])
@@ -271,8 +274,7 @@ pub fn to_csv(rows: &[Entry]) -> Result<Vec<u8>, AppError> {
         ])
         .map_err(fail)?;
     }
-    w.into_inner()
-        .map_err(|e| AppError::Internal(format!("csv: {e}")))
+    w.into_inner().map_err(|e| Error::Csv(e.to_string()))
 }
 
 #[cfg(test)]

@@ -40,7 +40,8 @@ async fn open(data_dir: &Path) -> anyhow::Result<Store> {
     Ok(Store::open(data_dir).await?)
 }
 
-fn err(e: crate::http::AppError) -> anyhow::Error {
+/// One line for the operator: the error's sentence, without its sources.
+fn err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 

@@ -9,8 +9,8 @@ use sqlx::SqlitePool;
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
-use super::{Identity, Role, Scope, Via};
-use crate::http::AppError;
+use super::{Error, Identity, Role, Scope, Via};
+use crate::store::Invalid;
 
 const PREFIX: &str = "bac_";
 
@@ -68,7 +68,7 @@ pub struct CreatedKey {
 const SELECT: &str = "SELECT k.id, k.name, k.scope, k.user_id, u.name AS user_name, k.created_at,
     k.expires_at, k.revoked_at, k.last_used_at FROM api_keys k JOIN users u ON u.id = k.user_id";
 
-pub async fn get(pool: &SqlitePool, id: &str) -> Result<ApiKey, AppError> {
+pub async fn get(pool: &SqlitePool, id: &str) -> Result<ApiKey, Error> {
     Ok(crate::store::by_id(pool, &format!("{SELECT} WHERE k.id = ?1"), "API key", id).await?)
 }
 
@@ -79,14 +79,15 @@ pub async fn create(
     name: &str,
     scope: Scope,
     expires_in_days: Option<u32>,
-) -> Result<CreatedKey, AppError> {
-    let name = crate::projects::text_field("name", name, true, 100)?;
+) -> Result<CreatedKey, Error> {
+    let name = crate::store::text_field("name", name, true, 100)?;
     if let Some(d) = expires_in_days {
         if d == 0 || d > 3650 {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "expires_in_days",
                 "`expires_in_days` must be between 1 and 3650",
-            ));
+            )
+            .into());
         }
     }
     let id = crate::store::new_id();
@@ -150,7 +151,7 @@ pub async fn authenticate(
     pool: &SqlitePool,
     key: &str,
     address: &str,
-) -> Result<Option<Identity>, AppError> {
+) -> Result<Option<Identity>, Error> {
     let Some(id) = key_id(key) else {
         return Ok(None);
     };
@@ -198,7 +199,7 @@ pub async fn authenticate(
 
 /// The role of the key's user while the key is usable (not revoked or
 /// expired, its user enabled); for credentials held open, like a WebSocket.
-pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, AppError> {
+pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, Error> {
     Ok(sqlx::query_scalar(concat!(
         "SELECT u.role FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = ?1 AND ",
         key_usable!()
@@ -214,7 +215,7 @@ pub async fn list(
     user_id: Option<&str>,
     after: &str,
     limit: i64,
-) -> Result<Vec<ApiKey>, AppError> {
+) -> Result<Vec<ApiKey>, Error> {
     Ok(sqlx::query_as(&format!(
         "{SELECT} WHERE (?1 IS NULL OR k.user_id = ?1) AND (?2 = '' OR k.id < ?2)
          ORDER BY k.id DESC LIMIT ?3"
@@ -227,7 +228,7 @@ pub async fn list(
 }
 
 /// Revokes the key (a revoked key stays revoked; its first revocation time is kept).
-pub async fn revoke(pool: &SqlitePool, id: &str) -> Result<ApiKey, AppError> {
+pub async fn revoke(pool: &SqlitePool, id: &str) -> Result<ApiKey, Error> {
     sqlx::query(
         "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE id = ?1 AND revoked_at IS NULL",

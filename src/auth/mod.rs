@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: accounts with Argon2id passwords, API
-//! keys, browser sessions, the one permission table, and the middleware that
-//! puts an [`Identity`] on every request that is not public.
+//! keys, browser sessions and the one permission table. The middleware that
+//! puts an [`Identity`] on every request that is not public is HTTP, in
+//! `http::guard::authenticate`.
 
 pub mod cli;
 pub mod keys;
@@ -13,13 +14,40 @@ pub mod users;
 
 use std::sync::Mutex;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit::Actor;
 use crate::config::Config;
-use crate::http::AppError;
+use crate::store::Invalid;
+
+/// Why an account, a key or a session could not be made, found or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The name is taken, or the change would leave no administrator.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Sign-in is busy: {0}; try again")]
+    Busy(#[from] password::Busy),
+    /// Everything else (hashing); the detail is for the log.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Store(e.into())
+    }
+}
+
+/// A role that may not do what was asked.
+#[derive(Debug, thiserror::Error)]
+#[error("The {} role may not do this", .0.as_str())]
+pub struct Denied(pub Role);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -141,7 +169,8 @@ pub enum Via {
     Key { id: String, scope: Scope },
 }
 
-/// The authenticated caller, put on the request by [`middleware::authenticate`].
+/// The authenticated caller, put on the request by
+/// `http::guard::authenticate::authenticate`.
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub user_id: String,
@@ -157,15 +186,22 @@ impl Identity {
         allows(self.role, action)
     }
 
-    /// 403 unless the role allows `action`.
-    pub fn require(&self, action: Action) -> Result<(), AppError> {
+    /// [`Denied`] (a 403) unless the role allows `action`.
+    pub fn require(&self, action: Action) -> Result<(), Denied> {
         if self.may(action) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "The {} role may not do this",
-                self.role.as_str()
-            )))
+            Err(Denied(self.role))
+        }
+    }
+}
+
+/// The audit log names the caller and their address.
+impl<'a> From<&'a Identity> for Actor<'a> {
+    fn from(who: &'a Identity) -> Self {
+        Actor {
+            name: Some(&who.name),
+            address: &who.address,
         }
     }
 }
@@ -175,7 +211,7 @@ impl Identity {
     /// `None` once the session has ended, the key was revoked or expired, or
     /// the user was disabled. One lookup by primary key, cheap enough for
     /// every message of a long-lived connection.
-    pub async fn recheck(&self, pool: &sqlx::SqlitePool) -> Result<Option<Identity>, AppError> {
+    pub async fn recheck(&self, pool: &sqlx::SqlitePool) -> Result<Option<Identity>, Error> {
         let role = match &self.via {
             Via::Session { id, .. } => sessions::live_role(pool, id).await?,
             Via::Key { id, .. } => keys::live_role(pool, id).await?,
@@ -184,18 +220,6 @@ impl Identity {
             role,
             ..self.clone()
         }))
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Identity {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts
-            .extensions
-            .get::<Identity>()
-            .cloned()
-            .ok_or_else(|| AppError::Unauthorized("Sign in or send an API key".into()))
     }
 }
 

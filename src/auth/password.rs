@@ -10,7 +10,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::http::AppError;
+use super::Error;
+use crate::store::Invalid;
 
 pub const MIN_CHARS: usize = 10;
 pub const MAX_CHARS: usize = 256;
@@ -22,22 +23,22 @@ fn argon2() -> Argon2<'static> {
 
 /// 400 unless the password is long enough, not too long, and has no control
 /// characters.
-pub fn check_policy(password: &str) -> Result<(), AppError> {
+pub fn check_policy(password: &str) -> Result<(), Invalid> {
     let n = password.chars().count();
     if n < MIN_CHARS {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             "password",
             format!("The password must have at least {MIN_CHARS} characters"),
         ));
     }
     if n > MAX_CHARS {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             "password",
             format!("The password must have at most {MAX_CHARS} characters"),
         ));
     }
     if password.chars().any(char::is_control) {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             "password",
             "The password contains control characters",
         ));
@@ -46,12 +47,12 @@ pub fn check_policy(password: &str) -> Result<(), AppError> {
 }
 
 /// The PHC string for `password` with a fresh random salt (blocking: tens of ms).
-pub fn hash(password: &str) -> Result<String, AppError> {
+pub fn hash(password: &str) -> Result<String, Error> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+        .map_err(|e| Error::Internal(format!("argon2: {e}")))
 }
 
 /// True when `password` matches `phc` (blocking). A malformed hash never matches.
@@ -66,10 +67,10 @@ pub fn verify(password: &str, phc: &str) -> bool {
 pub static DECOY: LazyLock<String> =
     LazyLock::new(|| hash(&super::keys::random_token()).unwrap_or_default());
 
-pub async fn hash_async(password: String) -> Result<String, AppError> {
+pub async fn hash_async(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || hash(&password))
         .await
-        .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?
+        .map_err(|e| Error::Internal(format!("hashing task: {e}")))?
 }
 
 /// Runs password checks off the async threads, a bounded number at once:

@@ -107,7 +107,7 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, AppError> {
-    super::middleware::check_same_site(&headers)?;
+    crate::http::guard::authenticate::check_same_site(&headers)?;
     // No account has such a name or a longer password: refused before
     // either becomes a throttle key, an Argon2 input or an audit row.
     users::check_name(&body.name)?;
@@ -150,7 +150,7 @@ pub async fn login(
         Err(e) => {
             // Busy or a database error: no password was judged.
             s.auth.logins.release(attempt);
-            return Err(e);
+            return Err(e.into());
         }
     };
     s.auth.logins.succeeded(attempt);
@@ -171,7 +171,7 @@ pub async fn setup(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Setup>,
 ) -> Result<Response, AppError> {
-    super::middleware::check_same_site(&headers)?;
+    crate::http::guard::authenticate::check_same_site(&headers)?;
     let pool = &s.store.pool;
     if users::count(pool).await? > 0 {
         return Err(AppError::Conflict(

@@ -9,8 +9,7 @@ use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
 use super::keys::{digest, random_token};
-use super::{Identity, Role, Via};
-use crate::http::AppError;
+use super::{Error, Identity, Role, Via};
 
 pub const COOKIE: &str = "bacopilot_session";
 
@@ -36,7 +35,7 @@ pub async fn open(
     ttl_secs: u64,
     address: &str,
     user_agent: &str,
-) -> Result<Opened, AppError> {
+) -> Result<Opened, Error> {
     let (id, token, csrf_token) = (crate::store::new_id(), random_token(), random_token());
     let user_agent: String = user_agent.chars().take(300).collect();
     let session = sqlx::query_as::<_, Session>(
@@ -83,7 +82,7 @@ pub async fn authenticate(
     pool: &SqlitePool,
     token: &str,
     address: &str,
-) -> Result<Option<Identity>, AppError> {
+) -> Result<Option<Identity>, Error> {
     let row: Option<Row> = sqlx::query_as(concat!(
         "SELECT s.id, s.csrf_token, u.id AS user_id, u.name, u.role
              FROM sessions s JOIN users u ON u.id = s.user_id
@@ -109,7 +108,7 @@ pub async fn authenticate(
 
 /// The role of the session's user while the session is live (not ended or
 /// expired, its user enabled); for credentials held open, like a WebSocket.
-pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, AppError> {
+pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, Error> {
     Ok(sqlx::query_scalar(concat!(
         "SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1 AND ",
         session_live!()
@@ -120,7 +119,7 @@ pub async fn live_role(pool: &SqlitePool, id: &str) -> Result<Option<String>, Ap
 }
 
 /// The user's live sessions, newest first.
-pub async fn list(pool: &SqlitePool, user_id: &str) -> Result<Vec<Session>, AppError> {
+pub async fn list(pool: &SqlitePool, user_id: &str) -> Result<Vec<Session>, Error> {
     Ok(sqlx::query_as(
         "SELECT id, address, user_agent, created_at, expires_at FROM sessions
          WHERE user_id = ?1 AND revoked_at IS NULL
@@ -133,7 +132,7 @@ pub async fn list(pool: &SqlitePool, user_id: &str) -> Result<Vec<Session>, AppE
 }
 
 /// Ends one of `user_id`'s sessions; false if it names none of theirs.
-pub async fn revoke(pool: &SqlitePool, user_id: &str, id: &str) -> Result<bool, AppError> {
+pub async fn revoke(pool: &SqlitePool, user_id: &str, id: &str) -> Result<bool, Error> {
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
@@ -146,7 +145,7 @@ pub async fn revoke(pool: &SqlitePool, user_id: &str, id: &str) -> Result<bool, 
 }
 
 /// Ends every session of the user (disabled, password changed).
-pub async fn revoke_all<'e, E>(db: E, user_id: &str) -> Result<(), AppError>
+pub async fn revoke_all<'e, E>(db: E, user_id: &str) -> Result<(), Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {

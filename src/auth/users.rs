@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
-use super::{password, sessions, Role};
-use crate::http::AppError;
+use super::{password, sessions, Error, Role};
+use crate::store::Invalid;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct User {
@@ -35,25 +35,25 @@ pub struct UserChanges {
 
 const SELECT: &str = "SELECT id, name, role, disabled, created_at FROM users";
 
-pub async fn get(pool: &SqlitePool, id: &str) -> Result<User, AppError> {
+pub async fn get(pool: &SqlitePool, id: &str) -> Result<User, Error> {
     Ok(crate::store::by_id(pool, &format!("{SELECT} WHERE id = ?1"), "user", id).await?)
 }
 
-pub async fn by_name(pool: &SqlitePool, name: &str) -> Result<Option<User>, AppError> {
+pub async fn by_name(pool: &SqlitePool, name: &str) -> Result<Option<User>, Error> {
     Ok(sqlx::query_as(&format!("{SELECT} WHERE name = ?1"))
         .bind(name)
         .fetch_optional(pool)
         .await?)
 }
 
-/// The user named `name`, or 404.
-pub async fn named(pool: &SqlitePool, name: &str) -> Result<User, AppError> {
+/// The user named `name`, or not found (a 404).
+pub async fn named(pool: &SqlitePool, name: &str) -> Result<User, Error> {
     by_name(pool, name)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("No user named `{name}`")))
+        .ok_or_else(|| crate::store::Error::NotFound(format!("No user named `{name}`")).into())
 }
 
-pub async fn count(pool: &SqlitePool) -> Result<i64, AppError> {
+pub async fn count(pool: &SqlitePool) -> Result<i64, Error> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(pool)
         .await?)
@@ -62,8 +62,8 @@ pub async fn count(pool: &SqlitePool) -> Result<i64, AppError> {
 /// The longest user name, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 
-/// 400 unless `name` is 1–64 letters, digits, `.`, `_`, `-` or `@`.
-pub fn check_name(name: &str) -> Result<(), AppError> {
+/// [`Invalid`] (a 400) unless `name` is 1–64 letters, digits, `.`, `_`, `-` or `@`.
+pub fn check_name(name: &str) -> Result<(), Invalid> {
     let ok = !name.is_empty()
         && name.chars().count() <= MAX_NAME_CHARS
         && name
@@ -72,14 +72,14 @@ pub fn check_name(name: &str) -> Result<(), AppError> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::invalid(
+        Err(Invalid::new(
             "name",
             "A user name is 1 to 64 letters, digits, `.`, `_`, `-` or `@`",
         ))
     }
 }
 
-pub async fn create(pool: &SqlitePool, new: NewUser) -> Result<User, AppError> {
+pub async fn create(pool: &SqlitePool, new: NewUser) -> Result<User, Error> {
     check_name(&new.name)?;
     password::check_policy(&new.password)?;
     let hash = password::hash_async(new.password).await?;
@@ -95,7 +95,7 @@ pub async fn create(pool: &SqlitePool, new: NewUser) -> Result<User, AppError> {
     .execute(pool)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "A user named `{}` already exists",
             new.name
         )));
@@ -108,7 +108,7 @@ pub async fn create_first_admin(
     pool: &SqlitePool,
     name: &str,
     password: String,
-) -> Result<User, AppError> {
+) -> Result<User, Error> {
     check_name(name)?;
     password::check_policy(&password)?;
     let hash = password::hash_async(password).await?;
@@ -123,7 +123,7 @@ pub async fn create_first_admin(
     .execute(pool)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "An administrator already exists; sign in instead".into(),
         ));
     }
@@ -137,7 +137,7 @@ pub async fn check_password(
     verifier: &password::Verifier,
     name: &str,
     password: &str,
-) -> Result<Option<User>, AppError> {
+) -> Result<Option<User>, Error> {
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT id, password_hash FROM users WHERE name = ?1 AND disabled = 0")
             .bind(name)
@@ -149,10 +149,7 @@ pub async fn check_password(
     } else {
         hash
     };
-    let ok = verifier
-        .verify(password.to_string(), hash)
-        .await
-        .map_err(|e| AppError::Overloaded(format!("Sign-in is busy: {e}; try again")))?;
+    let ok = verifier.verify(password.to_string(), hash).await?;
     if ok && !id.is_empty() {
         Ok(Some(get(pool, &id).await?))
     } else {
@@ -160,7 +157,7 @@ pub async fn check_password(
     }
 }
 
-pub async fn list(pool: &SqlitePool, after: &str, limit: i64) -> Result<Vec<User>, AppError> {
+pub async fn list(pool: &SqlitePool, after: &str, limit: i64) -> Result<Vec<User>, Error> {
     Ok(sqlx::query_as(&format!(
         "{SELECT} WHERE (?1 = '' OR name > ?1) ORDER BY name LIMIT ?2"
     ))
@@ -172,7 +169,7 @@ pub async fn list(pool: &SqlitePool, after: &str, limit: i64) -> Result<Vec<User
 
 /// Applies `changes`; disabling or a new password ends the user's sessions.
 /// Refuses to leave the server without an enabled administrator.
-pub async fn update(pool: &SqlitePool, id: &str, changes: UserChanges) -> Result<User, AppError> {
+pub async fn update(pool: &SqlitePool, id: &str, changes: UserChanges) -> Result<User, Error> {
     let current = get(pool, id).await?;
     if let Some(p) = &changes.password {
         password::check_policy(p)?;
@@ -201,7 +198,7 @@ pub async fn update(pool: &SqlitePool, id: &str, changes: UserChanges) -> Result
             .fetch_one(&mut *tx)
             .await?;
     if admins == 0 {
-        return Err(AppError::Conflict(
+        return Err(Error::Conflict(
             "This would leave no enabled administrator".into(),
         ));
     }

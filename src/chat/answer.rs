@@ -8,21 +8,26 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::prompt::{self, NOT_IN_DOCUMENTS};
-use super::{Citation, Conversation, Message, Mode, NewMessage};
-use crate::http::{AppError, AppState};
+use super::{Citation, Conversation, Error, Message, Mode, NewMessage};
+use crate::config::ChatConfig;
 use crate::inference::chat_model::ChatModel;
 use crate::inference::constraint::ConstraintSpec;
 use crate::inference::engine::{Event, Generation};
 use crate::inference::sampler::SamplingParams;
-use crate::retrieval::search::{self, SearchHit};
+use crate::retrieval::search::{self, Index, SearchHit};
+use crate::store::Invalid;
 
 /// The events of one answer, the same over SSE and the WebSocket.
 #[derive(Debug)]
 pub enum ChatEvent {
     Token(String),
     Citation(Citation),
-    Done { message: Message, usage: Value },
-    Error(Value),
+    Done {
+        message: Message,
+        usage: Value,
+    },
+    /// The answer failed after it started; the last event.
+    Error(Error),
 }
 
 impl ChatEvent {
@@ -34,15 +39,16 @@ impl ChatEvent {
             ChatEvent::Error(_) => "error",
         }
     }
+}
 
-    pub fn data(&self) -> Value {
-        match self {
-            ChatEvent::Token(text) => json!({ "text": text }),
-            ChatEvent::Citation(c) => json!(c),
-            ChatEvent::Done { message, usage } => json!({ "message": message, "usage": usage }),
-            ChatEvent::Error(body) => body.clone(),
-        }
-    }
+/// What answering reads: the record and the search index (`index.pool`,
+/// `index.registry`), the chat model's name, and the `chat` settings.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub index: Index<'a>,
+    /// The chat model's name, looked up when a question is asked.
+    pub model: &'a str,
+    pub settings: &'a ChatConfig,
 }
 
 /// Longest question, in characters.
@@ -52,40 +58,43 @@ const MAX_QUESTION_CHARS: usize = 8000;
 /// generation starts (bad input, no model, a full queue) are errors here;
 /// later ones arrive as an `Error` event.
 pub async fn ask(
-    s: &AppState,
+    s: Context<'_>,
     conversation: &Conversation,
     content: &str,
     mode: Mode,
-) -> Result<mpsc::Receiver<ChatEvent>, AppError> {
+) -> Result<mpsc::Receiver<ChatEvent>, Error> {
     let question = content.trim();
     if question.is_empty() {
-        return Err(AppError::invalid("content", "`content` must not be empty"));
+        return Err(Invalid::new("content", "`content` must not be empty").into());
     }
     if question.chars().count() > MAX_QUESTION_CHARS {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             "content",
             format!("`content` is longer than {MAX_QUESTION_CHARS} characters"),
-        ));
+        )
+        .into());
     }
-    let model = s.registry.chat(s.config.chat_model(&s.config.chat.model))?;
-    let history = super::messages(&s.store.pool, &conversation.id).await?;
+    let pool = s.index.pool;
+    let model = s.index.registry.chat(s.model)?;
+    let history = super::messages(pool, &conversation.id).await?;
 
     let sources = match mode {
         Mode::Free => Vec::new(),
         _ => {
             search::relevant(
-                s,
+                s.index,
                 &conversation.project_id,
                 question,
-                s.config.chat.context_chunks,
+                s.settings.context_chunks,
+                s.settings.min_relevance,
             )
             .await?
         }
     };
     let (tx, rx) = mpsc::channel(64);
     if mode == Mode::DocumentsOnly && sources.is_empty() {
-        store_question(s, conversation, question, mode, history.is_empty()).await?;
-        let pool = s.store.pool.clone();
+        store_question(pool, conversation, question, mode, history.is_empty()).await?;
+        let pool = pool.clone();
         let conversation_id = conversation.id.clone();
         tokio::spawn(async move {
             let _ = tx.send(ChatEvent::Token(NOT_IN_DOCUMENTS.into())).await;
@@ -115,7 +124,7 @@ pub async fn ask(
     let system = prompt::system(mode, &sources);
     let budget = model
         .context_length
-        .saturating_sub(s.config.chat.max_answer_tokens);
+        .saturating_sub(s.settings.max_answer_tokens);
     let counter = model.clone();
     let count = move |m: &crate::inference::chat_template::ChatMessage| {
         // Content (turn markers in it are text) plus the template's turn markers.
@@ -127,7 +136,7 @@ pub async fn ask(
     };
     let (messages, dropped) =
         prompt::fit(&system, &history, question, budget, count).ok_or_else(|| {
-            AppError::ContextLengthExceeded(format!(
+            Error::TooLong(format!(
                 "The question and its sources do not fit in the model's context of {} tokens",
                 model.context_length
             ))
@@ -135,7 +144,7 @@ pub async fn ask(
     let prompt_ids = model
         .chat_prompt(messages, Vec::new())
         .await
-        .map_err(|e| AppError::Internal(format!("chat prompt: {e}")))?;
+        .map_err(|e| Error::Internal(format!("chat prompt: {e}")))?;
     let constraint = if sources.is_empty() {
         None
     } else {
@@ -149,13 +158,13 @@ pub async fn ask(
                 m.compile_constraint(&ConstraintSpec::Lark(grammar))
             })
             .await
-            .map_err(|e| AppError::Internal(format!("grammar task: {e}")))?
-            .map_err(|e| AppError::Internal(format!("citation grammar: {e}")))?,
+            .map_err(|e| Error::Internal(format!("grammar task: {e}")))?
+            .map_err(|e| Error::Internal(format!("citation grammar: {e}")))?,
         )
     };
     let events = model.submit(Generation {
         prompt: prompt_ids,
-        max_tokens: s.config.chat.max_answer_tokens,
+        max_tokens: s.settings.max_answer_tokens,
         stop: Vec::new(),
         ignore_eos: false,
         // Greedy: the same question over the same documents gets the same answer.
@@ -167,8 +176,8 @@ pub async fn ask(
     })?;
     // Stored once the answer is under way, so a refused request leaves no
     // unanswered question behind.
-    store_question(s, conversation, question, mode, history.is_empty()).await?;
-    let pool = s.store.pool.clone();
+    store_question(pool, conversation, question, mode, history.is_empty()).await?;
+    let pool = pool.clone();
     let conversation_id = conversation.id.clone();
     tokio::spawn(relay(
         pool,
@@ -183,14 +192,14 @@ pub async fn ask(
 }
 
 async fn store_question(
-    s: &AppState,
+    pool: &sqlx::SqlitePool,
     conversation: &Conversation,
     question: &str,
     mode: Mode,
     first: bool,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     super::insert(
-        &s.store.pool,
+        pool,
         NewMessage {
             conversation_id: &conversation.id,
             role: "user",
@@ -207,7 +216,7 @@ async fn store_question(
         sqlx::query("UPDATE conversations SET title = ?2 WHERE id = ?1 AND title = ''")
             .bind(&conversation.id)
             .bind(title.trim())
-            .execute(&s.store.pool)
+            .execute(pool)
             .await?;
     }
     Ok(())
@@ -271,24 +280,22 @@ async fn relay(
                 return;
             }
             Event::Error(e) => {
-                let _ = tx
-                    .send(ChatEvent::Error(AppError::Internal(e).body()))
-                    .await;
+                let _ = tx.send(ChatEvent::Error(Error::Internal(e))).await;
                 return;
             }
         }
     }
     // The engine went away without finishing: say so rather than just stop.
-    let stopped = AppError::Internal("the generation stopped without finishing".into());
-    let _ = tx.send(ChatEvent::Error(stopped.body())).await;
+    let stopped = Error::Internal("the generation stopped without finishing".into());
+    let _ = tx.send(ChatEvent::Error(stopped)).await;
 }
 
-fn done_or_error(stored: Result<Message, AppError>, usage: Value) -> ChatEvent {
+fn done_or_error(stored: Result<Message, Error>, usage: Value) -> ChatEvent {
     match stored {
         Ok(message) => ChatEvent::Done { message, usage },
         Err(e) => {
             tracing::error!(error = %e, "cannot store an answer");
-            ChatEvent::Error(e.body())
+            ChatEvent::Error(e)
         }
     }
 }

@@ -10,7 +10,36 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
-use crate::http::AppError;
+use crate::inference::chat_model::SubmitError;
+use crate::inference::registry::LookupError;
+use crate::store::Invalid;
+
+/// Why a conversation could not be read or a question answered.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The question and its sources do not fit in the model's context.
+    #[error("{0}")]
+    TooLong(String),
+    #[error(transparent)]
+    Model(#[from] LookupError),
+    #[error(transparent)]
+    Queue(#[from] SubmitError),
+    #[error(transparent)]
+    Retrieval(#[from] crate::retrieval::Error),
+    /// Everything else; the detail is for the log.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Store(e.into())
+    }
+}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Conversation {
@@ -80,7 +109,7 @@ const CONVERSATION: &str =
 const MESSAGE: &str = "SELECT id, conversation_id, role, content, mode, model, prompt_tokens,
     completion_tokens, citations, created_at FROM messages";
 
-pub async fn conversation(pool: &SqlitePool, id: &str) -> Result<Conversation, AppError> {
+pub async fn conversation(pool: &SqlitePool, id: &str) -> Result<Conversation, Error> {
     let sql = format!("{CONVERSATION} WHERE id = ?1");
     Ok(crate::store::by_id(pool, &sql, "conversation", id).await?)
 }
@@ -90,7 +119,7 @@ pub async fn conversations(
     project_id: &str,
     after: &str,
     limit: i64,
-) -> Result<Vec<Conversation>, AppError> {
+) -> Result<Vec<Conversation>, Error> {
     Ok(sqlx::query_as::<_, Conversation>(&format!(
         "{CONVERSATION} WHERE project_id = ?1 AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3"
     ))
@@ -102,7 +131,7 @@ pub async fn conversations(
 }
 
 /// The whole conversation, oldest first.
-pub async fn messages(pool: &SqlitePool, conversation_id: &str) -> Result<Vec<Message>, AppError> {
+pub async fn messages(pool: &SqlitePool, conversation_id: &str) -> Result<Vec<Message>, Error> {
     Ok(sqlx::query_as::<_, Message>(&format!(
         "{MESSAGE} WHERE conversation_id = ?1 ORDER BY seq"
     ))
@@ -111,7 +140,7 @@ pub async fn messages(pool: &SqlitePool, conversation_id: &str) -> Result<Vec<Me
     .await?)
 }
 
-pub async fn message(pool: &SqlitePool, id: &str) -> Result<Message, AppError> {
+pub async fn message(pool: &SqlitePool, id: &str) -> Result<Message, Error> {
     Ok(
         sqlx::query_as::<_, Message>(&format!("{MESSAGE} WHERE id = ?1"))
             .bind(id)
@@ -132,7 +161,7 @@ pub struct NewMessage<'a> {
 }
 
 /// Stores a message and touches its conversation, in one transaction.
-pub async fn insert(pool: &SqlitePool, m: NewMessage<'_>) -> Result<Message, AppError> {
+pub async fn insert(pool: &SqlitePool, m: NewMessage<'_>) -> Result<Message, Error> {
     let id = crate::store::new_id();
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -175,7 +204,7 @@ pub async fn search_messages(
     project_id: &str,
     query: &str,
     limit: i64,
-) -> Result<Vec<FoundMessage>, AppError> {
+) -> Result<Vec<FoundMessage>, Error> {
     let Some(expr) = fts_query(query) else {
         return Ok(Vec::new());
     };

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::answer::{self, ChatEvent};
+use super::answer::{self, ChatEvent, Context};
 use super::{Conversation, FoundMessage, Message, Mode};
 use crate::audit::{self, Actor};
 use crate::auth::limits::Class;
@@ -28,6 +28,28 @@ use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::projects::{access, access_within, Need};
 use crate::store::{new_id, Cursor, Page};
+
+/// What answering reads, from the application's state.
+fn context(s: &AppState) -> Context<'_> {
+    Context {
+        index: crate::retrieval::routes::index(s),
+        model: s.config.chat_model(&s.config.chat.model),
+        settings: &s.config.chat,
+    }
+}
+
+/// An event's name and JSON, the same over SSE and the WebSocket; a failure
+/// is the error body every other answer carries.
+fn wire(event: ChatEvent) -> (&'static str, serde_json::Value) {
+    let name = event.name();
+    let data = match event {
+        ChatEvent::Token(text) => json!({ "text": text }),
+        ChatEvent::Citation(c) => json!(c),
+        ChatEvent::Done { message, usage } => json!({ "message": message, "usage": usage }),
+        ChatEvent::Error(e) => AppError::from(e).body(),
+    };
+    (name, data)
+}
 
 pub fn router() -> Routes {
     Routes::new()
@@ -200,7 +222,7 @@ pub async fn post_message(
     ApiJson(body): ApiJson<Ask>,
 ) -> Result<Response, AppError> {
     let conversation = visible(&s, &who, &cid, Need::Write).await?;
-    let rx = answer::ask(&s, &conversation, &body.content, body.mode).await?;
+    let rx = answer::ask(context(&s), &conversation, &body.content, body.mode).await?;
     let details = json!({"project_id": conversation.project_id, "via": "http"});
     audit::record(
         &s.store.pool,
@@ -216,7 +238,8 @@ pub async fn post_message(
         .is_some_and(|v| v.contains("text/event-stream"));
     if wants_stream {
         let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(|e| {
-            Ok::<_, Infallible>(Event::default().event(e.name()).data(e.data().to_string()))
+            let (name, data) = wire(e);
+            Ok::<_, Infallible>(Event::default().event(name).data(data.to_string()))
         });
         return Ok(Sse::new(stream)
             .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -228,8 +251,9 @@ pub async fn post_message(
             ChatEvent::Done { message, usage } => {
                 return Ok(Json(json!({"message": message, "usage": usage})).into_response())
             }
-            ChatEvent::Error(body) => {
-                return Ok((StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response())
+            ChatEvent::Error(e) => {
+                let body = AppError::from(e).body();
+                return Ok((StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response());
             }
             ChatEvent::Token(_) | ChatEvent::Citation(_) => {}
         }
@@ -252,7 +276,7 @@ pub async fn websocket(
     ws: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
     // Browsers send cookies on a WebSocket handshake from any site.
-    crate::auth::middleware::check_same_site(&headers)?;
+    crate::http::guard::authenticate::check_same_site(&headers)?;
     let conversation = visible(&s, &who, &cid, Need::Write).await?;
     Ok(ws
         .max_message_size(64 * 1024)
@@ -307,7 +331,7 @@ async fn serve_socket(
             }
             continue;
         }
-        let mut rx = match answer::ask(&s, &conversation, &ask.content, ask.mode).await {
+        let mut rx = match answer::ask(context(&s), &conversation, &ask.content, ask.mode).await {
             Ok(rx) => {
                 let details = json!({"project_id": conversation.project_id, "via": "websocket"});
                 audit::record(
@@ -321,7 +345,11 @@ async fn serve_socket(
                 rx
             }
             Err(e) => {
-                if socket.send(send("error", e.body())).await.is_err() {
+                if socket
+                    .send(send("error", AppError::from(e).body()))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 continue;
@@ -333,7 +361,8 @@ async fn serve_socket(
             tokio::select! {
                 event = rx.recv() => {
                     let Some(event) = event else { break };
-                    if socket.send(send(event.name(), event.data())).await.is_err() {
+                    let (name, data) = wire(event);
+                    if socket.send(send(name, data)).await.is_err() {
                         return;
                     }
                 }

@@ -16,13 +16,8 @@ use crate::inference::constraint::ConstraintSpec;
 use crate::inference::engine::{Event, FinishReason, Generation};
 use crate::inference::sampler::SamplingParams;
 
-/// Why a generation produced no output.
-#[derive(Debug)]
-pub enum Stop {
-    /// `cancelled` said so; the generation was stopped.
-    Cancelled,
-    Failed(String),
-}
+/// Why a generation produced no output: the outcome every job shares.
+pub use crate::jobs::Stop;
 
 /// What one structured generation asks for.
 pub struct Request<'a> {

@@ -243,3 +243,164 @@ impl From<SubmitError> for AppError {
         }
     }
 }
+
+// auth, projects, audit, jobs, retrieval, chat, web
+
+/// Work that needs the database and the model stops on either kind of
+/// failure. The message is stored on the job for its user to read, so an
+/// internal error (a database's, a store's, with paths in it) is logged and
+/// stored as a code and a sentence.
+impl From<AppError> for crate::jobs::Stop {
+    fn from(e: AppError) -> Self {
+        use crate::jobs::{Stop, INTERNAL_FAILURE};
+        match e {
+            AppError::Internal(detail) => {
+                tracing::error!(error = %detail, "job stopped on an internal error");
+                Stop::Failed(INTERNAL_FAILURE.into())
+            }
+            e => Stop::Failed(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::store::Invalid> for AppError {
+    fn from(e: crate::store::Invalid) -> Self {
+        AppError::BadRequest {
+            param: Some(e.param),
+            message: e.message,
+        }
+    }
+}
+
+impl From<crate::auth::Error> for AppError {
+    fn from(e: crate::auth::Error) -> Self {
+        use crate::auth::Error;
+        match e {
+            Error::Store(e) => e.into(),
+            Error::Invalid(e) => e.into(),
+            Error::Conflict(m) => AppError::Conflict(m),
+            Error::Busy(_) => AppError::Overloaded(e.to_string()),
+            Error::Internal(detail) => AppError::Internal(detail),
+        }
+    }
+}
+
+impl From<crate::auth::Denied> for AppError {
+    fn from(e: crate::auth::Denied) -> Self {
+        AppError::Forbidden(e.to_string())
+    }
+}
+
+impl From<crate::projects::Error> for AppError {
+    fn from(e: crate::projects::Error) -> Self {
+        match e {
+            crate::projects::Error::Store(e) => e.into(),
+            crate::projects::Error::Denied(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::audit::Error> for AppError {
+    fn from(e: crate::audit::Error) -> Self {
+        use crate::audit::Error;
+        match e {
+            Error::Database(e) => e.into(),
+            Error::Invalid(e) => e.into(),
+            Error::Csv(_) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::retrieval::Error> for AppError {
+    fn from(e: crate::retrieval::Error) -> Self {
+        use crate::retrieval::Error;
+        match e {
+            Error::Store(e) => e.into(),
+            Error::Vectors(e) => e.into(),
+            Error::Model(e) => e.into(),
+            Error::Empty => AppError::Unprocessable {
+                code: "empty_document",
+                message: e.to_string(),
+            },
+            Error::Refused(e) => refusal(e),
+            Error::UploadRace => AppError::Conflict(e.to_string()),
+            Error::Internal(detail) => AppError::Internal(detail),
+        }
+    }
+}
+
+/// The client's error for a file we will not ingest.
+fn refusal(e: crate::retrieval::extract::ExtractError) -> AppError {
+    let message = e.to_string();
+    match e {
+        crate::retrieval::extract::ExtractError::Unsupported(_) => {
+            AppError::UnsupportedMediaType(message)
+        }
+        crate::retrieval::extract::ExtractError::Empty => AppError::Unprocessable {
+            code: "empty_document",
+            message,
+        },
+        crate::retrieval::extract::ExtractError::Encrypted => AppError::Unprocessable {
+            code: "encrypted_document",
+            message,
+        },
+        crate::retrieval::extract::ExtractError::Corrupt(_) => AppError::Unprocessable {
+            code: "corrupt_document",
+            message,
+        },
+        crate::retrieval::extract::ExtractError::TooLarge(_) => AppError::Unprocessable {
+            code: "document_too_large",
+            message,
+        },
+        crate::retrieval::extract::ExtractError::NoText(_) => AppError::Unprocessable {
+            code: "no_text",
+            message,
+        },
+        crate::retrieval::extract::ExtractError::Failed(_) => AppError::Unprocessable {
+            code: "extraction_failed",
+            message,
+        },
+    }
+}
+
+impl From<crate::chat::Error> for AppError {
+    fn from(e: crate::chat::Error) -> Self {
+        use crate::chat::Error;
+        match e {
+            Error::Store(e) => e.into(),
+            Error::Invalid(e) => e.into(),
+            Error::TooLong(m) => AppError::ContextLengthExceeded(m),
+            Error::Model(e) => e.into(),
+            Error::Queue(e) => e.into(),
+            Error::Retrieval(e) => e.into(),
+            Error::Internal(detail) => AppError::Internal(detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::{Stop, INTERNAL_FAILURE};
+
+    fn message(stop: Stop) -> String {
+        match stop {
+            Stop::Failed(m) => m,
+            Stop::Cancelled => panic!("not a failure"),
+        }
+    }
+
+    #[test]
+    fn an_internal_error_is_stored_as_a_code_and_a_sentence_without_its_detail() {
+        let detail = "database: unable to open /var/lib/bacopilot/bacopilot.db";
+        let stored = message(Stop::from(AppError::Internal(detail.into())));
+        assert_eq!(stored, INTERNAL_FAILURE);
+        assert!(!stored.contains("/var"), "{stored}");
+    }
+
+    #[test]
+    fn an_error_meant_for_the_user_is_stored_as_it_is() {
+        let e = AppError::ModelUnavailable("the model is still loading".into());
+        assert_eq!(message(Stop::from(e)), "the model is still loading");
+    }
+}

@@ -2,11 +2,27 @@
 //! same JSON error as everything else (axum's own are plain text).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::error::AppError;
+use crate::auth::Identity;
+
+/// The caller that `guard::authenticate` put on the request; 401 on a public
+/// route, which has none.
+impl<S: Send + Sync> FromRequestParts<S> for Identity {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<Identity>()
+            .cloned()
+            .ok_or_else(|| AppError::Unauthorized("Sign in or send an API key".into()))
+    }
+}
 
 /// `axum::Json` with JSON errors: 400 naming the field, 413 over the body limit.
 pub struct ApiJson<T>(pub T);

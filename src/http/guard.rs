@@ -16,6 +16,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::{AppError, AppState};
 
+pub mod authenticate;
+
 /// The host part of a `Host` value (`name`, `name:port`, `[v6]:port`).
 fn host_name(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {

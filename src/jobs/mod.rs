@@ -14,8 +14,6 @@ use sqlx::SqlitePool;
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
-use crate::generation::structured::Stop;
-use crate::http::AppError;
 use crate::store::new_id;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -168,7 +166,7 @@ impl Jobs {
         self.create(&mut conn, kind, project_id, result).await
     }
 
-    pub async fn get(&self, id: &str) -> Result<Job, AppError> {
+    pub async fn get(&self, id: &str) -> Result<Job, crate::store::Error> {
         let sql = format!("{SELECT} WHERE id = ?1");
         Ok(crate::store::by_id(&self.pool, &sql, "job", id).await?)
     }
@@ -243,19 +241,45 @@ impl Jobs {
     }
 }
 
-/// Work that needs the database and the model stops on either kind of
-/// failure. The message is stored on the job for its user to read, so an
-/// internal error (a database's, a store's, with paths in it) is logged and
-/// stored as a code and a sentence.
-impl From<AppError> for Stop {
-    fn from(e: AppError) -> Self {
-        match e {
-            AppError::Internal(detail) => {
-                tracing::error!(error = %detail, "job stopped on an internal error");
-                Stop::Failed(INTERNAL_FAILURE.into())
-            }
-            e => Stop::Failed(e.to_string()),
+/// Why a job produced no result. Ingest and generation jobs both end on it.
+#[derive(Debug)]
+pub enum Stop {
+    /// The job was asked to stop and did; nothing was stored.
+    Cancelled,
+    /// The message stored on the job (and on what it worked on) for its user
+    /// to read: never an internal detail, see [`Failure`].
+    Failed(String),
+}
+
+/// A failure whose detail (an error from the model or a store, which may
+/// name files) belongs in the log: what is stored is a stable code and a
+/// sentence, `{code}: {sentence}`.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {sentence}")]
+pub struct Failure {
+    pub code: &'static str,
+    pub sentence: &'static str,
+    pub detail: String,
+}
+
+impl Failure {
+    pub fn new(
+        (code, sentence): (&'static str, &'static str),
+        detail: impl std::fmt::Display,
+    ) -> Self {
+        Self {
+            code,
+            sentence,
+            detail: detail.to_string(),
         }
+    }
+}
+
+/// The detail is logged here, once; the job keeps the code and the sentence.
+impl From<Failure> for Stop {
+    fn from(f: Failure) -> Self {
+        tracing::warn!(code = f.code, detail = %f.detail, "job failed");
+        Stop::Failed(f.to_string())
     }
 }
 
@@ -321,24 +345,17 @@ impl JobHandle {
 mod tests {
     use super::*;
 
-    fn message(stop: Stop) -> String {
-        match stop {
-            Stop::Failed(m) => m,
-            Stop::Cancelled => panic!("not a failure"),
-        }
-    }
-
     #[test]
-    fn an_internal_error_is_stored_as_a_code_and_a_sentence_without_its_detail() {
-        let detail = "database: unable to open /var/lib/bacopilot/bacopilot.db";
-        let stored = message(Stop::from(AppError::Internal(detail.into())));
-        assert_eq!(stored, INTERNAL_FAILURE);
-        assert!(!stored.contains("/var"), "{stored}");
-    }
-
-    #[test]
-    fn an_error_meant_for_the_user_is_stored_as_it_is() {
-        let e = AppError::ModelUnavailable("the model is still loading".into());
-        assert_eq!(message(Stop::from(e)), "the model is still loading");
+    fn a_failure_is_stored_as_its_code_and_sentence_and_keeps_its_detail_for_the_log() {
+        let detail = "cannot write vectors: /srv/data/chunks.lance: permission denied";
+        let failure = Failure::new(
+            ("storage_failed", "the passages could not be stored"),
+            detail,
+        );
+        assert_eq!(failure.detail, detail);
+        let Stop::Failed(stored) = Stop::from(failure) else {
+            panic!("not a failure");
+        };
+        assert_eq!(stored, "storage_failed: the passages could not be stored");
     }
 }

@@ -7,8 +7,30 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
-use crate::auth::{Action, Identity};
-use crate::http::AppError;
+use crate::auth::{Action, Denied, Identity};
+// Kept here for the features that validate their fields through `projects`.
+pub use crate::store::text_field;
+
+/// Why a project could not be found, used or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Denied(#[from] Denied),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Store(e.into())
+    }
+}
+
+fn not_found(what: &str, id: &str) -> Error {
+    Error::Store(crate::store::Error::NotFound(format!(
+        "No {what} with id `{id}`"
+    )))
+}
 
 /// What a request needs of a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,12 +43,7 @@ pub enum Need {
 /// Checks that `who` may use project `pid` for `need`. A project the caller
 /// is not a member of does not exist for them (404, never 403), so ids from
 /// other teams reveal nothing; a member without the right gets 403.
-pub async fn access(
-    pool: &SqlitePool,
-    who: &Identity,
-    pid: &str,
-    need: Need,
-) -> Result<(), AppError> {
+pub async fn access(pool: &SqlitePool, who: &Identity, pid: &str, need: Need) -> Result<(), Error> {
     if who.may(Action::AnyProject) {
         ensure(pool, pid).await?;
     } else {
@@ -39,14 +56,14 @@ pub async fn access(
                 .await?
                 .is_some();
         if !member {
-            return Err(AppError::NotFound(format!("No project with id `{pid}`")));
+            return Err(not_found("project", pid));
         }
     }
-    who.require(match need {
+    Ok(who.require(match need {
         Need::Read => Action::ReadProject,
         Need::Write => Action::WriteProject,
         Need::Manage => Action::ManageProject,
-    })
+    })?)
 }
 
 /// [`access`] for a thing inside project `pid` (a document, a conversation,
@@ -59,9 +76,9 @@ pub async fn access_within(
     need: Need,
     what: &str,
     id: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     match access(pool, who, pid, need).await {
-        Err(AppError::NotFound(_)) => Err(AppError::NotFound(format!("No {what} with id `{id}`"))),
+        Err(Error::Store(crate::store::Error::NotFound(_))) => Err(not_found(what, id)),
         other => other,
     }
 }
@@ -87,7 +104,7 @@ pub async fn members(
     pool: &SqlitePool,
     pid: &str,
     only: Option<&str>,
-) -> Result<Vec<Member>, AppError> {
+) -> Result<Vec<Member>, Error> {
     Ok(sqlx::query_as(
         "SELECT u.id AS user_id, u.name, u.role, m.added_at FROM project_members m
          JOIN users u ON u.id = m.user_id
@@ -100,7 +117,7 @@ pub async fn members(
 }
 
 /// Makes `user_id` a member (again: adding twice is not an error).
-pub async fn add_member<'e, E>(db: E, pid: &str, user_id: &str) -> Result<(), AppError>
+pub async fn add_member<'e, E>(db: E, pid: &str, user_id: &str) -> Result<(), Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
@@ -144,12 +161,12 @@ const SELECT: &str = "SELECT p.id, p.name, p.description, p.created_at, p.update
     FROM projects p";
 
 /// The project, or 404 when the id does not name one.
-pub async fn get(pool: &SqlitePool, id: &str) -> Result<Project, AppError> {
+pub async fn get(pool: &SqlitePool, id: &str) -> Result<Project, Error> {
     Ok(crate::store::by_id(pool, &format!("{SELECT} WHERE p.id = ?1"), "project", id).await?)
 }
 
 /// 404 unless the project exists; for routes nested under a project.
-pub async fn ensure(pool: &SqlitePool, id: &str) -> Result<(), AppError> {
+pub async fn ensure(pool: &SqlitePool, id: &str) -> Result<(), Error> {
     let sql = "SELECT id FROM projects WHERE id = ?1";
     crate::store::by_id::<(String,)>(pool, sql, "project", id).await?;
     Ok(())
@@ -161,7 +178,7 @@ pub async fn list(
     who: &Identity,
     after: &str,
     limit: i64,
-) -> Result<Vec<Project>, AppError> {
+) -> Result<Vec<Project>, Error> {
     let member_of = (!who.may(Action::AnyProject)).then_some(who.user_id.as_str());
     Ok(sqlx::query_as::<_, Project>(&format!(
         "{SELECT} WHERE (?1 = '' OR p.id < ?1)
@@ -174,33 +191,4 @@ pub async fn list(
     .bind(member_of)
     .fetch_all(pool)
     .await?)
-}
-
-/// Trims `value` and checks it against the field's bounds.
-pub fn text_field(
-    name: &str,
-    value: &str,
-    required: bool,
-    max_chars: usize,
-) -> Result<String, AppError> {
-    let v = value.trim();
-    if required && v.is_empty() {
-        return Err(AppError::invalid(
-            name,
-            format!("`{name}` must not be empty"),
-        ));
-    }
-    if v.chars().count() > max_chars {
-        return Err(AppError::invalid(
-            name,
-            format!("`{name}` is longer than {max_chars} characters"),
-        ));
-    }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(AppError::invalid(
-            name,
-            format!("`{name}` contains control characters"),
-        ));
-    }
-    Ok(v.to_string())
 }

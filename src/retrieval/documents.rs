@@ -4,7 +4,9 @@ use serde::Serialize;
 use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
-use crate::http::{AppError, AppState};
+use super::files::FileStore;
+use super::vectors::VectorStore;
+use super::{Error, Library};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Document {
@@ -31,7 +33,7 @@ pub struct Document {
 const SELECT: &str = "SELECT id, project_id, name, kind, size_bytes, sha256, status, error,
     pages, chunk_count, job_id, created_at, updated_at FROM documents";
 
-pub async fn get(pool: &SqlitePool, id: &str) -> Result<Document, AppError> {
+pub async fn get(pool: &SqlitePool, id: &str) -> Result<Document, Error> {
     Ok(crate::store::by_id(pool, &format!("{SELECT} WHERE id = ?1"), "document", id).await?)
 }
 
@@ -39,7 +41,7 @@ pub async fn by_hash(
     pool: &SqlitePool,
     project_id: &str,
     sha256: &str,
-) -> Result<Option<Document>, AppError> {
+) -> Result<Option<Document>, Error> {
     Ok(
         sqlx::query_as::<_, Document>(&format!("{SELECT} WHERE project_id = ?1 AND sha256 = ?2"))
             .bind(project_id)
@@ -54,7 +56,7 @@ pub async fn list(
     project_id: &str,
     after: &str,
     limit: i64,
-) -> Result<Vec<Document>, AppError> {
+) -> Result<Vec<Document>, Error> {
     Ok(sqlx::query_as::<_, Document>(&format!(
         "{SELECT} WHERE project_id = ?1 AND (?2 = '' OR id < ?2) ORDER BY id DESC LIMIT ?3"
     ))
@@ -69,46 +71,49 @@ pub async fn list(
 /// the cascade), then from LanceDB and the file store. SQLite is the record:
 /// once its row is gone, the document is gone from search (hits are joined
 /// with SQLite); vectors a failure leaves behind are swept at the next start.
-pub async fn delete(s: &AppState, doc: &Document) -> Result<(), AppError> {
+pub async fn delete(lib: &Library, doc: &Document) -> Result<(), Error> {
     if let Some(job) = &doc.job_id {
-        s.jobs.cancel(job);
+        lib.jobs.cancel(job);
     }
     sqlx::query("DELETE FROM documents WHERE id = ?1")
         .bind(&doc.id)
-        .execute(&s.store.pool)
+        .execute(&lib.pool)
         .await?;
-    if let Err(e) = s
+    if let Err(e) = lib
         .vectors
         .delete_documents(std::slice::from_ref(&doc.id))
         .await
     {
         tracing::warn!(document = %doc.id, error = %e, "vectors of a deleted document remain; swept at next start");
     }
-    s.files.remove(&doc.id);
+    lib.files.remove(&doc.id);
     Ok(())
 }
 
 /// Brings the three stores back in line after a crash or a failed delete:
 /// documents left `processing` are failed, and vectors and files of documents
 /// that are not `ready` in SQLite are removed.
-pub async fn sweep(s: &AppState) -> Result<(), AppError> {
+pub async fn sweep(
+    pool: &SqlitePool,
+    vectors: &VectorStore,
+    files: &FileStore,
+) -> Result<(), Error> {
     sqlx::query(
         "UPDATE documents SET status = 'failed', error = 'interrupted: the server restarted while the document was indexed; upload it again',
          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE status = 'processing'",
     )
-    .execute(&s.store.pool)
+    .execute(pool)
     .await?;
     sqlx::query("DELETE FROM chunks WHERE document_id IN (SELECT id FROM documents WHERE status != 'ready')")
-        .execute(&s.store.pool)
+        .execute(pool)
         .await?;
     let ready: std::collections::HashSet<String> =
         sqlx::query_scalar("SELECT id FROM documents WHERE status = 'ready'")
-            .fetch_all(&s.store.pool)
+            .fetch_all(pool)
             .await?
             .into_iter()
             .collect();
-    let stale: Vec<String> = s
-        .vectors
+    let stale: Vec<String> = vectors
         .document_ids()
         .await?
         .into_iter()
@@ -119,18 +124,18 @@ pub async fn sweep(s: &AppState) -> Result<(), AppError> {
             documents = stale.len(),
             "removing vectors of documents that are not ready"
         );
-        s.vectors.delete_documents(&stale).await?;
+        vectors.delete_documents(&stale).await?;
     }
     let known: std::collections::HashSet<String> = sqlx::query_scalar("SELECT id FROM documents")
-        .fetch_all(&s.store.pool)
+        .fetch_all(pool)
         .await?
         .into_iter()
         .collect();
-    for id in s.files.ids() {
+    for id in files.ids() {
         if !known.contains(&id) {
-            s.files.remove(&id);
+            files.remove(&id);
         }
     }
-    s.files.remove_partials();
+    files.remove_partials();
     Ok(())
 }

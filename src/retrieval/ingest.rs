@@ -9,15 +9,33 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 use utoipa::ToSchema;
 
 use super::chunk::{self, Piece};
-use super::extract::{self, ExtractError, Extracted};
+use super::extract::{self, Extracted};
+use super::uploads::Uploads;
 use super::vectors::VectorRow;
-use crate::http::{AppError, AppState};
+use super::{Error, Library};
 use crate::inference::embeddings::Embedder;
-use crate::jobs::JobHandle;
+use crate::inference::registry::Registry;
+use crate::jobs::{Failure, JobHandle, Stop};
+use crate::metrics::Metrics;
 use crate::store::new_id;
+
+/// What ingest works with; cheap to clone, since each job takes its own copy.
+#[derive(Clone)]
+pub struct Ingest {
+    pub library: Library,
+    pub uploads: Arc<Uploads>,
+    pub registry: Arc<Registry>,
+    /// The embedding model's name (`models.embedding`).
+    pub model: String,
+    pub metrics: Arc<Metrics>,
+    /// `documents.chunk_tokens` and `documents.chunk_overlap`.
+    pub chunk_tokens: usize,
+    pub chunk_overlap: usize,
+}
 
 /// The answer to an upload.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,37 +56,30 @@ const EMBED_BATCH: usize = 32;
 /// Checks and extracts `bytes`, records the document and starts its ingest
 /// job. `Ok((true, _))` is a new document, `Ok((false, _))` a duplicate.
 pub async fn accept(
-    s: &AppState,
+    s: &Ingest,
     project_id: &str,
     file_name: &str,
     bytes: Vec<u8>,
-) -> Result<(bool, Accepted), AppError> {
+) -> Result<(bool, Accepted), Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::Unprocessable {
-            code: "empty_document",
-            message: "The file is empty".into(),
-        });
+        return Err(Error::Empty);
     }
+    let lib = &s.library;
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    if let Some(existing) = super::documents::by_hash(&s.store.pool, project_id, &sha256).await? {
+    if let Some(existing) = super::documents::by_hash(&lib.pool, project_id, &sha256).await? {
         if existing.status != "failed" {
             return Ok((false, duplicate(existing)));
         }
         // A failed earlier attempt does not block a new one.
-        super::documents::delete(s, &existing).await?;
+        super::documents::delete(lib, &existing).await?;
     }
-    let embedder = s.registry.embedding(&s.config.models.embedding)?;
+    let embedder = s.registry.embedding(&s.model)?;
     let bytes = Arc::new(bytes);
-    let extracted = s
-        .uploads
-        .sandbox
-        .extract(bytes.clone())
-        .await
-        .map_err(refusal)?;
+    let extracted = s.uploads.sandbox.extract(bytes.clone()).await?;
 
     let id = new_id();
     let name = extract::sanitize_filename(file_name);
-    let mut tx = s.store.pool.begin().await?;
+    let mut tx = lib.pool.begin().await?;
     let insert = sqlx::query(
         "INSERT INTO documents (id, project_id, name, kind, size_bytes, sha256, status, pages)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'processing', ?7)",
@@ -86,16 +97,14 @@ pub async fn accept(
         if e.is_unique_violation() {
             // The same bytes arrived twice at once; the other upload won.
             drop(tx);
-            return match super::documents::by_hash(&s.store.pool, project_id, &sha256).await? {
+            return match super::documents::by_hash(&lib.pool, project_id, &sha256).await? {
                 Some(existing) => Ok((false, duplicate(existing))),
-                None => Err(AppError::Conflict(
-                    "The same file is being uploaded at the same time; try again".into(),
-                )),
+                None => Err(Error::UploadRace),
             };
         }
     }
     insert?;
-    let job = s
+    let job = lib
         .jobs
         .create_queued(
             &mut tx,
@@ -111,14 +120,14 @@ pub async fn accept(
         .execute(&mut *tx)
         .await?;
     {
-        let (files, id, bytes) = (s.files.clone(), id.clone(), bytes.clone());
+        let (files, id, bytes) = (lib.files.clone(), id.clone(), bytes.clone());
         tokio::task::spawn_blocking(move || files.save(&id, &bytes))
             .await
-            .map_err(|e| AppError::Internal(format!("save task: {e}")))?
-            .map_err(|e| AppError::Internal(format!("cannot store the upload: {e}")))?;
+            .map_err(|e| Error::Internal(format!("save task: {e}")))?
+            .map_err(|e| Error::Internal(format!("cannot store the upload: {e}")))?;
     }
     if let Err(e) = tx.commit().await {
-        s.files.remove(&id);
+        lib.files.remove(&id);
         return Err(e.into());
     }
     s.metrics.document_uploaded();
@@ -131,9 +140,15 @@ pub async fn accept(
     };
     let state = s.clone();
     let project_id = project_id.to_string();
-    tokio::spawn(async move {
-        run(&state, &job, &embedder, &project_id, &id, extracted).await;
-    });
+    // The span names the document in every line the job logs, the failure's
+    // detail included (see `Failure`).
+    let span = tracing::info_span!("ingest", document = %id);
+    tokio::spawn(
+        async move {
+            run(&state, &job, &embedder, &project_id, &id, extracted).await;
+        }
+        .instrument(span),
+    );
     Ok((true, answer))
 }
 
@@ -146,42 +161,10 @@ fn duplicate(existing: super::documents::Document) -> Accepted {
     }
 }
 
-/// The client's error for a file we will not ingest.
-fn refusal(e: ExtractError) -> AppError {
-    let message = e.to_string();
-    match e {
-        ExtractError::Unsupported(_) => AppError::UnsupportedMediaType(message),
-        ExtractError::Empty => AppError::Unprocessable {
-            code: "empty_document",
-            message,
-        },
-        ExtractError::Encrypted => AppError::Unprocessable {
-            code: "encrypted_document",
-            message,
-        },
-        ExtractError::Corrupt(_) => AppError::Unprocessable {
-            code: "corrupt_document",
-            message,
-        },
-        ExtractError::TooLarge(_) => AppError::Unprocessable {
-            code: "document_too_large",
-            message,
-        },
-        ExtractError::NoText(_) => AppError::Unprocessable {
-            code: "no_text",
-            message,
-        },
-        ExtractError::Failed(_) => AppError::Unprocessable {
-            code: "extraction_failed",
-            message,
-        },
-    }
-}
-
 /// The ingest job: wait its turn, then chunk, embed, store. On failure or
 /// cancellation nothing of the document stays in LanceDB or the chunks table.
 async fn run(
-    s: &AppState,
+    s: &Ingest,
     job: &JobHandle,
     embedder: &Arc<Embedder>,
     project_id: &str,
@@ -198,7 +181,7 @@ async fn run(
     match outcome {
         Ok(count) => {
             s.metrics.chunks_ingested(count);
-            let vectors = s.vectors.clone();
+            let vectors = s.library.vectors.clone();
             tokio::spawn(vectors.maintain());
             job.finish(
                 "succeeded",
@@ -211,45 +194,34 @@ async fn run(
             log_stop("cancelled");
             // Removes the row, its vectors and the file; if the document is
             // already gone, so are they (or the start-up sweep takes them).
-            if let Ok(doc) = super::documents::get(&s.store.pool, document_id).await {
-                let _ = super::documents::delete(s, &doc).await;
+            if let Ok(doc) = super::documents::get(&s.library.pool, document_id).await {
+                let _ = super::documents::delete(&s.library, &doc).await;
             }
             job.finish("cancelled", "cancelled; the document was removed", None)
                 .await;
         }
-        Err(Stop::Failed(failure)) => {
-            log_stop(&format!("{}: {}", failure.code, failure.detail));
-            let reason = failure.to_string();
-            let _ = s.vectors.delete_documents(&[document_id.to_string()]).await;
+        Err(Stop::Failed(reason)) => {
+            log_stop(&reason);
+            let _ = s
+                .library
+                .vectors
+                .delete_documents(&[document_id.to_string()])
+                .await;
             let _ = sqlx::query(
                 "UPDATE documents SET status = 'failed', error = ?2,
                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
             )
             .bind(document_id)
             .bind(&reason)
-            .execute(&s.store.pool)
+            .execute(&s.library.pool)
             .await;
             job.finish("failed", &reason, None).await;
         }
     }
 }
 
-enum Stop {
-    Cancelled,
-    Failed(Failure),
-}
-
-/// Why ingest failed: a stable code and a sentence, stored on the document
-/// and its job; the detail (an error from the model or a store, which may
-/// name files) goes to the log only.
-#[derive(Debug, thiserror::Error)]
-#[error("{code}: {sentence}")]
-struct Failure {
-    code: &'static str,
-    sentence: &'static str,
-    detail: String,
-}
-
+// Why ingest failed: a stable code and a sentence, stored on the document
+// and its job as a `Failure`; the detail goes to the log only.
 const CHUNKING: (&str, &str) = (
     "chunking_failed",
     "the text could not be split into passages; upload the file again",
@@ -265,26 +237,19 @@ const STORING: (&str, &str) = (
 
 const NO_TEXT: (&str, &str) = ("no_text", "the document has no text to index");
 
-fn failed((code, sentence): (&'static str, &'static str), detail: impl std::fmt::Display) -> Stop {
-    Stop::Failed(Failure {
-        code,
-        sentence,
-        detail: detail.to_string(),
-    })
+fn failed(what: (&'static str, &'static str), detail: impl std::fmt::Display) -> Failure {
+    Failure::new(what, detail)
 }
 
 async fn store_chunks(
-    s: &AppState,
+    s: &Ingest,
     job: &JobHandle,
     embedder: &Arc<Embedder>,
     project_id: &str,
     document_id: &str,
     extracted: Extracted,
 ) -> Result<usize, Stop> {
-    let (size, overlap) = (
-        s.config.documents.chunk_tokens,
-        s.config.documents.chunk_overlap,
-    );
+    let (size, overlap) = (s.chunk_tokens, s.chunk_overlap);
     let pieces = {
         let embedder = embedder.clone();
         tokio::task::spawn_blocking(move || -> Result<Vec<Piece>, String> {
@@ -302,7 +267,7 @@ async fn store_chunks(
         .map_err(|e| failed(CHUNKING, e))?
     };
     if pieces.is_empty() {
-        return Err(failed(NO_TEXT, "every section chunked to nothing"));
+        return Err(failed(NO_TEXT, "every section chunked to nothing").into());
     }
     job.progress(0.05, &format!("{} chunks to embed", pieces.len()))
         .await;
@@ -347,11 +312,12 @@ async fn store_chunks(
             vector,
         })
         .collect();
-    s.vectors
+    s.library
+        .vectors
         .add(rows)
         .await
         .map_err(|e| failed(STORING, format!("cannot write vectors: {e}")))?;
-    record_chunks(s, project_id, document_id, &pieces, &ids)
+    record_chunks(&s.library.pool, project_id, document_id, &pieces, &ids)
         .await
         .map_err(|e| failed(STORING, format!("cannot record chunks: {e}")))?;
     Ok(pieces.len())
@@ -360,13 +326,13 @@ async fn store_chunks(
 /// The chunks and the document's `ready` state, in one transaction: a reader
 /// sees either none of them or the whole document.
 async fn record_chunks(
-    s: &AppState,
+    pool: &sqlx::SqlitePool,
     project_id: &str,
     document_id: &str,
     pieces: &[Piece],
     ids: &[String],
 ) -> Result<(), sqlx::Error> {
-    let mut tx = s.store.pool.begin().await?;
+    let mut tx = pool.begin().await?;
     for (ord, (p, id)) in pieces.iter().zip(ids).enumerate() {
         sqlx::query(
             "INSERT INTO chunks (id, document_id, project_id, ord, text, page, heading, token_count)
@@ -406,9 +372,7 @@ mod tests {
     fn a_stored_failure_is_a_code_and_a_sentence_without_the_detail() {
         let detail =
             "cannot write vectors: /srv/bacopilot/data/lancedb/chunks.lance: permission denied";
-        let Stop::Failed(failure) = failed(STORING, detail) else {
-            panic!("not a failure");
-        };
+        let failure = failed(STORING, detail);
         let stored = failure.to_string();
         assert_eq!(
             stored,

@@ -7,10 +7,12 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::documents::{self, Document};
-use super::ingest::{self, Accepted};
-use super::search::{self, SearchHit};
 use serde_json::json;
+
+use super::documents::{self, Document};
+use super::ingest::{self, Accepted, Ingest};
+use super::search::{self, Index, SearchHit};
+use super::Library;
 
 use crate::audit::{self, Actor};
 use crate::auth::Identity;
@@ -18,6 +20,39 @@ use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::projects::{access, access_within, Need};
 use crate::store::{Cursor, Page};
+
+/// Where documents live, from the application's state.
+pub fn library(s: &AppState) -> Library {
+    Library {
+        pool: s.store.pool.clone(),
+        vectors: s.vectors.clone(),
+        files: s.files.clone(),
+        jobs: s.jobs.clone(),
+    }
+}
+
+/// What a search reads, from the application's state.
+pub fn index(s: &AppState) -> Index<'_> {
+    Index {
+        pool: &s.store.pool,
+        vectors: &s.vectors,
+        registry: &s.registry,
+        model: &s.config.models.embedding,
+    }
+}
+
+/// What ingest works with, from the application's state.
+pub fn ingest(s: &AppState) -> Ingest {
+    Ingest {
+        library: library(s),
+        uploads: s.uploads.clone(),
+        registry: s.registry.clone(),
+        model: s.config.models.embedding.clone(),
+        metrics: s.metrics.clone(),
+        chunk_tokens: s.config.documents.chunk_tokens,
+        chunk_overlap: s.config.documents.chunk_overlap,
+    }
+}
 
 pub fn router(max_upload_bytes: usize) -> Routes {
     Routes::new()
@@ -94,7 +129,7 @@ pub async fn upload(
             bytes.extend_from_slice(&chunk);
         }
         let size = bytes.len();
-        let (new, accepted) = ingest::accept(&s, &pid, &name, bytes).await?;
+        let (new, accepted) = ingest::accept(&ingest(&s), &pid, &name, bytes).await?;
         if new {
             let details =
                 json!({"project_id": pid, "name": name, "bytes": size, "job_id": accepted.job_id});
@@ -148,7 +183,8 @@ async fn in_project(
         "document",
         &doc.id,
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Deletes the document, its chunks and vectors, and the stored original.
@@ -161,7 +197,7 @@ pub async fn remove(
 ) -> Result<StatusCode, AppError> {
     let doc = documents::get(&s.store.pool, &did).await?;
     in_project(&s, &who, &doc, Need::Write).await?;
-    documents::delete(&s, &doc).await?;
+    documents::delete(&library(&s), &doc).await?;
     let details = json!({"project_id": doc.project_id, "name": doc.name});
     audit::record(
         &s.store.pool,
@@ -203,5 +239,7 @@ pub async fn search_project(
     if !(1..=50).contains(&k) {
         return Err(AppError::invalid("k", "`k` must be between 1 and 50"));
     }
-    Ok(Json(Page::all(search::search(&s, &pid, text, k).await?)))
+    Ok(Json(Page::all(
+        search::search(index(&s), &pid, text, k).await?,
+    )))
 }

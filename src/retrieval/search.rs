@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use utoipa::ToSchema;
 
-use super::vectors::Hit;
-use crate::http::{AppError, AppState};
+use super::vectors::{Hit, VectorStore};
+use super::Error;
+use crate::inference::registry::Registry;
 
 /// Reciprocal rank fusion's constant, from Cormack, Clarke & Büttcher (2009):
 /// 60 damps the weight of the very first ranks without flattening the rest.
@@ -40,26 +41,38 @@ struct ChunkRow {
     heading: Option<String>,
 }
 
+/// What a search reads: the record, the vectors, and the embedding model
+/// (looked up by name when a search starts, so one still loading answers
+/// then).
+#[derive(Clone, Copy)]
+pub struct Index<'a> {
+    pub pool: &'a SqlitePool,
+    pub vectors: &'a VectorStore,
+    pub registry: &'a Registry,
+    /// The embedding model's name (`models.embedding`).
+    pub model: &'a str,
+}
+
 /// The `k` best chunks of the project for `query`.
 pub async fn search(
-    s: &AppState,
+    index: Index<'_>,
     project_id: &str,
     query: &str,
     k: usize,
-) -> Result<Vec<SearchHit>, AppError> {
-    let embedder = s.registry.embedding(&s.config.models.embedding)?;
+) -> Result<Vec<SearchHit>, Error> {
+    let embedder = index.registry.embedding(index.model)?;
     let text = query.to_string();
     let vector = tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()]))
         .await
-        .map_err(|e| AppError::Internal(format!("embedding task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("embedding: {e}")))?
+        .map_err(|e| Error::Internal(format!("embedding task: {e}")))?
+        .map_err(|e| Error::Internal(format!("embedding: {e}")))?
         .pop()
         .unwrap_or_default();
     // Each list is cut deeper than k so fusion has candidates to reorder.
     let depth = (k * 4).max(20);
     let (nearest, full_text) = tokio::join!(
-        s.vectors.nearest(project_id, &vector, depth),
-        s.vectors.full_text(project_id, query, depth)
+        index.vectors.nearest(project_id, &vector, depth),
+        index.vectors.full_text(project_id, query, depth)
     );
     let nearest = nearest?;
     // A query BM25 cannot parse leaves the vector side to answer alone.
@@ -92,7 +105,7 @@ pub async fn search(
     q.push(")");
     let rows: HashMap<String, ChunkRow> = q
         .build_query_as::<ChunkRow>()
-        .fetch_all(&s.store.pool)
+        .fetch_all(index.pool)
         .await?
         .into_iter()
         .map(|r| (r.id.clone(), r))
@@ -117,20 +130,21 @@ pub async fn search(
 }
 
 /// The `k` best chunks for `query`, or none when even the best is less
-/// similar to it than `chat.min_relevance`: the documents then do not count
-/// as covering the question.
+/// similar to it than `min_relevance` (`chat.min_relevance`): the documents
+/// then do not count as covering the question.
 pub async fn relevant(
-    s: &AppState,
+    index: Index<'_>,
     project_id: &str,
     query: &str,
     k: usize,
-) -> Result<Vec<SearchHit>, AppError> {
-    let hits = search(s, project_id, query, k.max(1)).await?;
+    min_relevance: f32,
+) -> Result<Vec<SearchHit>, Error> {
+    let hits = search(index, project_id, query, k.max(1)).await?;
     let best = hits
         .iter()
         .filter_map(|h| h.similarity)
         .fold(f32::MIN, f32::max);
-    if best < s.config.chat.min_relevance {
+    if best < min_relevance {
         return Ok(Vec::new());
     }
     Ok(hits)

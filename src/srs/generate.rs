@@ -51,9 +51,13 @@ impl Context {
             return Ok(Vec::new());
         }
         let Some(ids) = &self.document_ids else {
-            return search::relevant(&self.state, &self.project_id, query, k).await;
+            let min = self.state.config.chat.min_relevance;
+            let index = crate::retrieval::routes::index(&self.state);
+            return Ok(search::relevant(index, &self.project_id, query, k, min).await?);
         };
-        let hits = search::relevant(&self.state, &self.project_id, query, k * 5).await?;
+        let min = self.state.config.chat.min_relevance;
+        let index = crate::retrieval::routes::index(&self.state);
+        let hits = search::relevant(index, &self.project_id, query, k * 5, min).await?;
         Ok(hits
             .into_iter()
             .filter(|h| ids.contains(&h.document_id))

@@ -9,8 +9,10 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub mod field;
 pub mod page;
 
+pub use field::{text_field, Invalid};
 pub use page::{Cursor, Page};
 
 #[derive(Debug, thiserror::Error)]

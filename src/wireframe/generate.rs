@@ -48,7 +48,12 @@ fn model(s: &AppState) -> Result<Arc<ChatModel>, AppError> {
 }
 
 fn text(field: &str, value: &str) -> Result<String, AppError> {
-    crate::projects::text_field(field, value, true, MAX_DESCRIPTION_CHARS)
+    Ok(crate::projects::text_field(
+        field,
+        value,
+        true,
+        MAX_DESCRIPTION_CHARS,
+    )?)
 }
 
 /// The requirements named, as (id, statement), from `srs_id` or the

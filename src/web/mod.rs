@@ -2,122 +2,104 @@
 //! appliance needs nothing beside it, served with a CSP that allows only our
 //! own scripts and styles.
 
-use axum::extract::Path;
+pub mod routes;
+
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
-use crate::http::routes::Routes;
-use crate::http::AppError;
+pub use routes::router;
 
 /// Every asset, by the name it is served under `/assets/`.
 const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "app.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/app.js"),
+        include_bytes!("../../web/app.js"),
     ),
     (
         "markdown.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/markdown.js"),
+        include_bytes!("../../web/markdown.js"),
     ),
     (
         "app.css",
         "text/css; charset=utf-8",
-        include_bytes!("../web/app.css"),
+        include_bytes!("../../web/app.css"),
     ),
     (
         "api.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/api.js"),
+        include_bytes!("../../web/api.js"),
     ),
     (
         "ui.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/ui.js"),
+        include_bytes!("../../web/ui.js"),
     ),
     (
         "project.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/project.js"),
+        include_bytes!("../../web/project.js"),
     ),
     (
         "chat.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/chat.js"),
+        include_bytes!("../../web/chat.js"),
     ),
     (
         "login.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/login.js"),
+        include_bytes!("../../web/login.js"),
     ),
     (
         "admin.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/admin.js"),
+        include_bytes!("../../web/admin.js"),
     ),
     (
         "keys.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/keys.js"),
+        include_bytes!("../../web/keys.js"),
     ),
     (
         "audit.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/audit.js"),
+        include_bytes!("../../web/audit.js"),
     ),
     (
         "members.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/members.js"),
+        include_bytes!("../../web/members.js"),
     ),
     (
         "srs.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/srs.js"),
+        include_bytes!("../../web/srs.js"),
     ),
     (
         "wireframes.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/wireframes.js"),
+        include_bytes!("../../web/wireframes.js"),
     ),
     (
         "jobs.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../web/jobs.js"),
+        include_bytes!("../../web/jobs.js"),
     ),
     (
         "favicon.svg",
         "image/svg+xml",
-        include_bytes!("../web/favicon.svg"),
+        include_bytes!("../../web/favicon.svg"),
     ),
 ];
 
-const INDEX: &[u8] = include_bytes!("../web/index.html");
-const LOGIN: &[u8] = include_bytes!("../web/login.html");
+const INDEX: &[u8] = include_bytes!("../../web/index.html");
+const LOGIN: &[u8] = include_bytes!("../../web/login.html");
 
 /// Scripts and styles from this server only; no inline code, no frames, no
 /// external anything (answers are untrusted text).
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
     connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
-pub fn router() -> Routes {
-    Routes::new()
-        .route("/", get(index))
-        .route("/login", get(login))
-        .route("/setup", get(login))
-        .route("/assets/{name}", get(asset))
-}
-
-async fn index() -> Response {
-    with_headers(INDEX, "text/html; charset=utf-8", "no-cache")
-}
-
-/// The sign-in page (also the first-administrator page at `/setup`).
-async fn login() -> Response {
-    with_headers(LOGIN, "text/html; charset=utf-8", "no-store")
-}
 
 /// What a browser gets for a page it may not see yet: 401, and the sign-in
 /// page, which returns to the page after signing in.
@@ -125,14 +107,6 @@ pub fn login_page_unauthorized() -> Response {
     let mut res = with_headers(LOGIN, "text/html; charset=utf-8", "no-store");
     *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
     res
-}
-
-async fn asset(Path(name): Path<String>) -> Result<Response, AppError> {
-    let (_, mime, bytes) = ASSETS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .ok_or_else(|| AppError::NotFound(format!("No asset `{name}`")))?;
-    Ok(with_headers(bytes, mime, "no-cache"))
 }
 
 fn with_headers(body: &'static [u8], mime: &'static str, cache: &'static str) -> Response {
