@@ -16,6 +16,8 @@ pub mod retrieval;
 pub mod server;
 pub mod srs;
 pub mod store;
+pub mod trace;
+pub mod versioned;
 pub mod web;
 pub mod wireframe;
 

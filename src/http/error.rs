@@ -230,3 +230,29 @@ impl From<SubmitError> for AppError {
         }
     }
 }
+
+// ---- versioned, srs, wireframe, trace ----------------------------------------
+
+impl From<crate::versioned::Error> for AppError {
+    fn from(e: crate::versioned::Error) -> Self {
+        use crate::versioned::Error;
+        match e {
+            Error::Store(e) => e.into(),
+            Error::Conflict(_) | Error::Raced => AppError::Conflict(e.to_string()),
+            Error::Corrupt(detail) => AppError::Internal(format!("stored {detail}")),
+        }
+    }
+}
+
+impl From<crate::trace::Error> for AppError {
+    fn from(e: crate::trace::Error) -> Self {
+        use crate::trace::Error;
+        match e {
+            Error::Versioned(e) => e.into(),
+            Error::OtherProject(_) => AppError::invalid("srs_id", e.to_string()),
+            Error::NoSrs | Error::UnknownRequirement { .. } => {
+                AppError::invalid("requirement_ids", e.to_string())
+            }
+        }
+    }
+}

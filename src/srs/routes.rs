@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::diff::{self, Diff, Placed};
+use super::diff::{Diff, Placed};
 use super::edit::{self, NewRequirement, RequirementChanges};
 use super::export::{self, Format};
 use super::model::{Clarification, LintReport, Srs};
 use super::runs::{self, NewSrs, QuestionsRequest};
-use super::store::{self, Record, Summary, VersionInfo};
+use super::store::{self, Documents, Record, Summary, VersionInfo};
 use super::template::{self, Outline, TemplateVersion};
 use crate::audit::{self, Actor};
 use crate::auth::{Action, Identity};
@@ -23,8 +23,9 @@ use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::jobs::Started;
-use crate::projects::{access, access_within, Need};
+use crate::projects::{access, Need};
 use crate::store::{Cursor, Page};
+use crate::versioned::routes as versioned;
 
 pub fn router() -> Routes {
     Routes::new()
@@ -61,17 +62,7 @@ pub fn router() -> Routes {
 /// The document's record, once `who` may use its project for `need`; 404
 /// for the document itself otherwise.
 async fn visible(s: &AppState, who: &Identity, sid: &str, need: Need) -> Result<Record, AppError> {
-    let rec = store::record(&s.store.pool, sid).await?;
-    access_within(
-        &s.store.pool,
-        who,
-        &rec.project_id,
-        need,
-        "SRS document",
-        sid,
-    )
-    .await?;
-    Ok(rec)
+    versioned::visible::<Documents>(s, who, sid, need).await
 }
 
 async fn audit(
@@ -155,8 +146,9 @@ pub async fn show(
     who: Identity,
     Path(sid): Path<String>,
 ) -> Result<Json<Srs>, AppError> {
-    visible(&s, &who, &sid, Need::Read).await?;
-    Ok(Json(store::load(&s.store.pool, &sid, None).await?))
+    Ok(Json(
+        versioned::show::<Documents>(&s, &who, &sid, None).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -198,17 +190,7 @@ pub async fn remove(
     who: Identity,
     Path(sid): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let rec = visible(&s, &who, &sid, Need::Write).await?;
-    store::delete(&s.store.pool, &sid).await?;
-    audit(
-        &s,
-        &who,
-        "srs.delete",
-        &sid,
-        json!({"project_id": rec.project_id, "title": rec.title}),
-    )
-    .await;
-    Ok(StatusCode::NO_CONTENT)
+    versioned::remove::<Documents>(&s, &who, &sid).await
 }
 
 #[utoipa::path(get, path = "/api/v1/srs/{sid}/versions", tag = "srs", params(("sid" = String, Path)),
@@ -218,8 +200,9 @@ pub async fn versions(
     who: Identity,
     Path(sid): Path<String>,
 ) -> Result<Json<Page<VersionInfo>>, AppError> {
-    visible(&s, &who, &sid, Need::Read).await?;
-    Ok(Json(Page::all(store::versions(&s.store.pool, &sid).await?)))
+    Ok(Json(
+        versioned::versions::<Documents>(&s, &who, &sid).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/srs/{sid}/versions/{n}", tag = "srs", params(("sid" = String, Path), ("n" = i64, Path)),
@@ -229,8 +212,9 @@ pub async fn version(
     who: Identity,
     Path((sid, n)): Path<(String, i64)>,
 ) -> Result<Json<Srs>, AppError> {
-    visible(&s, &who, &sid, Need::Read).await?;
-    Ok(Json(store::load(&s.store.pool, &sid, Some(n)).await?))
+    Ok(Json(
+        versioned::show::<Documents>(&s, &who, &sid, Some(n)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -250,10 +234,8 @@ pub async fn compare(
     Path(sid): Path<String>,
     Query(q): Query<DiffQuery>,
 ) -> Result<Json<Diff>, AppError> {
-    visible(&s, &who, &sid, Need::Read).await?;
-    let a = store::load(&s.store.pool, &sid, Some(q.from)).await?;
-    let b = store::load(&s.store.pool, &sid, q.to).await?;
-    Ok(Json(diff::diff(&a, &b)))
+    let diff = versioned::compare::<Documents>(&s, &who, &sid, q.from, q.to).await?;
+    Ok(Json(diff))
 }
 
 #[utoipa::path(get, path = "/api/v1/srs/{sid}/lint", tag = "srs", params(("sid" = String, Path)),
@@ -263,8 +245,8 @@ pub async fn lint(
     who: Identity,
     Path(sid): Path<String>,
 ) -> Result<Json<LintReport>, AppError> {
-    visible(&s, &who, &sid, Need::Read).await?;
-    Ok(Json(store::load(&s.store.pool, &sid, None).await?.lint))
+    let srs = versioned::show::<Documents>(&s, &who, &sid, None).await?;
+    Ok(Json(srs.lint))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -298,8 +280,7 @@ pub async fn export_document(
     })?;
     let srs = store::load(&s.store.pool, &sid, q.version).await?;
     let project = crate::projects::get(&s.store.pool, &rec.project_id).await?;
-    let screens =
-        crate::wireframe::store::screens_by_requirement(&s.store.pool, &rec.project_id).await?;
+    let screens = crate::trace::screens_by_requirement(&s.store.pool, &rec.project_id).await?;
     let bytes =
         tokio::task::spawn_blocking(move || export::render(&srs, format, &project.name, &screens))
             .await
@@ -353,8 +334,7 @@ pub async fn requirements(
     who: Identity,
     Path(sid): Path<String>,
 ) -> Result<Json<Page<Placed>>, AppError> {
-    visible(&s, &who, &sid, Need::Read).await?;
-    let srs = store::load(&s.store.pool, &sid, None).await?;
+    let srs = versioned::show::<Documents>(&s, &who, &sid, None).await?;
     let placed = srs
         .requirements()
         .map(|(sec, r)| Placed {
@@ -372,8 +352,7 @@ pub async fn requirement(
     who: Identity,
     Path((sid, rid)): Path<(String, String)>,
 ) -> Result<Json<Placed>, AppError> {
-    visible(&s, &who, &sid, Need::Read).await?;
-    let srs = store::load(&s.store.pool, &sid, None).await?;
+    let srs = versioned::show::<Documents>(&s, &who, &sid, None).await?;
     let found = srs
         .requirements()
         .find(|(_, r)| r.id == rid)
@@ -396,7 +375,7 @@ async fn edit_document(
 ) -> Result<Srs, AppError> {
     let rec = visible(s, who, sid, Need::Write).await?;
     let mut body = store::body(&s.store.pool, sid, rec.current_version).await?;
-    let outline = template::get(&s.store.pool, rec.template_version)
+    let outline = template::get(&s.store.pool, rec.extra.template_version)
         .await?
         .outline;
     let note = change(&mut body, &outline)?;
@@ -421,7 +400,7 @@ async fn edit_document(
         json!({"version": version, "change": note}),
     )
     .await;
-    store::load(&s.store.pool, sid, None).await
+    Ok(store::load(&s.store.pool, sid, None).await?)
 }
 
 /// Adds a requirement to a section; it gets the section's next id.

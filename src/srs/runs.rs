@@ -203,7 +203,8 @@ async fn generate_document(
         &body,
         Some(user),
     )
-    .await?;
+    .await
+    .map_err(AppError::from)?;
     let count: usize = body.sections.iter().map(|s| s.requirements.len()).sum();
     let message = if failed.is_empty() {
         format!("wrote {count} requirements")
@@ -249,7 +250,7 @@ pub async fn regenerate(
     user: &str,
 ) -> Result<Started, AppError> {
     let rec = store::record(&s.store.pool, sid).await?;
-    let template = template::get(&s.store.pool, rec.template_version).await?;
+    let template = template::get(&s.store.pool, rec.extra.template_version).await?;
     let Some(section) = template
         .outline
         .section(key)
@@ -266,7 +267,7 @@ pub async fn regenerate(
         state: s.clone(),
         model: generate::model(s)?,
         project_id: rec.project_id.clone(),
-        brief: rec.brief.clone(),
+        brief: rec.extra.brief.clone(),
         document_ids: None,
         clarifications: base.clarifications.clone(),
     };
@@ -303,7 +304,8 @@ pub async fn regenerate(
                 &note,
                 Some(&user),
             )
-            .await?;
+            .await
+            .map_err(AppError::from)?;
             Ok((note, json!({"srs_id": sid, "version": version})))
         }
         .await;

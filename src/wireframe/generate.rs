@@ -51,55 +51,6 @@ fn text(field: &str, value: &str) -> Result<String, AppError> {
     crate::projects::text_field(field, value, true, MAX_DESCRIPTION_CHARS)
 }
 
-/// The requirements named, as (id, statement), from `srs_id` or the
-/// project's newest SRS document.
-async fn requirements(
-    s: &AppState,
-    project_id: &str,
-    ids: &[String],
-    srs_id: Option<&str>,
-) -> Result<(Option<String>, Vec<(String, String)>), AppError> {
-    if ids.is_empty() {
-        return Ok((srs_id.map(str::to_string), Vec::new()));
-    }
-    let sid = match srs_id {
-        Some(id) => id.to_string(),
-        None => sqlx::query_scalar(
-            "SELECT id FROM srs_documents WHERE project_id = ?1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(project_id)
-        .fetch_optional(&s.store.pool)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "requirement_ids",
-                "The project has no SRS document to take requirements from",
-            )
-        })?,
-    };
-    let srs = crate::srs::store::load(&s.store.pool, &sid, None).await?;
-    if srs.project_id != project_id {
-        return Err(AppError::invalid(
-            "srs_id",
-            format!("No SRS document `{sid}` in this project"),
-        ));
-    }
-    let mut out = Vec::new();
-    for id in ids {
-        let (_, r) = srs
-            .requirements()
-            .find(|(_, r)| &r.id == id)
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "requirement_ids",
-                    format!("No requirement `{id}` in SRS document `{sid}`"),
-                )
-            })?;
-        out.push((r.id.clone(), r.statement.clone()));
-    }
-    Ok((Some(sid), out))
-}
-
 /// Runs one schema-constrained generation (retried) and parses it.
 async fn generate<T: serde::de::DeserializeOwned>(
     s: &AppState,
@@ -142,8 +93,13 @@ pub async fn start(
             "at most 20 requirements",
         ));
     }
-    let (srs_id, reqs) =
-        requirements(s, project_id, &req.requirement_ids, req.srs_id.as_deref()).await?;
+    let (srs_id, reqs) = crate::trace::requirements(
+        &s.store.pool,
+        project_id,
+        &req.requirement_ids,
+        req.srs_id.as_deref(),
+    )
+    .await?;
     let model = model(s)?;
     let job = s
         .jobs
@@ -182,7 +138,8 @@ pub async fn start(
                 &screens,
                 Some(&user),
             )
-            .await?;
+            .await
+            .map_err(AppError::from)?;
             Ok((
                 format!("sketched {} screen(s)", screens.len()),
                 json!({"wireframe_id": id}),
@@ -250,7 +207,8 @@ pub async fn start_change(
                 &note,
                 Some(&user),
             )
-            .await?;
+            .await
+            .map_err(AppError::from)?;
             Ok((
                 done.join("; "),
                 json!({"wireframe_id": current.id, "version": version}),
