@@ -256,3 +256,22 @@ impl From<crate::trace::Error> for AppError {
         }
     }
 }
+
+impl From<crate::srs::Error> for AppError {
+    fn from(e: crate::srs::Error) -> Self {
+        use crate::srs::Error;
+        match e {
+            Error::Versioned(e) => e.into(),
+            Error::Store(e) => e.into(),
+            Error::Invalid { field, message } => AppError::invalid(&field, message),
+            Error::NotFound(m) => AppError::NotFound(m),
+            Error::Broken(detail) => AppError::Internal(detail),
+            Error::Model(e) => e.into(),
+            Error::Generation(message) => AppError::Unprocessable {
+                code: "generation_failed",
+                message,
+            },
+            Error::Cancelled => AppError::Internal("cancelled".into()),
+        }
+    }
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{audit, visible};
+use super::{audit, handles, visible};
 use crate::auth::Identity;
 use crate::http::extract::ApiJson;
 use crate::http::{AppError, AppState};
@@ -47,7 +47,7 @@ pub async fn create(
     ApiJson(req): ApiJson<NewSrs>,
 ) -> Result<(StatusCode, Json<Started>), AppError> {
     access(&s.store.pool, &who, &pid, Need::Write).await?;
-    let started = runs::start(&s, &pid, req, &who.name).await?;
+    let started = runs::start(&handles(&s), &pid, req, &who.name).await?;
     audit(
         &s,
         &who,
@@ -76,7 +76,7 @@ pub async fn questions(
     ApiJson(req): ApiJson<QuestionsRequest>,
 ) -> Result<Json<Questions>, AppError> {
     access(&s.store.pool, &who, &pid, Need::Write).await?;
-    let clarifications = runs::questions(&s, &pid, req).await?;
+    let clarifications = runs::questions(&handles(&s), &pid, req).await?;
     Ok(Json(Questions { clarifications }))
 }
 
@@ -278,7 +278,7 @@ pub async fn regenerate(
     Path((sid, key)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Started>), AppError> {
     let rec = visible(&s, &who, &sid, Need::Write).await?;
-    let started = runs::regenerate(&s, &sid, &key, &who.name).await?;
+    let started = runs::regenerate(&handles(&s), &sid, &key, &who.name).await?;
     let details = json!({"project_id": rec.project_id, "section": key, "job_id": started.job_id});
     audit(&s, &who, "srs.regenerate", &sid, details).await;
     Ok((StatusCode::ACCEPTED, Json(started)))

@@ -3,13 +3,18 @@
 //! Documents, their requirements, the pasted-text linter and the template
 //! administration each have a file.
 
+use std::sync::Arc;
+
 use axum::routing::{get, post};
 
+use super::generate::Retrieve;
+use super::runs::Handles;
 use super::store::{Documents, Record};
 use crate::audit::{self, Actor};
 use crate::auth::Identity;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
+use crate::inference::structured::Stop;
 use crate::projects::Need;
 use crate::versioned::routes as versioned;
 
@@ -59,6 +64,27 @@ pub fn router() -> Routes {
 /// for the document itself otherwise.
 async fn visible(s: &AppState, who: &Identity, sid: &str, need: Need) -> Result<Record, AppError> {
     versioned::visible::<Documents>(s, who, sid, need).await
+}
+
+/// What the SRS jobs use, taken from the application state.
+fn handles(s: &AppState) -> Handles {
+    let state = s.clone();
+    let retrieve: Retrieve = Arc::new(move |project_id, query, k| {
+        let state = state.clone();
+        Box::pin(async move {
+            crate::retrieval::search::relevant(&state, &project_id, &query, k)
+                .await
+                .map_err(Stop::from)
+        })
+    });
+    Handles {
+        pool: s.store.pool.clone(),
+        jobs: s.jobs.clone(),
+        registry: s.registry.clone(),
+        model: s.config.chat_model(&s.config.srs.model).to_string(),
+        config: s.config.srs.clone(),
+        retrieve,
+    }
 }
 
 async fn audit(

@@ -65,7 +65,7 @@ async fn edit_document(
     who: &Identity,
     sid: &str,
     base_version: Option<i64>,
-    change: impl FnOnce(&mut store::Body, &Outline) -> Result<String, AppError>,
+    change: impl FnOnce(&mut store::Body, &Outline) -> Result<String, crate::srs::Error>,
 ) -> Result<Srs, AppError> {
     let rec = visible(s, who, sid, Need::Write).await?;
     let mut body = store::body(&s.store.pool, sid, rec.current_version).await?;
@@ -74,7 +74,7 @@ async fn edit_document(
         .outline;
     let note = change(&mut body, &outline)?;
     // Derived sections (verification) follow the requirements they list.
-    crate::srs::generate::fill_derived(s, &mut body, &outline).await?;
+    crate::srs::generate::fill_derived(&s.store.pool, &mut body, &outline).await?;
     let base = base_version.or(Some(rec.current_version));
     let version = store::commit(
         &s.store.pool,
