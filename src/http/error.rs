@@ -275,3 +275,16 @@ impl From<crate::srs::Error> for AppError {
         }
     }
 }
+
+impl From<crate::wireframe::Error> for AppError {
+    fn from(e: crate::wireframe::Error) -> Self {
+        use crate::wireframe::Error;
+        match e {
+            Error::Versioned(e) => e.into(),
+            Error::Trace(e) => e.into(),
+            Error::Invalid { field, message } => AppError::invalid(&field, message),
+            Error::Model(e) => e.into(),
+            Error::Database(e) => e.into(),
+        }
+    }
+}

@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use super::diff::Diff;
-use super::generate::{self, ChangeRequest, NewWireframe};
+use super::generate::{self, ChangeRequest, Handles, NewWireframe};
 use super::model::Wireframe;
 use super::render;
 use super::store::{self, Summary, VersionInfo, Wireframes};
@@ -43,6 +43,17 @@ pub fn router() -> Routes {
         .route("/api/v1/wireframes/{wid}/export", get(export))
 }
 
+/// What the wireframe jobs use, taken from the application state.
+fn handles(s: &AppState) -> Handles {
+    Handles {
+        pool: s.store.pool.clone(),
+        jobs: s.jobs.clone(),
+        registry: s.registry.clone(),
+        model: s.config.chat_model(&s.config.wireframes.model).to_string(),
+        config: s.config.wireframes.clone(),
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/projects/{pid}/wireframes", tag = "wireframes", params(("pid" = String, Path), Cursor),
     responses((status = 200, body = Page<Summary>), (status = 404)))]
 pub async fn list(
@@ -66,7 +77,7 @@ pub async fn create(
     ApiJson(req): ApiJson<NewWireframe>,
 ) -> Result<(StatusCode, Json<Started>), AppError> {
     access(&s.store.pool, &who, &pid, Need::Write).await?;
-    let started = generate::start(&s, &pid, req, &who.name).await?;
+    let started = generate::start(&handles(&s), &pid, req, &who.name).await?;
     let details = json!({"project_id": pid});
     audit::record(
         &s.store.pool,
@@ -165,7 +176,7 @@ pub async fn change(
 ) -> Result<(StatusCode, Json<Started>), AppError> {
     let rec = versioned::visible::<Wireframes>(&s, &who, &wid, Need::Write).await?;
     let request = req.request.clone();
-    let started = generate::start_change(&s, &wid, req, &who.name).await?;
+    let started = generate::start_change(&handles(&s), &wid, req, &who.name).await?;
     let details =
         json!({"project_id": rec.project_id, "request": request, "job_id": started.job_id});
     audit::record(
