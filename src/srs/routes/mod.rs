@@ -67,7 +67,7 @@ async fn visible(s: &AppState, who: &Identity, sid: &str, need: Need) -> Result<
 }
 
 /// What the SRS jobs use, taken from the application state.
-fn handles(s: &AppState) -> Handles {
+pub fn handles(s: &AppState) -> Handles {
     let state = s.clone();
     let retrieve: Retrieve = Arc::new(move |project_id, query, k| {
         let state = state.clone();
