@@ -71,7 +71,9 @@ fn main() {
                 clarifications: Vec::new(),
             };
             let started = Instant::now();
-            let job = runs::start(&s, &pid, request, "bench").await.unwrap();
+            let job = runs::start(&bacopilot::srs::routes::handles(&s), &pid, request, "bench")
+                .await
+                .unwrap();
             let job = loop {
                 let j = s.jobs.get(&job.job_id).await.unwrap();
                 if j.is_finished() {

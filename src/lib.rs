@@ -18,6 +18,8 @@ pub mod retrieval;
 pub mod server;
 pub mod srs;
 pub mod store;
+pub mod trace;
+pub mod versioned;
 pub mod web;
 pub mod wireframe;
 

@@ -7,6 +7,7 @@
 
 import { api, whoami } from "./api.js";
 import { runJob, jobFailed } from "./jobs.js";
+import { historyCard as versionHistory } from "./versions.js";
 import { h, showError, confirmDialog, formatDate } from "./ui.js";
 
 const enc = encodeURIComponent;
@@ -497,58 +498,13 @@ function criteriaEditor(initial) {
 
 /// The version list and the compare form of the SRS at `base`.
 function historyCard(base, signal) {
-  const list = h("ol", { id: "srs-versions", class: "versions", dataset: { testid: "versions" } });
-  const from = h("select", { id: "diff-from", dataset: { testid: "diff-from" } });
-  const to = h("select", { id: "diff-to", dataset: { testid: "diff-to" } });
-  const out = h("div", { id: "srs-diff", "aria-live": "polite" });
-  const form = h(
-    "form",
-    { class: "row diff-form", "aria-label": "Compare versions" },
-    h("label", { for: "diff-from" }, "From"), from,
-    h("label", { for: "diff-to" }, "to"), to,
-    h("button", { type: "submit", id: "diff-show", dataset: { testid: "diff-show" } }, "Compare"),
-  );
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    compare(from.value, to.value);
+  return versionHistory(base, signal, {
+    ids: { card: "srs-history", title: "srs-history-title", list: "srs-versions", out: "srs-diff", from: "diff-from", to: "diff-to", show: "diff-show" },
+    testids: { list: "versions", item: "version", from: "diff-from", to: "diff-to", show: "diff-show" },
+    picker: true,
+    note: (v) => v.note,
+    renderDiff,
   });
-  const element = h("aside", { id: "srs-history", class: "card", "aria-labelledby": "srs-history-title" }, h("h2", { id: "srs-history-title" }, "Version history"), list, form, out);
-
-  async function load() {
-    try {
-      const { data } = await api("GET", `${base}/versions`, undefined, signal);
-      const versions = [...data].sort((a, b) => b.version - a.version);
-      list.replaceChildren(...versions.map((v) => {
-        const previous = versions.find((o) => o.version < v.version);
-        const changes = previous ? h("button", { type: "button", class: "link-button", "aria-label": `Changes in version ${v.version}` }, "changes") : null;
-        changes?.addEventListener("click", () => compare(previous.version, v.version));
-        return h("li", { dataset: { testid: "version", version: v.version } }, h("strong", {}, `v${v.version}`), " ", v.note || "", " ", h("span", { class: "meta" }, formatDate(v.created_at)), " ", changes);
-      }));
-      const option = (v) => h("option", { value: v.version }, `v${v.version}`);
-      from.replaceChildren(...versions.map(option));
-      to.replaceChildren(...versions.map(option));
-      if (versions.length) to.value = versions[0].version;
-      if (versions.length) from.value = versions[Math.min(1, versions.length - 1)].version;
-      form.hidden = versions.length < 2;
-    } catch (err) {
-      showError(err);
-    }
-  }
-
-  async function compare(a, b) {
-    from.value = a;
-    to.value = b;
-    out.setAttribute("aria-busy", "true");
-    try {
-      out.replaceChildren(renderDiff(await api("GET", `${base}/diff?from=${enc(a)}&to=${enc(b)}`, undefined, signal)));
-    } catch (err) {
-      showError(err);
-    } finally {
-      out.setAttribute("aria-busy", "false");
-    }
-  }
-
-  return { element, load };
 }
 
 function renderDiff(d) {

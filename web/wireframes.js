@@ -7,6 +7,7 @@
 
 import { api, whoami } from "./api.js";
 import { runJob, jobFailed } from "./jobs.js";
+import { historyCard as versionHistory } from "./versions.js";
 import { h, showError, formatDate } from "./ui.js";
 
 const enc = encodeURIComponent;
@@ -256,44 +257,12 @@ export function mountWireframe(root, pid, wid, signal) {
 /// The version list of the wireframe at `base`, each with its change request
 /// and a button that lists what changed from the version before.
 function historyCard(base, signal) {
-  const list = h("ol", { id: "wireframe-versions", class: "versions", dataset: { testid: "wireframe-versions" } });
-  const out = h("div", { id: "wireframe-diff-slot", "aria-live": "polite" });
-  const element = h("aside", { class: "card", "aria-labelledby": "wireframe-history-title" }, h("h2", { id: "wireframe-history-title" }, "Version history"), list, out);
-
-  /// Lists the versions; `latest` also shows the newest version's changes.
-  async function load(latest) {
-    try {
-      const { data } = await api("GET", `${base}/versions`, undefined, signal);
-      const versions = [...data].sort((a, b) => b.version - a.version);
-      list.replaceChildren(...versions.map((v) => {
-        const previous = versions.find((o) => o.version < v.version);
-        const changes = previous ? h("button", { type: "button", class: "link-button", "aria-label": `Changes in version ${v.version}` }, "changes") : null;
-        changes?.addEventListener("click", () => compare(previous.version, v.version));
-        return h(
-          "li",
-          { dataset: { testid: "wireframe-version-item", version: v.version } },
-          h("strong", {}, `v${v.version}`), " ", v.request || "", " ",
-          h("span", { class: "meta" }, formatDate(v.created_at)), " ", changes,
-        );
-      }));
-      if (latest && versions.length > 1) compare(versions[1].version, versions[0].version);
-    } catch (err) {
-      showError(err);
-    }
-  }
-
-  async function compare(a, b) {
-    out.setAttribute("aria-busy", "true");
-    try {
-      out.replaceChildren(renderDiff(await api("GET", `${base}/diff?from=${enc(a)}&to=${enc(b)}`, undefined, signal)));
-    } catch (err) {
-      showError(err);
-    } finally {
-      out.setAttribute("aria-busy", "false");
-    }
-  }
-
-  return { element, load };
+  return versionHistory(base, signal, {
+    ids: { title: "wireframe-history-title", list: "wireframe-versions", out: "wireframe-diff-slot" },
+    testids: { list: "wireframe-versions", item: "wireframe-version-item" },
+    note: (v) => v.request,
+    renderDiff,
+  });
 }
 
 function renderDiff(d) {

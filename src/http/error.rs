@@ -378,6 +378,64 @@ impl From<crate::chat::Error> for AppError {
     }
 }
 
+// ---- versioned, srs, wireframe, trace ----------------------------------------
+
+impl From<crate::versioned::Error> for AppError {
+    fn from(e: crate::versioned::Error) -> Self {
+        use crate::versioned::Error;
+        match e {
+            Error::Store(e) => e.into(),
+            Error::Conflict(_) | Error::Raced => AppError::Conflict(e.to_string()),
+            Error::Corrupt(detail) => AppError::Internal(format!("stored {detail}")),
+        }
+    }
+}
+
+impl From<crate::trace::Error> for AppError {
+    fn from(e: crate::trace::Error) -> Self {
+        use crate::trace::Error;
+        match e {
+            Error::Versioned(e) => e.into(),
+            Error::OtherProject(_) => AppError::invalid("srs_id", e.to_string()),
+            Error::NoSrs | Error::UnknownRequirement { .. } => {
+                AppError::invalid("requirement_ids", e.to_string())
+            }
+        }
+    }
+}
+
+impl From<crate::srs::Error> for AppError {
+    fn from(e: crate::srs::Error) -> Self {
+        use crate::srs::Error;
+        match e {
+            Error::Versioned(e) => e.into(),
+            Error::Store(e) => e.into(),
+            Error::Invalid { field, message } => AppError::invalid(&field, message),
+            Error::NotFound(m) => AppError::NotFound(m),
+            Error::Broken(detail) => AppError::Internal(detail),
+            Error::Model(e) => e.into(),
+            Error::Generation(message) => AppError::Unprocessable {
+                code: "generation_failed",
+                message,
+            },
+            Error::Cancelled => AppError::Internal("cancelled".into()),
+        }
+    }
+}
+
+impl From<crate::wireframe::Error> for AppError {
+    fn from(e: crate::wireframe::Error) -> Self {
+        use crate::wireframe::Error;
+        match e {
+            Error::Versioned(e) => e.into(),
+            Error::Trace(e) => e.into(),
+            Error::Invalid { field, message } => AppError::invalid(&field, message),
+            Error::Model(e) => e.into(),
+            Error::Database(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 use super::model::{Criterion, Priority, Requirement, Verification};
 use super::store::Body;
 use super::template::{Kind, Outline};
-use crate::http::AppError;
-use crate::projects::text_field;
+use super::Error;
 
 pub const STATUSES: [&str; 4] = ["draft", "reviewed", "approved", "rejected"];
 
@@ -52,20 +51,27 @@ pub struct NewRequirement {
     pub base_version: Option<i64>,
 }
 
-fn status(value: &str) -> Result<String, AppError> {
+/// The project-wide text rule (trimmed, bounded, no control characters),
+/// its refusal as this module's error.
+fn text_field(name: &str, value: &str, required: bool, max: usize) -> Result<String, Error> {
+    crate::projects::text_field(name, value, required, max)
+        .map_err(|e| Error::invalid(name, e.to_string()))
+}
+
+fn status(value: &str) -> Result<String, Error> {
     if STATUSES.contains(&value) {
         Ok(value.to_string())
     } else {
-        Err(AppError::invalid(
+        Err(Error::invalid(
             "status",
             format!("`status` must be one of {}", STATUSES.join(", ")),
         ))
     }
 }
 
-fn criteria(list: Vec<Criterion>) -> Result<Vec<Criterion>, AppError> {
+fn criteria(list: Vec<Criterion>) -> Result<Vec<Criterion>, Error> {
     if list.len() > MAX_CRITERIA {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "acceptance_criteria",
             format!("at most {MAX_CRITERIA} acceptance criteria"),
         ));
@@ -81,16 +87,16 @@ fn criteria(list: Vec<Criterion>) -> Result<Vec<Criterion>, AppError> {
         .collect()
 }
 
-fn find<'a>(body: &'a mut Body, rid: &str) -> Result<&'a mut Requirement, AppError> {
+fn find<'a>(body: &'a mut Body, rid: &str) -> Result<&'a mut Requirement, Error> {
     body.sections
         .iter_mut()
         .flat_map(|s| s.requirements.iter_mut())
         .find(|r| r.id == rid)
-        .ok_or_else(|| AppError::NotFound(format!("No requirement `{rid}` in this document")))
+        .ok_or_else(|| Error::NotFound(format!("No requirement `{rid}` in this document")))
 }
 
 /// Applies `changes` to requirement `rid`; returns a note naming what changed.
-pub fn update(body: &mut Body, rid: &str, changes: RequirementChanges) -> Result<String, AppError> {
+pub fn update(body: &mut Body, rid: &str, changes: RequirementChanges) -> Result<String, Error> {
     let r = find(body, rid)?;
     let mut fields = Vec::new();
     if let Some(v) = changes.title {
@@ -122,7 +128,7 @@ pub fn update(body: &mut Body, rid: &str, changes: RequirementChanges) -> Result
         fields.push("acceptance_criteria");
     }
     if fields.is_empty() {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "body",
             "Nothing to change: name at least one field",
         ));
@@ -131,17 +137,17 @@ pub fn update(body: &mut Body, rid: &str, changes: RequirementChanges) -> Result
 }
 
 /// Adds a requirement to its section with the section's next id.
-pub fn add(body: &mut Body, outline: &Outline, new: NewRequirement) -> Result<String, AppError> {
+pub fn add(body: &mut Body, outline: &Outline, new: NewRequirement) -> Result<String, Error> {
     let prefix = match outline.section(&new.section) {
         Some(s) if s.kind == Kind::Requirements => s.id_prefix.clone().unwrap_or_default(),
         Some(_) => {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "section",
                 format!("Section `{}` does not hold requirements", new.section),
             ))
         }
         None => {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "section",
                 format!("No section `{}` in this document's outline", new.section),
             ))
@@ -159,7 +165,7 @@ pub fn add(body: &mut Body, outline: &Outline, new: NewRequirement) -> Result<St
         sources: Vec::new(),
     };
     let Some(index) = body.sections.iter().position(|s| s.key == new.section) else {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "section",
             format!("No section `{}` in this document", new.section),
         ));
@@ -173,14 +179,14 @@ pub fn add(body: &mut Body, outline: &Outline, new: NewRequirement) -> Result<St
 }
 
 /// Deletes requirement `rid`; its id is not reused.
-pub fn remove(body: &mut Body, rid: &str) -> Result<(), AppError> {
+pub fn remove(body: &mut Body, rid: &str) -> Result<(), Error> {
     for s in &mut body.sections {
         if let Some(i) = s.requirements.iter().position(|r| r.id == rid) {
             s.requirements.remove(i);
             return Ok(());
         }
     }
-    Err(AppError::NotFound(format!(
+    Err(Error::NotFound(format!(
         "No requirement `{rid}` in this document"
     )))
 }
@@ -270,7 +276,7 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            matches!(update(&mut b, "FR-001", empty), Err(AppError::BadRequest { param: Some(p), .. }) if p == "statement")
+            matches!(update(&mut b, "FR-001", empty), Err(Error::Invalid { field, .. }) if field == "statement")
         );
         let status = RequirementChanges {
             status: Some("done".into()),
@@ -279,7 +285,7 @@ mod tests {
         assert!(update(&mut b, "FR-001", status).is_err());
         assert!(matches!(
             update(&mut b, "FR-404", RequirementChanges::default()),
-            Err(AppError::NotFound(_))
+            Err(Error::NotFound(_))
         ));
         assert!(update(&mut b, "FR-001", RequirementChanges::default()).is_err());
     }

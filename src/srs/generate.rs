@@ -8,18 +8,21 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use serde_json::json;
+use sqlx::SqlitePool;
 
 use super::model::{Clarification, Requirement, Section, Source};
 use super::prompt::{self, QuestionsOut, SectionOut};
 use super::store::Body;
 use super::template::{Kind, Outline, OutlineSection};
+use super::Error;
+use crate::config::SrsConfig;
 use crate::generation::structured::{self, Stop};
-use crate::http::{AppError, AppState};
 use crate::inference::chat_model::ChatModel;
 use crate::jobs::JobHandle;
-use crate::retrieval::search::{self, SearchHit};
+use crate::retrieval::search::SearchHit;
 
 /// Sections generated at the same time: enough for the engine to batch,
 /// few enough to leave room in its queue for chat users.
@@ -27,9 +30,16 @@ const PARALLEL_SECTIONS: usize = 4;
 /// Characters of a source passage kept as a requirement's quote.
 const QUOTE_CHARS: usize = 300;
 
+/// The passages of project `.0`'s documents relevant to query `.1`, at most
+/// `.2` of them; a failed search stops the generation like a failed section.
+pub type Retrieve = Arc<
+    dyn Fn(String, String, usize) -> BoxFuture<'static, Result<Vec<SearchHit>, Stop>> + Send + Sync,
+>;
+
 /// What one generation works from, shared by its sections.
 pub struct Context {
-    pub state: AppState,
+    pub config: SrsConfig,
+    pub retrieve: Retrieve,
     pub model: Arc<ChatModel>,
     pub project_id: String,
     pub brief: String,
@@ -38,26 +48,18 @@ pub struct Context {
     pub clarifications: Vec<Clarification>,
 }
 
-/// The model that writes SRS sections.
-pub fn model(s: &AppState) -> Result<Arc<ChatModel>, AppError> {
-    Ok(s.registry.chat(s.config.chat_model(&s.config.srs.model))?)
-}
-
 impl Context {
     /// The passages relevant to `query`, restricted to the chosen documents
     /// (searched deeper then, so the filter leaves enough).
-    async fn sources(&self, query: &str, k: usize) -> Result<Vec<SearchHit>, AppError> {
+    async fn sources(&self, query: &str, k: usize) -> Result<Vec<SearchHit>, Stop> {
         if k == 0 {
             return Ok(Vec::new());
         }
+        let search = |k| (self.retrieve)(self.project_id.clone(), query.to_string(), k);
         let Some(ids) = &self.document_ids else {
-            let min = self.state.config.chat.min_relevance;
-            let index = crate::retrieval::routes::index(&self.state);
-            return Ok(search::relevant(index, &self.project_id, query, k, min).await?);
+            return search(k).await;
         };
-        let min = self.state.config.chat.min_relevance;
-        let index = crate::retrieval::routes::index(&self.state);
-        let hits = search::relevant(index, &self.project_id, query, k * 5, min).await?;
+        let hits = search(k * 5).await?;
         Ok(hits
             .into_iter()
             .filter(|h| ids.contains(&h.document_id))
@@ -75,7 +77,7 @@ impl Context {
             user: &user,
             schema: prompt::questions_schema(),
             max_tokens: 700,
-            attempts: self.state.config.srs.section_attempts,
+            attempts: self.config.section_attempts,
         };
         let cancelled = || job.is_some_and(JobHandle::is_cancelled);
         let out: QuestionsOut = structured::complete_json(&self.model, request, &cancelled).await?;
@@ -105,7 +107,7 @@ impl Context {
         section: &OutlineSection,
         job: &JobHandle,
     ) -> Result<Section, Stop> {
-        let config = &self.state.config.srs;
+        let config = &self.config;
         let requirements = section.kind == Kind::Requirements;
         let query = format!("{} {} {}", section.title, section.guidance, self.brief);
         let sources = self.sources(&query, config.context_chunks).await?;
@@ -195,10 +197,10 @@ pub fn number(body: &mut Body, outline: &Outline) {
 /// references from the cited documents, verification from the requirements,
 /// clarifications from the answers.
 pub async fn fill_derived(
-    s: &AppState,
+    pool: &SqlitePool,
     body: &mut Body,
     outline: &Outline,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let cited: Vec<String> = {
         let mut ids: Vec<String> = body
             .sections
@@ -223,7 +225,7 @@ pub async fn fill_derived(
             ids.push_bind(id);
         }
         q.push(") ORDER BY id");
-        let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&s.store.pool).await?;
+        let rows: Vec<(String, String)> = q.build_query_as().fetch_all(pool).await?;
         names = rows
             .into_iter()
             .map(|(id, name)| format!("{name} (document {id})"))

@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod edit;
+pub mod error;
 pub mod export;
 pub mod generate;
 pub mod lint;
@@ -14,4 +15,5 @@ pub mod runs;
 pub mod store;
 pub mod template;
 
+pub use error::Error;
 pub use model::*;

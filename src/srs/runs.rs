@@ -3,18 +3,23 @@
 //! request is a 4xx at once rather than a failed job later.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::json;
+use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
-use super::generate::{self, Context};
+use super::generate::{self, Context, Retrieve};
 use super::model::Clarification;
 use super::store::{self, Body};
 use super::template;
+use super::Error;
+use crate::config::SrsConfig;
 use crate::generation::structured::Stop;
-use crate::http::{AppError, AppState};
-use crate::jobs::{JobHandle, Outcome, Started};
+use crate::inference::chat_model::ChatModel;
+use crate::inference::registry::Registry;
+use crate::jobs::{JobHandle, Jobs, Outcome, Started};
 
 const MAX_BRIEF_CHARS: usize = 8000;
 const MAX_TITLE_CHARS: usize = 200;
@@ -46,13 +51,50 @@ pub struct QuestionsRequest {
     pub document_ids: Option<Vec<String>>,
 }
 
-fn brief(text: &str) -> Result<String, AppError> {
+/// What the SRS jobs use.
+#[derive(Clone)]
+pub struct Handles {
+    pub pool: SqlitePool,
+    pub jobs: Arc<Jobs>,
+    pub registry: Arc<Registry>,
+    /// The chat model that writes SRS documents, by name.
+    pub model: String,
+    pub config: SrsConfig,
+    pub retrieve: Retrieve,
+}
+
+impl Handles {
+    fn context(
+        &self,
+        model: Arc<ChatModel>,
+        project_id: &str,
+        brief: String,
+        document_ids: Option<HashSet<String>>,
+        clarifications: Vec<Clarification>,
+    ) -> Context {
+        Context {
+            config: self.config.clone(),
+            retrieve: self.retrieve.clone(),
+            model,
+            project_id: project_id.to_string(),
+            brief,
+            document_ids,
+            clarifications,
+        }
+    }
+
+    fn model(&self) -> Result<Arc<ChatModel>, Error> {
+        Ok(self.registry.chat(&self.model)?)
+    }
+}
+
+fn brief(text: &str) -> Result<String, Error> {
     let b = text.trim();
     if b.is_empty() {
-        return Err(AppError::invalid("brief", "`brief` must not be empty"));
+        return Err(Error::invalid("brief", "`brief` must not be empty"));
     }
     if b.chars().count() > MAX_BRIEF_CHARS {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "brief",
             format!("`brief` is longer than {MAX_BRIEF_CHARS} characters"),
         ));
@@ -62,25 +104,23 @@ fn brief(text: &str) -> Result<String, AppError> {
 
 /// The chosen documents, each checked to be a ready document of the project.
 async fn documents(
-    s: &AppState,
+    pool: &SqlitePool,
     project_id: &str,
     ids: Option<Vec<String>>,
-) -> Result<Option<HashSet<String>>, AppError> {
+) -> Result<Option<HashSet<String>>, Error> {
     let Some(ids) = ids else { return Ok(None) };
     for id in &ids {
-        let found = crate::retrieval::documents::get(&s.store.pool, id)
-            .await
-            .ok();
+        let found = crate::retrieval::documents::get(pool, id).await.ok();
         match found {
             Some(d) if d.project_id == project_id && d.status == "ready" => {}
             Some(d) if d.project_id == project_id => {
-                return Err(AppError::invalid(
+                return Err(Error::invalid(
                     "document_ids",
                     format!("Document `{id}` is {}, not ready", d.status),
                 ))
             }
             _ => {
-                return Err(AppError::invalid(
+                return Err(Error::invalid(
                     "document_ids",
                     format!("No document `{id}` in this project"),
                 ))
@@ -90,9 +130,9 @@ async fn documents(
     Ok(Some(ids.into_iter().collect()))
 }
 
-fn clarifications(list: Vec<Clarification>) -> Result<Vec<Clarification>, AppError> {
+fn clarifications(list: Vec<Clarification>) -> Result<Vec<Clarification>, Error> {
     if list.len() > 10 {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "clarifications",
             "at most 10 clarifications",
         ));
@@ -105,7 +145,7 @@ fn clarifications(list: Vec<Clarification>) -> Result<Vec<Clarification>, AppErr
                 .chain(&c.answer)
                 .any(|t| t.chars().count() > 500);
         if c.question.trim().is_empty() || long {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "clarifications",
                 "each clarification needs a question (at most 500 characters, 10 choices)",
             ));
@@ -116,11 +156,11 @@ fn clarifications(list: Vec<Clarification>) -> Result<Vec<Clarification>, AppErr
 
 /// Checks the request and the model, then starts the generation job.
 pub async fn start(
-    s: &AppState,
+    h: &Handles,
     project_id: &str,
     req: NewSrs,
     user: &str,
-) -> Result<Started, AppError> {
+) -> Result<Started, Error> {
     let brief = brief(&req.brief)?;
     let title = match req.title.as_deref().map(str::trim) {
         Some("") | None => brief
@@ -131,35 +171,31 @@ pub async fn start(
             .take(80)
             .collect(),
         Some(t) if t.chars().count() > MAX_TITLE_CHARS => {
-            return Err(AppError::invalid(
+            return Err(Error::invalid(
                 "title",
                 format!("`title` is longer than {MAX_TITLE_CHARS} characters"),
             ))
         }
         Some(t) => t.to_string(),
     };
-    let document_ids = documents(s, project_id, req.document_ids).await?;
+    let document_ids = documents(&h.pool, project_id, req.document_ids).await?;
     let clarify = req.clarify && req.clarifications.is_empty();
-    let ctx = Context {
-        state: s.clone(),
-        model: generate::model(s)?,
-        project_id: project_id.to_string(),
-        brief,
-        document_ids,
-        clarifications: clarifications(req.clarifications)?,
-    };
-    let template = template::current(&s.store.pool).await?;
-    let job = s.jobs.start("srs", Some(project_id), json!({})).await?;
+    let model = h.model()?;
+    let clarifications = clarifications(req.clarifications)?;
+    let ctx = h.context(model, project_id, brief, document_ids, clarifications);
+    let template = template::current(&h.pool).await?;
+    let job = h.jobs.start("srs", Some(project_id), json!({})).await?;
     let started = job.started();
-    let user = user.to_string();
+    let (pool, user) = (h.pool.clone(), user.to_string());
     tokio::spawn(async move {
-        let outcome = generate_document(ctx, template, title, clarify, &job, &user).await;
+        let outcome = generate_document(&pool, ctx, template, title, clarify, &job, &user).await;
         job.conclude(outcome).await;
     });
     Ok(started)
 }
 
 async fn generate_document(
+    pool: &SqlitePool,
     mut ctx: Context,
     template: template::TemplateVersion,
     title: String,
@@ -189,11 +225,10 @@ async fn generate_document(
         ..Body::default()
     };
     generate::number(&mut body, outline);
-    generate::fill_derived(&ctx.state, &mut body, outline).await?;
+    generate::fill_derived(pool, &mut body, outline).await?;
     if job.is_cancelled() {
         return Err(Stop::Cancelled);
     }
-    let pool = &ctx.state.store.pool;
     let id = store::create(
         pool,
         &ctx.project_id,
@@ -203,7 +238,8 @@ async fn generate_document(
         &body,
         Some(user),
     )
-    .await?;
+    .await
+    .map_err(Error::from)?;
     let count: usize = body.sections.iter().map(|s| s.requirements.len()).sum();
     let message = if failed.is_empty() {
         format!("wrote {count} requirements")
@@ -220,62 +256,50 @@ async fn generate_document(
 /// Asks the model for clarifying questions without starting a job (a few
 /// seconds of generation); the request's connection closing stops it.
 pub async fn questions(
-    s: &AppState,
+    h: &Handles,
     project_id: &str,
     req: QuestionsRequest,
-) -> Result<Vec<Clarification>, AppError> {
-    let ctx = Context {
-        state: s.clone(),
-        model: generate::model(s)?,
-        project_id: project_id.to_string(),
-        brief: brief(&req.brief)?,
-        document_ids: documents(s, project_id, req.document_ids).await?,
-        clarifications: Vec::new(),
-    };
+) -> Result<Vec<Clarification>, Error> {
+    let model = h.model()?;
+    let brief = brief(&req.brief)?;
+    let document_ids = documents(&h.pool, project_id, req.document_ids).await?;
+    let ctx = h.context(model, project_id, brief, document_ids, Vec::new());
     ctx.questions(None).await.map_err(|e| match e {
-        Stop::Cancelled => AppError::Internal("cancelled".into()),
-        Stop::Failed(m) => AppError::Unprocessable {
-            code: "generation_failed",
-            message: m,
-        },
+        Stop::Cancelled => Error::Cancelled,
+        Stop::Failed(m) => Error::Generation(m),
     })
 }
 
 /// Starts regenerating section `key` of document `sid` as a new version.
-pub async fn regenerate(
-    s: &AppState,
-    sid: &str,
-    key: &str,
-    user: &str,
-) -> Result<Started, AppError> {
-    let rec = store::record(&s.store.pool, sid).await?;
-    let template = template::get(&s.store.pool, rec.template_version).await?;
+pub async fn regenerate(h: &Handles, sid: &str, key: &str, user: &str) -> Result<Started, Error> {
+    let rec = store::record(&h.pool, sid).await?;
+    let template = template::get(&h.pool, rec.extra.template_version).await?;
     let Some(section) = template
         .outline
         .section(key)
         .filter(|o| o.kind.generated())
         .cloned()
     else {
-        return Err(AppError::invalid(
+        return Err(Error::invalid(
             "key",
             format!("Section `{key}` is not one the model writes"),
         ));
     };
-    let base = store::body(&s.store.pool, sid, rec.current_version).await?;
-    let ctx = Context {
-        state: s.clone(),
-        model: generate::model(s)?,
-        project_id: rec.project_id.clone(),
-        brief: rec.brief.clone(),
-        document_ids: None,
-        clarifications: base.clarifications.clone(),
-    };
-    let job = s
+    let base = store::body(&h.pool, sid, rec.current_version).await?;
+    let ctx = h.context(
+        h.model()?,
+        &rec.project_id,
+        rec.extra.brief.clone(),
+        None,
+        base.clarifications.clone(),
+    );
+    let job = h
         .jobs
         .start("srs_section", Some(&rec.project_id), json!({"srs_id": sid}))
         .await?;
     let started = job.started();
     let (sid, user, base_version) = (sid.to_string(), user.to_string(), rec.current_version);
+    let pool = h.pool.clone();
     tokio::spawn(async move {
         let outcome = async {
             job.progress(0.05, &format!("writing section {}", section.key))
@@ -291,11 +315,10 @@ pub async fn regenerate(
                 body.sections.push(new);
             }
             generate::number(&mut body, &template.outline);
-            generate::fill_derived(&ctx.state, &mut body, &template.outline).await?;
+            generate::fill_derived(&pool, &mut body, &template.outline).await?;
             let note = format!("regenerated section {}", section.key);
-            let pool = &ctx.state.store.pool;
             let version = store::commit(
-                pool,
+                &pool,
                 &sid,
                 Some(base_version),
                 None,
@@ -303,7 +326,8 @@ pub async fn regenerate(
                 &note,
                 Some(&user),
             )
-            .await?;
+            .await
+            .map_err(Error::from)?;
             Ok((note, json!({"srs_id": sid, "version": version})))
         }
         .await;

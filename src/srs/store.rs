@@ -1,6 +1,6 @@
-//! SRS records in SQLite: a document row (title, brief, current version) and
-//! one row per version holding the whole body as JSON, so any version can be
-//! read, compared and exported as it was.
+//! SRS documents as versioned documents (`crate::versioned`): the row keeps
+//! the brief and the template version it was written under; each version
+//! holds the whole [`Body`] as JSON.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
+use super::diff::{self, Diff};
 use super::model::{Clarification, Section, Srs};
-use crate::http::AppError;
-use crate::store::new_id;
+use crate::versioned::{self, Column, Document, Error, Loaded, SRS};
 
 /// What one version stores: the document without its identity and lint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -33,16 +33,15 @@ impl Body {
     }
 }
 
-/// The document row.
+/// The SRS document row's own columns.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Record {
-    pub id: String,
-    pub project_id: String,
-    pub title: String,
+pub struct Extra {
     pub brief: String,
     pub template_version: i64,
-    pub current_version: i64,
 }
+
+/// The document row.
+pub type Record = versioned::Record<Extra>;
 
 /// A document as listed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -67,17 +66,29 @@ pub struct VersionInfo {
     pub created_at: String,
 }
 
-const RECORD: &str =
-    "SELECT id, project_id, title, brief, template_version, current_version FROM srs_documents";
+/// SRS documents to the generic versioned routes.
+pub struct Documents;
 
-pub async fn record(pool: &SqlitePool, sid: &str) -> Result<Record, AppError> {
-    Ok(crate::store::by_id(
-        pool,
-        &format!("{RECORD} WHERE id = ?1"),
-        "SRS document",
-        sid,
-    )
-    .await?)
+impl Document for Documents {
+    const TABLES: &'static versioned::Tables = &SRS;
+    const AUDIT: &'static str = "srs";
+    type Extra = Extra;
+    type Body = Body;
+    type View = Srs;
+    type Version = VersionInfo;
+    type Diff = Diff;
+
+    fn view(loaded: Loaded<Extra, Body>) -> Srs {
+        assemble(&loaded.record, loaded.version, loaded.body)
+    }
+
+    fn diff(a: &Srs, b: &Srs) -> Diff {
+        diff::diff(a, b)
+    }
+}
+
+pub async fn record(pool: &SqlitePool, sid: &str) -> Result<Record, Error> {
+    versioned::record(pool, &SRS, sid).await
 }
 
 /// Stores a finished generation as a new document at version 1, in one
@@ -90,51 +101,31 @@ pub async fn create(
     template_version: i64,
     body: &Body,
     created_by: Option<&str>,
-) -> Result<String, AppError> {
-    let id = new_id();
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO srs_documents (id, project_id, title, brief, template_version, current_version, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+) -> Result<String, Error> {
+    let extra = [Column::Text(brief), Column::Int(template_version)];
+    versioned::create(
+        pool,
+        &SRS,
+        project_id,
+        title,
+        &extra,
+        body,
+        "generated",
+        created_by,
     )
-    .bind(&id)
-    .bind(project_id)
-    .bind(title)
-    .bind(brief)
-    .bind(template_version)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("INSERT INTO srs_versions (srs_id, version, body, note, created_by) VALUES (?1, 1, ?2, 'generated', ?3)")
-        .bind(&id)
-        .bind(serde_json::to_string(body).expect("body serializes"))
-        .bind(created_by)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(id)
+    .await
 }
 
 /// The body of `version` of document `sid`.
-pub async fn body(pool: &SqlitePool, sid: &str, version: i64) -> Result<Body, AppError> {
-    let text: Option<String> =
-        sqlx::query_scalar("SELECT body FROM srs_versions WHERE srs_id = ?1 AND version = ?2")
-            .bind(sid)
-            .bind(version)
-            .fetch_optional(pool)
-            .await?;
-    let text = text.ok_or_else(|| {
-        AppError::NotFound(format!("SRS document `{sid}` has no version {version}"))
-    })?;
-    serde_json::from_str(&text)
-        .map_err(|e| AppError::Internal(format!("stored SRS {sid} version {version}: {e}")))
+pub async fn body(pool: &SqlitePool, sid: &str, version: i64) -> Result<Body, Error> {
+    versioned::body(pool, &SRS, sid, version).await
 }
 
 /// The document as clients see it, at `version` (the current one if `None`).
-pub async fn load(pool: &SqlitePool, sid: &str, version: Option<i64>) -> Result<Srs, AppError> {
-    let rec = record(pool, sid).await?;
-    let version = version.unwrap_or(rec.current_version);
-    let body = body(pool, sid, version).await?;
-    Ok(assemble(&rec, version, body))
+pub async fn load(pool: &SqlitePool, sid: &str, version: Option<i64>) -> Result<Srs, Error> {
+    Ok(Documents::view(
+        versioned::load(pool, &SRS, sid, version).await?,
+    ))
 }
 
 pub fn assemble(rec: &Record, version: i64, body: Body) -> Srs {
@@ -152,7 +143,7 @@ pub fn assemble(rec: &Record, version: i64, body: Body) -> Srs {
 }
 
 /// Stores `body` (and `title`, if given) as the next version of `sid`. With
-/// `base_version`, refuses (409) when someone else saved a version since.
+/// `base_version`, refuses when someone else saved a version since.
 pub async fn commit(
     pool: &SqlitePool,
     sid: &str,
@@ -161,72 +152,8 @@ pub async fn commit(
     body: &Body,
     note: &str,
     created_by: Option<&str>,
-) -> Result<i64, AppError> {
-    let mut tx = pool.begin().await?;
-    let current: i64 =
-        sqlx::query_scalar("SELECT current_version FROM srs_documents WHERE id = ?1")
-            .bind(sid)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("No SRS document with id `{sid}`")))?;
-    if base_version.is_some_and(|b| b != current) {
-        return Err(AppError::Conflict(format!(
-            "The document changed since version {}; it is now at version {current}. Reload and apply the change again.",
-            base_version.unwrap_or_default()
-        )));
-    }
-    let next = current + 1;
-    let inserted = sqlx::query(
-        "INSERT INTO srs_versions (srs_id, version, body, note, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .bind(sid)
-    .bind(next)
-    .bind(serde_json::to_string(body).expect("body serializes"))
-    .bind(note)
-    .bind(created_by)
-    .execute(&mut *tx)
-    .await;
-    if let Err(sqlx::Error::Database(e)) = &inserted {
-        if e.is_unique_violation() {
-            return Err(AppError::Conflict(
-                "Another change to this document was saved at the same moment; reload and try again".into(),
-            ));
-        }
-    }
-    inserted?;
-    sqlx::query(
-        "UPDATE srs_documents SET current_version = ?2, title = COALESCE(?3, title),
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-    )
-    .bind(sid)
-    .bind(next)
-    .bind(title)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(next)
-}
-
-pub async fn versions(pool: &SqlitePool, sid: &str) -> Result<Vec<VersionInfo>, AppError> {
-    Ok(sqlx::query_as::<_, VersionInfo>(
-        "SELECT version, note, created_by, created_at FROM srs_versions WHERE srs_id = ?1 ORDER BY version DESC",
-    )
-    .bind(sid)
-    .fetch_all(pool)
-    .await?)
-}
-
-#[derive(sqlx::FromRow)]
-struct ListRow {
-    id: String,
-    project_id: String,
-    title: String,
-    brief: String,
-    template_version: i64,
-    current_version: i64,
-    created_at: String,
-    updated_at: String,
-    body: String,
+) -> Result<i64, Error> {
+    versioned::commit(pool, &SRS, sid, base_version, title, body, note, created_by).await
 }
 
 /// The project's documents, newest first, each at its current version.
@@ -235,49 +162,22 @@ pub async fn list(
     project_id: &str,
     after: &str,
     limit: i64,
-) -> Result<Vec<Summary>, AppError> {
-    let rows = sqlx::query_as::<_, ListRow>(
-        "SELECT d.id, d.project_id, d.title, d.brief, d.template_version, d.current_version,
-                d.created_at, d.updated_at, v.body
-         FROM srs_documents d JOIN srs_versions v ON v.srs_id = d.id AND v.version = d.current_version
-         WHERE d.project_id = ?1 AND (?2 = '' OR d.id < ?2) ORDER BY d.id DESC LIMIT ?3",
-    )
-    .bind(project_id)
-    .bind(after)
-    .bind(limit + 1)
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            let body: Body = serde_json::from_str(&r.body)
-                .map_err(|e| AppError::Internal(format!("stored SRS {}: {e}", r.id)))?;
-            let rec = Record {
-                id: r.id,
-                project_id: r.project_id,
-                title: r.title,
-                brief: r.brief,
-                template_version: r.template_version,
-                current_version: r.current_version,
-            };
-            let srs = assemble(&rec, rec.current_version, body);
-            Ok(Summary {
+) -> Result<Vec<Summary>, Error> {
+    let rows = versioned::list::<Extra, Body>(pool, &SRS, project_id, after, limit).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let srs = assemble(&row.record, row.record.current_version, row.body);
+            Summary {
                 requirements: srs.requirements().count(),
                 lint_score: srs.lint.score,
                 id: srs.id,
                 project_id: srs.project_id,
                 title: srs.title,
                 version: srs.version,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-            })
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }
         })
-        .collect()
-}
-
-pub async fn delete(pool: &SqlitePool, sid: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM srs_documents WHERE id = ?1")
-        .bind(sid)
-        .execute(pool)
-        .await?;
-    Ok(())
+        .collect())
 }

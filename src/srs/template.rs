@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
-use crate::http::AppError;
+use super::Error;
 
 /// An outline: its sections in document order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -280,10 +280,10 @@ struct Row {
 }
 
 impl TryFrom<Row> for TemplateVersion {
-    type Error = AppError;
-    fn try_from(r: Row) -> Result<Self, AppError> {
+    type Error = Error;
+    fn try_from(r: Row) -> Result<Self, Error> {
         let outline = serde_json::from_str(&r.body)
-            .map_err(|e| AppError::Internal(format!("stored SRS template {}: {e}", r.version)))?;
+            .map_err(|e| Error::Broken(format!("stored SRS template {}: {e}", r.version)))?;
         Ok(TemplateVersion {
             version: r.version,
             note: r.note,
@@ -310,26 +310,26 @@ pub async fn seed(pool: &SqlitePool) -> Result<(), sqlx::Error> {
 }
 
 /// The newest template.
-pub async fn current(pool: &SqlitePool) -> Result<TemplateVersion, AppError> {
+pub async fn current(pool: &SqlitePool) -> Result<TemplateVersion, Error> {
     let sql = format!("{SELECT} ORDER BY version DESC LIMIT 1");
     sqlx::query_as::<_, Row>(&sql)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| AppError::Internal("no SRS template: the start-up seed did not run".into()))?
+        .ok_or_else(|| Error::Broken("no SRS template: the start-up seed did not run".into()))?
         .try_into()
 }
 
-pub async fn get(pool: &SqlitePool, version: i64) -> Result<TemplateVersion, AppError> {
+pub async fn get(pool: &SqlitePool, version: i64) -> Result<TemplateVersion, Error> {
     let sql = format!("{SELECT} WHERE version = ?1");
     sqlx::query_as::<_, Row>(&sql)
         .bind(version)
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("No SRS template version {version}")))?
+        .ok_or_else(|| Error::NotFound(format!("No SRS template version {version}")))?
         .try_into()
 }
 
-pub async fn versions(pool: &SqlitePool) -> Result<Vec<TemplateVersion>, AppError> {
+pub async fn versions(pool: &SqlitePool) -> Result<Vec<TemplateVersion>, Error> {
     let sql = format!("{SELECT} ORDER BY version DESC");
     let rows = sqlx::query_as::<_, Row>(&sql).fetch_all(pool).await?;
     rows.into_iter().map(TryInto::try_into).collect()
@@ -341,10 +341,10 @@ pub async fn save(
     outline: &Outline,
     note: &str,
     created_by: Option<&str>,
-) -> Result<TemplateVersion, AppError> {
+) -> Result<TemplateVersion, Error> {
     outline
         .validate()
-        .map_err(|m| AppError::invalid("sections", format!("Invalid outline: {m}")))?;
+        .map_err(|m| Error::invalid("sections", format!("Invalid outline: {m}")))?;
     let body = serde_json::to_string(outline).expect("outline serializes");
     let row = sqlx::query_as::<_, Row>(
         "INSERT INTO srs_templates (version, body, note, created_by)

@@ -82,6 +82,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../web/wireframes.js"),
     ),
     (
+        "versions.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../web/versions.js"),
+    ),
+    (
         "jobs.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../web/jobs.js"),

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use sqlx::SqlitePool;
+
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -13,10 +15,12 @@ use super::change::{self, Changes};
 use super::model::Screen;
 use super::prompt::{self, GenApp};
 use super::store;
+use super::Error;
+use crate::config::WireframesConfig;
 use crate::generation::structured::{self, Stop};
-use crate::http::{AppError, AppState};
 use crate::inference::chat_model::ChatModel;
-use crate::jobs::{JobHandle, Started};
+use crate::inference::registry::Registry;
+use crate::jobs::{JobHandle, Jobs, Started};
 
 const MAX_DESCRIPTION_CHARS: usize = 4000;
 
@@ -42,72 +46,37 @@ pub struct ChangeRequest {
     pub request: String,
 }
 
-fn model(s: &AppState) -> Result<Arc<ChatModel>, AppError> {
-    Ok(s.registry
-        .chat(s.config.chat_model(&s.config.wireframes.model))?)
+/// What the wireframe jobs use.
+#[derive(Clone)]
+pub struct Handles {
+    pub pool: SqlitePool,
+    pub jobs: Arc<Jobs>,
+    pub registry: Arc<Registry>,
+    /// The chat model that sketches wireframes, by name.
+    pub model: String,
+    pub config: WireframesConfig,
 }
 
-fn text(field: &str, value: &str) -> Result<String, AppError> {
-    Ok(crate::projects::text_field(
-        field,
-        value,
-        true,
-        MAX_DESCRIPTION_CHARS,
-    )?)
+impl Handles {
+    fn model(&self) -> Result<Arc<ChatModel>, Error> {
+        Ok(self.registry.chat(&self.model)?)
+    }
 }
 
-/// The requirements named, as (id, statement), from `srs_id` or the
-/// project's newest SRS document.
-async fn requirements(
-    s: &AppState,
-    project_id: &str,
-    ids: &[String],
-    srs_id: Option<&str>,
-) -> Result<(Option<String>, Vec<(String, String)>), AppError> {
-    if ids.is_empty() {
-        return Ok((srs_id.map(str::to_string), Vec::new()));
-    }
-    let sid = match srs_id {
-        Some(id) => id.to_string(),
-        None => sqlx::query_scalar(
-            "SELECT id FROM srs_documents WHERE project_id = ?1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(project_id)
-        .fetch_optional(&s.store.pool)
-        .await?
-        .ok_or_else(|| {
-            AppError::invalid(
-                "requirement_ids",
-                "The project has no SRS document to take requirements from",
-            )
-        })?,
-    };
-    let srs = crate::srs::store::load(&s.store.pool, &sid, None).await?;
-    if srs.project_id != project_id {
-        return Err(AppError::invalid(
-            "srs_id",
-            format!("No SRS document `{sid}` in this project"),
-        ));
-    }
-    let mut out = Vec::new();
-    for id in ids {
-        let (_, r) = srs
-            .requirements()
-            .find(|(_, r)| &r.id == id)
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "requirement_ids",
-                    format!("No requirement `{id}` in SRS document `{sid}`"),
-                )
-            })?;
-        out.push((r.id.clone(), r.statement.clone()));
-    }
-    Ok((Some(sid), out))
+/// The project-wide text rule (trimmed, bounded, no control characters),
+/// its refusal as this module's error.
+fn text_field(field: &str, value: &str, max: usize) -> Result<String, Error> {
+    crate::projects::text_field(field, value, true, max)
+        .map_err(|e| Error::invalid(field, e.to_string()))
+}
+
+fn text(field: &str, value: &str) -> Result<String, Error> {
+    text_field(field, value, MAX_DESCRIPTION_CHARS)
 }
 
 /// Runs one schema-constrained generation (retried) and parses it.
 async fn generate<T: serde::de::DeserializeOwned>(
-    s: &AppState,
+    config: &WireframesConfig,
     model: &Arc<ChatModel>,
     (system, user): (String, String),
     schema: serde_json::Value,
@@ -117,19 +86,19 @@ async fn generate<T: serde::de::DeserializeOwned>(
         system: &system,
         user: &user,
         schema,
-        max_tokens: s.config.wireframes.max_tokens,
-        attempts: s.config.wireframes.attempts,
+        max_tokens: config.max_tokens,
+        attempts: config.attempts,
     };
     structured::complete_json(model, request, &|| job.is_cancelled()).await
 }
 
 /// Checks the request, then starts sketching a new wireframe.
 pub async fn start(
-    s: &AppState,
+    h: &Handles,
     project_id: &str,
     req: NewWireframe,
     user: &str,
-) -> Result<Started, AppError> {
+) -> Result<Started, Error> {
     let description = text("description", &req.description)?;
     let title = match req.title.as_deref().map(str::trim) {
         None | Some("") => description
@@ -139,34 +108,36 @@ pub async fn start(
             .chars()
             .take(80)
             .collect(),
-        Some(t) => crate::projects::text_field("title", t, true, 200)?,
+        Some(t) => text_field("title", t, 200)?,
     };
     if req.requirement_ids.len() > 20 {
-        return Err(AppError::invalid(
-            "requirement_ids",
-            "at most 20 requirements",
-        ));
+        return Err(Error::invalid("requirement_ids", "at most 20 requirements"));
     }
-    let (srs_id, reqs) =
-        requirements(s, project_id, &req.requirement_ids, req.srs_id.as_deref()).await?;
-    let model = model(s)?;
-    let job = s
+    let (srs_id, reqs) = crate::trace::requirements(
+        &h.pool,
+        project_id,
+        &req.requirement_ids,
+        req.srs_id.as_deref(),
+    )
+    .await?;
+    let model = h.model()?;
+    let job = h
         .jobs
         .start("wireframe", Some(project_id), json!({}))
         .await?;
     let started = job.started();
-    let (state, project_id, user) = (s.clone(), project_id.to_string(), user.to_string());
+    let (h, project_id, user) = (h.clone(), project_id.to_string(), user.to_string());
     tokio::spawn(async move {
         let outcome = async {
             job.progress(0.05, "sketching screens").await;
             let ids: Vec<String> = reqs.iter().map(|(id, _)| id.clone()).collect();
             let schema = prompt::tree_schema(
-                state.config.wireframes.max_screens,
+                h.config.max_screens,
                 &ids,
                 prompt::first_purpose(&description),
             );
             let app: GenApp = generate(
-                &state,
+                &h.config,
                 &model,
                 prompt::tree_messages(&description, &reqs),
                 schema,
@@ -177,7 +148,7 @@ pub async fn start(
             if job.is_cancelled() {
                 return Err(Stop::Cancelled);
             }
-            let pool = &state.store.pool;
+            let pool = &h.pool;
             let id = store::create(
                 pool,
                 &project_id,
@@ -187,7 +158,8 @@ pub async fn start(
                 &screens,
                 Some(&user),
             )
-            .await?;
+            .await
+            .map_err(Error::from)?;
             Ok((
                 format!("sketched {} screen(s)", screens.len()),
                 json!({"wireframe_id": id}),
@@ -201,13 +173,13 @@ pub async fn start(
 
 /// Starts applying a change request to the current version.
 pub async fn start_change(
-    s: &AppState,
+    h: &Handles,
     wid: &str,
     req: ChangeRequest,
     user: &str,
-) -> Result<Started, AppError> {
+) -> Result<Started, Error> {
     let request = text("request", &req.request)?;
-    let current = store::load(&s.store.pool, wid, None).await?;
+    let current = store::load(&h.pool, wid, None).await?;
     let ids: Vec<String> = {
         let mut ids: Vec<String> = current
             .screens
@@ -219,8 +191,8 @@ pub async fn start_change(
         ids.dedup();
         ids
     };
-    let model = model(s)?;
-    let job = s
+    let model = h.model()?;
+    let job = h
         .jobs
         .start(
             "wireframe_change",
@@ -229,13 +201,13 @@ pub async fn start_change(
         )
         .await?;
     let started = job.started();
-    let (state, user) = (s.clone(), user.to_string());
+    let (h, user) = (h.clone(), user.to_string());
     tokio::spawn(async move {
         let outcome = async {
             job.progress(0.05, "working out the change").await;
             let schema = change::schema(&current.screens, &ids, &request);
             let changes: Changes = generate(
-                &state,
+                &h.config,
                 &model,
                 change::messages(&current.screens, &request),
                 schema,
@@ -248,14 +220,15 @@ pub async fn start_change(
             }
             let note = format!("{request} ({})", done.join("; "));
             let version = store::commit(
-                &state.store.pool,
+                &h.pool,
                 &current.id,
                 current.version,
                 &screens,
                 &note,
                 Some(&user),
             )
-            .await?;
+            .await
+            .map_err(Error::from)?;
             Ok((
                 done.join("; "),
                 json!({"wireframe_id": current.id, "version": version}),

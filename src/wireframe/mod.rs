@@ -5,6 +5,7 @@
 
 pub mod change;
 pub mod diff;
+pub mod error;
 pub mod generate;
 pub mod model;
 pub mod prompt;
@@ -12,4 +13,5 @@ pub mod render;
 pub mod routes;
 pub mod store;
 
+pub use error::Error;
 pub use model::*;

@@ -10,19 +10,20 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
-use super::diff::{self, Diff};
-use super::generate::{self, ChangeRequest, NewWireframe};
+use super::diff::Diff;
+use super::generate::{self, ChangeRequest, Handles, NewWireframe};
 use super::model::Wireframe;
 use super::render;
-use super::store::{self, Record, Summary, VersionInfo};
+use super::store::{self, Summary, VersionInfo, Wireframes};
 use crate::audit::{self, Actor};
 use crate::auth::Identity;
 use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::jobs::Started;
-use crate::projects::{access, access_within, Need};
+use crate::projects::{access, Need};
 use crate::store::{Cursor, Page};
+use crate::versioned::routes as versioned;
 
 /// What the preview may do: show its own inline styles, nothing else; no
 /// script even if some HTML got past the renderer, and only our own pages
@@ -42,10 +43,15 @@ pub fn router() -> Routes {
         .route("/api/v1/wireframes/{wid}/export", get(export))
 }
 
-async fn visible(s: &AppState, who: &Identity, wid: &str, need: Need) -> Result<Record, AppError> {
-    let rec = store::record(&s.store.pool, wid).await?;
-    access_within(&s.store.pool, who, &rec.project_id, need, "wireframe", wid).await?;
-    Ok(rec)
+/// What the wireframe jobs use, taken from the application state.
+fn handles(s: &AppState) -> Handles {
+    Handles {
+        pool: s.store.pool.clone(),
+        jobs: s.jobs.clone(),
+        registry: s.registry.clone(),
+        model: s.config.chat_model(&s.config.wireframes.model).to_string(),
+        config: s.config.wireframes.clone(),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{pid}/wireframes", tag = "wireframes", params(("pid" = String, Path), Cursor),
@@ -58,7 +64,6 @@ pub async fn list(
 ) -> Result<Json<Page<Summary>>, AppError> {
     access(&s.store.pool, &who, &pid, Need::Read).await?;
     let rows = store::list(&s.store.pool, &pid, c.after(), c.limit()).await?;
-    let rows: Vec<Summary> = rows.into_iter().map(|(summary, _)| summary).collect();
     Ok(Json(Page::from_rows(rows, c.limit(), |w| &w.id)))
 }
 
@@ -72,7 +77,7 @@ pub async fn create(
     ApiJson(req): ApiJson<NewWireframe>,
 ) -> Result<(StatusCode, Json<Started>), AppError> {
     access(&s.store.pool, &who, &pid, Need::Write).await?;
-    let started = generate::start(&s, &pid, req, &who.name).await?;
+    let started = generate::start(&handles(&s), &pid, req, &who.name).await?;
     let details = json!({"project_id": pid});
     audit::record(
         &s.store.pool,
@@ -100,8 +105,9 @@ pub async fn show(
     Path(wid): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> Result<Json<Wireframe>, AppError> {
-    visible(&s, &who, &wid, Need::Read).await?;
-    Ok(Json(store::load(&s.store.pool, &wid, q.version).await?))
+    Ok(Json(
+        versioned::show::<Wireframes>(&s, &who, &wid, q.version).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/wireframes/{wid}", tag = "wireframes", params(("wid" = String, Path)),
@@ -111,18 +117,7 @@ pub async fn remove(
     who: Identity,
     Path(wid): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let rec = visible(&s, &who, &wid, Need::Write).await?;
-    store::delete(&s.store.pool, &wid).await?;
-    let details = json!({"project_id": rec.project_id, "title": rec.title});
-    audit::record(
-        &s.store.pool,
-        Actor::from(&who),
-        "wireframe.delete",
-        Some(&wid),
-        details,
-    )
-    .await;
-    Ok(StatusCode::NO_CONTENT)
+    versioned::remove::<Wireframes>(&s, &who, &wid).await
 }
 
 #[utoipa::path(get, path = "/api/v1/wireframes/{wid}/versions", tag = "wireframes", params(("wid" = String, Path)),
@@ -132,8 +127,9 @@ pub async fn versions(
     who: Identity,
     Path(wid): Path<String>,
 ) -> Result<Json<Page<VersionInfo>>, AppError> {
-    visible(&s, &who, &wid, Need::Read).await?;
-    Ok(Json(Page::all(store::versions(&s.store.pool, &wid).await?)))
+    Ok(Json(
+        versioned::versions::<Wireframes>(&s, &who, &wid).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/wireframes/{wid}/versions/{n}", tag = "wireframes", params(("wid" = String, Path), ("n" = i64, Path)),
@@ -143,8 +139,9 @@ pub async fn version(
     who: Identity,
     Path((wid, n)): Path<(String, i64)>,
 ) -> Result<Json<Wireframe>, AppError> {
-    visible(&s, &who, &wid, Need::Read).await?;
-    Ok(Json(store::load(&s.store.pool, &wid, Some(n)).await?))
+    Ok(Json(
+        versioned::show::<Wireframes>(&s, &who, &wid, Some(n)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -163,10 +160,8 @@ pub async fn compare(
     Path(wid): Path<String>,
     Query(q): Query<DiffQuery>,
 ) -> Result<Json<Diff>, AppError> {
-    visible(&s, &who, &wid, Need::Read).await?;
-    let a = store::load(&s.store.pool, &wid, Some(q.from)).await?;
-    let b = store::load(&s.store.pool, &wid, q.to).await?;
-    Ok(Json(diff::diff(&a, &b)))
+    let diff = versioned::compare::<Wireframes>(&s, &who, &wid, q.from, q.to).await?;
+    Ok(Json(diff))
 }
 
 /// Starts a change request ("add a search box to the header"); the job's
@@ -179,9 +174,9 @@ pub async fn change(
     Path(wid): Path<String>,
     ApiJson(req): ApiJson<ChangeRequest>,
 ) -> Result<(StatusCode, Json<Started>), AppError> {
-    let rec = visible(&s, &who, &wid, Need::Write).await?;
+    let rec = versioned::visible::<Wireframes>(&s, &who, &wid, Need::Write).await?;
     let request = req.request.clone();
-    let started = generate::start_change(&s, &wid, req, &who.name).await?;
+    let started = generate::start_change(&handles(&s), &wid, req, &who.name).await?;
     let details =
         json!({"project_id": rec.project_id, "request": request, "job_id": started.job_id});
     audit::record(
@@ -212,8 +207,7 @@ pub async fn preview(
     Path(wid): Path<String>,
     Query(q): Query<ScreenQuery>,
 ) -> Result<Response, AppError> {
-    visible(&s, &who, &wid, Need::Read).await?;
-    let w = store::load(&s.store.pool, &wid, q.version).await?;
+    let w = versioned::show::<Wireframes>(&s, &who, &wid, q.version).await?;
     let html = match &q.screen {
         Some(id) => render::screen_html(&w, id)
             .ok_or_else(|| AppError::NotFound(format!("No screen `{id}` in this wireframe")))?,
@@ -250,10 +244,9 @@ pub async fn export(
     Path(wid): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let rec = visible(&s, &who, &wid, Need::Read).await?;
-    let w = store::load(&s.store.pool, &wid, q.version).await?;
+    let w = versioned::show::<Wireframes>(&s, &who, &wid, q.version).await?;
     let stem = format!("wireframe-v{}", w.version);
-    let details = json!({"project_id": rec.project_id, "format": q.format, "version": w.version, "screen": q.screen});
+    let details = json!({"project_id": w.project_id, "format": q.format, "version": w.version, "screen": q.screen});
     let (ctype, name, bytes) = match q.format.as_str() {
         "html" => (
             "text/html; charset=utf-8",

@@ -1,0 +1,107 @@
+//! `/api/v1/projects/{pid}/srs`, `/api/v1/srs/{sid}/…`, `/api/v1/lint` and
+//! `/api/v1/srs-template`: generate, read, edit, compare, lint and export.
+//! Documents, their requirements, the pasted-text linter and the template
+//! administration each have a file.
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+
+use super::generate::Retrieve;
+use super::runs::Handles;
+use super::store::{Documents, Record};
+use crate::audit::{self, Actor};
+use crate::auth::Identity;
+use crate::generation::structured::Stop;
+use crate::http::routes::Routes;
+use crate::http::{AppError, AppState};
+use crate::projects::Need;
+use crate::versioned::routes as versioned;
+
+mod documents;
+mod lint;
+mod requirements;
+mod template;
+
+pub use documents::*;
+pub use lint::*;
+pub use requirements::*;
+pub use template::*;
+
+pub fn router() -> Routes {
+    Routes::new()
+        .route("/api/v1/projects/{pid}/srs", get(list).post(create))
+        .route("/api/v1/projects/{pid}/srs/questions", post(questions))
+        .route("/api/v1/srs/{sid}", get(show).patch(update).delete(remove))
+        .route("/api/v1/srs/{sid}/versions", get(versions))
+        .route("/api/v1/srs/{sid}/versions/{n}", get(version))
+        .route("/api/v1/srs/{sid}/diff", get(compare))
+        .route("/api/v1/srs/{sid}/lint", get(lint))
+        .route("/api/v1/srs/{sid}/export", get(export_document))
+        .route(
+            "/api/v1/srs/{sid}/requirements",
+            get(requirements).post(add_requirement),
+        )
+        .route(
+            "/api/v1/srs/{sid}/requirements/{rid}",
+            get(requirement)
+                .patch(update_requirement)
+                .delete(delete_requirement),
+        )
+        .route(
+            "/api/v1/srs/{sid}/sections/{key}/regenerate",
+            post(regenerate),
+        )
+        .route("/api/v1/lint", post(lint_text))
+        .route(
+            "/api/v1/srs-template",
+            get(show_template).put(save_template),
+        )
+        .route("/api/v1/srs-template/versions", get(template_versions))
+}
+
+/// The document's record, once `who` may use its project for `need`; 404
+/// for the document itself otherwise.
+async fn visible(s: &AppState, who: &Identity, sid: &str, need: Need) -> Result<Record, AppError> {
+    versioned::visible::<Documents>(s, who, sid, need).await
+}
+
+/// What the SRS jobs use, taken from the application state.
+pub fn handles(s: &AppState) -> Handles {
+    let state = s.clone();
+    let retrieve: Retrieve = Arc::new(move |project_id, query, k| {
+        let state = state.clone();
+        Box::pin(async move {
+            let index = crate::retrieval::routes::index(&state);
+            let min = state.config.chat.min_relevance;
+            crate::retrieval::search::relevant(index, &project_id, &query, k, min)
+                .await
+                .map_err(|e| Stop::from(AppError::from(e)))
+        })
+    });
+    Handles {
+        pool: s.store.pool.clone(),
+        jobs: s.jobs.clone(),
+        registry: s.registry.clone(),
+        model: s.config.chat_model(&s.config.srs.model).to_string(),
+        config: s.config.srs.clone(),
+        retrieve,
+    }
+}
+
+async fn audit(
+    s: &AppState,
+    who: &Identity,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) {
+    audit::record(
+        &s.store.pool,
+        Actor::from(who),
+        action,
+        Some(target),
+        details,
+    )
+    .await;
+}

@@ -1,0 +1,60 @@
+//! What wireframe work can fail with, in its own words; `http/error.rs` says
+//! what a client sees, and a job stores the sentence (or, for an internal
+//! failure, a code and a sentence while the detail goes to the log).
+
+use crate::generation::structured::Stop;
+use crate::inference::registry::LookupError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A wireframe or one of its versions: not there, a conflict, the database.
+    #[error(transparent)]
+    Versioned(#[from] crate::versioned::Error),
+    /// The requirements a new wireframe is to satisfy.
+    #[error(transparent)]
+    Trace(#[from] crate::trace::Error),
+    /// A request field a client got wrong: which, and why.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error(transparent)]
+    Model(#[from] LookupError),
+    /// The jobs table.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A failure of the server rather than of the request.
+    pub fn is_internal(&self) -> bool {
+        use crate::store::Error::Database;
+        use crate::versioned::Error as V;
+        matches!(
+            self,
+            Error::Database(_)
+                | Error::Versioned(V::Store(Database(_)) | V::Corrupt(_))
+                | Error::Trace(crate::trace::Error::Versioned(
+                    V::Store(Database(_)) | V::Corrupt(_)
+                ))
+        )
+    }
+}
+
+/// A job that stops on an error stores its sentence for its user; an
+/// internal one is logged and stored as a code and a sentence.
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        if e.is_internal() {
+            tracing::error!(error = %e, "job stopped on an internal error");
+            Stop::Failed(crate::jobs::INTERNAL_FAILURE.into())
+        } else {
+            Stop::Failed(e.to_string())
+        }
+    }
+}
