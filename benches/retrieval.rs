@@ -15,11 +15,11 @@ mod documents;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use bacopilot::app::AppState;
 use bacopilot::config::Config;
 use bacopilot::retrieval::vectors::VectorRow;
 use bacopilot::retrieval::{documents as docs, ingest, search};
 use bacopilot::store::new_id;
-use bacopilot::AppState;
 
 const WORDS: &[&str] = &[
     "invoice",

@@ -22,5 +22,3 @@ pub mod trace;
 pub mod versioned;
 pub mod web;
 pub mod wireframe;
-
-pub use app::{router, AppState};

@@ -3,7 +3,6 @@
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Json;
 use serde_json::json;
 
@@ -12,14 +11,13 @@ use crate::auth::{Action, Identity};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::store::Page;
+use utoipa_axum::routes;
 
 /// Most rows in one export.
 const EXPORT_ROWS: i64 = 100_000;
 
 pub fn router() -> Routes {
-    Routes::new()
-        .route("/api/v1/audit", get(list))
-        .route("/api/v1/audit/export", get(export))
+    Routes::new().api(routes!(list)).api(routes!(export))
 }
 
 /// Audit rows, newest first.

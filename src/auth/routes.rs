@@ -4,7 +4,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -20,19 +19,20 @@ use crate::http::listen::ClientAddr;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::store::{Cursor, Page};
+use utoipa_axum::routes;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/setup", post(setup))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/me", get(me))
-        .route("/api/v1/auth/sessions", get(list_sessions))
-        .route("/api/v1/auth/sessions/{id}", delete(end_session))
-        .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/users/{uid}", patch(update_user))
-        .route("/api/v1/keys", get(list_keys).post(create_key))
-        .route("/api/v1/keys/{id}", delete(revoke_key))
+        .api(routes!(login))
+        .api(routes!(setup))
+        .api(routes!(logout))
+        .api(routes!(me))
+        .api(routes!(list_sessions))
+        .api(routes!(end_session))
+        .api(routes!(list_users, create_user))
+        .api(routes!(update_user))
+        .api(routes!(list_keys, create_key))
+        .api(routes!(revoke_key))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

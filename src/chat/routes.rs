@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -28,6 +27,7 @@ use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::projects::{access, access_within, Need};
 use crate::store::{new_id, Cursor, Page};
+use utoipa_axum::routes;
 
 /// What answering reads, from the application's state.
 fn context(s: &AppState) -> Context<'_> {
@@ -53,20 +53,11 @@ fn wire(event: ChatEvent) -> (&'static str, serde_json::Value) {
 
 pub fn router() -> Routes {
     Routes::new()
-        .route(
-            "/api/v1/projects/{pid}/conversations",
-            get(list_conversations).post(create_conversation),
-        )
-        .route("/api/v1/projects/{pid}/messages", get(search_messages))
-        .route(
-            "/api/v1/conversations/{cid}",
-            get(show_conversation).delete(delete_conversation),
-        )
-        .route(
-            "/api/v1/conversations/{cid}/messages",
-            get(list_messages).post(post_message),
-        )
-        .route("/api/v1/conversations/{cid}/ws", get(websocket))
+        .api(routes!(list_conversations, create_conversation))
+        .api(routes!(search_messages))
+        .api(routes!(show_conversation, delete_conversation))
+        .api(routes!(list_messages, post_message))
+        .api(routes!(websocket))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{pid}/conversations", tag = "chat", params(("pid" = String, Path), Cursor),

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
 use axum::Json;
 use futures::{Stream, StreamExt};
 use serde_json::json;
@@ -17,11 +16,12 @@ use crate::auth::{Action, Identity};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::projects::{access_within, Need};
+use utoipa_axum::routes;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/v1/jobs/{jid}", get(show).delete(cancel))
-        .route("/api/v1/jobs/{jid}/events", get(events))
+        .api(routes!(show, cancel))
+        .api(routes!(events))
 }
 
 #[utoipa::path(get, path = "/api/v1/jobs/{jid}", params(("jid" = String, Path)), tag = "jobs",

@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
 use axum::Json;
 
 use serde_json::json;
@@ -14,22 +13,14 @@ use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::store::{new_id, Cursor, Page};
+use utoipa_axum::routes;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/v1/projects", get(list).post(create))
-        .route(
-            "/api/v1/projects/{pid}",
-            get(show).patch(update).delete(remove),
-        )
-        .route(
-            "/api/v1/projects/{pid}/members",
-            get(list_members).post(add_member),
-        )
-        .route(
-            "/api/v1/projects/{pid}/members/{uid}",
-            delete(remove_member),
-        )
+        .api(routes!(list, create))
+        .api(routes!(show, update, remove))
+        .api(routes!(list_members, add_member))
+        .api(routes!(remove_member))
 }
 
 /// Projects, newest first.

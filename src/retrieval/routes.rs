@@ -2,10 +2,11 @@
 
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
 use serde_json::json;
 
@@ -56,15 +57,12 @@ pub fn ingest(s: &AppState) -> Ingest {
 
 pub fn router(max_upload_bytes: usize) -> Routes {
     Routes::new()
-        .route(
-            "/api/v1/projects/{pid}/documents",
-            get(list).post(upload).layer(DefaultBodyLimit::max(
-                // Room for the multipart framing around the file itself.
-                max_upload_bytes.saturating_add(64 * 1024),
-            )),
-        )
-        .route("/api/v1/documents/{did}", get(show).delete(remove))
-        .route("/api/v1/projects/{pid}/search", get(search_project))
+        .api(routes!(list, upload).layer(DefaultBodyLimit::max(
+            // Room for the multipart framing around the file itself.
+            max_upload_bytes.saturating_add(64 * 1024),
+        )))
+        .api(routes!(show, remove))
+        .api(routes!(search_project))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{pid}/documents", tag = "documents", params(("pid" = String, Path), Cursor),

@@ -4,7 +4,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
@@ -24,6 +23,7 @@ use crate::jobs::Started;
 use crate::projects::{access, Need};
 use crate::store::{Cursor, Page};
 use crate::versioned::routes as versioned;
+use utoipa_axum::routes;
 
 /// What the preview may do: show its own inline styles, nothing else; no
 /// script even if some HTML got past the renderer, and only our own pages
@@ -33,14 +33,14 @@ pub const PREVIEW_CSP: &str =
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/v1/projects/{pid}/wireframes", get(list).post(create))
-        .route("/api/v1/wireframes/{wid}", get(show).delete(remove))
-        .route("/api/v1/wireframes/{wid}/versions", get(versions))
-        .route("/api/v1/wireframes/{wid}/versions/{n}", get(version))
-        .route("/api/v1/wireframes/{wid}/diff", get(compare))
-        .route("/api/v1/wireframes/{wid}/changes", post(change))
-        .route("/api/v1/wireframes/{wid}/preview", get(preview))
-        .route("/api/v1/wireframes/{wid}/export", get(export))
+        .api(routes!(list, create))
+        .api(routes!(show, remove))
+        .api(routes!(versions))
+        .api(routes!(version))
+        .api(routes!(compare))
+        .api(routes!(change))
+        .api(routes!(preview))
+        .api(routes!(export))
 }
 
 /// What the wireframe jobs use, taken from the application state.

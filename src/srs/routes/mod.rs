@@ -5,8 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::routing::{get, post};
-
 use super::generate::Retrieve;
 use super::runs::Handles;
 use super::store::{Documents, Record};
@@ -17,6 +15,7 @@ use crate::http::routes::Routes;
 use crate::http::{AppError, AppState};
 use crate::projects::Need;
 use crate::versioned::routes as versioned;
+use utoipa_axum::routes;
 
 mod documents;
 mod lint;
@@ -30,34 +29,20 @@ pub use template::*;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/v1/projects/{pid}/srs", get(list).post(create))
-        .route("/api/v1/projects/{pid}/srs/questions", post(questions))
-        .route("/api/v1/srs/{sid}", get(show).patch(update).delete(remove))
-        .route("/api/v1/srs/{sid}/versions", get(versions))
-        .route("/api/v1/srs/{sid}/versions/{n}", get(version))
-        .route("/api/v1/srs/{sid}/diff", get(compare))
-        .route("/api/v1/srs/{sid}/lint", get(lint))
-        .route("/api/v1/srs/{sid}/export", get(export_document))
-        .route(
-            "/api/v1/srs/{sid}/requirements",
-            get(requirements).post(add_requirement),
-        )
-        .route(
-            "/api/v1/srs/{sid}/requirements/{rid}",
-            get(requirement)
-                .patch(update_requirement)
-                .delete(delete_requirement),
-        )
-        .route(
-            "/api/v1/srs/{sid}/sections/{key}/regenerate",
-            post(regenerate),
-        )
-        .route("/api/v1/lint", post(lint_text))
-        .route(
-            "/api/v1/srs-template",
-            get(show_template).put(save_template),
-        )
-        .route("/api/v1/srs-template/versions", get(template_versions))
+        .api(routes!(list, create))
+        .api(routes!(questions))
+        .api(routes!(show, update, remove))
+        .api(routes!(versions))
+        .api(routes!(version))
+        .api(routes!(compare))
+        .api(routes!(lint))
+        .api(routes!(export_document))
+        .api(routes!(requirements, add_requirement))
+        .api(routes!(requirement, update_requirement, delete_requirement))
+        .api(routes!(regenerate))
+        .api(routes!(lint_text))
+        .api(routes!(show_template, save_template))
+        .api(routes!(template_versions))
 }
 
 /// The document's record, once `who` may use its project for `need`; 404
