@@ -17,5 +17,6 @@ if [ ! -f ../shared/testdata/smollm2-tokens.json ]; then
 fi
 # Our side of the side-by-side benchmark, in smoke mode (no llama.cpp build),
 # first, so the test runner's summary closes the output.
+scripts/check-architecture.sh
 benches/compare-llamacpp.sh --smoke
 cargo test --workspace --locked "$@"

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use super::prompt::{self, NOT_IN_DOCUMENTS};
 use super::{Citation, Conversation, Error, Message, Mode, NewMessage};
 use crate::config::ChatConfig;
+use crate::generation::{Error as GenError, Generator, Role};
 use crate::inference::chat_model::ChatModel;
 use crate::inference::constraint::ConstraintSpec;
 use crate::inference::engine::{Event, Generation};
@@ -42,12 +43,11 @@ impl ChatEvent {
 }
 
 /// What answering reads: the record and the search index (`index.pool`,
-/// `index.registry`), the chat model's name, and the `chat` settings.
+/// `index.generation`, which also finds the chat role's model when a
+/// question is asked), and the `chat` settings.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub index: Index<'a>,
-    /// The chat model's name, looked up when a question is asked.
-    pub model: &'a str,
     pub settings: &'a ChatConfig,
 }
 
@@ -75,7 +75,7 @@ pub async fn ask(
         .into());
     }
     let pool = s.index.pool;
-    let model = s.index.registry.chat(s.model)?;
+    let model = s.index.generation.model_for(Role::Chat)?;
     let history = super::messages(pool, &conversation.id).await?;
 
     let sources = match mode {
@@ -149,31 +149,33 @@ pub async fn ask(
         None
     } else {
         let decline = mode == Mode::DocumentsOnly;
-        let (m, grammar) = (
-            model.clone(),
-            prompt::citation_grammar(sources.len(), decline),
-        );
+        let grammar = prompt::citation_grammar(sources.len(), decline);
         Some(
-            tokio::task::spawn_blocking(move || {
-                m.compile_constraint(&ConstraintSpec::Lark(grammar))
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("grammar task: {e}")))?
-            .map_err(|e| Error::Internal(format!("citation grammar: {e}")))?,
+            Generator::compile(&model, ConstraintSpec::Lark(grammar))
+                .await
+                .map_err(|e| Error::Internal(format!("citation grammar: {e}")))?,
         )
     };
-    let events = model.submit(Generation {
-        prompt: prompt_ids,
-        max_tokens: s.settings.max_answer_tokens,
-        stop: Vec::new(),
-        ignore_eos: false,
-        // Greedy: the same question over the same documents gets the same answer.
-        sampling: SamplingParams {
-            temperature: 0.0,
-            ..SamplingParams::default()
+    let answer = Generator::start(
+        &model,
+        Generation {
+            prompt: prompt_ids,
+            max_tokens: s.settings.max_answer_tokens,
+            stop: Vec::new(),
+            ignore_eos: false,
+            // Greedy: the same question over the same documents gets the same answer.
+            sampling: SamplingParams {
+                temperature: 0.0,
+                ..SamplingParams::default()
+            },
+            constraint,
         },
-        constraint,
+    )
+    .map_err(|e| match e {
+        GenError::Submit(e) => Error::Queue(e),
+        e => Error::Internal(e.to_string()),
     })?;
+    let events = answer.events;
     // Stored once the answer is under way, so a refused request leaves no
     // unanswered question behind.
     store_question(pool, conversation, question, mode, history.is_empty()).await?;

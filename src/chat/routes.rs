@@ -33,7 +33,6 @@ use utoipa_axum::routes;
 fn context(s: &AppState) -> Context<'_> {
     Context {
         index: crate::retrieval::routes::index(s),
-        model: s.config.chat_model(&s.config.chat.model),
         settings: &s.config.chat,
     }
 }

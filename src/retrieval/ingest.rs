@@ -17,8 +17,8 @@ use super::extract::{self, Extracted};
 use super::uploads::Uploads;
 use super::vectors::VectorRow;
 use super::{Error, Library};
+use crate::generation::Generator;
 use crate::inference::embeddings::Embedder;
-use crate::inference::registry::Registry;
 use crate::jobs::{Failure, JobHandle, Stop};
 use crate::metrics::Metrics;
 use crate::store::new_id;
@@ -28,9 +28,8 @@ use crate::store::new_id;
 pub struct Ingest {
     pub library: Library,
     pub uploads: Arc<Uploads>,
-    pub registry: Arc<Registry>,
-    /// The embedding model's name (`models.embedding`).
-    pub model: String,
+    /// Embeddings, with the default embedding model (`models.embedding`).
+    pub generation: Arc<Generator>,
     pub metrics: Arc<Metrics>,
     /// `documents.chunk_tokens` and `documents.chunk_overlap`.
     pub chunk_tokens: usize,
@@ -73,7 +72,7 @@ pub async fn accept(
         // A failed earlier attempt does not block a new one.
         super::documents::delete(lib, &existing).await?;
     }
-    let embedder = s.registry.embedding(&s.model)?;
+    let embedder = s.generation.embedder(None)?;
     let bytes = Arc::new(bytes);
     let extracted = s.uploads.sandbox.extract(bytes.clone()).await?;
 
@@ -278,15 +277,12 @@ async fn store_chunks(
             return Err(Stop::Cancelled);
         }
         let texts: Vec<String> = batch.iter().map(chunk::embedding_text).collect();
-        let embedder = embedder.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            embedder.embed(&refs)
-        })
-        .await
-        .map_err(|e| failed(EMBEDDING, e))?
-        .map_err(|e| failed(EMBEDDING, e))?;
-        vectors.extend(out);
+        let out = s
+            .generation
+            .embed(embedder, texts, false)
+            .await
+            .map_err(|e| failed(EMBEDDING, e))?;
+        vectors.extend(out.vectors);
         let done = ((n + 1) * EMBED_BATCH).min(pieces.len());
         let fraction = 0.05 + 0.85 * done as f64 / pieces.len() as f64;
         job.progress(

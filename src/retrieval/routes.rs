@@ -37,8 +37,7 @@ pub fn index(s: &AppState) -> Index<'_> {
     Index {
         pool: &s.store.pool,
         vectors: &s.vectors,
-        registry: &s.registry,
-        model: &s.config.models.embedding,
+        generation: &s.generation,
     }
 }
 
@@ -47,8 +46,7 @@ pub fn ingest(s: &AppState) -> Ingest {
     Ingest {
         library: library(s),
         uploads: s.uploads.clone(),
-        registry: s.registry.clone(),
-        model: s.config.models.embedding.clone(),
+        generation: s.generation.clone(),
         metrics: s.metrics.clone(),
         chunk_tokens: s.config.documents.chunk_tokens,
         chunk_overlap: s.config.documents.chunk_overlap,

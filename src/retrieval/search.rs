@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::vectors::{Hit, VectorStore};
 use super::Error;
-use crate::inference::registry::Registry;
+use crate::generation::Generator;
 
 /// Reciprocal rank fusion's constant, from Cormack, Clarke & Büttcher (2009):
 /// 60 damps the weight of the very first ranks without flattening the rest.
@@ -48,9 +48,8 @@ struct ChunkRow {
 pub struct Index<'a> {
     pub pool: &'a SqlitePool,
     pub vectors: &'a VectorStore,
-    pub registry: &'a Registry,
-    /// The embedding model's name (`models.embedding`).
-    pub model: &'a str,
+    /// Embeddings with the default embedding model (`models.embedding`).
+    pub generation: &'a Generator,
 }
 
 /// The `k` best chunks of the project for `query`.
@@ -60,12 +59,13 @@ pub async fn search(
     query: &str,
     k: usize,
 ) -> Result<Vec<SearchHit>, Error> {
-    let embedder = index.registry.embedding(index.model)?;
-    let text = query.to_string();
-    let vector = tokio::task::spawn_blocking(move || embedder.embed(&[text.as_str()]))
+    let embedder = index.generation.embedder(None)?;
+    let vector = index
+        .generation
+        .embed(&embedder, vec![query.to_string()], false)
         .await
-        .map_err(|e| Error::Internal(format!("embedding task: {e}")))?
-        .map_err(|e| Error::Internal(format!("embedding: {e}")))?
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .vectors
         .pop()
         .unwrap_or_default();
     // Each list is cut deeper than k so fusion has candidates to reorder.

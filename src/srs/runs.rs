@@ -17,8 +17,8 @@ use super::template;
 use super::Error;
 use crate::config::SrsConfig;
 use crate::generation::structured::Stop;
+use crate::generation::{Generator, Role};
 use crate::inference::chat_model::ChatModel;
-use crate::inference::registry::Registry;
 use crate::jobs::{JobHandle, Jobs, Outcome, Started};
 
 const MAX_BRIEF_CHARS: usize = 8000;
@@ -56,9 +56,8 @@ pub struct QuestionsRequest {
 pub struct Handles {
     pub pool: SqlitePool,
     pub jobs: Arc<Jobs>,
-    pub registry: Arc<Registry>,
-    /// The chat model that writes SRS documents, by name.
-    pub model: String,
+    /// Reaches the model of the SRS role (`srs.model`, else `models.chat`).
+    pub generation: Arc<Generator>,
     pub config: SrsConfig,
     pub retrieve: Retrieve,
 }
@@ -84,7 +83,7 @@ impl Handles {
     }
 
     fn model(&self) -> Result<Arc<ChatModel>, Error> {
-        Ok(self.registry.chat(&self.model)?)
+        Ok(self.generation.model_for(Role::Srs)?)
     }
 }
 

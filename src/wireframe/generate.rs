@@ -18,8 +18,8 @@ use super::store;
 use super::Error;
 use crate::config::WireframesConfig;
 use crate::generation::structured::{self, Stop};
+use crate::generation::{Generator, Role};
 use crate::inference::chat_model::ChatModel;
-use crate::inference::registry::Registry;
 use crate::jobs::{JobHandle, Jobs, Started};
 
 const MAX_DESCRIPTION_CHARS: usize = 4000;
@@ -51,15 +51,14 @@ pub struct ChangeRequest {
 pub struct Handles {
     pub pool: SqlitePool,
     pub jobs: Arc<Jobs>,
-    pub registry: Arc<Registry>,
-    /// The chat model that sketches wireframes, by name.
-    pub model: String,
+    /// Reaches the model of the wireframes role (`wireframes.model`, else `models.chat`).
+    pub generation: Arc<Generator>,
     pub config: WireframesConfig,
 }
 
 impl Handles {
     fn model(&self) -> Result<Arc<ChatModel>, Error> {
-        Ok(self.registry.chat(&self.model)?)
+        Ok(self.generation.model_for(Role::Wireframes)?)
     }
 }
 

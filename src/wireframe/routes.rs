@@ -48,8 +48,7 @@ fn handles(s: &AppState) -> Handles {
     Handles {
         pool: s.store.pool.clone(),
         jobs: s.jobs.clone(),
-        registry: s.registry.clone(),
-        model: s.config.chat_model(&s.config.wireframes.model).to_string(),
+        generation: s.generation.clone(),
         config: s.config.wireframes.clone(),
     }
 }

@@ -67,8 +67,7 @@ pub fn handles(s: &AppState) -> Handles {
     Handles {
         pool: s.store.pool.clone(),
         jobs: s.jobs.clone(),
-        registry: s.registry.clone(),
-        model: s.config.chat_model(&s.config.srs.model).to_string(),
+        generation: s.generation.clone(),
         config: s.config.srs.clone(),
         retrieve,
     }
