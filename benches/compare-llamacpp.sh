@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs llama.cpp through PyPI (llama-cpp-python compiles it from source)
-# into a private virtualenv, builds our release binary, and runs both on the
+# into a private virtualenv, builds our shipped (dist profile) binary, and runs both on the
 # same GGUF, prompt, token counts and threads, alternating.
 #
 #   benches/compare-llamacpp.sh [--model-file F] [--prompt-tokens N] [--gen-tokens N] [--threads T] [--runs R] [--concurrency 1,4,8]
@@ -24,5 +24,5 @@ if ! "$venv/bin/python" -c "import llama_cpp" 2>/dev/null; then
   CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install --quiet llama-cpp-python numpy
 fi
 scripts/fetch-models.sh >/dev/null
-cargo build --release --locked --quiet
-"$venv/bin/python" benches/compare_llamacpp.py --binary "$CARGO_TARGET_DIR/release/bacopilot" --models-dir models "$@"
+cargo build --profile dist --locked --quiet
+"$venv/bin/python" benches/compare_llamacpp.py --binary "$CARGO_TARGET_DIR/dist/bacopilot" --models-dir models "$@"
