@@ -244,7 +244,7 @@ impl From<SubmitError> for AppError {
     }
 }
 
-// auth, projects, audit, jobs, retrieval, chat, web
+// jobs, store fields, auth, projects, audit, retrieval, chat
 
 /// Work that needs the database and the model stops on either kind of
 /// failure. The message is stored on the job for its user to read, so an
@@ -331,36 +331,18 @@ impl From<crate::retrieval::Error> for AppError {
 
 /// The client's error for a file we will not ingest.
 fn refusal(e: crate::retrieval::extract::ExtractError) -> AppError {
+    use crate::retrieval::extract::ExtractError::*;
     let message = e.to_string();
-    match e {
-        crate::retrieval::extract::ExtractError::Unsupported(_) => {
-            AppError::UnsupportedMediaType(message)
-        }
-        crate::retrieval::extract::ExtractError::Empty => AppError::Unprocessable {
-            code: "empty_document",
-            message,
-        },
-        crate::retrieval::extract::ExtractError::Encrypted => AppError::Unprocessable {
-            code: "encrypted_document",
-            message,
-        },
-        crate::retrieval::extract::ExtractError::Corrupt(_) => AppError::Unprocessable {
-            code: "corrupt_document",
-            message,
-        },
-        crate::retrieval::extract::ExtractError::TooLarge(_) => AppError::Unprocessable {
-            code: "document_too_large",
-            message,
-        },
-        crate::retrieval::extract::ExtractError::NoText(_) => AppError::Unprocessable {
-            code: "no_text",
-            message,
-        },
-        crate::retrieval::extract::ExtractError::Failed(_) => AppError::Unprocessable {
-            code: "extraction_failed",
-            message,
-        },
-    }
+    let code = match e {
+        Unsupported(_) => return AppError::UnsupportedMediaType(message),
+        Empty => "empty_document",
+        Encrypted => "encrypted_document",
+        Corrupt(_) => "corrupt_document",
+        TooLarge(_) => "document_too_large",
+        NoText(_) => "no_text",
+        Failed(_) => "extraction_failed",
+    };
+    AppError::Unprocessable { code, message }
 }
 
 impl From<crate::chat::Error> for AppError {

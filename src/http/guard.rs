@@ -1,6 +1,9 @@
 //! Protections every response gets, authenticated or not: the `Host`
 //! allowlist (against DNS rebinding), security headers, CORS only for
-//! configured origins, and a deadline for the request body.
+//! configured origins, and a deadline for the request body. Authentication,
+//! for every route that is not public, is in [`authenticate`].
+
+pub mod authenticate;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,8 +18,6 @@ use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::{AppError, AppState};
-
-pub mod authenticate;
 
 /// The host part of a `Host` value (`name`, `name:port`, `[v6]:port`).
 fn host_name(host: &str) -> &str {

@@ -8,7 +8,7 @@ use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
 use crate::auth::{Action, Denied, Identity};
-// Kept here for the features that validate their fields through `projects`.
+// Until srs/ and wireframe/ name it from `store`, where it lives.
 pub use crate::store::text_field;
 
 /// Why a project could not be found, used or changed.
