@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            crate::auth::middleware::authenticate,
+            crate::http::guard::authenticate::authenticate,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

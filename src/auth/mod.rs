@@ -6,7 +6,6 @@
 pub mod cli;
 pub mod keys;
 pub mod limits;
-pub mod middleware;
 pub mod password;
 pub mod routes;
 pub mod sessions;
