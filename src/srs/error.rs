@@ -41,15 +41,14 @@ impl Error {
     /// A failure of the server rather than of the request: the client is told
     /// only that something went wrong.
     pub fn is_internal(&self) -> bool {
-        use crate::store::Error::Database;
-        use crate::versioned::Error as V;
-        matches!(
-            self,
-            Error::Store(Database(_))
-                | Error::Versioned(V::Store(Database(_)) | V::Corrupt(_))
-                | Error::Broken(_)
-                | Error::Cancelled
-        )
+        match self {
+            Error::Versioned(e) => e.is_internal(),
+            Error::Store(e) => matches!(e, crate::store::Error::Database(_)),
+            Error::Broken(_) | Error::Cancelled => true,
+            Error::Invalid { .. } | Error::NotFound(_) | Error::Model(_) | Error::Generation(_) => {
+                false
+            }
+        }
     }
 }
 

@@ -25,6 +25,12 @@ pub enum Error {
     UnknownRequirement { id: String, srs_id: String },
 }
 
+impl Error {
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Error::Versioned(e) if e.is_internal())
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         Error::Versioned(e.into())

@@ -85,6 +85,17 @@ pub enum Error {
     Corrupt(String),
 }
 
+impl Error {
+    /// A failure of the server rather than of the request: the client is told
+    /// only that something went wrong, the log gets the detail.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            Error::Store(crate::store::Error::Database(_)) | Error::Corrupt(_)
+        )
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         Error::Store(e.into())

@@ -33,16 +33,12 @@ impl Error {
 
     /// A failure of the server rather than of the request.
     pub fn is_internal(&self) -> bool {
-        use crate::store::Error::Database;
-        use crate::versioned::Error as V;
-        matches!(
-            self,
-            Error::Database(_)
-                | Error::Versioned(V::Store(Database(_)) | V::Corrupt(_))
-                | Error::Trace(crate::trace::Error::Versioned(
-                    V::Store(Database(_)) | V::Corrupt(_)
-                ))
-        )
+        match self {
+            Error::Versioned(e) => e.is_internal(),
+            Error::Trace(e) => e.is_internal(),
+            Error::Database(_) => true,
+            Error::Invalid { .. } | Error::Model(_) => false,
+        }
     }
 }
 
