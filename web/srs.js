@@ -1,3 +1,6 @@
+// Over 500 lines: one screen (document list, generation form, sections,
+// requirement editor, lint marks, exports) whose parts share its state; the
+// version history card is versions.js.
 // SRS documents. On the project page, the "Requirements (SRS)" card: the
 // project's documents and the New SRS form (optional clarifying questions,
 // then a generation job with progress and Cancel). At

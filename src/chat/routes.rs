@@ -96,7 +96,7 @@ pub async fn create_conversation(
         serde_json::from_slice(&body)
             .map_err(|e| AppError::invalid("title", format!("Invalid request body: {e}")))?
     };
-    let title = crate::projects::text_field("title", &body.title, false, 200)?;
+    let title = crate::store::text_field("title", &body.title, false, 200)?;
     let id = new_id();
     sqlx::query("INSERT INTO conversations (id, project_id, title) VALUES (?1, ?2, ?3)")
         .bind(&id)

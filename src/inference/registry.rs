@@ -15,7 +15,6 @@ use crate::metrics::Metrics;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-
 pub enum ModelKind {
     Chat,
     Embedding,

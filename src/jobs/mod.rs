@@ -168,7 +168,7 @@ impl Jobs {
 
     pub async fn get(&self, id: &str) -> Result<Job, crate::store::Error> {
         let sql = format!("{SELECT} WHERE id = ?1");
-        Ok(crate::store::by_id(&self.pool, &sql, "job", id).await?)
+        crate::store::by_id(&self.pool, &sql, "job", id).await
     }
 
     /// Progress events of a live job; `None` once it has finished.

@@ -8,8 +8,6 @@ use sqlx::SqlitePool;
 use utoipa::ToSchema;
 
 use crate::auth::{Action, Denied, Identity};
-// Until srs/ and wireframe/ name it from `store`, where it lives.
-pub use crate::store::text_field;
 
 /// Why a project could not be found, used or changed.
 #[derive(Debug, thiserror::Error)]

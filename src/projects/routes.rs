@@ -43,8 +43,8 @@ pub async fn create(
     ApiJson(body): ApiJson<NewProject>,
 ) -> Result<(StatusCode, Json<Project>), AppError> {
     who.require(Action::CreateProject)?;
-    let name = super::text_field("name", &body.name, true, 200)?;
-    let description = super::text_field("description", &body.description, false, 4000)?;
+    let name = crate::store::text_field("name", &body.name, true, 200)?;
+    let description = crate::store::text_field("description", &body.description, false, 4000)?;
     let id = new_id();
     let mut tx = s.store.pool.begin().await?;
     sqlx::query("INSERT INTO projects (id, name, description) VALUES (?1, ?2, ?3)")
@@ -92,11 +92,11 @@ pub async fn update(
     super::access(&s.store.pool, &who, &pid, Need::Write).await?;
     let current = super::get(&s.store.pool, &pid).await?;
     let name = match &body.name {
-        Some(n) => super::text_field("name", n, true, 200)?,
+        Some(n) => crate::store::text_field("name", n, true, 200)?,
         None => current.name,
     };
     let description = match &body.description {
-        Some(d) => super::text_field("description", d, false, 4000)?,
+        Some(d) => crate::store::text_field("description", d, false, 4000)?,
         None => current.description,
     };
     sqlx::query(

@@ -54,7 +54,7 @@ pub struct NewRequirement {
 /// The project-wide text rule (trimmed, bounded, no control characters),
 /// its refusal as this module's error.
 fn text_field(name: &str, value: &str, required: bool, max: usize) -> Result<String, Error> {
-    crate::projects::text_field(name, value, required, max)
+    crate::store::text_field(name, value, required, max)
         .map_err(|e| Error::invalid(name, e.to_string()))
 }
 

@@ -65,7 +65,7 @@ impl Handles {
 /// The project-wide text rule (trimmed, bounded, no control characters),
 /// its refusal as this module's error.
 fn text_field(field: &str, value: &str, max: usize) -> Result<String, Error> {
-    crate::projects::text_field(field, value, true, max)
+    crate::store::text_field(field, value, true, max)
         .map_err(|e| Error::invalid(field, e.to_string()))
 }
 

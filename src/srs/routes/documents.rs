@@ -109,7 +109,7 @@ pub async fn update(
     ApiJson(req): ApiJson<SrsChanges>,
 ) -> Result<Json<Srs>, AppError> {
     let rec = visible(&s, &who, &sid, Need::Write).await?;
-    let title = crate::projects::text_field("title", &req.title, true, 200)?;
+    let title = crate::store::text_field("title", &req.title, true, 200)?;
     let body = store::body(&s.store.pool, &sid, rec.current_version).await?;
     store::commit(
         &s.store.pool,

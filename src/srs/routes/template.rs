@@ -40,7 +40,7 @@ pub async fn save_template(
     ApiJson(req): ApiJson<NewTemplate>,
 ) -> Result<Json<TemplateVersion>, AppError> {
     who.require(Action::ManageSettings)?;
-    let note = crate::projects::text_field("note", &req.note, false, 500)?;
+    let note = crate::store::text_field("note", &req.note, false, 500)?;
     let saved = template::save(
         &s.store.pool,
         &Outline {
