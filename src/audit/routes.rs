@@ -7,9 +7,10 @@ use axum::Json;
 use serde_json::json;
 
 use super::{Actor, Entry, Filter};
+use crate::app::AppState;
 use crate::auth::{Action, Identity};
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::store::Page;
 use utoipa_axum::routes;
 

@@ -13,11 +13,12 @@ use super::keys::{ApiKey, CreatedKey, NewKey};
 use super::sessions::{self, Session};
 use super::users::{self, NewUser, User, UserChanges};
 use super::{Action, Identity, Scope, Via};
+use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::http::extract::ApiJson;
 use crate::http::listen::ClientAddr;
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::store::{Cursor, Page};
 use utoipa_axum::routes;
 

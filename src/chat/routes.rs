@@ -19,12 +19,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::answer::{self, ChatEvent, Context};
 use super::{Conversation, FoundMessage, Message, Mode};
+use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::limits::Class;
 use crate::auth::Identity;
 use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::projects::{access, access_within, Need};
 use crate::store::{new_id, Cursor, Page};
 use utoipa_axum::routes;

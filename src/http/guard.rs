@@ -17,7 +17,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::{AppError, AppState};
+use super::AppError;
+use crate::app::AppState;
 
 /// The host part of a `Host` value (`name`, `name:port`, `[v6]:port`).
 fn host_name(host: &str) -> &str {

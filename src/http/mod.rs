@@ -11,5 +11,4 @@ pub mod guard;
 pub mod listen;
 pub mod routes;
 
-pub use crate::app::{routes, AppState};
 pub use error::AppError;

@@ -11,10 +11,11 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Job;
+use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::{Action, Identity};
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::projects::{access_within, Need};
 use utoipa_axum::routes;
 

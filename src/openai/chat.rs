@@ -10,8 +10,9 @@ use super::params::{GenerationFields, Stop};
 use super::stream::{self, ChunkFormat};
 use super::tools::output::{self, CallStream, Piece};
 use super::tools::{self, Tools};
+use crate::app::AppState;
 use crate::http::extract::ApiJson;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::inference::chat_template::{ChatMessage, ToolCall};
 use crate::inference::engine::Completion;
 

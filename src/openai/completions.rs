@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use super::chat::StreamOptions;
 use super::params::{GenerationFields, Stop};
 use super::stream::{self, ChunkFormat};
+use crate::app::AppState;
 use crate::http::extract::ApiJson;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::inference::chat_model::ChatModel;
 use crate::inference::engine::Completion;
 

@@ -7,9 +7,10 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app::AppState;
 use crate::generation::Embedded;
 use crate::http::extract::ApiJson;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 
 #[derive(Debug, Deserialize)]
 pub struct EmbeddingRequest {

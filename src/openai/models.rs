@@ -4,7 +4,8 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::http::{AppError, AppState};
+use crate::app::AppState;
+use crate::http::AppError;
 use crate::inference::registry::Slot;
 
 fn describe(id: &str, slot: &Slot) -> Option<Value> {

@@ -9,8 +9,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::app::AppState;
 use crate::http::extract::ApiJson;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenizeRequest {

@@ -7,11 +7,12 @@ use axum::Json;
 use serde_json::json;
 
 use super::{Member, Need, NewMember, NewProject, Project, ProjectChanges};
+use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::{Action, Identity};
 use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::store::{new_id, Cursor, Page};
 use utoipa_axum::routes;
 

@@ -15,10 +15,11 @@ use super::ingest::{self, Accepted, Ingest};
 use super::search::{self, Index, SearchHit};
 use super::Library;
 
+use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::Identity;
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::projects::{access, access_within, Need};
 use crate::store::{Cursor, Page};
 

@@ -9,9 +9,10 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use super::{Document, Record};
+use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::Identity;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::projects::{access_within, Need};
 use crate::store::Page;
 

@@ -10,10 +10,11 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::app::AppState;
 use crate::auth::limits::Class;
 use crate::auth::{keys, sessions, Action, Identity, Scope, Via};
 use crate::http::listen::ClientAddr;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 
 /// Routes anyone may call: the probes, the sign-in page with the assets it
 /// loads, and the sign-in and first-administrator calls.

@@ -10,9 +10,10 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{audit, handles, visible};
+use crate::app::AppState;
 use crate::auth::Identity;
 use crate::http::extract::ApiJson;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::jobs::Started;
 use crate::projects::{access, Need};
 use crate::srs::diff::Diff;

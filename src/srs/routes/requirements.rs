@@ -9,9 +9,10 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use super::{audit, visible};
+use crate::app::AppState;
 use crate::auth::Identity;
 use crate::http::extract::ApiJson;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::projects::Need;
 use crate::srs::diff::Placed;
 use crate::srs::edit::{self, NewRequirement, RequirementChanges};

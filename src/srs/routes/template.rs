@@ -8,9 +8,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::audit;
+use crate::app::AppState;
 use crate::auth::{Action, Identity};
 use crate::http::extract::ApiJson;
-use crate::http::{AppError, AppState};
+use crate::http::AppError;
 use crate::srs::template::{self, Outline, TemplateVersion};
 use crate::store::Page;
 
