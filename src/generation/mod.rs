@@ -94,11 +94,6 @@ impl Generator {
         }
     }
 
-    /// Every model the server knows, for listings and readiness.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
     /// The chat model serving `role`.
     pub fn model_for(&self, role: Role) -> Result<Arc<ChatModel>, LookupError> {
         let name = match role {

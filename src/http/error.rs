@@ -252,13 +252,10 @@ impl From<SubmitError> for AppError {
 /// stored as a code and a sentence.
 impl From<AppError> for crate::jobs::Stop {
     fn from(e: AppError) -> Self {
-        use crate::jobs::{Stop, INTERNAL_FAILURE};
+        use crate::jobs::Stop;
         match e {
-            AppError::Internal(detail) => {
-                tracing::error!(error = %detail, "job stopped on an internal error");
-                Stop::Failed(INTERNAL_FAILURE.into())
-            }
-            e => Stop::Failed(e.to_string()),
+            AppError::Internal(detail) => Stop::failed(&detail, true),
+            e => Stop::failed(&e, false),
         }
     }
 }

@@ -276,6 +276,20 @@ impl Failure {
 }
 
 /// The detail is logged here, once; the job keeps the code and the sentence.
+impl Stop {
+    /// How a job that failed on `e` ends: an internal failure (a database's,
+    /// a store's, with paths in it) is logged and stored as a code and a
+    /// sentence; anything else is stored as it reads.
+    pub fn failed(e: &dyn std::fmt::Display, internal: bool) -> Self {
+        if internal {
+            tracing::error!(error = %e, "job stopped on an internal error");
+            Stop::Failed(INTERNAL_FAILURE.into())
+        } else {
+            Stop::Failed(e.to_string())
+        }
+    }
+}
+
 impl From<Failure> for Stop {
     fn from(f: Failure) -> Self {
         tracing::warn!(code = f.code, detail = %f.detail, "job failed");

@@ -62,11 +62,7 @@ impl From<sqlx::Error> for Error {
 /// internal one is logged and stored as a code and a sentence.
 impl From<Error> for Stop {
     fn from(e: Error) -> Self {
-        if e.is_internal() {
-            tracing::error!(error = %e, "job stopped on an internal error");
-            Stop::Failed(crate::jobs::INTERNAL_FAILURE.into())
-        } else {
-            Stop::Failed(e.to_string())
-        }
+        let internal = e.is_internal();
+        Stop::failed(&e, internal)
     }
 }
