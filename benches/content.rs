@@ -1,0 +1,572 @@
+//! Content benchmark: what the product writes, judged as a business analyst
+//! would, on the evaluation set in `benches/eval/` (chat.json, srs.json,
+//! wireframes.json; each item is in the `dev` or the `held-out` split, and
+//! each split is reported on its own so the figures are not tuned to the
+//! examples). `benches/eval/blind/` holds the `blind` split: items written
+//! by someone who never saw the pipeline's output while it was tuned. A real server on a real socket, the real models; documents
+//! are uploaded in turn as Markdown, DOCX and PDF.
+//!
+//!   cargo bench --bench content [-- --model gemma] [--only chat|srs|wireframes] [--split dev]
+//!
+//! Prints, per feature and split:
+//! - chat: answers with the expected fact, with a repeated 6-gram, with a
+//!   number not in the document, unanswerable questions declined, median
+//!   words, median time to first token;
+//! - SRS: rules captured (the rule's key terms and numbers in one
+//!   requirement), degenerate texts, criteria with repeated parts, invented
+//!   acronyms, lint score, generation time;
+//! - wireframes: asked-for labels shown, label words from nowhere,
+//!   generation time.
+
+#[path = "../tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+#[path = "../tests/common/documents.rs"]
+mod documents;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use bacopilot_content::{facts, repetition, text};
+use common::TestServer;
+use serde_json::{json, Value};
+
+/// Words any screen may use without the description asking for them.
+const GENERIC_UI_WORDS: &[&str] = &[
+    "save", "cancel", "search", "submit", "back", "next", "previous", "edit", "delete", "add",
+    "new", "create", "update", "remove", "filter", "sort", "close", "open", "view", "details",
+    "home", "menu", "settings", "help", "logout", "log", "sign", "in", "out", "ok", "yes", "no",
+    "confirm", "reset", "clear", "apply", "export", "download", "upload", "print", "refresh",
+    "actions", "action", "status", "name", "date", "list", "page", "more", "all", "select",
+    "choose", "continue", "done", "go", "to", "the", "a", "of", "and", "or", "for", "your",
+];
+
+/// Words of the product's own SRS vocabulary that are never invented names.
+const SRS_WORDS: &[&str] = &[
+    "SRS", "ISO", "IEC", "IEEE", "FR", "NFR", "ID", "UI", "API", "EARS",
+];
+
+struct Args {
+    model: String,
+    only: Option<String>,
+    split: Option<String>,
+}
+
+fn args() -> Args {
+    let argv: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| {
+        argv.iter()
+            .position(|a| a == flag)
+            .and_then(|i| argv.get(i + 1).cloned())
+    };
+    Args {
+        model: value("--model").unwrap_or_else(|| "smollm".into()),
+        only: value("--only"),
+        split: value("--split"),
+    }
+}
+
+/// The items of `benches/eval/<name>` and `benches/eval/blind/<name>`.
+fn eval_file(name: &str) -> Option<Vec<Value>> {
+    let root = common::repo_dir().join("benches/eval");
+    let mut items = Vec::new();
+    for path in [root.join(name), root.join("blind").join(name)] {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let v: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        items.extend(v.as_array().cloned().unwrap_or_default());
+    }
+    Some(items)
+}
+
+fn split_of(item: &Value) -> String {
+    item["split"].as_str().unwrap_or("dev").to_string()
+}
+
+/// The document's bytes in the format its position gives it: Markdown,
+/// DOCX and PDF in turn (or the item's `format`).
+fn as_upload(markdown: &str, i: usize, format: Option<&str>) -> (String, Vec<u8>) {
+    let format = format.unwrap_or(["md", "docx", "pdf"][i % 3]);
+    match format {
+        "docx" => {
+            let blocks: Vec<(String, String)> = markdown
+                .split("\n\n")
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(|b| match b.strip_prefix("## ") {
+                    Some(h) => ("Heading2".to_string(), h.to_string()),
+                    None => match b.strip_prefix("# ") {
+                        Some(h) => ("Heading1".to_string(), h.to_string()),
+                        None => (String::new(), b.to_string()),
+                    },
+                })
+                .collect();
+            let refs: Vec<(&str, &str)> = blocks
+                .iter()
+                .map(|(s, t)| (s.as_str(), t.as_str()))
+                .collect();
+            ("document.docx".into(), documents::docx(&refs))
+        }
+        "pdf" => {
+            let plain = markdown.replace("## ", "").replace("# ", "");
+            ("document.pdf".into(), documents::pdf(&[&plain]))
+        }
+        _ => ("document.md".into(), markdown.as_bytes().to_vec()),
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn pct(n: usize, d: usize) -> String {
+    if d == 0 {
+        "-".into()
+    } else {
+        format!("{n}/{d} ({:.0}%)", 100.0 * n as f64 / d as f64)
+    }
+}
+
+async fn finished_job(s: &TestServer, jid: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let (_, job) = s.get(&format!("/api/v1/jobs/{jid}")).await;
+        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")) {
+            return job;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3600),
+            "job {jid}: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Whether an answer declines: the product's own sentence, or a plain "not
+/// in the documents" wording.
+fn declines(answer: &str) -> bool {
+    let a = answer.to_lowercase();
+    a.starts_with(&bacopilot::chat::prompt::NOT_IN_DOCUMENTS.to_lowercase()[..40])
+        || [
+            "do not contain",
+            "does not contain",
+            "don't contain",
+            "not in the documents",
+            "could not find",
+            "cannot answer",
+            "no passage",
+            "do not say",
+            "does not say",
+        ]
+        .iter()
+        .any(|p| a.contains(p))
+}
+
+#[derive(Default)]
+struct ChatFigures {
+    answerable: usize,
+    correct: usize,
+    answers: usize,
+    loops: usize,
+    invented_numbers: usize,
+    unanswerable: usize,
+    declined: usize,
+    words: Vec<f64>,
+    first_token: Vec<f64>,
+}
+
+async fn chat(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> ChatFigures {
+    let mut f = ChatFigures::default();
+    for (i, item) in items.iter().enumerate() {
+        let document = item["document"].as_str().unwrap();
+        let project = s.project(&format!("chat {split} {i}")).await;
+        let (name, bytes) = as_upload(document, i, item["format"].as_str());
+        let doc = s.ingest(&project, &name, bytes).await;
+        assert_eq!(doc["status"], "ready", "{doc}");
+        for q in item["questions"].as_array().unwrap() {
+            let question = q["q"].as_str().unwrap();
+            let (_, c) = s
+                .post(
+                    &format!("/api/v1/projects/{project}/conversations"),
+                    json!({}),
+                )
+                .await;
+            let cid = c["id"].as_str().unwrap();
+            let started = Instant::now();
+            let mut response = s
+                .client()
+                .post(s.url(&format!("/api/v1/conversations/{cid}/messages")))
+                .header("accept", "text/event-stream")
+                .json(&json!({"content": question, "mode": "documents_only"}))
+                .send()
+                .await
+                .unwrap();
+            let mut body = String::new();
+            let mut first = None;
+            while let Some(chunk) = response.chunk().await.unwrap() {
+                body.push_str(&String::from_utf8_lossy(&chunk));
+                if first.is_none() && body.contains("event: token") {
+                    first = Some(started.elapsed().as_secs_f64());
+                }
+            }
+            let events = common::sse_events(&body);
+            let answer = events
+                .iter()
+                .find(|(e, _)| e == "done")
+                .map(|(_, d)| d["message"]["content"].as_str().unwrap_or("").to_string())
+                .unwrap_or_default();
+            f.answers += 1;
+            f.first_token.extend(first);
+            f.words.push(text::words(&answer).len() as f64);
+            let looped = repetition::repeated_ngram(&answer, repetition::LOOP_NGRAM).is_some();
+            let invented = facts::unsupported_numbers(&answer, &[document, question]);
+            f.loops += looped as usize;
+            f.invented_numbers += !invented.is_empty() as usize;
+            let verdict = if q["answerable"].as_bool().unwrap_or(true) {
+                f.answerable += 1;
+                let lower = answer.to_lowercase();
+                let ok = q["expect"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|e| lower.contains(&e.as_str().unwrap().to_lowercase()));
+                f.correct += ok as usize;
+                if ok {
+                    "correct"
+                } else {
+                    "wrong"
+                }
+            } else {
+                f.unanswerable += 1;
+                let ok = declines(&answer);
+                f.declined += ok as usize;
+                if ok {
+                    "declined"
+                } else {
+                    "answered"
+                }
+            };
+            if verbose {
+                eprintln!(
+                    "[chat {split}] {verdict}{}{} Q: {question}\n  A: {answer}",
+                    if looped { " LOOP" } else { "" },
+                    if invented.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" INVENTED {invented:?}")
+                    },
+                );
+            }
+        }
+    }
+    f
+}
+
+#[derive(Default)]
+struct SrsFigures {
+    rules: usize,
+    captured: usize,
+    texts: usize,
+    degenerate: usize,
+    criteria: usize,
+    repeated_criteria: usize,
+    invented_acronyms: Vec<String>,
+    scores: Vec<f64>,
+    seconds: Vec<f64>,
+}
+
+fn same(a: &str, b: &str) -> bool {
+    text::word_keys(a) == text::word_keys(b)
+}
+
+/// Whether one requirement holds the rule's key terms (a word of the
+/// requirement starting with the term's stem) and its numbers.
+fn captures(requirement: &str, rule: &Value) -> bool {
+    let words = text::word_keys(requirement);
+    let numbers: HashSet<String> = facts::numbers(requirement).into_iter().collect();
+    let terms_ok = rule["key_terms"].as_array().into_iter().flatten().all(|t| {
+        let t = t.as_str().unwrap().to_lowercase();
+        t.split_whitespace().all(|part| {
+            let stem: String = part
+                .chars()
+                .take(part.chars().count().clamp(3, 6))
+                .collect();
+            words.iter().any(|w| w.starts_with(&stem))
+        })
+    });
+    let numbers_ok = rule["numbers"].as_array().into_iter().flatten().all(|n| {
+        let n = n
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| n.to_string());
+        facts::normalise_number(&n).is_some_and(|n| numbers.contains(&n))
+    });
+    terms_ok && numbers_ok
+}
+
+async fn srs(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> SrsFigures {
+    let mut f = SrsFigures::default();
+    for (i, item) in items.iter().enumerate() {
+        let document = item["document"].as_str().unwrap();
+        let brief = item["brief"].as_str().unwrap();
+        let project = s.project(&format!("srs {split} {i}")).await;
+        let (name, bytes) = as_upload(document, i, item["format"].as_str());
+        let doc = s.ingest(&project, &name, bytes).await;
+        assert_eq!(doc["status"], "ready", "{doc}");
+        let started = Instant::now();
+        let (status, body) = s
+            .post(
+                &format!("/api/v1/projects/{project}/srs"),
+                json!({"title": item["name"], "brief": brief}),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+        f.seconds.push(started.elapsed().as_secs_f64());
+        if job["status"] != "succeeded" {
+            eprintln!("[srs {split}] {}: job {}", item["name"], job);
+            f.rules += item["rules"].as_array().map_or(0, Vec::len);
+            continue;
+        }
+        let sid = job["result"]["srs_id"].as_str().unwrap();
+        let (_, doc) = s.get(&format!("/api/v1/srs/{sid}")).await;
+        f.scores.push(doc["lint"]["score"].as_f64().unwrap_or(0.0));
+        let mut statements = Vec::new();
+        let mut all_text = String::new();
+        for section in doc["sections"].as_array().unwrap() {
+            let t = section["text"].as_str().unwrap_or("");
+            f.texts += 1;
+            f.degenerate += repetition::is_degenerate(t) as usize;
+            all_text.push_str(t);
+            all_text.push('\n');
+            for r in section["requirements"].as_array().unwrap() {
+                let statement = r["statement"].as_str().unwrap_or("");
+                f.texts += 1;
+                f.degenerate += repetition::is_degenerate(statement) as usize;
+                statements.push(format!(
+                    "{} {}",
+                    r["title"].as_str().unwrap_or(""),
+                    statement
+                ));
+                all_text.push_str(&format!("{} {}\n", r["title"], statement));
+                for c in r["acceptance_criteria"].as_array().into_iter().flatten() {
+                    let (g, w, t) = (
+                        c["given"].as_str().unwrap_or(""),
+                        c["when"].as_str().unwrap_or(""),
+                        c["then"].as_str().unwrap_or(""),
+                    );
+                    f.criteria += 1;
+                    f.repeated_criteria += (same(g, w) || same(w, t) || same(g, t)) as usize;
+                    all_text.push_str(&format!("{g} {w} {t}\n"));
+                }
+            }
+        }
+        let known = [document, brief];
+        for a in facts::acronyms(&all_text) {
+            let in_source = known.iter().any(|k| k.contains(&a));
+            if !in_source && !SRS_WORDS.contains(&a.as_str()) {
+                f.invented_acronyms.push(a);
+            }
+        }
+        for rule in item["rules"].as_array().unwrap() {
+            f.rules += 1;
+            let hit = statements.iter().any(|st| captures(st, rule));
+            f.captured += hit as usize;
+            if verbose && !hit {
+                eprintln!("[srs {split}] missed: {}", rule["text"]);
+            }
+        }
+        if verbose {
+            eprintln!("[srs {split}] {}:\n{all_text}", item["name"]);
+        }
+    }
+    f
+}
+
+#[derive(Default)]
+struct WireFigures {
+    asked: usize,
+    shown: usize,
+    label_words: usize,
+    from_nowhere: Vec<String>,
+    seconds: Vec<f64>,
+}
+
+/// Every text a wireframe shows: screen titles, labels, items, options,
+/// columns, placeholders.
+fn shown_texts(w: &Value) -> Vec<String> {
+    fn walk(out: &mut Vec<String>, list: &Value) {
+        for c in list.as_array().into_iter().flatten() {
+            out.extend(c["label"].as_str().map(str::to_string));
+            for key in ["items", "options", "columns"] {
+                for v in c["props"][key].as_array().into_iter().flatten() {
+                    out.extend(v.as_str().map(str::to_string));
+                }
+            }
+            out.extend(c["props"]["placeholder"].as_str().map(str::to_string));
+            walk(out, &c["children"]);
+        }
+    }
+    let mut out = Vec::new();
+    for s in w["screens"].as_array().into_iter().flatten() {
+        out.extend(s["title"].as_str().map(str::to_string));
+        walk(&mut out, &s["components"]);
+    }
+    out
+}
+
+fn stem(w: &str) -> String {
+    let w = w.to_lowercase();
+    let w = w.strip_suffix("es").filter(|s| s.len() > 3).unwrap_or(&w);
+    let w = w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w);
+    w.to_string()
+}
+
+async fn wireframes(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> WireFigures {
+    let mut f = WireFigures::default();
+    let project = s.project(&format!("wireframes {split}")).await;
+    for item in items {
+        let description = item["description"].as_str().unwrap();
+        let started = Instant::now();
+        let (status, body) = s
+            .post(
+                &format!("/api/v1/projects/{project}/wireframes"),
+                json!({"description": description}),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+        f.seconds.push(started.elapsed().as_secs_f64());
+        let expected = item["expected_labels"].as_array().unwrap();
+        f.asked += expected.len();
+        if job["status"] != "succeeded" {
+            eprintln!("[wireframes {split}] job {job}");
+            continue;
+        }
+        let wid = job["result"]["wireframe_id"].as_str().unwrap();
+        let (_, w) = s.get(&format!("/api/v1/wireframes/{wid}")).await;
+        let texts = shown_texts(&w);
+        let joined = texts.join(" | ").to_lowercase();
+        for e in expected {
+            f.shown += joined.contains(&e.as_str().unwrap().to_lowercase()) as usize;
+        }
+        let allowed: HashSet<String> = text::word_keys(description)
+            .iter()
+            .map(|w| stem(w))
+            .chain(GENERIC_UI_WORDS.iter().map(|w| stem(w)))
+            .collect();
+        for t in &texts {
+            for word in text::words(t) {
+                if word.is_number() {
+                    continue;
+                }
+                f.label_words += 1;
+                if !allowed.contains(&stem(word.text)) {
+                    f.from_nowhere.push(word.text.to_string());
+                }
+            }
+        }
+        if verbose {
+            eprintln!("[wireframes {split}] {description}\n  shows: {joined}");
+        }
+    }
+    f
+}
+
+fn main() {
+    let a = args();
+    let verbose = std::env::var_os("BENCH_VERBOSE").is_some();
+    let (file, id) = match a.model.as_str() {
+        "gemma" => (common::GEMMA, common::GEMMA_ID),
+        _ => (common::SMOL, common::SMOL_ID),
+    };
+    let dir = common::models_dir(
+        &format!("bench-content-{}", a.model),
+        &[file, common::MINILM],
+    );
+    let server = common::start(&dir, |c| {
+        c.models.chat = id.to_string();
+        c.models.max_context = 4096;
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let wants = |what: &str| a.only.as_deref().is_none_or(|o| o == what);
+    println!("content benchmark, chat model {id}");
+    for split in ["dev", "held-out", "blind"] {
+        if a.split.as_deref().is_some_and(|s| s != split) {
+            continue;
+        }
+        let pick = |items: Option<Vec<Value>>| -> Vec<Value> {
+            items
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|i| split_of(i) == split)
+                .collect()
+        };
+        if wants("chat") {
+            let items = pick(eval_file("chat.json"));
+            if !items.is_empty() {
+                let f = runtime.block_on(chat(&server, &items, split, verbose));
+                println!(
+                    "chat [{split}] {} documents, {} questions: expected fact {}, repeated 6-gram {}, \
+                     number not in sources {}, unanswerable declined {}, median words {:.0}, \
+                     median time to first token {:.2} s",
+                    items.len(),
+                    f.answers,
+                    pct(f.correct, f.answerable),
+                    pct(f.loops, f.answers),
+                    pct(f.invented_numbers, f.answers),
+                    pct(f.declined, f.unanswerable),
+                    median(f.words),
+                    median(f.first_token)
+                );
+            }
+        }
+        if wants("srs") {
+            let items = pick(eval_file("srs.json"));
+            if !items.is_empty() {
+                let f = runtime.block_on(srs(&server, &items, split, verbose));
+                let mut invented = f.invented_acronyms.clone();
+                invented.sort();
+                invented.dedup();
+                println!(
+                    "srs [{split}] {} documents: rules captured {}, degenerate texts {}, \
+                     criteria with repeated parts {}, invented acronyms {} {:?}, \
+                     median lint score {:.0}, median generation {:.0} s",
+                    items.len(),
+                    pct(f.captured, f.rules),
+                    pct(f.degenerate, f.texts),
+                    pct(f.repeated_criteria, f.criteria),
+                    f.invented_acronyms.len(),
+                    invented,
+                    median(f.scores),
+                    median(f.seconds)
+                );
+            }
+        }
+        if wants("wireframes") {
+            let items = pick(eval_file("wireframes.json"));
+            if !items.is_empty() {
+                let f = runtime.block_on(wireframes(&server, &items, split, verbose));
+                let mut nowhere = f.from_nowhere.clone();
+                nowhere.sort();
+                nowhere.dedup();
+                println!(
+                    "wireframes [{split}] {} descriptions: asked-for labels shown {}, \
+                     label words from nowhere {} {:?}, median generation {:.0} s",
+                    items.len(),
+                    pct(f.shown, f.asked),
+                    pct(f.from_nowhere.len(), f.label_words),
+                    nowhere,
+                    median(f.seconds)
+                );
+            }
+        }
+    }
+    server.stop();
+}
