@@ -44,13 +44,15 @@ async fn a_prompt_that_loops_greedily_does_not_loop_with_dry_and_a_repeat_penalt
         "the prompt no longer loops without repetition control: {plain}"
     );
     let controlled = answer(json!({
-        "repeat_penalty": 1.1,
+        // Only a new line breaks a sequence: list items' "**Name**:" may
+        // not start a repeat over.
+        "repeat_penalty": 1.2,
         "repeat_last_n": 64,
-        "dry_multiplier": 0.8,
+        "dry_multiplier": 1.0,
         "dry_base": 1.75,
         "dry_allowed_length": 2,
         "dry_penalty_last_n": -1,
-        "dry_sequence_breakers": ["\n", ":", "\"", "*"]
+        "dry_sequence_breakers": ["\n"]
     }))
     .await;
     assert!(

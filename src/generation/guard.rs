@@ -143,10 +143,17 @@ mod tests {
     #[test]
     fn a_text_without_a_loop_passes_whole() {
         let mut g = LoopGuard::default();
-        for d in ["Loans are due ", "after 14 days. ", "Renewals are allowed once."] {
+        for d in [
+            "Loans are due ",
+            "after 14 days. ",
+            "Renewals are allowed once.",
+        ] {
             assert!(!g.push(d));
         }
-        assert_eq!(g.text(), "Loans are due after 14 days. Renewals are allowed once.");
+        assert_eq!(
+            g.text(),
+            "Loans are due after 14 days. Renewals are allowed once."
+        );
     }
 
     #[test]

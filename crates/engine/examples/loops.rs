@@ -165,7 +165,10 @@ fn main() {
     let prompts: Vec<Vec<u32>> = prompts()
         .into_iter()
         .map(|p| {
-            let messages = vec![ChatMessage::new("system", SYSTEM), ChatMessage::new("user", p)];
+            let messages = vec![
+                ChatMessage::new("system", SYSTEM),
+                ChatMessage::new("user", p),
+            ];
             rt.block_on(model.chat_prompt(messages, vec![])).unwrap()
         })
         .collect();
