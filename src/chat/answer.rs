@@ -164,10 +164,7 @@ pub async fn ask(
             stop: Vec::new(),
             ignore_eos: false,
             // Greedy: the same question over the same documents gets the same answer.
-            sampling: SamplingParams {
-                temperature: 0.0,
-                ..SamplingParams::default()
-            },
+            sampling: SamplingParams::for_features(0.0, 0),
             constraint,
         },
     )

@@ -8,6 +8,7 @@
 //! This is the seam where upstream providers plug in: a request goes in, a
 //! stream of [`Event`]s comes out, and [`Answer::model`] says who answered.
 
+pub mod guard;
 pub mod structured;
 
 use std::sync::Arc;

@@ -48,10 +48,17 @@ pub async fn complete_json<T: DeserializeOwned>(
         )
         .await;
         match out {
-            Ok(text) => match serde_json::from_str(&text) {
-                Ok(v) => return Ok(v),
-                Err(e) => last = format!("the output is not the expected JSON: {e}"),
-            },
+            Ok(text) => {
+                // Strings that still looped keep their good sentences.
+                let parsed = serde_json::from_str(&text).and_then(|mut v: Value| {
+                    super::guard::cut_strings(&mut v);
+                    serde_json::from_value(v)
+                });
+                match parsed {
+                    Ok(v) => return Ok(v),
+                    Err(e) => last = format!("the output is not the expected JSON: {e}"),
+                }
+            }
             Err(Stop::Cancelled) => return Err(Stop::Cancelled),
             Err(Stop::Failed(e)) => last = e,
         }
@@ -103,10 +110,8 @@ pub async fn complete(
         max_tokens,
         stop: Vec::new(),
         ignore_eos: false,
-        sampling: SamplingParams {
-            temperature: 0.0,
-            ..SamplingParams::default()
-        },
+        // Greedy, with repetition control: a loop in one JSON string fails the job.
+        sampling: SamplingParams::for_features(0.0, 0),
         constraint: Some(constraint),
     };
     let mut events = match Generator::start_waiting(model, generation, cancelled).await {

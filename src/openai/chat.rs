@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::params::{GenerationFields, Stop};
+use super::params::{GenerationFields, RepetitionFields, Stop};
 use super::stream::{self, ChunkFormat};
 use super::tools::output::{self, CallStream, Piece};
 use super::tools::{self, Tools};
@@ -33,6 +33,9 @@ pub struct ChatRequest {
     stop: Option<Stop>,
     presence_penalty: Option<f64>,
     frequency_penalty: Option<f64>,
+    /// llama.cpp server's `repeat_penalty`, `repeat_last_n` and `dry_*`.
+    #[serde(flatten)]
+    repetition: RepetitionFields,
     /// llama.cpp-server extension: generate exactly max_tokens.
     #[serde(default)]
     ignore_eos: bool,
@@ -216,6 +219,7 @@ pub async fn create(
         stop: req.stop,
         presence_penalty: req.presence_penalty,
         frequency_penalty: req.frequency_penalty,
+        repetition: req.repetition,
         ignore_eos: req.ignore_eos,
         response_format: req.response_format,
     };

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::chat::StreamOptions;
-use super::params::{GenerationFields, Stop};
+use super::params::{GenerationFields, RepetitionFields, Stop};
 use super::stream::{self, ChunkFormat};
 use crate::app::AppState;
 use crate::http::extract::ApiJson;
@@ -32,6 +32,9 @@ pub struct CompletionRequest {
     stop: Option<Stop>,
     presence_penalty: Option<f64>,
     frequency_penalty: Option<f64>,
+    /// llama.cpp server's `repeat_penalty`, `repeat_last_n` and `dry_*`.
+    #[serde(flatten)]
+    repetition: RepetitionFields,
     /// llama.cpp-server extension: generate exactly max_tokens.
     #[serde(default)]
     ignore_eos: bool,
@@ -119,6 +122,7 @@ pub async fn create(
         stop: req.stop,
         presence_penalty: req.presence_penalty,
         frequency_penalty: req.frequency_penalty,
+        repetition: req.repetition,
         ignore_eos: req.ignore_eos,
         response_format: req.response_format,
     };

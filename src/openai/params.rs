@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::generation::{Answer, Generator};
 use crate::inference::chat_model::{ChatModel, Generation};
 use crate::inference::constraint::Constraint;
-use crate::inference::sampler::SamplingParams;
+use crate::inference::sampler::{Repetition, SamplingParams, Window};
 
 /// `stop`: one string or a list of them.
 #[derive(Debug, Deserialize)]
@@ -17,6 +17,97 @@ use crate::inference::sampler::SamplingParams;
 pub enum Stop {
     One(String),
     Many(Vec<String>),
+}
+
+/// llama.cpp server's repetition controls, under its names, as sent. All off
+/// unless asked for, as on llama.cpp and the OpenAI API.
+#[derive(Debug, Default, Deserialize)]
+pub struct RepetitionFields {
+    pub repeat_penalty: Option<f64>,
+    pub repeat_last_n: Option<i64>,
+    pub dry_multiplier: Option<f64>,
+    pub dry_base: Option<f64>,
+    pub dry_allowed_length: Option<i64>,
+    pub dry_penalty_last_n: Option<i64>,
+    pub dry_sequence_breakers: Option<Vec<String>>,
+}
+
+/// Bounds on `dry_sequence_breakers`: each list costs a scan of the vocabulary.
+const MAX_BREAKERS: usize = 16;
+const MAX_BREAKER_BYTES: usize = 32;
+
+fn in_range(name: &str, v: Option<f64>, lo: f64, hi: f64) -> Result<Option<f64>, AppError> {
+    match v {
+        Some(x) if !(lo..=hi).contains(&x) || x.is_nan() => Err(AppError::invalid(
+            name,
+            format!("`{name}` must be between {lo} and {hi}, got {x}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A window in tokens: -1 (the whole context), 0 (off) or up to `context`.
+fn window(name: &str, v: Option<i64>, context: usize) -> Result<Option<Window>, AppError> {
+    match v {
+        Some(n) if n < -1 || n > context as i64 => Err(AppError::invalid(
+            name,
+            format!("`{name}` must be -1 (the whole context), 0 (off) or at most the context length of {context}, got {n}"),
+        )),
+        other => Ok(other.map(Window::from_llama)),
+    }
+}
+
+impl RepetitionFields {
+    /// Checks each field; those left out keep llama.cpp's defaults, all off.
+    pub fn validate(self, context: usize) -> Result<Repetition, AppError> {
+        let mut r = Repetition::default();
+        if let Some(p) = in_range("repeat_penalty", self.repeat_penalty, 0.0, 2.0)? {
+            if p == 0.0 {
+                return Err(AppError::invalid(
+                    "repeat_penalty",
+                    "`repeat_penalty` must be greater than 0 (1.0 is off)",
+                ));
+            }
+            r.repeat_penalty = p as f32;
+        }
+        if let Some(w) = window("repeat_last_n", self.repeat_last_n, context)? {
+            r.repeat_last_n = w;
+        }
+        if let Some(m) = in_range("dry_multiplier", self.dry_multiplier, 0.0, 5.0)? {
+            r.dry_multiplier = m as f32;
+        }
+        if let Some(b) = in_range("dry_base", self.dry_base, 1.0, 4.0)? {
+            r.dry_base = b as f32;
+        }
+        match self.dry_allowed_length {
+            Some(n) if !(1..=context as i64).contains(&n) => {
+                return Err(AppError::invalid(
+                    "dry_allowed_length",
+                    format!("`dry_allowed_length` must be between 1 and the context length of {context}, got {n}"),
+                ))
+            }
+            Some(n) => r.dry_allowed_length = n as usize,
+            None => {}
+        }
+        if let Some(w) = window("dry_penalty_last_n", self.dry_penalty_last_n, context)? {
+            r.dry_penalty_last_n = w;
+        }
+        if let Some(breakers) = self.dry_sequence_breakers {
+            if breakers.is_empty()
+                || breakers.len() > MAX_BREAKERS
+                || breakers
+                    .iter()
+                    .any(|b| b.is_empty() || b.len() > MAX_BREAKER_BYTES)
+            {
+                return Err(AppError::invalid(
+                    "dry_sequence_breakers",
+                    format!("`dry_sequence_breakers` takes 1 to {MAX_BREAKERS} non-empty strings of at most {MAX_BREAKER_BYTES} bytes"),
+                ));
+            }
+            r.dry_sequence_breakers = breakers;
+        }
+        Ok(r)
+    }
 }
 
 /// The generation fields of a request, as sent (not yet validated).
@@ -31,6 +122,7 @@ pub struct GenerationFields {
     pub stop: Option<Stop>,
     pub presence_penalty: Option<f64>,
     pub frequency_penalty: Option<f64>,
+    pub repetition: RepetitionFields,
     pub ignore_eos: bool,
     /// `text`, `json_object`, `json_schema` or `grammar` (see [`super::response_format`]).
     pub response_format: Option<serde_json::Value>,
@@ -67,16 +159,6 @@ impl GenerationFields {
         prompt: Vec<u32>,
         default_max: usize,
     ) -> Result<Generation, AppError> {
-        let in_range =
-            |name: &str, v: Option<f64>, lo: f64, hi: f64| -> Result<Option<f64>, AppError> {
-                match v {
-                    Some(x) if !(lo..=hi).contains(&x) || x.is_nan() => Err(AppError::invalid(
-                        name,
-                        format!("`{name}` must be between {lo} and {hi}, got {x}"),
-                    )),
-                    other => Ok(other),
-                }
-            };
         let temperature = in_range("temperature", self.temperature, 0.0, 2.0)?.unwrap_or(1.0);
         let top_p = in_range("top_p", self.top_p, 0.0, 1.0)?.unwrap_or(1.0);
         if top_p == 0.0 {
@@ -118,6 +200,7 @@ impl GenerationFields {
         }
 
         let context = model.context_length;
+        let repetition = self.repetition.validate(context)?;
         if prompt.is_empty() {
             return Err(AppError::invalid("prompt", "The prompt is empty"));
         }
@@ -158,6 +241,7 @@ impl GenerationFields {
                 presence_penalty: presence as f32,
                 frequency_penalty: frequency as f32,
                 seed,
+                repetition,
             },
             constraint: None,
         })

@@ -175,6 +175,7 @@ impl ChatModel {
             limits: opts.limits,
             tokenizer: tokenizer.clone(),
             metrics: metrics.clone(),
+            breakers: Default::default(),
         };
         // The engine loop runs on a worker of its own thread pool, so the
         // decoder's parallel loops share work with the thread that starts

@@ -1,6 +1,6 @@
 //! The engine thread's loop: admit, plan a step, run it, hand out logits.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -10,6 +10,7 @@ use super::backend::Backend;
 use super::sequence::{Next, Sequence};
 use super::{Event, GenerateRequest};
 use crate::observe::Observer;
+use crate::sampler::{breaker_ids, Repetition};
 use crate::tokenizer::GgufTokenizer;
 
 /// Scheduling limits from `[engine]` in config.toml.
@@ -21,12 +22,17 @@ pub struct Limits {
     pub prefill_chunk: usize,
 }
 
+const MAX_BREAKER_LISTS: usize = 8;
+
 pub struct EngineLoop {
     pub model_id: String,
     pub backend: Backend,
     pub limits: Limits,
     pub tokenizer: Arc<GgufTokenizer>,
     pub metrics: Arc<dyn Observer>,
+    /// Token ids of each list of sequence breakers asked for so far: a scan
+    /// of the vocabulary, done once per list and model.
+    pub breakers: HashMap<Vec<String>, Arc<HashSet<u32>>>,
 }
 
 impl EngineLoop {
@@ -65,7 +71,8 @@ impl EngineLoop {
                 // the cache as it goes rather than reserving max_tokens upfront.
                 let total = req.generation.prompt.len() + req.generation.max_tokens.min(256);
                 let cache = self.backend.start(&req.generation.prompt, total);
-                active.push(Sequence::new(req, cache));
+                let breakers = self.breakers_for(&req.generation.sampling.repetition);
+                active.push(Sequence::new(req, cache, breakers));
             }
             self.drop_cancelled(&mut active);
             if active.is_empty() {
@@ -77,6 +84,29 @@ impl EngineLoop {
             );
             self.run_step(&mut active, &plan);
         }
+    }
+
+    fn breakers_for(&mut self, r: &Repetition) -> Arc<HashSet<u32>> {
+        if !r.needs_breakers() {
+            return Arc::default();
+        }
+        // Clients choose the lists; a few distinct ones are kept.
+        if self.breakers.len() >= MAX_BREAKER_LISTS
+            && !self.breakers.contains_key(&r.dry_sequence_breakers)
+        {
+            self.breakers.clear();
+        }
+        let tokenizer = &self.tokenizer;
+        self.breakers
+            .entry(r.dry_sequence_breakers.clone())
+            .or_insert_with(|| {
+                Arc::new(breaker_ids(
+                    tokenizer.vocab_size(),
+                    |id| tokenizer.token_bytes(id),
+                    &r.dry_sequence_breakers,
+                ))
+            })
+            .clone()
     }
 
     fn run_step(&mut self, active: &mut Vec<Sequence>, plan: &[(usize, usize)]) {

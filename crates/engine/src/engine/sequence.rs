@@ -2,6 +2,8 @@
 //! feed, its KV cache, and what happens to each set of logits it receives
 //! (mask, sample, stop, stream).
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::text::TextTracker;
@@ -40,11 +42,13 @@ pub enum Next {
 }
 
 impl Sequence {
-    pub fn new(req: GenerateRequest, cache: Option<SeqCache>) -> Self {
+    /// `breakers` are the token ids of the request's DRY sequence breakers.
+    pub fn new(req: GenerateRequest, cache: Option<SeqCache>, breakers: Arc<HashSet<u32>>) -> Self {
         let cached_tokens = cache.as_ref().map_or(0, SeqCache::len);
         let pending = req.generation.prompt[cached_tokens..].to_vec();
+        let g = &req.generation;
         Self {
-            sampler: Sampler::new(req.generation.sampling.clone()),
+            sampler: Sampler::new(g.sampling.clone(), &g.prompt, breakers),
             text: TextTracker::new(req.generation.stop.clone()),
             req,
             cache,
