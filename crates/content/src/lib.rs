@@ -6,5 +6,5 @@
 
 pub mod facts;
 pub mod repetition;
-pub mod text;
 pub mod screen;
+pub mod text;

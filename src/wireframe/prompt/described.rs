@@ -221,7 +221,11 @@ pub fn described_screens(described: &[parts::Screen], gaps: Option<&Gaps>) -> Ve
                 m
             });
             let (header_nav, side_nav) = if sidebar { (None, nav) } else { (nav, None) };
-            components.push(region(Kind::Header, &s.title, header_nav.into_iter().collect()));
+            components.push(region(
+                Kind::Header,
+                &s.title,
+                header_nav.into_iter().collect(),
+            ));
             if let Some(m) = side_nav {
                 components.push(region(Kind::Sidebar, "Menu", vec![m]));
             }
@@ -257,11 +261,17 @@ pub fn described_screens(described: &[parts::Screen], gaps: Option<&Gaps>) -> Ve
                     b
                 })
                 .collect();
-            let (form_buttons, after_buttons) = if fills { (buttons, Vec::new()) } else { (Vec::new(), buttons) };
+            let (form_buttons, after_buttons) = if fills {
+                (buttons, Vec::new())
+            } else {
+                (Vec::new(), buttons)
+            };
             if !entries.is_empty() {
                 let mut children = entries;
                 children.extend(form_buttons);
-                main.push(region(Kind::Form, &s.title, children));
+                // Unlabelled: the title already heads the screen, its header
+                // and its main region.
+                main.push(region(Kind::Form, "", children));
             }
             main.extend(s.tables.iter().map(table));
             main.extend(after_buttons);

@@ -20,8 +20,13 @@ fn the_tree_schema_compiles_and_the_example_is_an_instance_of_it() {
     let c = Constrainer::bytes();
     for ids in [vec![], vec!["FR-001".to_string()]] {
         for first in [None, Some(Purpose::Form)] {
-            c.compile(&ConstraintSpec::JsonSchema(tree_schema(3, &ids, first, &[])))
-                .unwrap();
+            c.compile(&ConstraintSpec::JsonSchema(tree_schema(
+                3,
+                &ids,
+                first,
+                &[],
+            )))
+            .unwrap();
         }
     }
     let app: GenApp = serde_json::from_str(EXAMPLE).unwrap();
@@ -182,18 +187,31 @@ fn texts(screens: &[Screen]) -> Vec<String> {
 #[test]
 fn a_described_screen_holds_its_parts_in_place_with_no_word_from_nowhere() {
     let described = bacopilot_content::screen::parse_screens(BOOKING);
-    let gaps: Gaps = serde_json::from_value(json!({"screens": [{"layout": "stack", "hint": "x", "requirement_ids": ["FR-001"]}]})).unwrap();
+    let gaps: Gaps = serde_json::from_value(
+        json!({"screens": [{"layout": "stack", "hint": "x", "requirement_ids": ["FR-001"]}]}),
+    )
+    .unwrap();
     let s = described_screens(&described, Some(&gaps));
     assert_eq!(s.len(), 1);
-    assert_eq!((s[0].id.as_str(), s[0].title.as_str()), ("booking", "Booking"));
+    assert_eq!(
+        (s[0].id.as_str(), s[0].title.as_str()),
+        ("booking", "Booking")
+    );
     let kinds: Vec<Kind> = s[0].components.iter().map(|c| c.kind).collect();
     assert_eq!(kinds, [Kind::Header, Kind::Main]);
-    assert_eq!(s[0].components[0].children[0].prop_strings("items"), ["Home"]);
+    assert_eq!(
+        s[0].components[0].children[0].prop_strings("items"),
+        ["Home"]
+    );
     let main = &s[0].components[1];
     let (hint, form, table) = (&main.children[0], &main.children[1], &main.children[2]);
     assert_eq!((hint.kind, hint.label.as_str()), (Kind::Text, "x"));
     assert_eq!(form.kind, Kind::Form);
-    assert_eq!(form.requirement_ids, ["FR-001"], "the first block carries the requirements");
+    assert_eq!(
+        form.requirement_ids,
+        ["FR-001"],
+        "the first block carries the requirements"
+    );
     let fields: Vec<(Kind, &str, Option<&str>)> = form
         .children
         .iter()
@@ -231,7 +249,9 @@ fn without_the_models_answer_the_parts_stand_alone_and_a_filter_leaves_buttons_b
     assert_eq!(main.children[0].children[0].label, "Filter By Supplier");
     assert_eq!(main.children[3].prop_str("variant"), Some("secondary"));
     let login = described_screens(
-        &bacopilot_content::screen::parse_screens("A login screen with an email field, a password field and a sign-in button."),
+        &bacopilot_content::screen::parse_screens(
+            "A login screen with an email field, a password field and a sign-in button.",
+        ),
         None,
     );
     assert_eq!(login[0].layout, Layout::Centered, "a short form is centred");
@@ -241,7 +261,10 @@ fn without_the_models_answer_the_parts_stand_alone_and_a_filter_leaves_buttons_b
 fn a_sidebar_layout_moves_the_links_into_a_side_menu_and_links_reach_described_screens() {
     let d = "A search page with a search box and a list of books showing title and author, and a link to the book details. A book details page with buttons to reserve the book or go back to the search.";
     let described = bacopilot_content::screen::parse_screens(d);
-    let gaps: Gaps = serde_json::from_value(json!({"screens": [{"layout": "sidebar-left"}, {"layout": "sidebar-left"}]})).unwrap();
+    let gaps: Gaps = serde_json::from_value(
+        json!({"screens": [{"layout": "sidebar-left"}, {"layout": "sidebar-left"}]}),
+    )
+    .unwrap();
     let s = described_screens(&described, Some(&gaps));
     assert_eq!(s.len(), 2);
     assert_eq!(s[0].layout, Layout::SidebarLeft);
@@ -250,20 +273,41 @@ fn a_sidebar_layout_moves_the_links_into_a_side_menu_and_links_reach_described_s
     assert_eq!(menu.prop_strings("items"), ["Book Details"]);
     assert_eq!(menu.link_to.as_deref(), Some(s[1].id.as_str()));
     assert_eq!(s[1].layout, Layout::SidebarLeft);
-    assert_eq!(s[1].components[0].children[0].prop_strings("items"), ["Search"]);
+    let back = &s[1].components[1].children[0];
+    assert_eq!(back.prop_strings("items"), ["Search"]);
+    assert_eq!(back.link_to.as_deref(), Some(s[0].id.as_str()));
 }
 
 #[test]
-fn the_gaps_schema_compiles_and_offers_only_the_descriptions_sentences() {
-    let described = bacopilot_content::screen::parse_screens(BOOKING);
+fn the_gaps_schema_compiles_and_offers_only_the_descriptions_short_sentences() {
+    let leave = "A leave request form with fields for employee name, start date, end date and leave type, and a comment box for the reason. Buttons to submit the request and save a draft. A link to the leave policy.";
     let c = Constrainer::bytes();
     for ids in [vec![], vec!["FR-001".to_string()]] {
-        let schema = gaps_schema(&described, BOOKING, &ids);
-        c.compile(&ConstraintSpec::JsonSchema(schema.clone())).unwrap();
+        let schema = gaps_schema(
+            &bacopilot_content::screen::parse_screens(leave),
+            leave,
+            &ids,
+        );
+        c.compile(&ConstraintSpec::JsonSchema(schema.clone()))
+            .unwrap();
         let item = &schema["properties"]["screens"]["prefixItems"][0];
-        assert_eq!(item["properties"]["hint"]["enum"], json!([BOOKING]));
-        assert_eq!(item["properties"]["layout"]["enum"], json!(["stack", "centered", "sidebar-left"]));
+        let sentences = bacopilot_content::text::sentence_texts(leave);
+        assert_eq!(item["properties"]["hint"]["enum"], json!(sentences));
+        assert_eq!(
+            item["properties"]["layout"]["enum"],
+            json!(["stack", "centered", "sidebar-left"])
+        );
     }
+    // A one-sentence description of 200 characters is no hint: it would
+    // only repeat the whole description.
+    let schema = gaps_schema(
+        &bacopilot_content::screen::parse_screens(BOOKING),
+        BOOKING,
+        &[],
+    );
+    let item = &schema["properties"]["screens"]["prefixItems"][0];
+    assert!(item["properties"]["hint"].is_null(), "{item}");
+    c.compile(&ConstraintSpec::JsonSchema(schema)).unwrap();
 }
 
 #[test]
@@ -271,8 +315,14 @@ fn a_vocabulary_makes_every_label_an_enum_and_the_prompt_has_no_example() {
     let words = vec!["Blogging Platform".to_string(), "Save".to_string()];
     let schema = tree_schema(1, &[], None, &words);
     assert_eq!(schema["$defs"]["label"]["enum"], json!(words));
-    assert_eq!(schema["$defs"]["button"]["properties"]["label"]["$ref"], "#/$defs/label");
-    assert_eq!(schema["$defs"]["table"]["properties"]["columns"]["items"]["$ref"], "#/$defs/label");
+    assert_eq!(
+        schema["$defs"]["button"]["properties"]["label"]["$ref"],
+        "#/$defs/label"
+    );
+    assert_eq!(
+        schema["$defs"]["table"]["properties"]["columns"]["items"]["$ref"],
+        "#/$defs/label"
+    );
     Constrainer::bytes()
         .compile(&ConstraintSpec::JsonSchema(schema))
         .unwrap();

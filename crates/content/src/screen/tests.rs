@@ -5,13 +5,21 @@
 use super::*;
 
 fn kinds(s: &Screen) -> Vec<(&str, &str)> {
-    s.fields.iter().map(|f| (f.label.as_str(), f.kind.as_str())).collect()
+    s.fields
+        .iter()
+        .map(|f| (f.label.as_str(), f.kind.as_str()))
+        .collect()
 }
 
 fn columns(s: &Screen) -> Vec<(&str, Vec<&str>)> {
     s.tables
         .iter()
-        .map(|t| (t.label.as_str(), t.columns.iter().map(String::as_str).collect()))
+        .map(|t| {
+            (
+                t.label.as_str(),
+                t.columns.iter().map(String::as_str).collect(),
+            )
+        })
         .collect()
 }
 
@@ -19,8 +27,18 @@ fn columns(s: &Screen) -> Vec<(&str, Vec<&str>)> {
 fn a_booking_screen_gets_its_fields_table_actions_and_link() {
     let s = parse("A booking screen where a member picks a room, a date and a time slot, sees a table of their upcoming bookings with room, date and status columns, and can cancel a booking or go back to the home page.");
     assert_eq!(s.title, "Booking");
-    assert_eq!(kinds(&s), [("Room", "select"), ("Date", "date"), ("Time Slot", "select")]);
-    assert_eq!(columns(&s), [("Upcoming Bookings", vec!["Room", "Date", "Status"])]);
+    assert_eq!(
+        kinds(&s),
+        [
+            ("Room", "select"),
+            ("Date", "date"),
+            ("Time Slot", "select")
+        ]
+    );
+    assert_eq!(
+        columns(&s),
+        [("Upcoming Bookings", vec!["Room", "Date", "Status"])]
+    );
     assert_eq!(s.actions, ["Cancel Booking"]);
     assert_eq!(s.links, ["Home"]);
 }
@@ -49,7 +67,10 @@ fn a_table_showing_columns_and_modal_verbs_with_a_filter() {
     assert_eq!(s.title, "Invoice Approval");
     assert_eq!(
         columns(&s),
-        [("Pending Invoices", vec!["Supplier", "Invoice Number", "Amount", "Due Date"])]
+        [(
+            "Pending Invoices",
+            vec!["Supplier", "Invoice Number", "Amount", "Due Date"]
+        )]
     );
     assert_eq!(kinds(&s), [("Filter By Supplier", "select")]);
     assert_eq!(s.actions, ["Approve", "Reject Invoice", "Export List"]);
@@ -81,7 +102,10 @@ fn a_search_a_list_showing_columns_and_links_to_two_places() {
     assert_eq!(kinds(&s), [("Search By Tracking Number", "search")]);
     assert_eq!(
         columns(&s),
-        [("Shipments", vec!["Carrier", "Origin", "Destination", "Estimated Arrival"])]
+        [(
+            "Shipments",
+            vec!["Carrier", "Origin", "Destination", "Estimated Arrival"]
+        )]
     );
     assert_eq!(s.actions, ["Mark Shipment as Delivered"]);
     assert_eq!(s.links, ["Depot Map", "Reports"]);
@@ -94,7 +118,10 @@ fn a_table_named_before_in_a_table_and_acronyms_keep_their_case() {
     assert_eq!(kinds(&s), [("Member ID", "text"), ("Book Barcode", "text")]);
     assert_eq!(
         columns(&s),
-        [("Member's Current Loans", vec!["Title", "Due Date", "Renewals"])]
+        [(
+            "Member's Current Loans",
+            vec!["Title", "Due Date", "Renewals"]
+        )]
     );
     assert_eq!(s.actions, ["Issue Loan", "Renew Book", "Return Book"]);
 }
@@ -103,10 +130,16 @@ fn a_table_named_before_in_a_table_and_acronyms_keep_their_case() {
 fn a_directory_with_a_search_box_a_filter_and_a_list() {
     let s = parse("An employee directory with a search box, a filter by department, and a list of employees showing name, job title, department and office phone. Selecting an employee opens their profile.");
     assert_eq!(s.title, "Employee Directory");
-    assert_eq!(kinds(&s), [("Search", "search"), ("Filter By Department", "select")]);
+    assert_eq!(
+        kinds(&s),
+        [("Search", "search"), ("Filter By Department", "select")]
+    );
     assert_eq!(
         columns(&s),
-        [("Employees", vec!["Name", "Job Title", "Department", "Office Phone"])]
+        [(
+            "Employees",
+            vec!["Name", "Job Title", "Department", "Office Phone"]
+        )]
     );
     assert_eq!(s.links, ["Profile"]);
 }
@@ -124,7 +157,10 @@ fn chooses_and_enters_then_a_table_then_can_save_or_submit() {
             ("Travel Budget", "number")
         ]
     );
-    assert_eq!(columns(&s), [("Cost Centres", vec!["Owner", "Budget", "Spent so Far"])]);
+    assert_eq!(
+        columns(&s),
+        [("Cost Centres", vec!["Owner", "Budget", "Spent so Far"])]
+    );
     assert_eq!(s.actions, ["Save Plan", "Submit for Review"]);
 }
 
@@ -147,7 +183,10 @@ fn a_drop_down_a_columns_list_and_a_view_verb() {
     let s = parse("The claims page lets the user select a claim type from a drop-down and enter an amount. A table with columns claim number, status and amount. The user can view the history.");
     assert_eq!(s.title, "Claims");
     assert_eq!(kinds(&s), [("Claim Type", "select"), ("Amount", "number")]);
-    assert_eq!(columns(&s), [("Results", vec!["Claim Number", "Status", "Amount"])]);
+    assert_eq!(
+        columns(&s),
+        [("Results", vec!["Claim Number", "Status", "Amount"])]
+    );
     assert_eq!(s.actions, ["View History"]);
 }
 
@@ -178,7 +217,11 @@ fn every_label_is_made_of_the_descriptions_words() {
     for d in descriptions {
         for s in parse_screens(d) {
             for l in s.labels() {
-                assert_eq!(words_from_nowhere(&l, d), Vec::<String>::new(), "{l} in {d}");
+                assert_eq!(
+                    words_from_nowhere(&l, d),
+                    Vec::<String>::new(),
+                    "{l} in {d}"
+                );
             }
         }
     }
@@ -189,14 +232,25 @@ fn words_from_nowhere_folds_plurals_and_admits_generic_words() {
     let d = "A table of bookings with room and date.";
     assert!(words_from_nowhere("Booking Rooms", d).is_empty());
     assert!(words_from_nowhere("Save, Cancel, Sign-in", d).is_empty());
-    assert_eq!(words_from_nowhere("Expenses Claims Room", d), ["expense", "claim"]);
+    assert_eq!(
+        words_from_nowhere("Expenses Claims Room", d),
+        ["expense", "claim"]
+    );
 }
 
 #[test]
 fn the_vocabulary_starts_with_the_parsed_labels_and_is_bounded() {
     let d = "A leave request form with fields for employee name and start date. Buttons to submit the request.";
     let v = vocabulary(d, 200);
-    assert_eq!(&v[..4], ["Leave Request Form", "Employee Name", "Start Date", "Submit Request"]);
+    assert_eq!(
+        &v[..4],
+        [
+            "Leave Request Form",
+            "Employee Name",
+            "Start Date",
+            "Submit Request"
+        ]
+    );
     assert!(v.iter().any(|l| l == "Cancel"));
     assert!(v.iter().any(|l| l == "Employee"));
     for l in &v {
@@ -219,7 +273,10 @@ fn held_out_appointments_from_healthcare() {
             ("Notes", "textarea")
         ]
     );
-    assert_eq!(columns(&s), [("Today's Appointments", vec!["Patient", "Time", "Room"])]);
+    assert_eq!(
+        columns(&s),
+        [("Today's Appointments", vec!["Patient", "Time", "Room"])]
+    );
     assert_eq!(s.actions, ["Book Appointment", "Clear Form"]);
     assert_eq!(s.links, ["Waiting List"]);
 }
@@ -238,7 +295,10 @@ fn held_out_goods_receipt_from_a_warehouse() {
             ("Damaged Goods", "checkbox")
         ]
     );
-    assert_eq!(columns(&s), [("Received Items", vec!["SKU", "Description", "Bin Location"])]);
+    assert_eq!(
+        columns(&s),
+        [("Received Items", vec!["SKU", "Description", "Bin Location"])]
+    );
     assert_eq!(s.actions, ["Confirm Receipt", "Print Label"]);
     assert_eq!(s.links, ["Inbound Dashboard"]);
 }
@@ -249,8 +309,21 @@ fn held_out_course_enrolment_from_a_university() {
     assert_eq!(s.title, "Course Enrolment");
     assert_eq!(
         kinds(&s),
-        [("Semester", "select"), ("Course", "select"), ("Student Number", "text")]
+        [
+            ("Semester", "select"),
+            ("Course", "select"),
+            ("Student Number", "text")
+        ]
     );
-    assert_eq!(columns(&s), [("Enrolled Courses", vec!["Course Code", "Credits", "Lecturer"])]);
-    assert_eq!(s.actions, ["Enrol", "Withdraw from Course", "View Timetable"]);
+    assert_eq!(
+        columns(&s),
+        [(
+            "Enrolled Courses",
+            vec!["Course Code", "Credits", "Lecturer"]
+        )]
+    );
+    assert_eq!(
+        s.actions,
+        ["Enrol", "Withdraw from Course", "View Timetable"]
+    );
 }
