@@ -97,7 +97,8 @@ async fn generate<T: serde::de::DeserializeOwned>(
 const VOCABULARY: usize = 160;
 
 /// The screens for a description: its named parts placed deterministically
-/// and the gaps chosen by the model (the parts alone if that fails), or, when
+/// and the gaps chosen by the model (the parts alone if that fails or there
+/// is nothing to choose), or, when
 /// it names no parts, the model's screen form with every text drawn from
 /// the description's words and the generic UI words.
 async fn sketch(
@@ -111,11 +112,14 @@ async fn sketch(
     let mut described = bacopilot_content::screen::parse_screens(description);
     described.truncate(h.config.max_screens.max(1));
     if described.iter().any(|s| !s.is_empty()) {
+        if !prompt::has_gaps(&described, ids) {
+            return Ok(prompt::described_screens(&described, None));
+        }
         let gaps: Result<prompt::Gaps, Stop> = generate(
             &h.config,
             model,
             prompt::gaps_messages(&described, description, reqs),
-            prompt::gaps_schema(&described, description, ids),
+            prompt::gaps_schema(&described, ids),
             job,
         )
         .await;

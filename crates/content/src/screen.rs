@@ -447,7 +447,7 @@ impl Reader {
                 .iter()
                 .position(|t| is_filler(&t.key) || JOINERS.contains(&t.key.as_str()))
                 .map_or(toks.len(), |p| start + p);
-            self.screen.title = label(&toks[start..end.min(start + 4)]);
+            self.screen.title = strip_screen_noun(&label(&toks[start..end.min(start + 4)]));
         }
         self.screen
     }

@@ -1,15 +1,16 @@
 //! Screens built from the description's own words. The parts a description
 //! names (fields, tables and their columns, buttons, links; read by
 //! `bacopilot_content::screen`) are placed in the tree here, without the
-//! model; the model fills only what the words leave open: each screen's
-//! layout, which sentence of the description to show as a hint, and which
-//! requirements the screen satisfies. Its choices are enums, so it can add
-//! no word of its own.
+//! model; the model fills only what the words leave open: a screen's layout
+//! where its shape allows more than one, and which requirements the screen
+//! satisfies. Its choices are enums, so it can add no word of its own.
+//! (It was also offered a sentence of the description to show as a hint;
+//! the small model picked sentences like "There is a link back to the
+//! patient search.", so hints were dropped.)
 
 use std::collections::HashSet;
 
 use bacopilot_content::screen::{self as parts, FieldKind};
-use bacopilot_content::text::sentence_texts;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -25,43 +26,46 @@ pub struct Gaps {
 #[derive(Debug, Deserialize)]
 pub struct Gap {
     pub layout: Layout,
-    /// A sentence of the description, shown under the title.
-    pub hint: Option<String>,
     pub requirement_ids: Option<Vec<String>>,
 }
 
-/// The sentences a hint may be: the description's, when short enough to
-/// read as one.
-fn hints(description: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in sentence_texts(description) {
-        let s = s.trim();
-        if (12..=160).contains(&s.chars().count()) && !out.iter().any(|o| o == s) {
-            out.push(s.to_string());
-        }
+/// The layouts that suit a screen's shape, the default first: a short form
+/// may be centred or stacked, a screen with a table is stacked, and one
+/// with links may show them in a side menu.
+fn layouts(s: &parts::Screen) -> Vec<Layout> {
+    let mut out = vec![default_layout(s)];
+    if out[0] == Layout::Centered {
+        out.push(Layout::Stack);
+    }
+    if !s.links.is_empty() {
+        out.push(Layout::SidebarLeft);
     }
     out
 }
 
+fn layout_name(l: Layout) -> &'static str {
+    match l {
+        Layout::Stack => "stack",
+        Layout::Centered => "centered",
+        Layout::SidebarLeft => "sidebar-left",
+        Layout::SidebarRight => "sidebar-right",
+    }
+}
+
+/// Whether the model has anything to choose for `screens`: a layout among
+/// several, or requirements to tag.
+pub fn has_gaps(screens: &[parts::Screen], requirement_ids: &[String]) -> bool {
+    !requirement_ids.is_empty() || screens.iter().any(|s| layouts(s).len() > 1)
+}
+
 /// The schema of the gaps for `screens`: one choice object per screen.
-pub fn gaps_schema(
-    screens: &[parts::Screen],
-    description: &str,
-    requirement_ids: &[String],
-) -> Value {
-    let hints = hints(description);
+pub fn gaps_schema(screens: &[parts::Screen], requirement_ids: &[String]) -> Value {
     let items: Vec<Value> = screens
         .iter()
         .map(|s| {
-            let mut layouts = vec!["stack", "centered"];
-            if !s.links.is_empty() {
-                layouts.push("sidebar-left");
-            }
+            let layouts: Vec<&str> = layouts(s).into_iter().map(layout_name).collect();
             let mut properties = Map::new();
             properties.insert("layout".into(), json!({"enum": layouts}));
-            if !hints.is_empty() {
-                properties.insert("hint".into(), json!({"enum": hints}));
-            }
             if !requirement_ids.is_empty() {
                 properties.insert(
                     "requirement_ids".into(),
@@ -89,8 +93,7 @@ pub fn gaps_messages(
     let mut system = format!(
         "{} The screens' fields, tables, buttons and links are already taken from the description. \
          For each screen choose its layout (centered for a short form, stack for tables and long screens, \
-         sidebar-left to show its links in a side menu), optionally the sentence of the description that \
-         best explains the screen to its user, and the requirements it satisfies.",
+         sidebar-left to show its links in a side menu) and the requirements it satisfies.",
         super::text::ROLE
     );
     if !requirements.is_empty() {
@@ -186,7 +189,7 @@ fn slug(title: &str) -> String {
 }
 
 /// The described screens as the tree: header (title, links as its menu),
-/// then in the main region the hint, the search boxes, a form of the
+/// then in the main region the search boxes, a form of the
 /// fields, the tables, and the buttons (in the form when it holds fields to
 /// fill, after the tables when it only filters them).
 pub fn described_screens(described: &[parts::Screen], gaps: Option<&Gaps>) -> Vec<Screen> {
@@ -207,10 +210,10 @@ pub fn described_screens(described: &[parts::Screen], gaps: Option<&Gaps>) -> Ve
         .enumerate()
         .map(|(i, s)| {
             let gap = gaps.and_then(|g| g.screens.get(i));
-            let mut layout = gap.map_or_else(|| default_layout(s), |g| g.layout);
-            if s.links.is_empty() && matches!(layout, Layout::SidebarLeft | Layout::SidebarRight) {
-                layout = Layout::Stack;
-            }
+            let layout = gap
+                .map(|g| g.layout)
+                .filter(|l| layouts(s).contains(l))
+                .unwrap_or_else(|| default_layout(s));
             let sidebar = matches!(layout, Layout::SidebarLeft | Layout::SidebarRight);
             let mut components = Vec::new();
             let nav = (!s.links.is_empty()).then(|| {
@@ -230,9 +233,6 @@ pub fn described_screens(described: &[parts::Screen], gaps: Option<&Gaps>) -> Ve
                 components.push(region(Kind::Sidebar, "Menu", vec![m]));
             }
             let mut main = Vec::new();
-            if let Some(h) = gap.and_then(|g| g.hint.as_deref()) {
-                main.push(leaf(Kind::Text, h, Map::new()));
-            }
             main.extend(
                 s.fields
                     .iter()
@@ -276,7 +276,7 @@ pub fn described_screens(described: &[parts::Screen], gaps: Option<&Gaps>) -> Ve
             main.extend(s.tables.iter().map(table));
             main.extend(after_buttons);
             if let Some(ids) = gap.and_then(|g| g.requirement_ids.clone()) {
-                if let Some(first) = main.iter_mut().find(|c| c.kind != Kind::Text) {
+                if let Some(first) = main.first_mut() {
                     first.requirement_ids = ids;
                 }
             }

@@ -28,7 +28,7 @@ mod tests;
 mod text;
 
 pub use convert::{component, into_screens};
-pub use described::{described_screens, gaps_messages, gaps_schema, Gap, Gaps};
+pub use described::{described_screens, gaps_messages, gaps_schema, has_gaps, Gap, Gaps};
 pub use schema::{addable, any_of, find_words, label, line, tree_schema, FIELDS, INPUT_TYPES};
 pub use text::{first_purpose, tree_messages};
 

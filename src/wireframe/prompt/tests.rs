@@ -188,7 +188,7 @@ fn texts(screens: &[Screen]) -> Vec<String> {
 fn a_described_screen_holds_its_parts_in_place_with_no_word_from_nowhere() {
     let described = bacopilot_content::screen::parse_screens(BOOKING);
     let gaps: Gaps = serde_json::from_value(
-        json!({"screens": [{"layout": "stack", "hint": "x", "requirement_ids": ["FR-001"]}]}),
+        json!({"screens": [{"layout": "stack", "requirement_ids": ["FR-001"]}]}),
     )
     .unwrap();
     let s = described_screens(&described, Some(&gaps));
@@ -204,8 +204,7 @@ fn a_described_screen_holds_its_parts_in_place_with_no_word_from_nowhere() {
         ["Home"]
     );
     let main = &s[0].components[1];
-    let (hint, form, table) = (&main.children[0], &main.children[1], &main.children[2]);
-    assert_eq!((hint.kind, hint.label.as_str()), (Kind::Text, "x"));
+    let (form, table) = (&main.children[0], &main.children[1]);
     assert_eq!(form.kind, Kind::Form);
     assert_eq!(
         form.requirement_ids,
@@ -279,35 +278,27 @@ fn a_sidebar_layout_moves_the_links_into_a_side_menu_and_links_reach_described_s
 }
 
 #[test]
-fn the_gaps_schema_compiles_and_offers_only_the_descriptions_short_sentences() {
-    let leave = "A leave request form with fields for employee name, start date, end date and leave type, and a comment box for the reason. Buttons to submit the request and save a draft. A link to the leave policy.";
+fn the_gaps_offer_the_layouts_a_screens_shape_allows_and_none_when_there_is_no_choice() {
+    let parse = bacopilot_content::screen::parse_screens;
     let c = Constrainer::bytes();
-    for ids in [vec![], vec!["FR-001".to_string()]] {
-        let schema = gaps_schema(
-            &bacopilot_content::screen::parse_screens(leave),
-            leave,
-            &ids,
-        );
+    let layouts = |d: &str, ids: &[String]| {
+        let schema = gaps_schema(&parse(d), ids);
         c.compile(&ConstraintSpec::JsonSchema(schema.clone()))
             .unwrap();
-        let item = &schema["properties"]["screens"]["prefixItems"][0];
-        let sentences = bacopilot_content::text::sentence_texts(leave);
-        assert_eq!(item["properties"]["hint"]["enum"], json!(sentences));
-        assert_eq!(
-            item["properties"]["layout"]["enum"],
-            json!(["stack", "centered", "sidebar-left"])
-        );
-    }
-    // A one-sentence description of 200 characters is no hint: it would
-    // only repeat the whole description.
-    let schema = gaps_schema(
-        &bacopilot_content::screen::parse_screens(BOOKING),
-        BOOKING,
-        &[],
+        schema["properties"]["screens"]["prefixItems"][0]["properties"]["layout"]["enum"].clone()
+    };
+    assert_eq!(layouts(BOOKING, &[]), json!(["stack", "sidebar-left"]));
+    let login = "A login screen with an email field, a password field and a sign-in button.";
+    assert_eq!(layouts(login, &[]), json!(["centered", "stack"]));
+    assert!(has_gaps(&parse(login), &[]));
+    let table = "A report page showing a table of orders with date and total columns.";
+    assert!(
+        !has_gaps(&parse(table), &[]),
+        "one layout fits: nothing to ask"
     );
-    let item = &schema["properties"]["screens"]["prefixItems"][0];
-    assert!(item["properties"]["hint"].is_null(), "{item}");
-    c.compile(&ConstraintSpec::JsonSchema(schema)).unwrap();
+    let ids = vec!["FR-001".to_string()];
+    assert!(has_gaps(&parse(table), &ids), "requirements to tag");
+    assert_eq!(layouts(table, &ids), json!(["stack"]));
 }
 
 #[test]

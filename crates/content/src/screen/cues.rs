@@ -307,6 +307,17 @@ pub(super) fn find_cue(keys: &[&str]) -> Option<(usize, usize, Cue)> {
             return Some((i, len, Cue::Modal));
         }
     }
+    // A heading word before a colon: "Fields: name, email", "Actions: …".
+    if let [only] = keys {
+        let run = match *only {
+            "fields" | "inputs" => Run::Field(None),
+            "columns" => Run::Columns,
+            "buttons" | "actions" => Run::Verbs,
+            "links" | "navigation" => Run::Links,
+            _ => return None,
+        };
+        return Some((0, 1, Cue::Run(run)));
+    }
     // The last word names the kind: "an email field", "a sign-in button".
     if keys.len() >= 2 {
         let last = keys[keys.len() - 1];

@@ -191,6 +191,22 @@ fn a_drop_down_a_columns_list_and_a_view_verb() {
 }
 
 #[test]
+fn headings_before_colons_start_runs_of_their_kind() {
+    let s = parse("Claim review page. Fields: claimant, claim amount, incident date. Columns: reference, status. Actions: approve, escalate to a manager.");
+    assert_eq!(s.title, "Claim Review");
+    assert_eq!(
+        kinds(&s),
+        [
+            ("Claimant", "text"),
+            ("Claim Amount", "number"),
+            ("Incident Date", "date")
+        ]
+    );
+    assert_eq!(columns(&s), [("List", vec!["Reference", "Status"])]);
+    assert_eq!(s.actions, ["Approve", "Escalate to Manager"]);
+}
+
+#[test]
 fn a_description_with_no_cue_has_a_title_and_no_parts() {
     let s = parse("A blogging platform.");
     assert!(s.is_empty());
