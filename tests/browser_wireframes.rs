@@ -1,6 +1,7 @@
 //! The wireframe pages in headless Chromium against the real server and
 //! models: generate a wireframe from a description on the project page, then
-//! see its screen in a frame that is sandboxed twice over (an empty `sandbox`
+//! see its screen, with the fields, columns and buttons the description
+//! asked for, in a frame that is sandboxed twice over (an empty `sandbox`
 //! attribute and the preview's own CSP) and holds no script.
 
 #[path = "common/browser.rs"]
@@ -14,6 +15,19 @@ use common::{MINILM, SMOL};
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(60);
+const LEAVE: &str = "A leave request form with fields for employee name, start date, end date and leave type, and a comment box for the reason. Buttons to submit the request and save a draft. A link to the leave policy.";
+/// What the description asks the screen to show, as the preview writes it.
+const LABELS: [&str; 9] = [
+    "Leave Request Form",
+    "Employee Name",
+    "Start Date",
+    "End Date",
+    "Leave Type",
+    "Reason",
+    "Submit Request",
+    "Save Draft",
+    "Leave Policy",
+];
 /// The small model sketches two screens on the CPU; on a two-core runner
 /// that takes minutes.
 const GENERATION: Duration = Duration::from_secs(10 * 60);
@@ -40,13 +54,10 @@ async fn a_generated_wireframe_shows_in_a_sandboxed_frame_without_scripts() {
     )
     .await;
 
-    // The title and description of the API test in tests/wireframes.rs.
-    page.type_into("#wireframe-title-input", "Login").await;
-    page.type_into(
-        "#wireframe-description",
-        "A login screen with an email field, a password field and a sign-in button.",
-    )
-    .await;
+    // A description from benches/eval/wireframes.json.
+    page.type_into("#wireframe-title-input", "Leave request")
+        .await;
+    page.type_into("#wireframe-description", LEAVE).await;
     page.click("#wireframe-generate").await;
     page.wait_for(
         "document.querySelector('#wireframe-progress') || location.hash.includes('/wireframes/')",
@@ -89,9 +100,14 @@ async fn a_generated_wireframe_shows_in_a_sandboxed_frame_without_scripts() {
     assert_eq!(preview["status"], 200, "{preview}");
     let csp = preview["csp"].as_str().unwrap_or_default();
     assert!(csp.contains("sandbox"), "{preview}");
-    let html = preview["html"].as_str().unwrap_or_default().to_lowercase();
+    let raw = preview["html"].as_str().unwrap_or_default();
+    for label in LABELS {
+        assert!(raw.contains(label), "{label} not in the preview: {raw}");
+    }
+    let html = raw.to_lowercase();
     // The renderer draws fields as disabled `<input>`s (never inside a `<form>`).
-    assert!(html.contains("<input") || html.contains("<form"), "{html}");
+    assert!(html.contains("<input type=\"date\""), "{html}");
+    assert!(html.contains("<textarea"), "{html}");
     assert!(!html.contains("<script"), "{html}");
 
     let errors = page.console_errors().await;

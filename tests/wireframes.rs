@@ -1,7 +1,8 @@
 //! Wireframes over HTTP with the real model: a login screen from a
-//! description, a change request as a new version, safe deterministic
-//! rendering (also of a hostile tree written straight into the database),
-//! and exports that open.
+//! description, screens from the evaluation set's descriptions showing the
+//! labels asked for and no word from nowhere, a change request as a new
+//! version, safe deterministic rendering (also of a hostile tree written
+//! straight into the database), and exports that open.
 
 mod common;
 
@@ -112,6 +113,102 @@ async fn a_login_description_yields_a_form_with_two_inputs_and_a_button() {
         .get(&format!("/api/v1/projects/{}/wireframes", l.project))
         .await;
     assert_eq!(list["data"][0]["id"], w["id"]);
+}
+
+/// Every text a wireframe shows: screen titles, labels, items, columns,
+/// options and cells.
+fn texts(w: &Value) -> Vec<String> {
+    let mut out: Vec<String> = w["screens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap().to_string())
+        .collect();
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for c in components(w) {
+        out.push(c["label"].as_str().unwrap_or_default().to_string());
+        for key in ["items", "columns", "options"] {
+            out.extend(strings(&c["props"][key]));
+        }
+        for row in c["props"]["rows"].as_array().into_iter().flatten() {
+            out.extend(strings(row));
+        }
+    }
+    out.retain(|t| !t.trim().is_empty());
+    out
+}
+
+/// Whether every word of `expected` (but the small ones) is in one of
+/// `texts`, case, plurals and possessives folded.
+fn shows(texts: &[String], expected: &str) -> bool {
+    use bacopilot_content::screen::fold;
+    use bacopilot_content::text::{is_stopword, word_keys};
+    let want: Vec<String> = word_keys(expected)
+        .iter()
+        .filter(|w| !is_stopword(w))
+        .map(|w| fold(w))
+        .collect();
+    texts.iter().any(|t| {
+        let have: Vec<String> = word_keys(t).iter().map(|w| fold(w)).collect();
+        want.iter().all(|w| have.contains(w))
+    })
+}
+
+#[tokio::test]
+async fn described_screens_show_the_labels_asked_for_and_no_word_from_nowhere() {
+    let set: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(common::repo_dir().join("benches/eval/wireframes.json")).unwrap(),
+    )
+    .unwrap();
+    let s = server();
+    let project = s.project("Described screens").await;
+    let (mut asked, mut shown) = (0, 0);
+    for case in set.iter().filter(|c| c["split"] == "dev") {
+        let description = case["description"].as_str().unwrap();
+        let started = Instant::now();
+        let (status, body) = s
+            .post(
+                &format!("/api/v1/projects/{project}/wireframes"),
+                json!({"description": description}),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let wid = job["result"]["wireframe_id"].as_str().unwrap();
+        let (_, w) = s.get(&format!("/api/v1/wireframes/{wid}")).await;
+        eprintln!("{:.1} s: {description}", started.elapsed().as_secs_f64());
+        let texts = texts(&w);
+        for expected in case["expected_labels"].as_array().unwrap() {
+            let expected = expected.as_str().unwrap();
+            asked += 1;
+            if shows(&texts, expected) {
+                shown += 1;
+            } else {
+                eprintln!("  missing {expected:?} in {texts:?}");
+            }
+        }
+        for t in &texts {
+            let nowhere = bacopilot_content::screen::words_from_nowhere(t, description);
+            assert!(
+                nowhere.is_empty(),
+                "{nowhere:?} in {t:?}, from nowhere for: {description}"
+            );
+        }
+    }
+    assert!(asked > 40, "the evaluation set lost its descriptions");
+    assert!(
+        shown * 10 >= asked * 9,
+        "only {shown} of {asked} asked-for labels shown"
+    );
 }
 
 async fn fetch(s: &TestServer, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {

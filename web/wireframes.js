@@ -38,7 +38,7 @@ export function wireframesCard(pid, signal) {
     h("div", {}, h("label", { for: "wireframe-title-input" }, "Title ", h("span", { class: "muted" }, "(optional)")), title),
     h("div", {},
       h("label", { for: "wireframe-description" }, "Description"),
-      h("p", { id: "wireframe-description-hint", class: "meta" }, "The screens and what is on them, e.g. “a login screen with an e-mail field and a sign-in button”."),
+      h("p", { id: "wireframe-description-hint", class: "meta" }, "The screen and what is on it, in your words: its fields, its tables and their columns, its buttons and links, e.g. “a booking screen where a member picks a room and a date, sees a table of bookings with date and status columns, and can cancel a booking or go back to the home page”. Labels are taken from these words."),
       description,
     ),
     picker,

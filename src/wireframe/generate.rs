@@ -91,6 +91,66 @@ async fn generate<T: serde::de::DeserializeOwned>(
     structured::complete_json(model, request, &|| job.is_cancelled()).await
 }
 
+/// The most phrases a model may choose a label from when the description
+/// names no parts: enough for a screen's worth of its words, few enough to
+/// keep the constraint quick to compile.
+const VOCABULARY: usize = 160;
+
+/// The screens for a description: its named parts placed deterministically
+/// and the gaps chosen by the model (the parts alone if that fails or there
+/// is nothing to choose), or, when
+/// it names no parts, the model's screen form with every text drawn from
+/// the description's words and the generic UI words.
+async fn sketch(
+    h: &Handles,
+    model: &Arc<ChatModel>,
+    description: &str,
+    reqs: &[(String, String)],
+    ids: &[String],
+    job: &JobHandle,
+) -> Result<Vec<Screen>, Stop> {
+    let mut described = bacopilot_content::screen::parse_screens(description);
+    described.truncate(h.config.max_screens.max(1));
+    if described.iter().any(|s| !s.is_empty()) {
+        if !prompt::has_gaps(&described, ids) {
+            return Ok(prompt::described_screens(&described, None));
+        }
+        let gaps: Result<prompt::Gaps, Stop> = generate(
+            &h.config,
+            model,
+            prompt::gaps_messages(&described, description, reqs),
+            prompt::gaps_schema(&described, ids),
+            job,
+        )
+        .await;
+        let gaps = match gaps {
+            Ok(g) => Some(g),
+            Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+            Err(Stop::Failed(e)) => {
+                tracing::warn!(error = %e, "wireframe gaps not chosen; the described parts stand alone");
+                None
+            }
+        };
+        return Ok(prompt::described_screens(&described, gaps.as_ref()));
+    }
+    let words = bacopilot_content::screen::vocabulary(description, VOCABULARY);
+    let schema = prompt::tree_schema(
+        h.config.max_screens,
+        ids,
+        prompt::first_purpose(description),
+        &words,
+    );
+    let app: GenApp = generate(
+        &h.config,
+        model,
+        prompt::tree_messages(description, reqs),
+        schema,
+        job,
+    )
+    .await?;
+    Ok(prompt::into_screens(app, &[]))
+}
+
 /// Checks the request, then starts sketching a new wireframe.
 pub async fn start(
     h: &Handles,
@@ -130,20 +190,7 @@ pub async fn start(
         let outcome = async {
             job.progress(0.05, "sketching screens").await;
             let ids: Vec<String> = reqs.iter().map(|(id, _)| id.clone()).collect();
-            let schema = prompt::tree_schema(
-                h.config.max_screens,
-                &ids,
-                prompt::first_purpose(&description),
-            );
-            let app: GenApp = generate(
-                &h.config,
-                &model,
-                prompt::tree_messages(&description, &reqs),
-                schema,
-                &job,
-            )
-            .await?;
-            let screens = prompt::into_screens(app, &[]);
+            let screens = sketch(&h, &model, &description, &reqs, &ids, &job).await?;
             if job.is_cancelled() {
                 return Err(Stop::Cancelled);
             }

@@ -47,7 +47,7 @@ pub struct Component {
     pub label: String,
     /// Per type: `items` (navigation, breadcrumbs, list, tabs: strings),
     /// `options` (select, radio: strings), `input_type` (input: text, email,
-    /// password, number, date), `columns` and `rows` (table: strings and rows
+    /// password, number, date, time), `columns` and `rows` (table: strings and rows
     /// of strings), `sortable_by` (table: column names), `columns` (grid:
     /// 1–6), `level` (heading: 1–3; alert: info, warning, error),
     /// `placeholder`, `required` (bool), `variant` (button: primary, secondary).

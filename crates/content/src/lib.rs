@@ -1,8 +1,10 @@
 //! Text analysis shared by the features and the linter: what a sentence,
 //! a word and a number are ([`text`]), what counts as a loop and where to cut
-//! one ([`repetition`]), which facts a text states ([`facts`]).
+//! one ([`repetition`]), which facts a text states ([`facts`]), what a
+//! screen description asks a screen to hold ([`screen`]).
 //! Every function here is deterministic and model-free.
 
 pub mod facts;
 pub mod repetition;
+pub mod screen;
 pub mod text;

@@ -138,9 +138,10 @@ pub fn schema(screens: &[Screen], requirement_ids: &[String], request: &str) -> 
             named
         }
     };
-    let mut tree = prompt::tree_schema(1, requirement_ids, None);
+    let mut tree = prompt::tree_schema(1, requirement_ids, None, &words(screens, request));
     let defs = tree["$defs"].take();
     let line = prompt::line;
+    let label = prompt::label;
     // A table sorts by its own columns.
     let (columns, sorting) = {
         let mut names: Vec<&str> = screens
@@ -166,8 +167,8 @@ pub fn schema(screens: &[Screen], requirement_ids: &[String], request: &str) -> 
         (
             "update",
             json!({"type": "object", "properties": {"op": {"const": "update"}, "target": {"enum": every},
-            "label": line(40),
-            "items": {"type": "array", "items": line(30), "minItems": 1, "maxItems": 6},
+            "label": label(),
+            "items": {"type": "array", "items": label(), "minItems": 1, "maxItems": 6},
             "sortable_by": {"type": "array", "items": columns, "minItems": 1, "maxItems": 3},
             "input_type": {"enum": prompt::INPUT_TYPES},
             "link_to": {"type": "string", "pattern": "^[a-z][a-z0-9-]{1,30}$"}},
@@ -205,6 +206,25 @@ pub fn schema(screens: &[Screen], requirement_ids: &[String], request: &str) -> 
         "required": ["changes"],
         "additionalProperties": false
     })
+}
+
+/// The texts a change may write: the request's own words and phrases, the
+/// generic UI words, and every text the wireframe already shows.
+pub(super) fn words(screens: &[Screen], request: &str) -> Vec<String> {
+    let mut out = bacopilot_content::screen::vocabulary(request, 200);
+    for c in screens.iter().flat_map(Screen::all_components) {
+        let texts = std::iter::once(c.label.as_str())
+            .chain(c.prop_strings("items"))
+            .chain(c.prop_strings("columns"))
+            .chain(c.prop_strings("options"));
+        for t in texts {
+            let t = t.trim();
+            if !t.is_empty() && t.chars().count() <= 60 && !out.iter().any(|o| o == t) {
+                out.push(t.to_string());
+            }
+        }
+    }
+    out
 }
 
 pub(super) const EXAMPLES: &str = r#"Examples:

@@ -9,19 +9,27 @@
 //!
 //! `schema` builds the JSON schema the model decodes under, `text` the
 //! prompts, `convert` the tree from what the model wrote.
+//!
+//! A description that names its screen's parts does not go this way:
+//! `described` places those parts itself and asks the model only for what
+//! the words leave open. The screen form is the way for a description that
+//! names none ("a blogging platform"), its texts limited to the
+//! description's words and the generic UI words.
 
 use serde::Deserialize;
 
 use super::model::{Kind, Layout};
 
 mod convert;
+mod described;
 mod schema;
 #[cfg(test)]
 mod tests;
 mod text;
 
 pub use convert::{component, into_screens};
-pub use schema::{addable, any_of, find_words, line, tree_schema, FIELDS, INPUT_TYPES};
+pub use described::{described_screens, gaps_messages, gaps_schema, has_gaps, Gap, Gaps};
+pub use schema::{addable, any_of, find_words, label, line, tree_schema, FIELDS, INPUT_TYPES};
 pub use text::{first_purpose, tree_messages};
 
 #[derive(Debug, Deserialize)]

@@ -6,15 +6,21 @@ use serde_json::{json, Map, Value};
 use super::Purpose;
 use crate::wireframe::model::Kind;
 
-pub const INPUT_TYPES: [&str; 5] = ["text", "email", "password", "number", "date"];
+pub const INPUT_TYPES: [&str; 6] = ["text", "email", "password", "number", "date", "time"];
 pub(super) const LAYOUTS: [&str; 4] = ["stack", "centered", "sidebar-left", "sidebar-right"];
 
 pub fn line(max: usize) -> Value {
     json!({"type": "string", "pattern": format!("^[^\"\\\\\\n\\t<>]{{1,{max}}}$")})
 }
 
+/// A short text the screen shows: a free line, or one of the words the
+/// wireframe may use (the `label` definition of [`defs`]).
+pub fn label() -> Value {
+    json!({"$ref": "#/$defs/label"})
+}
+
 pub(super) fn lines(min: usize, max: usize) -> Value {
-    json!({"type": "array", "items": line(30), "minItems": min, "maxItems": max})
+    json!({"type": "array", "items": label(), "minItems": min, "maxItems": max})
 }
 
 pub(super) fn screen_id() -> Value {
@@ -86,7 +92,7 @@ pub fn find_words(text: &str, phrase: &str) -> Vec<usize> {
 pub(super) fn block(kind: Kind, requirement_ids: &[String]) -> Value {
     let mut properties = Map::new();
     properties.insert("type".into(), json!({"const": kind.as_str()}));
-    properties.insert("label".into(), line(40));
+    properties.insert("label".into(), label());
     let mut required = vec!["type", "label"];
     let mut need = |name: &'static str, schema: Value| {
         properties.insert(name.into(), schema);
@@ -140,7 +146,7 @@ pub(super) fn screen(purpose: Purpose) -> Value {
         "type": "object",
         "properties": {
             "id": screen_id(),
-            "title": line(60),
+            "title": label(),
             "purpose": {"const": purpose.as_str()},
             "layout": {"enum": LAYOUTS},
             "header": {"$ref": "#/$defs/header"},
@@ -152,7 +158,7 @@ pub(super) fn screen(purpose: Purpose) -> Value {
                 "minItems": 1,
                 "maxItems": 5
             },
-            "footer": line(60)
+            "footer": label()
         },
         "required": ["id", "title", "purpose", "layout", "header", "main"],
         "additionalProperties": false
@@ -160,15 +166,24 @@ pub(super) fn screen(purpose: Purpose) -> Value {
 }
 
 /// Definitions shared by the tree and change schemas: one per block kind,
-/// the header, and `screen`.
-pub(super) fn defs(requirement_ids: &[String]) -> Value {
+/// the header, `screen`, and `label`: every text the screens show, one of
+/// `words` when given (so no word comes from nowhere), else a free line.
+pub(super) fn defs(requirement_ids: &[String], words: &[String]) -> Value {
     let mut defs = Map::new();
+    defs.insert(
+        "label".into(),
+        if words.is_empty() {
+            line(40)
+        } else {
+            json!({"enum": words})
+        },
+    );
     for kind in addable() {
         defs.insert(kind.as_str().into(), block(kind, requirement_ids));
     }
     defs.insert(
         "header".into(),
-        json!({"type": "object", "properties": {"title": line(40), "navigation": lines(1, 6)}, "required": ["title"], "additionalProperties": false}),
+        json!({"type": "object", "properties": {"title": label(), "navigation": lines(1, 6)}, "required": ["title"], "additionalProperties": false}),
     );
     defs.insert(
         "screen".into(),
@@ -178,18 +193,20 @@ pub(super) fn defs(requirement_ids: &[String]) -> Value {
 }
 
 /// The schema of a generated wireframe: one to `max_screens` screens, the
-/// first of them for `first` if given.
+/// first of them for `first` if given, every text one of `words` unless
+/// that is empty.
 pub fn tree_schema(
     max_screens: usize,
     requirement_ids: &[String],
     first: Option<Purpose>,
+    words: &[String],
 ) -> Value {
     let mut screens = json!({"type": "array", "items": {"$ref": "#/$defs/screen"}, "minItems": 1, "maxItems": max_screens.max(1)});
     if let Some(p) = first {
         screens["prefixItems"] = json!([screen(p)]);
     }
     json!({
-        "$defs": defs(requirement_ids),
+        "$defs": defs(requirement_ids, words),
         "type": "object",
         "properties": {"screens": screens},
         "required": ["screens"],

@@ -1,5 +1,6 @@
-//! The prompts: the role, a worked example, the requirements to satisfy,
-//! and the purpose the description's own words ask for.
+//! The prompts: the role, the requirements to satisfy, and the purpose the
+//! description's own words ask for. There is no worked example: a small
+//! model copied its screen ("Expenses", "Claims") into every wireframe.
 
 use super::schema::find_words;
 use super::Purpose;
@@ -35,8 +36,6 @@ pub fn first_purpose(description: &str) -> Option<Purpose> {
         .map(|(_, p)| p)
 }
 
-pub(super) const EXAMPLE: &str = r#"{"screens": [{"id": "new-claim", "title": "New expense claim", "purpose": "form", "layout": "centered", "header": {"title": "Expenses", "navigation": ["Claims", "Help"]}, "main": [{"type": "form", "label": "Claim", "fields": [{"type": "input", "label": "Date", "input_type": "date"}, {"type": "input", "label": "Amount", "input_type": "number"}, {"type": "select", "label": "Category", "options": ["Travel", "Meals"]}], "buttons": [{"type": "button", "label": "Submit", "link_to": "submitted"}]}]}, {"id": "submitted", "title": "Claim submitted", "purpose": "message", "layout": "centered", "header": {"title": "Expenses"}, "main": [{"type": "alert", "label": "Your claim was submitted"}]}]}"#;
-
 pub(super) const ROLE: &str =
     "You are BA Copilot, a business analyst sketching low-fidelity wireframes. \
 You describe screens as JSON; you never write HTML.";
@@ -50,7 +49,7 @@ pub fn tree_messages(description: &str, requirements: &[(String, String)]) -> (S
          detail (one record: starts with a card), search (starts with a search box), \
          message (a confirmation or error: starts with an alert). \
          Field types: input (text, email, password, number or date), select, checkbox, radio, textarea. \
-         link_to names the screen a button leads to.\n\nExample for \"a form to submit an expense claim\":\n{EXAMPLE}"
+         link_to names the screen a button leads to. Use the description's own words for every label."
     );
     if !requirements.is_empty() {
         system

@@ -42,6 +42,7 @@ pub(super) fn input_type(c: &Component) -> &'static str {
         Some("password") => "password",
         Some("number") => "number",
         Some("date") => "date",
+        Some("time") => "time",
         _ => "text",
     }
 }

@@ -40,6 +40,7 @@ pub(super) fn leaf(c: &mut Canvas, k: &Component, x: i32, y: i32, w: i32) -> i32
                 (Some(p), _) => p,
                 (None, "password") => "••••••••",
                 (None, "date") => "dd / mm / yyyy",
+                (None, "time") => "hh : mm",
                 (None, _) => "",
             };
             c.text(x + 8, y + top + 21, FONT, w - 16, MUTED, placeholder);
