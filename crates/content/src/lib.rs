@@ -5,4 +5,5 @@
 
 pub mod facts;
 pub mod repetition;
+pub mod requirements;
 pub mod text;
