@@ -2,6 +2,7 @@
 //! the model under a JSON schema, grounded in the project's documents, checked
 //! by a rule-based linter, versioned on every change, and exported.
 
+pub mod derive;
 pub mod diff;
 pub mod edit;
 pub mod error;

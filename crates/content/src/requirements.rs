@@ -165,6 +165,12 @@ const INTEGRATIONS: &[&str] = &[
     "uploaded",
 ];
 
+/// Words that state a rule without a modal verb.
+const RULE_WORDS: &[&str] = &[
+    "need", "needs", "require", "requires", "required", "mandatory", "always", "never",
+    "forbidden", "prohibited", "allowed", "permitted",
+];
+
 /// Units that make a number a quantity or a time window.
 const UNITS: &[&str] = &[
     "second",
@@ -228,7 +234,7 @@ const CONDITIONS: &[&str] = &[
 pub fn candidates(text: &str) -> Vec<Candidate> {
     let mut heading: Option<String> = None;
     let mut out = Vec::new();
-    for range in text::sentences(text) {
+    for range in text::sentences(text).into_iter().flat_map(|r| lines(text, r)) {
         let raw = &text[range.clone()];
         if let Some(h) = raw.strip_prefix('#') {
             heading = Some(h.trim_start_matches('#').trim().to_string());
@@ -242,6 +248,33 @@ pub fn candidates(text: &str) -> Vec<Candidate> {
         }
     }
     out
+}
+
+/// A sentence split further where a line ends without a stop and the next
+/// starts with a capital or a digit: list items whose markers extraction
+/// dropped ("Two items per member\nReturned by 18:00"), not wrapped prose.
+fn lines(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = r.start;
+    for (i, _) in text[r.clone()].match_indices('\n') {
+        let at = r.start + i;
+        let next = text[at + 1..r.end].trim_start();
+        if next.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit())
+            && text[start..at].trim().split_whitespace().count() >= 3
+        {
+            out.push(start..at);
+            start = at + 1;
+        }
+    }
+    out.push(start..r.end);
+    out.into_iter()
+        .map(|x| {
+            let s = &text[x.clone()];
+            let lead = s.len() - s.trim_start().len();
+            x.start + lead..x.start + s.trim_end().len()
+        })
+        .filter(|x| x.start < x.end)
+        .collect()
 }
 
 /// Bytes of a leading list marker, quote mark or table bar, with the space after it.
@@ -278,7 +311,8 @@ fn candidate(sentence: &str, range: Range<usize>, heading: Option<String>) -> Op
     let quantity = !numbers.is_empty()
         && (unit_after || keys.iter().any(|k| k.contains(':')) || !limits(sentence).is_empty());
     let only = keys.iter().any(|k| k == "only");
-    if modal.is_none() && !limit && !integration && !quantity && !only {
+    let rule_word = keys.iter().any(|k| RULE_WORDS.contains(&k.as_str()));
+    if modal.is_none() && !limit && !integration && !quantity && !only && !rule_word {
         return None;
     }
     // Without a modal, a rule needs a verb; "Date: 12 March" is not one.
@@ -532,9 +566,18 @@ pub fn limits(sentence: &str) -> Vec<String> {
             j += 1;
         }
         let phrase = &keys[i..j];
-        let timed = phrase
-            .iter()
-            .any(|k| facts::normalise_number(k).is_some() || UNITS.contains(&k.as_str()));
+        // "at most", "within" bound whatever they hold; "for", "by", "per"
+        // only bound a time or a counted unit ("for 3 years", "by 18:00"),
+        // not "for a 200-person firm".
+        let strong = !matches!(keys[i].as_str(), "for" | "by" | "per" | "before" | "after");
+        let unit = |k: &String| UNITS.contains(&k.as_str());
+        let counted = phrase
+            .windows(2)
+            .any(|w| facts::normalise_number(&w[0]).is_some() && unit(&w[1]))
+            || phrase.iter().any(|k| k.contains(':'))
+            || (keys[i] == "per" && phrase.iter().any(unit));
+        let number = phrase.iter().any(|k| facts::normalise_number(k).is_some());
+        let timed = counted || (strong && (number || phrase.iter().any(unit)));
         if j > i + n && timed {
             out.push(sentence[words[i].start..words[j - 1].end()].to_string());
             i = j;

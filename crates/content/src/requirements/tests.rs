@@ -207,3 +207,13 @@ fn a_rule_is_captured_only_with_all_its_terms_and_numbers() {
         &numbers
     ));
 }
+
+#[test]
+fn list_items_that_lost_their_markers_are_rules_of_their_own() {
+    let text = "Decisions:\n\nMembers can book up to 7 days ahead\nOnly trainers can cancel a class\nThe policy was\nwritten by the board.";
+    let found: Vec<String> = candidates(text).into_iter().map(|c| c.sentence).collect();
+    assert_eq!(
+        found,
+        ["Members can book up to 7 days ahead", "Only trainers can cancel a class"]
+    );
+}
