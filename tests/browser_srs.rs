@@ -215,7 +215,10 @@ async fn a_requirement_is_shown_with_the_sentence_of_the_document_it_came_from()
         .unwrap_or_else(|| panic!("no card quotes the borrowing rule: {shown}"));
     assert_eq!(limit["source"], "loan-policy.md", "{limit}");
     assert!(
-        limit["statement"].as_str().unwrap().contains("at most 2 laptops"),
+        limit["statement"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 laptops"),
         "{limit}"
     );
     let returns = cards

@@ -291,7 +291,9 @@ async fn every_requirement_cites_the_sentence_it_came_from_and_keeps_its_numbers
         let terms: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
         let numbers: Vec<String> = numbers.iter().map(|t| t.to_string()).collect();
         assert!(
-            statements.iter().any(|s| bacopilot_content::requirements::captures(s, &terms, &numbers)),
+            statements
+                .iter()
+                .any(|s| bacopilot_content::requirements::captures(s, &terms, &numbers)),
             "no requirement captures {terms:?} {numbers:?}: {statements:#?}"
         );
     }
@@ -755,32 +757,25 @@ async fn the_outline_is_a_versioned_template_only_administrators_change() {
 fn the_evaluation_set_rules_are_captured_with_no_junk_and_no_invented_names() {
     use bacopilot::srs::derive::{self, SourceText};
     use bacopilot::srs::template::{default_outline, Kind};
-    use bacopilot::srs::{generate, lint, store::Body, Srs};
-    use bacopilot_content::{facts, repetition, requirements};
+    use bacopilot::srs::{eval, generate, store::Body, Section, Srs};
 
-    let set: Vec<Value> =
-        serde_json::from_str(include_str!("../benches/eval/srs.json")).unwrap();
     let outline = default_outline();
     let mut totals: std::collections::BTreeMap<String, [usize; 4]> = Default::default();
-    for doc in &set {
-        let (brief, document) = (
-            doc["brief"].as_str().unwrap(),
-            doc["document"].as_str().unwrap(),
-        );
+    for case in eval::cases() {
         let chunk = SourceText {
             document_id: "doc".into(),
             chunk_id: "doc-1".into(),
-            name: format!("{}.md", doc["name"].as_str().unwrap()),
+            name: format!("{}.md", case.name),
             heading: None,
-            text: document.into(),
+            text: case.document.clone(),
         };
-        let all = derive::found(&derive::source_texts(brief, &[], &[chunk]));
+        let all = derive::found(&derive::source_texts(&case.brief, &[], &[chunk]));
         let sections = outline
             .sections
             .iter()
             .map(|o| match o.kind {
                 Kind::Requirements => derive::derived_section(&all, &outline, o).1,
-                _ => bacopilot::srs::Section {
+                _ => Section {
                     key: o.key.clone(),
                     title: o.title.clone(),
                     text: String::new(),
@@ -796,68 +791,33 @@ fn the_evaluation_set_rules_are_captured_with_no_junk_and_no_invented_names() {
         let srs = Srs {
             id: "eval".into(),
             project_id: "eval".into(),
-            title: doc["name"].as_str().unwrap().into(),
+            title: case.name.clone(),
             version: 1,
             sections: body.sections,
             clarifications: Vec::new(),
             lint: Default::default(),
         };
-        let statements: Vec<&str> = srs.requirements().map(|(_, r)| r.statement.as_str()).collect();
-        let rules = doc["rules"].as_array().unwrap();
-        let strings = |v: &Value| -> Vec<String> {
-            v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
-        };
-        let missed: Vec<&str> = rules
-            .iter()
-            .filter(|rule| {
-                let (terms, numbers) = (strings(&rule["key_terms"]), strings(&rule["numbers"]));
-                !statements.iter().any(|s| requirements::captures(s, &terms, &numbers))
-            })
-            .map(|rule| rule["text"].as_str().unwrap())
-            .collect();
-        let mut degenerate = 0;
-        let mut repeated_criteria = 0;
-        let mut invented = Vec::new();
-        for (_, r) in srs.requirements() {
-            for t in [&r.title, &r.statement] {
-                degenerate += usize::from(repetition::is_degenerate(t));
-            }
-            for c in &r.acceptance_criteria {
-                degenerate += [&c.given, &c.when, &c.then]
-                    .iter()
-                    .filter(|t| repetition::is_degenerate(t))
-                    .count();
-                repeated_criteria +=
-                    usize::from(c.given == c.when || c.when == c.then || c.given == c.then);
-            }
-            invented.extend(facts::unsupported_names(
-                &r.statement,
-                &[brief, document],
-                derive::PRODUCT_WORDS,
-            ));
-        }
-        degenerate += srs
-            .sections
-            .iter()
-            .filter(|s| repetition::is_degenerate(&s.text))
-            .count();
-        let report = lint::lint_document(&srs, &[brief, document]);
-        let split = doc["split"].as_str().unwrap().to_string();
+        let m = eval::measure(&srs, &case);
         eprintln!(
-            "{split:8} {:28} rules {}/{} captured, {} requirements, degenerate {degenerate}, \
-             criteria with repeated parts {repeated_criteria}, invented names {invented:?}, lint {}; missed {missed:?}",
-            doc["name"].as_str().unwrap(),
-            rules.len() - missed.len(),
-            rules.len(),
-            statements.len(),
-            report.score,
+            "{:8} {:28} rules {}/{} captured, {} requirements, degenerate {:?}, \
+             criteria with repeated parts {}, invented names {:?}, lint {}; missed {:?}",
+            case.split,
+            case.name,
+            m.captured,
+            m.rules,
+            m.requirements,
+            m.degenerate,
+            m.repeated_criteria,
+            m.invented,
+            m.lint_score,
+            m.missed
         );
-        let t = totals.entry(split).or_default();
-        t[0] += rules.len() - missed.len();
-        t[1] += rules.len();
-        t[2] += degenerate + repeated_criteria;
-        t[3] += invented.len();
-        assert!(report.score >= 80, "{}: lint {}", doc["name"], report.score);
+        assert!(m.lint_score >= 80, "{}: lint {}", case.name, m.lint_score);
+        let t = totals.entry(case.split.clone()).or_default();
+        t[0] += m.captured;
+        t[1] += m.rules;
+        t[2] += m.degenerate.len() + m.repeated_criteria;
+        t[3] += m.invented.len();
     }
     for (split, t) in &totals {
         eprintln!(

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use bacopilot_content::requirements::{self as rules, Area, Candidate, Kind as RuleKind};
 use bacopilot_content::{facts, repetition, text};
 
-use super::model::{Clarification, Criterion, Priority, Requirement, Section, Source, Verification};
+use super::model::{
+    Clarification, Criterion, Priority, Requirement, Section, Source, Verification,
+};
 use super::template::{Kind, Outline, OutlineSection};
 
 /// `document_id` (and `chunk_id`) of a sentence of the brief.
@@ -135,9 +137,9 @@ pub fn section_for(outline: &Outline, area: Area) -> Option<&str> {
     };
     // "Non-functional" must not be read as functional.
     let named = |area| {
-        sections
-            .iter()
-            .find(|s| names(s, area) && !(area == Area::Functional && s.title.to_lowercase().contains("non")))
+        sections.iter().find(|s| {
+            names(s, area) && !(area == Area::Functional && s.title.to_lowercase().contains("non"))
+        })
     };
     named(area)
         .or_else(|| named(Area::Functional))
@@ -235,7 +237,11 @@ pub fn summary(found: &[&Found]) -> String {
         }
     }
     let n = found.len();
-    let what = if n == 1 { "requirement" } else { "requirements" };
+    let what = if n == 1 {
+        "requirement"
+    } else {
+        "requirements"
+    };
     let mut out = format!("{n} {what} derived from {}", list(&names));
     if !areas.is_empty() {
         out.push_str(&format!(", on {}", list(&areas)));
@@ -250,7 +256,10 @@ fn list<S: AsRef<str>>(items: &[S]) -> String {
         [one] => one.as_ref().to_string(),
         [init @ .., last] => format!(
             "{} and {}",
-            init.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", "),
+            init.iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
             last.as_ref()
         ),
     }
@@ -352,18 +361,28 @@ mod tests {
         assert_eq!(section("Every claim above"), "3.2");
         assert_eq!(section("Receipts are kept"), "3.8");
         assert_eq!(section("Finance exports"), "3.1");
-        let brief = all.iter().find(|f| f.source.quote.starts_with("Finance")).unwrap();
+        let brief = all
+            .iter()
+            .find(|f| f.source.quote.starts_with("Finance"))
+            .unwrap();
         assert_eq!(brief.source.document_id, BRIEF);
         for f in &all {
             let r = requirement(f);
             assert_eq!(r.sources[0].quote, f.candidate.sentence);
             assert!(POLICY.contains(&r.sources[0].quote) || r.sources[0].document_id == BRIEF);
             for n in facts::numbers(&f.candidate.sentence) {
-                assert!(facts::numbers(&r.statement).contains(&n), "{n} lost: {}", r.statement);
+                assert!(
+                    facts::numbers(&r.statement).contains(&n),
+                    "{n} lost: {}",
+                    r.statement
+                );
             }
             assert_ne!(r.title, r.statement);
             let c = &r.acceptance_criteria[0];
-            assert!(c.given != c.when && c.when != c.then && c.given != c.then, "{c:?}");
+            assert!(
+                c.given != c.when && c.when != c.then && c.given != c.then,
+                "{c:?}"
+            );
         }
         let functional = for_section(&all, &outline, "3.2");
         assert_eq!(
@@ -376,15 +395,31 @@ mod tests {
     #[test]
     fn a_rephrasing_is_taken_only_when_it_keeps_the_facts() {
         let all = found(&texts());
-        let f = &all.iter().find(|f| f.source.quote.starts_with("Every claim")).unwrap();
+        let f = &all
+            .iter()
+            .find(|f| f.source.quote.starts_with("Every claim"))
+            .unwrap();
         let mut r = requirement(f);
         let before = r.statement.clone();
-        assert!(!take_rephrasing(&mut r, &f.source.quote, "The system shall be functional and user-friendly.", "IOLW approvals"));
+        assert!(!take_rephrasing(
+            &mut r,
+            &f.source.quote,
+            "The system shall be functional and user-friendly.",
+            "IOLW approvals"
+        ));
         assert_eq!(r.statement, before);
         assert!(!r.title.contains("IOLW"));
         let good = "The system shall require approval by the chief financial officer before payment of every claim above 5000 euros.";
-        assert!(take_rephrasing(&mut r, &f.source.quote, good, "Approval of large claims"));
-        assert_eq!((r.statement.as_str(), r.title.as_str()), (good, "Approval of large claims"));
+        assert!(take_rephrasing(
+            &mut r,
+            &f.source.quote,
+            good,
+            "Approval of large claims"
+        ));
+        assert_eq!(
+            (r.statement.as_str(), r.title.as_str()),
+            (good, "Approval of large claims")
+        );
     }
 
     #[test]
@@ -396,6 +431,13 @@ mod tests {
             clean_prose(draft, &sources, PRODUCT_WORDS),
             "This SRS covers expense claims and their approvals."
         );
-        assert_eq!(clean_prose("2023-2024 calendar year 2023-2024 calendar year 2023-2024 calendar year", &sources, PRODUCT_WORDS), NOT_DESCRIBED);
+        assert_eq!(
+            clean_prose(
+                "2023-2024 calendar year 2023-2024 calendar year 2023-2024 calendar year",
+                &sources,
+                PRODUCT_WORDS
+            ),
+            NOT_DESCRIBED
+        );
     }
 }

@@ -172,7 +172,9 @@ pub fn add(body: &mut Body, outline: &Outline, new: NewRequirement) -> Result<St
         verification: new.verification.unwrap_or(Verification::Test),
         status: status(new.status.as_deref().unwrap_or("draft"))?,
         assumption: match new.assumption.as_deref() {
-            Some(a) => Some(text_field("assumption", a, false, MAX_TEXT)?).filter(|a| !a.is_empty()),
+            Some(a) => {
+                Some(text_field("assumption", a, false, MAX_TEXT)?).filter(|a| !a.is_empty())
+            }
             None => None,
         },
         sources: Vec::new(),

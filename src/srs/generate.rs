@@ -391,7 +391,10 @@ async fn keyed<'a>(
     section: &'a OutlineSection,
     job: &'a JobHandle,
 ) -> (String, Result<Section, Stop>) {
-    (section.key.clone(), ctx.section(outline, section, job).await)
+    (
+        section.key.clone(),
+        ctx.section(outline, section, job).await,
+    )
 }
 
 /// The job's result when it failed sections: which, and that they can be

@@ -6,6 +6,7 @@ pub mod derive;
 pub mod diff;
 pub mod edit;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod generate;
 pub mod lint;

@@ -158,10 +158,7 @@ pub fn section_messages(
 
 /// System and user prompts asking for `drafts` (source sentence, statement)
 /// in better words.
-pub fn rephrase_messages(
-    section: &OutlineSection,
-    drafts: &[(&str, &str)],
-) -> (String, String) {
+pub fn rephrase_messages(section: &OutlineSection, drafts: &[(&str, &str)]) -> (String, String) {
     let system = format!(
         "{ROLE} Each draft requirement below was derived from a sentence of the client's documents. \
          Rewrite each as one clear \"The system shall …\" sentence and give it a short title. \
@@ -169,7 +166,10 @@ pub fn rephrase_messages(
     );
     let mut user = format!("Section {} \"{}\".\n", section.key, section.title);
     for (i, (source, statement)) in drafts.iter().enumerate() {
-        user.push_str(&format!("{}. Source: {source}\n   Draft: {statement}\n", i + 1));
+        user.push_str(&format!(
+            "{}. Source: {source}\n   Draft: {statement}\n",
+            i + 1
+        ));
     }
     user.push_str("Write the requirements as JSON, in the same order.");
     (system, user)
@@ -200,7 +200,12 @@ mod tests {
     #[test]
     fn every_schema_compiles_for_constrained_decoding() {
         let c = Constrainer::bytes();
-        for schema in [section_schema(), rephrase_schema(1), rephrase_schema(3), questions_schema()] {
+        for schema in [
+            section_schema(),
+            rephrase_schema(1),
+            rephrase_schema(3),
+            questions_schema(),
+        ] {
             c.compile(&ConstraintSpec::JsonSchema(schema.clone()))
                 .unwrap_or_else(|e| panic!("{e}\n{schema}"));
         }
@@ -227,7 +232,9 @@ mod tests {
     }
 
     fn rephrased(statement: &str) -> String {
-        format!(r#"{{"requirements": [{{"title": "Approve claims", "statement": "{statement}"}}]}}"#)
+        format!(
+            r#"{{"requirements": [{{"title": "Approve claims", "statement": "{statement}"}}]}}"#
+        )
     }
 
     #[test]

@@ -184,7 +184,14 @@ pub async fn start(
     let model = h.model()?;
     let clarifications = clarifications(req.clarifications)?;
     let chunks = generate::document_chunks(&h.pool, project_id, document_ids.as_ref()).await?;
-    let ctx = h.context(model, project_id, brief, document_ids, clarifications, chunks);
+    let ctx = h.context(
+        model,
+        project_id,
+        brief,
+        document_ids,
+        clarifications,
+        chunks,
+    );
     let template = template::current(&h.pool).await?;
     let job = h.jobs.start("srs", Some(project_id), json!({})).await?;
     let started = job.started();
@@ -265,7 +272,14 @@ pub async fn questions(
     let model = h.model()?;
     let brief = brief(&req.brief)?;
     let document_ids = documents(&h.pool, project_id, req.document_ids).await?;
-    let ctx = h.context(model, project_id, brief, document_ids, Vec::new(), Vec::new());
+    let ctx = h.context(
+        model,
+        project_id,
+        brief,
+        document_ids,
+        Vec::new(),
+        Vec::new(),
+    );
     ctx.questions(None).await.map_err(|e| match e {
         Stop::Cancelled => Error::Cancelled,
         Stop::Failed(m) => Error::Generation(m),

@@ -127,6 +127,8 @@ const LIMITS: &[&str] = &[
     "no later than",
     "for",
     "per",
+    "every",
+    "on",
     "above",
     "below",
     "over",
@@ -167,8 +169,84 @@ const INTEGRATIONS: &[&str] = &[
 
 /// Words that state a rule without a modal verb.
 const RULE_WORDS: &[&str] = &[
-    "need", "needs", "require", "requires", "required", "mandatory", "always", "never",
-    "forbidden", "prohibited", "allowed", "permitted",
+    "need",
+    "needs",
+    "require",
+    "requires",
+    "required",
+    "mandatory",
+    "always",
+    "never",
+    "forbidden",
+    "prohibited",
+    "allowed",
+    "permitted",
+];
+
+/// Verbs that report what someone said: a sentence with one is minutes, not a rule.
+const NARRATIVE: &[&str] = &[
+    "said",
+    "explained",
+    "discussed",
+    "mentioned",
+    "asked",
+    "noted",
+    "reported",
+    "complained",
+    "suggested",
+    "presented",
+    "thinks",
+    "believes",
+    "felt",
+];
+
+/// Past participles that do not end in "-ed".
+const PARTICIPLES: &[&str] = &[
+    "kept", "sent", "paid", "held", "made", "given", "taken", "shown", "done", "written", "built",
+    "set", "put", "read", "run", "chosen", "frozen", "hidden", "sold", "told", "met",
+];
+
+/// "X is/are signed …": a passive in the present states how things are
+/// done, unless the sentence reports what someone said.
+fn present_passive(keys: &[String]) -> bool {
+    if keys.iter().any(|k| NARRATIVE.contains(&k.as_str())) {
+        return false;
+    }
+    keys.windows(2).any(|w| {
+        matches!(w[0].as_str(), "is" | "are")
+            && ((w[1].len() > 4 && w[1].ends_with("ed")) || PARTICIPLES.contains(&w[1].as_str()))
+    })
+}
+
+/// Days and months: a number or "every" before one is a time window.
+const TIME_WORDS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "weekday",
+    "weekend",
+    "morning",
+    "evening",
+    "night",
+    "midnight",
+    "noon",
+    "quarter",
 ];
 
 /// Units that make a number a quantity or a time window.
@@ -234,7 +312,10 @@ const CONDITIONS: &[&str] = &[
 pub fn candidates(text: &str) -> Vec<Candidate> {
     let mut heading: Option<String> = None;
     let mut out = Vec::new();
-    for range in text::sentences(text).into_iter().flat_map(|r| lines(text, r)) {
+    for range in text::sentences(text)
+        .into_iter()
+        .flat_map(|r| lines(text, r))
+    {
         let raw = &text[range.clone()];
         if let Some(h) = raw.strip_prefix('#') {
             heading = Some(h.trim_start_matches('#').trim().to_string());
@@ -311,8 +392,9 @@ fn candidate(sentence: &str, range: Range<usize>, heading: Option<String>) -> Op
     let quantity = !numbers.is_empty()
         && (unit_after || keys.iter().any(|k| k.contains(':')) || !limits(sentence).is_empty());
     let only = keys.iter().any(|k| k == "only");
-    let rule_word = keys.iter().any(|k| RULE_WORDS.contains(&k.as_str()));
-    if modal.is_none() && !limit && !integration && !quantity && !only && !rule_word {
+    let rule_word = keys.iter().any(|k| RULE_WORDS.contains(&k.as_str())) || present_passive(&keys);
+    let window = !limits(sentence).is_empty();
+    if modal.is_none() && !limit && !integration && !quantity && !only && !rule_word && !window {
         return None;
     }
     // Without a modal, a rule needs a verb; "Date: 12 March" is not one.
@@ -335,6 +417,13 @@ fn candidate(sentence: &str, range: Range<usize>, heading: Option<String>) -> Op
         } else {
             ""
         };
+        // "Chloe will prepare a prototype": an action item of the minutes.
+        let named = text::words(before).len() == 1
+            && before.starts_with(char::is_uppercase)
+            && lower_first(before) == before;
+        if main_keys[i] == "will" && named {
+            return None;
+        }
         modal_text = Some(main_keys[i..i + n].join(" "));
         priority = p;
         actor = before.to_string();
@@ -381,7 +470,20 @@ fn candidate(sentence: &str, range: Range<usize>, heading: Option<String>) -> Op
 
 /// The first modal phrase: (word index, words in it, kind, priority).
 fn find_modal(keys: &[String]) -> Option<(usize, usize, Kind, Priority)> {
-    for i in 0..keys.len() {
+    let first = first_modal(keys, 0)?;
+    // "An order that cannot be delivered must be returned": the modal of a
+    // relative clause is not the rule's, when another follows.
+    let relative = first.0 > 0 && matches!(keys[first.0 - 1].as_str(), "that" | "who" | "which");
+    if relative {
+        if let Some(next) = first_modal(keys, first.0 + first.1) {
+            return Some(next);
+        }
+    }
+    Some(first)
+}
+
+fn first_modal(keys: &[String], from: usize) -> Option<(usize, usize, Kind, Priority)> {
+    for i in from..keys.len() {
         for &(m, kind, p) in MODALS {
             let parts: Vec<&str> = m.split(' ').collect();
             if keys.len() >= i + parts.len()
@@ -569,13 +671,16 @@ pub fn limits(sentence: &str) -> Vec<String> {
         // "at most", "within" bound whatever they hold; "for", "by", "per"
         // only bound a time or a counted unit ("for 3 years", "by 18:00"),
         // not "for a 200-person firm".
-        let strong = !matches!(keys[i].as_str(), "for" | "by" | "per" | "before" | "after");
-        let unit = |k: &String| UNITS.contains(&k.as_str());
+        let strong = !matches!(
+            keys[i].as_str(),
+            "for" | "by" | "per" | "before" | "after" | "every" | "on"
+        );
+        let unit = |k: &String| UNITS.contains(&k.as_str()) || TIME_WORDS.contains(&k.as_str());
         let counted = phrase
             .windows(2)
             .any(|w| facts::normalise_number(&w[0]).is_some() && unit(&w[1]))
             || phrase.iter().any(|k| k.contains(':'))
-            || (keys[i] == "per" && phrase.iter().any(unit));
+            || (matches!(keys[i].as_str(), "per" | "every" | "on") && phrase.iter().any(unit));
         let number = phrase.iter().any(|k| facts::normalise_number(k).is_some());
         let timed = counted || (strong && (number || phrase.iter().any(unit)));
         if j > i + n && timed {
@@ -682,14 +787,40 @@ pub fn classify(sentence: &str, kind: Kind) -> Area {
     Area::Functional
 }
 
-/// The first word lower-cased unless it is an acronym or a name in the middle
-/// of the source ("Members" → "members", "IT staff" stays).
+/// People and teams a rule names by role, not by name.
+const ROLES: &[&str] = &[
+    "member",
+    "employee",
+    "manager",
+    "finance",
+    "staff",
+    "user",
+    "customer",
+    "admin",
+    "administrator",
+    "librarian",
+    "trainer",
+    "approver",
+    "owner",
+    "team",
+    "sender",
+    "student",
+];
+
+/// The first word lower-cased where it is a common word ("Members" →
+/// "members", "Each" → "each"); a name ("Chloe") or an acronym ("IT") stays.
 fn lower_first(s: &str) -> String {
     let mut words = s.splitn(2, ' ');
     let first = words.next().unwrap_or("");
     let rest = words.next();
     let upper = first.chars().filter(|c| c.is_uppercase()).count();
-    let first = if upper >= 2 {
+    let key = first.to_lowercase();
+    let common = text::is_stopword(&key)
+        || key == "every"
+        || ROLES.iter().any(|r| key.starts_with(r))
+        || (key.ends_with('s') && !key.ends_with("ss"))
+        || !first.starts_with(char::is_uppercase);
+    let first = if upper >= 2 || !common {
         first.to_string()
     } else {
         let mut c = first.chars();
@@ -773,10 +904,7 @@ fn conjugate(action: &str, plural_subject: bool) -> String {
 /// and condition is kept.
 pub fn statement(c: &Candidate) -> String {
     let actor = lower_first(&c.actor);
-    let passive = text::word_keys(&c.action)
-        .first()
-        .is_some_and(|w| w == "be")
-        || text::word_keys(&c.action).starts_with(&["only".into(), "be".into()]);
+    let passive = is_passive(&c.action);
     let core = match c.kind {
         _ if c.modal.is_none() => {
             let clause = lower_first(c.sentence_main());
@@ -801,10 +929,7 @@ pub fn statement(c: &Candidate) -> String {
                 _ => String::new(),
             };
             if verb.is_empty() {
-                format!(
-                    "shall ensure that {actor} {}",
-                    conjugate(&c.action, plural(&c.actor))
-                )
+                format!("shall ensure that {actor} {}", passive_clause(c))
             } else {
                 format!("shall ensure that {actor} {verb} {}", c.action)
             }
@@ -829,6 +954,32 @@ pub fn statement(c: &Candidate) -> String {
 
 fn strip_only(action: &str) -> &str {
     action.strip_prefix("only ").unwrap_or(action)
+}
+
+/// A passive action in the present: "also be approved by X" → "are also
+/// approved by X" (the adverb after the verb).
+fn passive_clause(c: &Candidate) -> String {
+    let keys = text::word_keys(&c.action);
+    let adverb = keys
+        .first()
+        .filter(|w| matches!(w.as_str(), "also" | "only" | "always"));
+    let (adv, rest) = match adverb {
+        Some(a) => (format!(" {a}"), c.action[a.len()..].trim_start()),
+        None => (String::new(), c.action.as_str()),
+    };
+    let conj = conjugate(rest, plural(&c.actor));
+    match conj.split_once(' ') {
+        Some((be, tail)) => format!("{be}{adv} {tail}"),
+        None => format!("{conj}{adv}"),
+    }
+}
+
+fn is_passive(action: &str) -> bool {
+    let keys = text::word_keys(action);
+    let skip = keys
+        .first()
+        .is_some_and(|w| matches!(w.as_str(), "also" | "only" | "always"));
+    keys.get(usize::from(skip)).is_some_and(|w| w == "be")
 }
 
 /// An EARS trigger must be short and have no comma (the statement pattern's rule).
@@ -876,7 +1027,10 @@ pub fn title(c: &Candidate) -> String {
     };
     let words = text::words(source);
     let mut end = words.len().min(7);
-    while end > 1 && text::is_stopword(words[end - 1].text) {
+    while end > 1
+        && (text::is_stopword(words[end - 1].text)
+            || LIMITS.contains(&words[end - 1].key().as_str()))
+    {
         end -= 1;
     }
     let head = match words.get(end.saturating_sub(1)) {
@@ -933,19 +1087,13 @@ pub fn criterion(c: &Candidate) -> (String, String, String) {
             format!("{subject} {} to {}", tries(&subject), c.action),
             "the system refuses the request and says why".into(),
         ),
-        Kind::Obligation
-            if text::word_keys(&c.action)
-                .first()
-                .is_some_and(|w| w == "be") =>
-        {
-            (
-                match limit {
-                    Some(l) => format!("the time or limit \"{l}\" is reached"),
-                    None => "the rule is checked".into(),
-                },
-                format!("{subject} {}", conjugate(&c.action, plural(&c.actor))),
-            )
-        }
+        Kind::Obligation if is_passive(&c.action) => (
+            match limit {
+                Some(l) => format!("the time or limit \"{l}\" is reached"),
+                None => "the rule is checked".into(),
+            },
+            format!("{subject} {}", passive_clause(c)),
+        ),
         Kind::Obligation => (
             format!(
                 "{subject} {} not {}",

@@ -21,8 +21,8 @@ pub(super) struct Known {
 
 /// Words every SRS may use though no source does.
 const PRODUCT: &[&str] = &[
-    "srs", "iso", "iec", "ieee", "ears", "the", "system", "given", "when", "then", "if",
-    "while", "where", "moscow", "id",
+    "srs", "iso", "iec", "ieee", "ears", "the", "system", "given", "when", "then", "if", "while",
+    "where", "moscow", "id",
 ];
 
 impl Known {
@@ -66,7 +66,10 @@ pub(super) fn loops(chars: &[char], offset: usize, what: &str) -> Vec<Hit> {
         hits.push(Hit::new(
             Rule::RepeatedNgram,
             (at(r.second), end),
-            format!("The {what} repeats itself (\"{}\"): it is a loop, not content.", r.gram),
+            format!(
+                "The {what} repeats itself (\"{}\"): it is a loop, not content.",
+                r.gram
+            ),
         ));
     } else if repetition::numbering_run(&s) {
         hits.push(Hit::new(
@@ -97,13 +100,18 @@ pub(super) fn invented_names(chars: &[char], offset: usize, known: &Known) -> Ve
             let capital = i > 0
                 && w.text.starts_with(char::is_uppercase)
                 && !text::is_stopword(w.text)
-                && !sentence[..w.start].trim_end().ends_with([':', '-', '*', '(', '"', '|', '.']);
+                && !sentence[..w.start]
+                    .trim_end()
+                    .ends_with([':', '-', '*', '(', '"', '|', '.']);
             if acronym && !known.knows(w.text.trim_end_matches('s')) && !known.knows(w.text) {
                 let start = range.start + w.start;
                 hits.push(Hit::new(
                     Rule::InventedName,
                     (at(start), at(start + w.text.len())),
-                    format!("\"{}\" appears in no source: an acronym the sources do not use.", w.text),
+                    format!(
+                        "\"{}\" appears in no source: an acronym the sources do not use.",
+                        w.text
+                    ),
                 ));
                 i += 1;
                 continue;
@@ -114,26 +122,44 @@ pub(super) fn invented_names(chars: &[char], offset: usize, known: &Known) -> Ve
             }
             // A run of capitalised words, "of" and "the" allowed inside it.
             let mut j = i + 1;
+            // Words joined by spaces only: "(IOLW)" after a name is not part of it.
+            let joined = |k: usize| {
+                sentence[words[k - 1].end()..words[k].start]
+                    .trim()
+                    .is_empty()
+            };
             loop {
                 // Connectors ("of the") only inside a run, before a capital.
                 let mut k = j;
-                while k < words.len() && matches!(words[k].text, "of" | "the" | "for" | "and") {
+                while k < words.len()
+                    && joined(k)
+                    && matches!(words[k].text, "of" | "the" | "for" | "and")
+                {
                     k += 1;
                 }
-                if k < words.len() && words[k].text.starts_with(char::is_uppercase) {
+                if k < words.len() && joined(k) && words[k].text.starts_with(char::is_uppercase) {
                     j = k + 1;
                 } else {
                     break;
                 }
             }
             let run = &words[i..j];
-            let capitals: Vec<_> = run.iter().filter(|w| w.text.starts_with(char::is_uppercase)).collect();
+            let capitals: Vec<_> = run
+                .iter()
+                .filter(|w| w.text.starts_with(char::is_uppercase))
+                .collect();
             if capitals.len() >= 2 && capitals.iter().any(|w| !known.knows(w.text)) {
-                let (a, b) = (range.start + run[0].start, range.start + run[run.len() - 1].end());
+                let (a, b) = (
+                    range.start + run[0].start,
+                    range.start + run[run.len() - 1].end(),
+                );
                 hits.push(Hit::new(
                     Rule::InventedName,
                     (at(a), at(b)),
-                    format!("\"{}\" appears in no source: a name the sources do not use.", &s[a..b]),
+                    format!(
+                        "\"{}\" appears in no source: a name the sources do not use.",
+                        &s[a..b]
+                    ),
                 ));
             }
             i = j;
@@ -146,7 +172,9 @@ fn is_acronym(w: &str) -> bool {
     let core = w.trim_end_matches(['s', '\'', '’']);
     core.chars().count() >= 2
         && core.starts_with(|c: char| c.is_ascii_uppercase())
-        && core.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && core
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// Word keys compared for "the same sentence": lower case, punctuation gone.
@@ -188,7 +216,10 @@ pub(super) fn requirement_hits(r: &Requirement, known: &Known) -> Vec<Hit> {
                 hits.push(h);
             }
         }
-        if same(&r.statement, &c.given) || same(&r.statement, &c.when) || same(&r.statement, &c.then) {
+        if same(&r.statement, &c.given)
+            || same(&r.statement, &c.when)
+            || same(&r.statement, &c.then)
+        {
             hits.push(Hit::new(
                 Rule::StatementRepeated,
                 whole,
@@ -204,7 +235,10 @@ pub(super) fn requirement_hits(r: &Requirement, known: &Known) -> Vec<Hit> {
         ));
     }
     let title: Vec<char> = r.title.chars().collect();
-    for mut h in loops(&title, 0, "title").into_iter().chain(invented_names(&title, 0, known)) {
+    for mut h in loops(&title, 0, "title")
+        .into_iter()
+        .chain(invented_names(&title, 0, known))
+    {
         (h.start, h.end) = (0, 0);
         h.message = format!("Title: {}", h.message);
         hits.push(h);
@@ -213,7 +247,10 @@ pub(super) fn requirement_hits(r: &Requirement, known: &Known) -> Vec<Hit> {
         hits.push(Hit::new(
             Rule::Unsourced,
             whole,
-            format!("{} cites no source and states no assumption: say where it comes from.", r.id),
+            format!(
+                "{} cites no source and states no assumption: say where it comes from.",
+                r.id
+            ),
         ));
     }
     hits

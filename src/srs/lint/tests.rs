@@ -360,7 +360,8 @@ fn every_phrase_is_lowercase_and_belongs_to_one_rule() {
     assert!(all.iter().all(|p| p.to_lowercase() == *p));
 }
 
-const BRIEF: &str = "A lending service for the Riverside public library: members borrow laptops and e-readers.";
+const BRIEF: &str =
+    "A lending service for the Riverside public library: members borrow laptops and e-readers.";
 
 /// What the issue's user got from the default model: a statement from
 /// nowhere, a performance requirement that loops, section texts that are
@@ -431,7 +432,12 @@ fn degenerate() -> Srs {
 #[test]
 fn the_degenerate_document_of_the_issue_scores_below_50_and_each_kind_of_junk_is_named() {
     let report = lint_document(&degenerate(), &[BRIEF]);
-    assert!(report.score < 50, "score {}: {:#?}", report.score, report.findings);
+    assert!(
+        report.score < 50,
+        "score {}: {:#?}",
+        report.score,
+        report.findings
+    );
     let rules: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
     for rule in [
         "repeated-ngram",
@@ -450,7 +456,10 @@ fn the_degenerate_document_of_the_issue_scores_below_50_and_each_kind_of_junk_is
         .iter()
         .find(|f| f.rule == "invented-name" && f.section.as_deref() == Some("1.1"))
         .expect("the invented organisation of section 1.1");
-    assert_eq!(slice(&doc.sections[0].text, iolw.span), "International Library of the World");
+    assert_eq!(
+        slice(&doc.sections[0].text, iolw.span),
+        "International Library of the World"
+    );
     assert!(report
         .findings
         .iter()
@@ -493,23 +502,34 @@ fn a_document_derived_from_its_sources_scores_high() {
             "Each member: borrow at most 2 laptops",
             "The system shall allow each member to borrow at most 2 laptops at a time.",
             "Each member may borrow at most 2 laptops at a time.",
-            ["each member", "each member tries to borrow at most 2 laptops at a time", "the system accepts the request within the limit at most 2 laptops at a time"],
+            [
+                "each member",
+                "each member tries to borrow at most 2 laptops at a time",
+                "the system accepts the request within the limit at most 2 laptops at a time",
+            ],
         ),
         derived(
             "FR-002",
             "Library staff: extend a loan",
             "The system shall allow only library staff to extend a loan, and only once.",
             "Only library staff may extend a loan, and only once.",
-            ["library staff", "a user who is not one of library staff tries to extend a loan", "the system refuses the request"],
+            [
+                "library staff",
+                "a user who is not one of library staff tries to extend a loan",
+                "the system refuses the request",
+            ],
         ),
     ]);
     doc.sections[0].text = "2 requirements derived from lending-policy.md, on borrowing.".into();
-    doc.sections.insert(0, Section {
-        key: "1.1".into(),
-        title: "Purpose".into(),
-        text: "A lending service for the Riverside public library.".into(),
-        requirements: vec![],
-    });
+    doc.sections.insert(
+        0,
+        Section {
+            key: "1.1".into(),
+            title: "Purpose".into(),
+            text: "A lending service for the Riverside public library.".into(),
+            requirements: vec![],
+        },
+    );
     doc.clarifications.push(Clarification {
         question: "Who may extend loans?".into(),
         choices: vec!["Library staff".into()],
