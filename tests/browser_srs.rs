@@ -1,6 +1,7 @@
 //! The SRS pages in headless Chromium against the real server and models:
 //! generate an SRS from a brief and an uploaded document, edit a requirement
-//! in place, and download the Word export with the session cookie.
+//! in place, and download the Word export with the session cookie; and see
+//! each requirement beside the sentence of the document it came from.
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -144,6 +145,90 @@ async fn a_user_generates_an_srs_edits_a_requirement_and_downloads_it_as_docx() 
         .unwrap_or_else(|| panic!("{rid} is gone: {stored}"));
     assert_eq!(edited["statement"], EDITED, "{edited}");
 
+    let errors = page.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    drop(browser);
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_requirement_is_shown_with_the_sentence_of_the_document_it_came_from() {
+    let dir = common::models_dir("browser-srs-source", &[SMOL, MINILM]);
+    // Prose sections get a token budget too small to finish: they fail fast
+    // and the test is about the requirements, which come from the document.
+    let server = common::start(&dir, |c| {
+        c.srs.max_requirements_per_section = 0;
+        c.srs.max_section_tokens = 8;
+        c.srs.section_attempts = 1;
+    });
+    let file = dir.join("loan-policy.md");
+    std::fs::write(
+        &file,
+        "# Laptop loans\n\nEach member may borrow at most 2 laptops at a time. \
+         Laptops must be returned to the front desk by 18:00 on the due date.\n",
+    )
+    .unwrap();
+    let browser = Browser::launch().await;
+    let page = browser.new_page().await;
+    page.sign_in(&server.base, common::ADMIN, common::ADMIN_PASSWORD)
+        .await;
+    page.wait_for(
+        "document.querySelector('#project-list[aria-busy=\"false\"]')",
+        T,
+    )
+    .await;
+    page.type_into("#project-name", "Laptop loans").await;
+    page.click("#project-create").await;
+    page.wait_for("document.querySelector('#file-input')", T)
+        .await;
+    page.set_file("#file-input", &file).await;
+    page.wait_for(
+        "document.querySelector('tr[data-testid=document-row][data-status=ready]')",
+        T,
+    )
+    .await;
+    page.wait_for(
+        "document.querySelector('#srs-list[aria-busy=\"false\"]')",
+        T,
+    )
+    .await;
+    page.type_into("#srs-brief", "Laptop lending for library members.")
+        .await;
+    page.click("#srs-generate").await;
+    page.wait_for(
+        "location.hash.includes('/srs/') && document.querySelector('[data-testid=source-quote]')",
+        GENERATION,
+    )
+    .await;
+    let shown = page
+        .eval(
+            "[...document.querySelectorAll('[data-testid=requirement]')].map(c => ({ \
+             statement: c.querySelector('[data-testid=statement]').textContent, \
+             quote: c.querySelector('[data-testid=source-quote]')?.textContent, \
+             source: c.querySelector('[data-testid=source-name]')?.textContent }))",
+        )
+        .await;
+    let cards = shown.as_array().unwrap();
+    let limit = cards
+        .iter()
+        .find(|c| c["quote"] == "Each member may borrow at most 2 laptops at a time.")
+        .unwrap_or_else(|| panic!("no card quotes the borrowing rule: {shown}"));
+    assert_eq!(limit["source"], "loan-policy.md", "{limit}");
+    assert!(
+        limit["statement"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 laptops"),
+        "{limit}"
+    );
+    let returns = cards
+        .iter()
+        .find(|c| c["quote"].as_str().is_some_and(|q| q.contains("by 18:00")))
+        .unwrap_or_else(|| panic!("no card quotes the return rule: {shown}"));
+    assert!(
+        returns["statement"].as_str().unwrap().contains("18:00"),
+        "{returns}"
+    );
     let errors = page.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     drop(browser);

@@ -176,19 +176,25 @@ async fn a_generation_from_a_fixed_brief_gives_a_valid_grounded_document() {
         .flat_map(|s| s["requirements"].as_array().unwrap())
         .collect();
     let mut ids: Vec<&str> = reqs.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    // The fixture's rules are about approvals, receipts and an export: no
+    // performance requirement is invented for them.
     assert!(ids.iter().any(|id| id.starts_with("FR-")), "{ids:?}");
-    assert!(ids.iter().any(|id| id.starts_with("NFR-PERF-")), "{ids:?}");
+    assert!(!ids.iter().any(|id| id.starts_with("NFR-PERF-")), "{ids:?}");
     let n = ids.len();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), n, "duplicate ids");
 
     // Citations name chunks that exist, of the document that was uploaded,
-    // and quote their text.
+    // and quote a sentence of their text; or quote the brief.
     let stores = Stores::open(&server().data_dir).await;
     let mut cited = 0;
     for r in &reqs {
         for src in r["sources"].as_array().unwrap() {
+            if src["document_id"] == "brief" {
+                assert!(BRIEF.contains(src["quote"].as_str().unwrap()), "{src}");
+                continue;
+            }
             cited += 1;
             assert_eq!(src["document_id"], g.document.as_str());
             let text: String =
@@ -198,7 +204,7 @@ async fn a_generation_from_a_fixed_brief_gives_a_valid_grounded_document() {
                     .fetch_one(&stores.sqlite)
                     .await
                     .unwrap_or_else(|e| panic!("cited chunk {src} is not stored: {e}"));
-            assert!(text.starts_with(src["quote"].as_str().unwrap()), "{src}");
+            assert!(text.contains(src["quote"].as_str().unwrap()), "{src}");
         }
     }
     assert!(cited > 0, "no requirement cites the policy document");
@@ -210,6 +216,95 @@ async fn a_generation_from_a_fixed_brief_gives_a_valid_grounded_document() {
     assert_eq!(list["data"][0]["id"], g.srs["id"]);
     assert_eq!(list["data"][0]["requirements"], n);
     assert_eq!(list["data"][0]["lint_score"], g.srs["lint"]["score"]);
+}
+
+/// Every text of a generated document an analyst reads.
+fn texts(srs: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in srs["sections"].as_array().unwrap() {
+        out.push(s["text"].as_str().unwrap().to_string());
+        for r in s["requirements"].as_array().unwrap() {
+            for f in ["title", "statement", "rationale"] {
+                out.push(r[f].as_str().unwrap().to_string());
+            }
+            for c in r["acceptance_criteria"].as_array().unwrap() {
+                for f in ["given", "when", "then"] {
+                    out.push(c[f].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_requirement_cites_the_sentence_it_came_from_and_keeps_its_numbers() {
+    use bacopilot_content::{facts, repetition, text};
+    let g = generated().await;
+    let sentences: Vec<&str> = text::sentence_texts(POLICY)
+        .into_iter()
+        .chain(text::sentence_texts(BRIEF))
+        .collect();
+    let reqs: Vec<&Value> = g.srs["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["requirements"].as_array().unwrap())
+        .collect();
+    for r in &reqs {
+        let sources = r["sources"].as_array().unwrap();
+        assert_eq!(sources.len(), 1, "{r}");
+        let quote = sources[0]["quote"].as_str().unwrap();
+        assert!(
+            sentences.iter().any(|s| s.ends_with(quote)),
+            "the quote is not a sentence of the sources: {r}"
+        );
+        let statement = r["statement"].as_str().unwrap();
+        let have = facts::numbers(statement);
+        for n in facts::numbers(quote) {
+            assert!(have.contains(&n), "{n} of the source is lost: {r}");
+        }
+        assert!(
+            facts::unsupported_names(statement, &[quote], &["The", "System"]).is_empty(),
+            "{r}"
+        );
+        assert_ne!(r["title"], r["statement"], "{r}");
+        let c = &r["acceptance_criteria"][0];
+        assert!(
+            c["given"] != c["when"] && c["when"] != c["then"] && c["given"] != c["then"],
+            "{c}"
+        );
+    }
+    // The policy's rules, each with its key terms and numbers in one requirement.
+    let statements: Vec<&str> = reqs
+        .iter()
+        .map(|r| r["statement"].as_str().unwrap())
+        .collect();
+    let rules: [(&[&str], &[&str]); 5] = [
+        (&["approved", "chief financial officer"], &["5000"]),
+        (&["approved", "manager"], &["5"]),
+        (&["receipt", "expense line"], &[]),
+        (&["receipts", "kept", "tax office"], &["10"]),
+        (&["exports", "accounting system"], &[]),
+    ];
+    for (terms, numbers) in rules {
+        let terms: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
+        let numbers: Vec<String> = numbers.iter().map(|t| t.to_string()).collect();
+        assert!(
+            statements
+                .iter()
+                .any(|s| bacopilot_content::requirements::captures(s, &terms, &numbers)),
+            "no requirement captures {terms:?} {numbers:?}: {statements:#?}"
+        );
+    }
+    for t in texts(&g.srs) {
+        assert!(!repetition::is_degenerate(&t), "degenerate: {t}");
+    }
+    assert!(
+        g.srs["lint"]["score"].as_u64().unwrap() >= 80,
+        "{}",
+        g.srs["lint"]
+    );
 }
 
 #[tokio::test]
@@ -651,4 +746,90 @@ async fn the_outline_is_a_versioned_template_only_administrators_change() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+/// The rules of the evaluation set (`benches/eval/srs.json`) as the
+/// derivation captures them, without a model: each document's brief and text
+/// read for rules, the requirements numbered and the whole document linted.
+/// Prints the figures per document and split; the dev split must reach the
+/// issue's targets.
+#[test]
+fn the_evaluation_set_rules_are_captured_with_no_junk_and_no_invented_names() {
+    use bacopilot::srs::derive::{self, SourceText};
+    use bacopilot::srs::template::{default_outline, Kind};
+    use bacopilot::srs::{eval, generate, store::Body, Section, Srs};
+
+    let outline = default_outline();
+    let mut totals: std::collections::BTreeMap<String, [usize; 4]> = Default::default();
+    for case in eval::cases() {
+        let chunk = SourceText {
+            document_id: "doc".into(),
+            chunk_id: "doc-1".into(),
+            name: format!("{}.md", case.name),
+            heading: None,
+            text: case.document.clone(),
+        };
+        let all = derive::found(&derive::source_texts(&case.brief, &[], &[chunk]));
+        let sections = outline
+            .sections
+            .iter()
+            .map(|o| match o.kind {
+                Kind::Requirements => derive::derived_section(&all, &outline, o).1,
+                _ => Section {
+                    key: o.key.clone(),
+                    title: o.title.clone(),
+                    text: String::new(),
+                    requirements: Vec::new(),
+                },
+            })
+            .collect();
+        let mut body = Body {
+            sections,
+            ..Body::default()
+        };
+        generate::number(&mut body, &outline);
+        let srs = Srs {
+            id: "eval".into(),
+            project_id: "eval".into(),
+            title: case.name.clone(),
+            version: 1,
+            sections: body.sections,
+            clarifications: Vec::new(),
+            lint: Default::default(),
+        };
+        let m = eval::measure(&srs, &case);
+        eprintln!(
+            "{:8} {:28} rules {}/{} captured, {} requirements, degenerate {:?}, \
+             criteria with repeated parts {}, invented names {:?}, lint {}; missed {:?}",
+            case.split,
+            case.name,
+            m.captured,
+            m.rules,
+            m.requirements,
+            m.degenerate,
+            m.repeated_criteria,
+            m.invented,
+            m.lint_score,
+            m.missed
+        );
+        assert!(m.lint_score >= 80, "{}: lint {}", case.name, m.lint_score);
+        let t = totals.entry(case.split.clone()).or_default();
+        t[0] += m.captured;
+        t[1] += m.rules;
+        t[2] += m.degenerate.len() + m.repeated_criteria;
+        t[3] += m.invented.len();
+    }
+    for (split, t) in &totals {
+        eprintln!(
+            "{split}: {}/{} rules captured ({:.0}%), {} degenerate texts or repeated criteria, {} invented names",
+            t[0],
+            t[1],
+            100.0 * t[0] as f64 / t[1] as f64,
+            t[2],
+            t[3]
+        );
+    }
+    let dev = totals["dev"];
+    assert!(dev[0] * 100 >= dev[1] * 85, "{dev:?}");
+    assert_eq!((dev[2], dev[3]), (0, 0), "{dev:?}");
 }

@@ -218,13 +218,16 @@ export function mountSrs(root, pid, sid, signal) {
 
   function documentFindings(d) {
     const ids = new Set(d.sections.flatMap((s) => s.requirements.map((r) => r.id)));
-    const loose = (d.lint?.findings || []).filter((f) => !f.requirement_id || !ids.has(f.requirement_id));
+    const keys = new Set(d.sections.map((s) => s.key));
+    // Findings about a requirement or a section's text show where they point.
+    const loose = (d.lint?.findings || []).filter((f) => (f.requirement_id ? !ids.has(f.requirement_id) : !keys.has(f.section)));
     if (!loose.length) return null;
     return h("section", { class: "card", "aria-label": "Findings about the whole document" }, h("ul", { class: "findings" }, ...loose.map(findingItem)));
   }
 
   function sectionCard(s) {
     const titleId = nextId("section");
+    const sectionFindings = (doc.lint?.findings || []).filter((f) => !f.requirement_id && f.section === s.key);
     const kind = sectionKind(s, outlineKinds.get(s.key));
     const body = s.requirements.length ? h("div", { class: "stack requirements" }, ...s.requirements.map(requirementCard)) : null;
     const empty = kind === "requirements" && !body ? h("p", { class: "muted" }, "No requirements in this section.") : null;
@@ -269,7 +272,10 @@ export function mountSrs(root, pid, sid, signal) {
       "section",
       { class: `card srs-section ${kind}`, "aria-labelledby": titleId, dataset: { testid: "srs-section", key: s.key } },
       h("h2", { id: titleId }, h("span", { class: "section-key" }, s.key), " ", s.title),
-      s.text ? h("p", { class: "section-text" }, s.text) : null,
+      s.text ? h("p", { class: "section-text", dataset: { testid: "section-text" } }, ...markedStatement(s.text, sectionFindings)) : null,
+      sectionFindings.length
+        ? h("ul", { class: "findings", dataset: { testid: "section-findings" }, "aria-label": `Findings about section ${s.key}` }, ...sectionFindings.map(findingItem))
+        : null,
       body,
       empty,
       job,
@@ -295,10 +301,15 @@ export function mountSrs(root, pid, sid, signal) {
       r.acceptance_criteria?.length
         ? h("div", {}, h("h4", {}, "Acceptance criteria"), h("ol", { class: "criteria", dataset: { testid: "criteria" } }, ...r.acceptance_criteria.map(criterionItem)))
         : null,
-      r.sources?.length
-        ? h("div", {}, h("h4", {}, "Sources"), h("ul", { class: "req-sources", dataset: { testid: "requirement-sources" } }, ...r.sources.map((src) =>
-          h("li", {}, h("span", { class: "muted" }, documentNames.get(src.document_id) || "Document"), h("blockquote", { class: "quote" }, src.quote)))))
+      r.assumption
+        ? h("p", { class: "assumption", dataset: { testid: "assumption" } }, h("span", { class: "badge assumption-badge" }, "Assumption"), " ", r.assumption)
         : null,
+      r.sources?.length
+        ? h("div", {}, h("h4", {}, "Source"), h("ul", { class: "req-sources", dataset: { testid: "requirement-sources" } }, ...r.sources.map((src) =>
+          h("li", {}, h("span", { class: "muted", dataset: { testid: "source-name" } }, sourceName(src)), h("blockquote", { class: "quote", dataset: { testid: "source-quote" } }, src.quote)))))
+        : r.assumption
+          ? null
+          : h("p", { class: "assumption unsourced", dataset: { testid: "no-source" } }, h("span", { class: "badge assumption-badge" }, "No source"), " Neither a source sentence nor an assumption supports this requirement."),
     );
     const head = h("div", { class: "row requirement-head" }, h("code", { class: "requirement-id" }, r.id), h("h3", { id: titleId, class: "grow" }, r.title || "Untitled requirement"));
     const card = h("article", { class: "requirement", tabindex: -1, "aria-labelledby": titleId, dataset: { testid: "requirement", id: r.id } }, head, view);
@@ -334,6 +345,13 @@ export function mountSrs(root, pid, sid, signal) {
       }
     });
     return card;
+  }
+
+  /// Where a requirement's sentence came from: a document, the brief or an answer.
+  function sourceName(src) {
+    if (src.document_id === "brief") return "Brief";
+    if (src.document_id === "clarifications") return "Clarifications";
+    return documentNames.get(src.document_id) || "Document";
   }
 
   api("GET", `/api/v1/projects/${enc(pid)}`, undefined, signal).then((p) => (projectCrumb.textContent = p.name), showError);

@@ -184,6 +184,7 @@ mod tests {
             acceptance_criteria: Vec::new(),
             verification: Verification::Test,
             status: "draft".into(),
+            assumption: None,
             sources: Vec::new(),
         }
     }

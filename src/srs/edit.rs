@@ -29,6 +29,8 @@ pub struct RequirementChanges {
     /// `draft`, `reviewed`, `approved` or `rejected`.
     pub status: Option<String>,
     pub acceptance_criteria: Option<Vec<Criterion>>,
+    /// What the requirement assumes beyond its sources; "" clears it.
+    pub assumption: Option<String>,
     /// The version the edit was made on; 409 if the document has moved on.
     pub base_version: Option<i64>,
 }
@@ -48,6 +50,8 @@ pub struct NewRequirement {
     pub status: Option<String>,
     #[serde(default)]
     pub acceptance_criteria: Vec<Criterion>,
+    /// What the requirement assumes, since an added requirement has no source.
+    pub assumption: Option<String>,
     pub base_version: Option<i64>,
 }
 
@@ -127,6 +131,11 @@ pub fn update(body: &mut Body, rid: &str, changes: RequirementChanges) -> Result
         r.acceptance_criteria = criteria(v)?;
         fields.push("acceptance_criteria");
     }
+    if let Some(v) = changes.assumption {
+        let v = text_field("assumption", &v, false, MAX_TEXT)?;
+        r.assumption = (!v.is_empty()).then_some(v);
+        fields.push("assumption");
+    }
     if fields.is_empty() {
         return Err(Error::invalid(
             "body",
@@ -162,6 +171,12 @@ pub fn add(body: &mut Body, outline: &Outline, new: NewRequirement) -> Result<St
         acceptance_criteria: criteria(new.acceptance_criteria)?,
         verification: new.verification.unwrap_or(Verification::Test),
         status: status(new.status.as_deref().unwrap_or("draft"))?,
+        assumption: match new.assumption.as_deref() {
+            Some(a) => {
+                Some(text_field("assumption", a, false, MAX_TEXT)?).filter(|a| !a.is_empty())
+            }
+            None => None,
+        },
         sources: Vec::new(),
     };
     let Some(index) = body.sections.iter().position(|s| s.key == new.section) else {
@@ -217,6 +232,7 @@ mod tests {
                 verification: None,
                 status: None,
                 acceptance_criteria: Vec::new(),
+                assumption: None,
                 base_version: None,
             };
             add(&mut b, &default_outline(), new).unwrap();
@@ -237,6 +253,7 @@ mod tests {
             verification: None,
             status: None,
             acceptance_criteria: Vec::new(),
+            assumption: None,
             base_version: None,
         };
         assert_eq!(add(&mut b, &default_outline(), new).unwrap(), "FR-003");

@@ -1,9 +1,11 @@
 //! Generation as a background job: optional clarifying questions, then every
-//! model-written section of the outline (several at once, so the engine
-//! batches them), each grounded in the passages retrieved for it, decoded
-//! into its JSON schema and retried on failure; then the sections the model
-//! does not write, and one transaction that stores the whole document. A
-//! cancelled or failed job stores nothing.
+//! generated section of the outline (several at once, so the engine batches
+//! them). A requirements section holds the rules read from the brief, the
+//! answers and the project's documents ([`super::derive`]), which the model
+//! may only reword under a check; a prose section is the model's, grounded in
+//! the passages retrieved for it and kept only where the sources support it.
+//! Then the sections no one writes, and one transaction that stores the whole
+//! document. A cancelled or failed job stores nothing.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -13,8 +15,9 @@ use futures::StreamExt;
 use serde_json::json;
 use sqlx::SqlitePool;
 
-use super::model::{Clarification, Requirement, Section, Source};
-use super::prompt::{self, QuestionsOut, SectionOut};
+use super::derive::{self, Found, SourceText};
+use super::model::{Clarification, Requirement, Section};
+use super::prompt::{self, QuestionsOut, RephraseOut, SectionOut};
 use super::store::Body;
 use super::template::{Kind, Outline, OutlineSection};
 use super::Error;
@@ -27,8 +30,6 @@ use crate::retrieval::search::SearchHit;
 /// Sections generated at the same time: enough for the engine to batch,
 /// few enough to leave room in its queue for chat users.
 const PARALLEL_SECTIONS: usize = 4;
-/// Characters of a source passage kept as a requirement's quote.
-const QUOTE_CHARS: usize = 300;
 
 /// The passages of project `.0`'s documents relevant to query `.1`, at most
 /// `.2` of them; a failed search stops the generation like a failed section.
@@ -46,6 +47,8 @@ pub struct Context {
     /// Only these documents are retrieved from, when given.
     pub document_ids: Option<HashSet<String>>,
     pub clarifications: Vec<Clarification>,
+    /// The chunks of the project's (chosen) documents, read for rules.
+    pub documents: Vec<SourceText>,
 }
 
 impl Context {
@@ -100,81 +103,125 @@ impl Context {
             .collect())
     }
 
-    /// Writes one section, retrying up to the configured attempts.
-    /// Requirements come back with empty ids; the caller numbers them.
+    /// Writes one section. Requirements come back with empty ids; the
+    /// caller numbers them.
     pub async fn section(
         &self,
+        outline: &Outline,
         section: &OutlineSection,
         job: &JobHandle,
     ) -> Result<Section, Stop> {
+        let texts = derive::source_texts(&self.brief, &self.clarifications, &self.documents);
+        if section.kind == Kind::Requirements {
+            let all = derive::found(&texts);
+            let (mine, mut derived) = derive::derived_section(&all, outline, section);
+            self.rephrase(section, &mine, &mut derived.requirements, job)
+                .await?;
+            return Ok(derived);
+        }
         let config = &self.config;
-        let requirements = section.kind == Kind::Requirements;
         let query = format!("{} {} {}", section.title, section.guidance, self.brief);
         let sources = self.sources(&query, config.context_chunks).await?;
         let (system, user) =
             prompt::section_messages(section, &self.brief, &self.clarifications, &sources);
-        let schema = prompt::section_schema(
-            requirements,
-            config.max_requirements_per_section,
-            sources.len(),
-        );
         let request = structured::Request {
             system: &system,
             user: &user,
-            schema,
+            schema: prompt::section_schema(),
             max_tokens: config.max_section_tokens,
             attempts: config.section_attempts,
         };
         let out: SectionOut =
             structured::complete_json(&self.model, request, &|| job.is_cancelled()).await?;
-        Ok(build(section, out, &sources))
+        let known: Vec<&str> = texts
+            .iter()
+            .map(|t| t.text.as_str())
+            .chain(sources.iter().map(|h| h.text.as_str()))
+            .collect();
+        // The outline's own titles are the product's words, not inventions.
+        let titles: String = outline
+            .sections
+            .iter()
+            .map(|s| s.title.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut allowed: Vec<&str> = derive::PRODUCT_WORDS.to_vec();
+        allowed.extend(titles.split_whitespace());
+        Ok(Section {
+            key: section.key.clone(),
+            title: section.title.clone(),
+            text: derive::clean_prose(&out.text, &known, &allowed),
+            requirements: Vec::new(),
+        })
+    }
+
+    /// Lets the model reword the first `max_requirements_per_section`
+    /// requirements in one call; a wording that loses or invents a fact is
+    /// refused and the derived one stays, as it does when the call fails.
+    async fn rephrase(
+        &self,
+        section: &OutlineSection,
+        found: &[&Found],
+        requirements: &mut [Requirement],
+        job: &JobHandle,
+    ) -> Result<(), Stop> {
+        let n = found.len().min(self.config.max_requirements_per_section);
+        if n == 0 {
+            return Ok(());
+        }
+        let drafts: Vec<(&str, &str)> = found[..n]
+            .iter()
+            .zip(requirements.iter())
+            .map(|(f, r)| (f.source.quote.as_str(), r.statement.as_str()))
+            .collect();
+        let (system, user) = prompt::rephrase_messages(section, &drafts);
+        let request = structured::Request {
+            system: &system,
+            user: &user,
+            schema: prompt::rephrase_schema(n),
+            max_tokens: self.config.max_section_tokens,
+            attempts: 1,
+        };
+        let out: RephraseOut =
+            match structured::complete_json(&self.model, request, &|| job.is_cancelled()).await {
+                Ok(out) => out,
+                Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+                Err(Stop::Failed(_)) => return Ok(()),
+            };
+        for ((r, f), new) in requirements.iter_mut().zip(found).zip(out.requirements) {
+            derive::take_rephrasing(r, &f.source.quote, &new.statement, &new.title);
+        }
+        Ok(())
     }
 }
 
-/// A section from the model's output: numbered sources become citations,
-/// whitespace is trimmed and a repeated statement is kept once.
-fn build(section: &OutlineSection, out: SectionOut, sources: &[SearchHit]) -> Section {
-    let mut seen = HashSet::new();
-    let requirements = out
-        .requirements
+/// The chunks of project `project_id`'s ready documents (only `ids`, when
+/// given), in document and reading order: what the rules are read from.
+pub async fn document_chunks(
+    pool: &SqlitePool,
+    project_id: &str,
+    ids: Option<&HashSet<String>>,
+) -> Result<Vec<SourceText>, Error> {
+    let rows: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT c.id, c.document_id, d.name, c.heading, c.text FROM chunks c \
+         JOIN documents d ON d.id = c.document_id \
+         WHERE c.project_id = ?1 AND d.status = 'ready' \
+         ORDER BY d.created_at, d.id, c.ord",
+    )
+    .bind(project_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
         .into_iter()
-        .filter(|r| seen.insert(r.statement.trim().to_lowercase()))
-        .map(|r| {
-            let mut cited: Vec<usize> = r
-                .sources
-                .into_iter()
-                .filter(|n| (1..=sources.len()).contains(n))
-                .collect();
-            cited.dedup();
-            Requirement {
-                id: String::new(),
-                title: r.title.trim().to_string(),
-                statement: r.statement.trim().to_string(),
-                rationale: r.rationale.trim().to_string(),
-                priority: r.priority,
-                acceptance_criteria: r.acceptance_criteria,
-                verification: r.verification,
-                status: "draft".into(),
-                sources: cited
-                    .into_iter()
-                    .map(|n| {
-                        let hit = &sources[n - 1];
-                        Source {
-                            document_id: hit.document_id.clone(),
-                            chunk_id: hit.chunk_id.clone(),
-                            quote: hit.text.chars().take(QUOTE_CHARS).collect(),
-                        }
-                    })
-                    .collect(),
-            }
+        .filter(|(_, doc, ..)| ids.is_none_or(|ids| ids.contains(doc)))
+        .map(|(chunk_id, document_id, name, heading, text)| SourceText {
+            document_id,
+            chunk_id,
+            name,
+            heading,
+            text,
         })
-        .collect();
-    Section {
-        key: section.key.clone(),
-        title: section.title.clone(),
-        text: out.text.trim().to_string(),
-        requirements,
-    }
+        .collect())
 }
 
 /// Gives every requirement without an id the next one of its section's prefix.
@@ -228,8 +275,11 @@ pub async fn fill_derived(
         let rows: Vec<(String, String)> = q.build_query_as().fetch_all(pool).await?;
         names = rows
             .into_iter()
-            .map(|(id, name)| format!("{name} (document {id})"))
+            .map(|(id, name)| format!("- {name} (document {id})"))
             .collect();
+    }
+    if cited.iter().any(|id| id == derive::BRIEF) {
+        names.insert(0, "- The brief of this document".to_string());
     }
     let verification = {
         let lines: Vec<String> = body
@@ -264,7 +314,7 @@ pub async fn fill_derived(
     };
     for o in &outline.sections {
         let text = match o.kind {
-            Kind::References if names.is_empty() => "No project documents were cited.".to_string(),
+            Kind::References if names.is_empty() => "No sources were cited.".to_string(),
             Kind::References => names.join("\n"),
             Kind::Verification => verification.clone(),
             Kind::Clarifications => clarifications.clone(),
@@ -293,7 +343,7 @@ pub async fn sections(
     let total = todo.len().max(1) as f64;
     // Collected first: a closure inside the stream's type trips the
     // higher-ranked lifetime check of `tokio::spawn`'s `Send` bound.
-    let pending: Vec<_> = todo.iter().map(|s| keyed(ctx, s, job)).collect();
+    let pending: Vec<_> = todo.iter().map(|s| keyed(ctx, outline, s, job)).collect();
     let mut results = futures::stream::iter(pending).buffer_unordered(PARALLEL_SECTIONS);
     let mut done = Vec::new();
     let mut failed = Vec::new();
@@ -337,10 +387,14 @@ pub async fn sections(
 /// A section's key with its outcome.
 async fn keyed<'a>(
     ctx: &'a Context,
+    outline: &'a Outline,
     section: &'a OutlineSection,
     job: &'a JobHandle,
 ) -> (String, Result<Section, Stop>) {
-    (section.key.clone(), ctx.section(section, job).await)
+    (
+        section.key.clone(),
+        ctx.section(outline, section, job).await,
+    )
 }
 
 /// The job's result when it failed sections: which, and that they can be

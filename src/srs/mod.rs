@@ -2,9 +2,11 @@
 //! the model under a JSON schema, grounded in the project's documents, checked
 //! by a rule-based linter, versioned on every change, and exported.
 
+pub mod derive;
 pub mod diff;
 pub mod edit;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod generate;
 pub mod lint;

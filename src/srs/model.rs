@@ -44,6 +44,11 @@ pub struct Requirement {
     /// `draft`, `reviewed`, `approved` or `rejected`.
     #[serde(default = "draft")]
     pub status: String,
+    /// What the requirement states that no source does, said openly (e.g.
+    /// wording a model added); absent when the sources state all of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assumption: Option<String>,
+    /// The sentences it came from: a quote is the source sentence verbatim.
     #[serde(default)]
     pub sources: Vec<Source>,
 }
@@ -101,7 +106,10 @@ pub struct Criterion {
     pub then: String,
 }
 
-/// The document chunk a requirement came from.
+/// The sentence a requirement came from and where it is: a project
+/// document's chunk, or the brief (`document_id` and `chunk_id` "brief"), or
+/// the clarifications' answers (`document_id` "clarifications", `chunk_id`
+/// the answer's number from 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Source {
     pub document_id: String,
@@ -137,6 +145,10 @@ pub struct Finding {
     /// The requirement the finding is about (absent for pasted text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirement_id: Option<String>,
+    /// The section whose text the finding is about; `span` then indexes
+    /// that text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
     /// Where in the statement (or the pasted text) the problem is.
     pub span: Span,
     pub message: String,

@@ -70,8 +70,10 @@ impl Handles {
         brief: String,
         document_ids: Option<HashSet<String>>,
         clarifications: Vec<Clarification>,
+        documents: Vec<super::derive::SourceText>,
     ) -> Context {
         Context {
+            documents,
             config: self.config.clone(),
             retrieve: self.retrieve.clone(),
             model,
@@ -181,7 +183,15 @@ pub async fn start(
     let clarify = req.clarify && req.clarifications.is_empty();
     let model = h.model()?;
     let clarifications = clarifications(req.clarifications)?;
-    let ctx = h.context(model, project_id, brief, document_ids, clarifications);
+    let chunks = generate::document_chunks(&h.pool, project_id, document_ids.as_ref()).await?;
+    let ctx = h.context(
+        model,
+        project_id,
+        brief,
+        document_ids,
+        clarifications,
+        chunks,
+    );
     let template = template::current(&h.pool).await?;
     let job = h.jobs.start("srs", Some(project_id), json!({})).await?;
     let started = job.started();
@@ -262,7 +272,14 @@ pub async fn questions(
     let model = h.model()?;
     let brief = brief(&req.brief)?;
     let document_ids = documents(&h.pool, project_id, req.document_ids).await?;
-    let ctx = h.context(model, project_id, brief, document_ids, Vec::new());
+    let ctx = h.context(
+        model,
+        project_id,
+        brief,
+        document_ids,
+        Vec::new(),
+        Vec::new(),
+    );
     ctx.questions(None).await.map_err(|e| match e {
         Stop::Cancelled => Error::Cancelled,
         Stop::Failed(m) => Error::Generation(m),
@@ -285,12 +302,14 @@ pub async fn regenerate(h: &Handles, sid: &str, key: &str, user: &str) -> Result
         ));
     };
     let base = store::body(&h.pool, sid, rec.current_version).await?;
+    let chunks = generate::document_chunks(&h.pool, &rec.project_id, None).await?;
     let ctx = h.context(
         h.model()?,
         &rec.project_id,
         rec.extra.brief.clone(),
         None,
         base.clarifications.clone(),
+        chunks,
     );
     let job = h
         .jobs
@@ -303,7 +322,7 @@ pub async fn regenerate(h: &Handles, sid: &str, key: &str, user: &str) -> Result
         let outcome = async {
             job.progress(0.05, &format!("writing section {}", section.key))
                 .await;
-            let new = ctx.section(&section, &job).await?;
+            let new = ctx.section(&template.outline, &section, &job).await?;
             if job.is_cancelled() {
                 return Err(Stop::Cancelled);
             }

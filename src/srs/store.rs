@@ -138,7 +138,7 @@ pub fn assemble(rec: &Record, version: i64, body: Body) -> Srs {
         clarifications: body.clarifications,
         lint: Default::default(),
     };
-    srs.lint = super::lint::lint_document(&srs);
+    srs.lint = super::lint::lint_document(&srs, &[&rec.extra.brief]);
     srs
 }
 

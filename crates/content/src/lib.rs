@@ -1,10 +1,12 @@
 //! Text analysis shared by the features and the linter: what a sentence,
 //! a word and a number are ([`text`]), what counts as a loop and where to cut
 //! one ([`repetition`]), which facts a text states ([`facts`]), what a
-//! screen description asks a screen to hold ([`screen`]).
+//! screen description asks a screen to hold ([`screen`]), which
+//! sentences of a source state a requirement ([`requirements`]).
 //! Every function here is deterministic and model-free.
 
 pub mod facts;
 pub mod repetition;
+pub mod requirements;
 pub mod screen;
 pub mod text;

@@ -52,6 +52,7 @@ pub(crate) fn sample() -> Srs {
                         ],
                         verification: Verification::Test,
                         status: "approved".into(),
+                        assumption: None,
                         sources: vec![
                             Source {
                                 document_id: "doc-brief".into(),
@@ -78,6 +79,7 @@ pub(crate) fn sample() -> Srs {
                         }],
                         verification: Verification::Inspection,
                         status: "draft".into(),
+                        assumption: None,
                         sources: vec![],
                     },
                 ],
@@ -95,6 +97,7 @@ pub(crate) fn sample() -> Srs {
                     acceptance_criteria: vec![],
                     verification: Verification::Analysis,
                     status: "reviewed".into(),
+                    assumption: None,
                     sources: vec![Source {
                         document_id: "doc-sla".into(),
                         chunk_id: "doc-sla#2".into(),
@@ -124,6 +127,7 @@ pub(crate) fn sample() -> Srs {
                     rule: "vague-term".into(),
                     severity: Severity::Warning,
                     requirement_id: Some("FR-002".into()),
+                    section: None,
                     span: Span { start: 0, end: 3 },
                     message: "\"as text\" is vague | say what is displayed".into(),
                 },
@@ -131,6 +135,7 @@ pub(crate) fn sample() -> Srs {
                     rule: "missing-criteria".into(),
                     severity: Severity::Error,
                     requirement_id: Some("NFR-PERF-001".into()),
+                    section: None,
                     span: Span { start: 0, end: 1 },
                     message: "No acceptance criteria.".into(),
                 },

@@ -1,8 +1,10 @@
 //! Rule-based requirement linter: vague terms, escape clauses, TBDs, "and/or",
 //! pronouns, missing or repeated "shall", over-long, duplicated and
 //! contradictory statements, and, for documents, missing acceptance criteria
-//! and rationale. No model is involved, so the verdict is instant and the same
-//! on every run.
+//! and rationale, and the junk a small model writes ([`junk`]: loops,
+//! numbering runs, criteria that repeat themselves, invented names,
+//! requirements from nowhere), in requirements and section texts alike. No
+//! model is involved, so the verdict is instant and the same on every run.
 //!
 //! The rules follow the "requirements language criteria" of ISO/IEC/IEEE 29148
 //! (avoid subjective and vague terms, loopholes, unresolved TBDs, pronouns) and
@@ -11,6 +13,7 @@
 
 use crate::srs::{LintReport, Requirement, Severity, Srs};
 
+mod junk;
 mod pairs;
 mod report;
 mod rules;
@@ -23,14 +26,19 @@ use report::report;
 use rules::{check_fields, check_statement};
 use text::{strip_marker, trimmed};
 
-/// Lints every requirement of the document: findings carry the requirement
-/// id and their spans index the requirement's statement.
-pub fn lint_document(srs: &Srs) -> LintReport {
+/// Lints every requirement and every section text of the document: a
+/// finding about a requirement carries its id and its span indexes the
+/// statement; one about a section's text carries the section's key and
+/// indexes that text. `sources` are the texts the document was written from
+/// (its brief, its documents), beside the sentences its requirements quote:
+/// a name none of them uses is reported as invented.
+pub fn lint_document(srs: &Srs, sources: &[&str]) -> LintReport {
+    let known = junk::Known::new(srs, sources);
     let texts: Vec<(&Requirement, Vec<char>)> = srs
         .requirements()
         .map(|(_, r)| (r, r.statement.chars().collect()))
         .collect();
-    let statements: Vec<Statement> = texts
+    let mut statements: Vec<Statement> = texts
         .iter()
         .map(|(r, chars)| Statement {
             chars,
@@ -38,11 +46,40 @@ pub fn lint_document(srs: &Srs) -> LintReport {
             extent: trimmed(chars),
             label: r.id.clone(),
             requirement_id: Some(r.id.clone()),
+            section: None,
         })
         .collect();
     let mut hits = lint_statements(&statements);
-    for (i, (r, _)) in texts.iter().enumerate() {
+    for (i, (r, chars)) in texts.iter().enumerate() {
         hits.extend(check_fields(r).into_iter().map(|h| (i, h)));
+        let own = junk::loops(chars, 0, "statement")
+            .into_iter()
+            .chain(junk::invented_names(chars, 0, &known))
+            .chain(junk::requirement_hits(r, &known));
+        hits.extend(own.map(|h| (i, h)));
+    }
+    // Section texts count like statements, so a document of junk prose
+    // scores like one of junk requirements.
+    let prose: Vec<(&str, Vec<char>)> = srs
+        .sections
+        .iter()
+        .filter(|s| !s.text.trim().is_empty())
+        .map(|s| (s.key.as_str(), s.text.chars().collect()))
+        .collect();
+    for (key, chars) in &prose {
+        let i = statements.len();
+        statements.push(Statement {
+            chars,
+            offset: 0,
+            extent: trimmed(chars),
+            label: format!("section {key}"),
+            requirement_id: None,
+            section: Some(key.to_string()),
+        });
+        let own = junk::loops(chars, 0, &format!("text of section {key}"))
+            .into_iter()
+            .chain(junk::invented_names(chars, 0, &known));
+        hits.extend(own.map(|h| (i, h)));
     }
     report(&statements, hits)
 }
@@ -71,6 +108,7 @@ pub fn lint_text(text: &str) -> LintReport {
                 },
                 label: format!("line {}", n + 1),
                 requirement_id: None,
+                section: None,
             });
         }
         line_start += line.len() + 1;
@@ -88,6 +126,8 @@ pub(super) struct Statement<'a> {
     /// How other findings name it: a requirement id or "line N".
     pub(super) label: String,
     pub(super) requirement_id: Option<String>,
+    /// The section whose text this is, when it is not a statement.
+    pub(super) section: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +146,12 @@ pub(super) enum Rule {
     Conflict,
     TooLong,
     EmptyStatement,
+    RepeatedNgram,
+    NumberingRun,
+    CriterionRepeats,
+    StatementRepeated,
+    InventedName,
+    Unsourced,
 }
 
 impl Rule {
@@ -126,6 +172,12 @@ impl Rule {
             Rule::Conflict => "conflict",
             Rule::TooLong => "too-long",
             Rule::EmptyStatement => "empty-statement",
+            Rule::RepeatedNgram => "repeated-ngram",
+            Rule::NumberingRun => "numbering-run",
+            Rule::CriterionRepeats => "criterion-repeats",
+            Rule::StatementRepeated => "statement-repeated",
+            Rule::InventedName => "invented-name",
+            Rule::Unsourced => "unsourced",
         }
     }
 
@@ -135,7 +187,11 @@ impl Rule {
             | Rule::Tbd
             | Rule::MissingAcceptanceCriteria
             | Rule::Duplicate
-            | Rule::EmptyStatement => Severity::Error,
+            | Rule::EmptyStatement
+            | Rule::RepeatedNgram
+            | Rule::NumberingRun
+            | Rule::CriterionRepeats
+            | Rule::InventedName => Severity::Error,
             Rule::MissingRationale | Rule::TooLong => Severity::Info,
             _ => Severity::Warning,
         }

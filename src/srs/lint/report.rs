@@ -34,6 +34,7 @@ pub(super) fn report(statements: &[Statement], mut hits: Vec<(usize, Hit)>) -> L
             rule: h.rule.id().into(),
             severity: h.rule.severity(),
             requirement_id: statements[i].requirement_id.clone(),
+            section: statements[i].section.clone(),
             span: Span {
                 start: h.start,
                 end: h.end,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::rules::PHRASE_RULES;
 use super::*;
-use crate::srs::{Criterion, Priority, Section, Verification};
+use crate::srs::{Clarification, Criterion, Priority, Section, Source, Verification};
 use crate::srs::{Finding, LintReport, Span};
 
 /// The characters a span covers in the text it indexes.
@@ -238,7 +238,12 @@ fn requirement(id: &str, statement: &str) -> Requirement {
         }],
         verification: Verification::Test,
         status: "draft".into(),
-        sources: vec![],
+        assumption: None,
+        sources: vec![Source {
+            document_id: "doc-1".into(),
+            chunk_id: "chunk-1".into(),
+            quote: statement.into(),
+        }],
     }
 }
 
@@ -266,7 +271,7 @@ fn a_well_formed_document_scores_100() {
         .enumerate()
         .map(|(i, s)| requirement(&format!("FR-{:03}", i + 1), s))
         .collect();
-    let report = lint_document(&document(reqs));
+    let report = lint_document(&document(reqs), &[]);
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     assert_eq!(report.score, 100);
 }
@@ -280,7 +285,7 @@ fn document_findings_name_the_requirement_and_index_its_statement() {
     half.acceptance_criteria[0].then = String::new();
     let good = requirement("FR-001", GOOD[0]);
     let dup = requirement("FR-004", &GOOD[0].to_uppercase());
-    let report = lint_document(&document(vec![good, bare.clone(), half, dup]));
+    let report = lint_document(&document(vec![good, bare.clone(), half, dup]), &[]);
     let ids = |rule| -> Vec<_> {
         let hits = with_rule(&report, rule);
         hits.iter()
@@ -353,4 +358,192 @@ fn every_phrase_is_lowercase_and_belongs_to_one_rule() {
     let unique: BTreeSet<&str> = all.iter().copied().collect();
     assert_eq!(all.len(), unique.len());
     assert!(all.iter().all(|p| p.to_lowercase() == *p));
+}
+
+const BRIEF: &str =
+    "A lending service for the Riverside public library: members borrow laptops and e-readers.";
+
+/// What the issue's user got from the default model: a statement from
+/// nowhere, a performance requirement that loops, section texts that are
+/// numbering runs or one phrase again and again, an invented organisation,
+/// and criteria whose three parts are one sentence.
+fn degenerate() -> Srs {
+    let same = "The system shall be functional and user-friendly.";
+    let junk = |id: &str, title: &str, statement: &str, part: &str| Requirement {
+        id: id.into(),
+        title: title.into(),
+        statement: statement.into(),
+        rationale: "The International Library of the World (IOLW) requires it.".into(),
+        priority: Priority::Must,
+        acceptance_criteria: vec![Criterion {
+            given: part.into(),
+            when: part.into(),
+            then: part.into(),
+        }],
+        verification: Verification::Test,
+        status: "draft".into(),
+        assumption: None,
+        sources: vec![],
+    };
+    let section = |key: &str, title: &str, text: &str, requirements| Section {
+        key: key.into(),
+        title: title.into(),
+        text: text.into(),
+        requirements,
+    };
+    let run = "1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1";
+    let year = "2023-2024 calendar year 2023-2024 calendar year 2023-2024 calendar year 2023-2024 calendar year";
+    Srs {
+        id: "srs-junk".into(),
+        project_id: "p-1".into(),
+        title: "Library lending".into(),
+        version: 1,
+        sections: vec![
+            section("1.1", "Purpose", "The International Library of the World (IOLW) is a library for the world.", vec![]),
+            section("1.2", "Scope", run, vec![]),
+            section("1.3", "Definitions, acronyms and abbreviations", year, vec![]),
+            section("2.1", "Product perspective", run, vec![]),
+            section("2.2", "Product functions", year, vec![]),
+            section("2.3", "User classes and characteristics", "The IOLW serves the IOLW members of the IOLW.", vec![]),
+            section("2.4", "Constraints", run, vec![]),
+            section("2.5", "Assumptions and dependencies", year, vec![]),
+            section("3.2", "Functional requirements", "The system shall be functional.", vec![
+                junk("FR-001", same, same, same),
+                junk("FR-002", "Lending", "The system shall lend laptops to IOLW members.", "a member borrows a laptop"),
+            ]),
+            section("3.3", "Performance requirements", "", vec![junk(
+                "NFR-PERF-001",
+                "Performance",
+                "The system shall be met by the SRS, the SRS, the IOLW, and the S. The S. The S. The S. The S. The S.",
+                "The S. The S. The S. The S.",
+            )]),
+            section("3.4", "Security requirements", "", vec![junk(
+                "NFR-SEC-001",
+                "Security",
+                "The system shall be secure.",
+                "the system is secure",
+            )]),
+        ],
+        clarifications: vec![],
+        lint: LintReport::default(),
+    }
+}
+
+#[test]
+fn the_degenerate_document_of_the_issue_scores_below_50_and_each_kind_of_junk_is_named() {
+    let report = lint_document(&degenerate(), &[BRIEF]);
+    assert!(
+        report.score < 50,
+        "score {}: {:#?}",
+        report.score,
+        report.findings
+    );
+    let rules: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    for rule in [
+        "repeated-ngram",
+        "numbering-run",
+        "criterion-repeats",
+        "statement-repeated",
+        "invented-name",
+        "unsourced",
+    ] {
+        assert!(rules.contains(rule), "{rule} missing: {rules:?}");
+    }
+    // Section findings name their section and index its text.
+    let doc = degenerate();
+    let iolw = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "invented-name" && f.section.as_deref() == Some("1.1"))
+        .expect("the invented organisation of section 1.1");
+    assert_eq!(
+        slice(&doc.sections[0].text, iolw.span),
+        "International Library of the World"
+    );
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.rule == "numbering-run" && f.section.as_deref() == Some("1.2")));
+    let loop_ = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "repeated-ngram" && f.requirement_id.as_deref() == Some("NFR-PERF-001"))
+        .unwrap();
+    assert!(loop_.span.start > 0);
+}
+
+#[test]
+fn a_document_derived_from_its_sources_scores_high() {
+    let policy = "Each member may borrow at most 2 laptops at a time. Loan records are kept for three years. \
+                  Only library staff may extend a loan, and only once.";
+    let derived = |id: &str, title: &str, statement: &str, quote: &str, c: [&str; 3]| Requirement {
+        id: id.into(),
+        title: title.into(),
+        statement: statement.into(),
+        rationale: "Stated in the lending policy.".into(),
+        priority: Priority::Must,
+        acceptance_criteria: vec![Criterion {
+            given: c[0].into(),
+            when: c[1].into(),
+            then: c[2].into(),
+        }],
+        verification: Verification::Test,
+        status: "draft".into(),
+        assumption: None,
+        sources: vec![Source {
+            document_id: "doc-1".into(),
+            chunk_id: "chunk-1".into(),
+            quote: quote.into(),
+        }],
+    };
+    let mut doc = document(vec![
+        derived(
+            "FR-001",
+            "Each member: borrow at most 2 laptops",
+            "The system shall allow each member to borrow at most 2 laptops at a time.",
+            "Each member may borrow at most 2 laptops at a time.",
+            [
+                "each member",
+                "each member tries to borrow at most 2 laptops at a time",
+                "the system accepts the request within the limit at most 2 laptops at a time",
+            ],
+        ),
+        derived(
+            "FR-002",
+            "Library staff: extend a loan",
+            "The system shall allow only library staff to extend a loan, and only once.",
+            "Only library staff may extend a loan, and only once.",
+            [
+                "library staff",
+                "a user who is not one of library staff tries to extend a loan",
+                "the system refuses the request",
+            ],
+        ),
+    ]);
+    doc.sections[0].text = "2 requirements derived from lending-policy.md, on borrowing.".into();
+    doc.sections.insert(
+        0,
+        Section {
+            key: "1.1".into(),
+            title: "Purpose".into(),
+            text: "A lending service for the Riverside public library.".into(),
+            requirements: vec![],
+        },
+    );
+    doc.clarifications.push(Clarification {
+        question: "Who may extend loans?".into(),
+        choices: vec!["Library staff".into()],
+        recommended: Some(0),
+        answer: Some("Library staff".into()),
+    });
+    let report = lint_document(&doc, &[BRIEF, policy]);
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    assert_eq!(report.score, 100);
+    // The same document with a requirement from nowhere is marked, not failed.
+    doc.sections[1].requirements[1].sources.clear();
+    let report = lint_document(&doc, &[BRIEF, policy]);
+    assert_eq!(with_rule(&report, "unsourced").len(), 1);
+    assert!(report.score >= 80, "{}", report.score);
+    doc.sections[1].requirements[1].assumption = Some("Agreed in the kick-off meeting.".into());
+    assert!(lint_document(&doc, &[BRIEF, policy]).findings.is_empty());
 }

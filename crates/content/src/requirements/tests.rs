@@ -1,0 +1,219 @@
+use super::*;
+
+const POLICY: &str = "# Laptop loans\n\n\
+## Borrowing\n\n\
+Each member may borrow at most 2 laptops at a time. Loans last 14 days. \
+Only library staff may extend a loan, and only once.\n\n\
+## Returns\n\n\
+- Laptops must be returned to the front desk by 18:00 on the due date.\n\
+- Members cannot borrow while they have an overdue loan.\n\
+- If a laptop is returned late, the member pays a fee of 2 euros per day.\n\n\
+## Records\n\n\
+Loan records are kept for three years. The system must export the monthly loan report to the \
+city finance system as CSV. The catalogue page should respond within 2 seconds. \
+The library opened in 1998 and is well loved by the town.\n";
+
+fn find<'a>(list: &'a [Candidate], start: &str) -> &'a Candidate {
+    list.iter()
+        .find(|c| c.sentence.starts_with(start))
+        .unwrap_or_else(|| panic!("no candidate for {start:?} in {list:#?}"))
+}
+
+#[test]
+fn rule_sentences_are_found_and_narrative_and_headings_are_not() {
+    let list = candidates(POLICY);
+    let found: Vec<&str> = list.iter().map(|c| c.sentence.as_str()).collect();
+    assert_eq!(list.len(), 9, "{found:#?}");
+    assert!(!found.iter().any(|s| s.contains("1998")), "{found:#?}");
+    assert!(!found
+        .iter()
+        .any(|s| s.starts_with('#') || s.starts_with('-')));
+    // Quotes are verbatim pieces of the text, list markers left out.
+    for c in &list {
+        assert_eq!(&POLICY[c.range.clone()], c.sentence);
+    }
+    assert_eq!(
+        find(&list, "Laptops must").heading.as_deref(),
+        Some("Returns")
+    );
+    let none = candidates(
+        "Date: 12 March 2024. Attendees: Ana, Ben and Chloe. We discussed the new website.",
+    );
+    assert!(none.is_empty(), "{none:#?}");
+}
+
+#[test]
+fn each_rule_is_read_into_its_parts() {
+    let list = candidates(POLICY);
+    let borrow = find(&list, "Each member");
+    assert_eq!(borrow.kind, Kind::Permission);
+    assert_eq!(borrow.actor, "Each member");
+    assert_eq!(borrow.limits, ["at most 2 laptops at a time"]);
+    assert_eq!(borrow.numbers, ["2"]);
+    let extend = find(&list, "Only library staff");
+    assert_eq!(
+        (extend.kind, extend.actor.as_str()),
+        (Kind::Restriction, "library staff")
+    );
+    let overdue = find(&list, "Members cannot");
+    assert_eq!(overdue.kind, Kind::Prohibition);
+    assert_eq!(
+        overdue.condition,
+        Some(("while".into(), "they have an overdue loan".into()))
+    );
+    assert_eq!(find(&list, "Laptops must").limits, ["by 18:00"]);
+    assert_eq!(find(&list, "Loan records").limits, ["for three years"]);
+    assert_eq!(find(&list, "The catalogue").priority, Priority::Should);
+}
+
+#[test]
+fn rules_land_in_the_outline_area_their_words_name() {
+    let list = candidates(POLICY);
+    let area = |s| find(&list, s).area;
+    assert_eq!(area("Each member"), Area::Functional);
+    assert_eq!(area("Only library staff"), Area::Security);
+    assert_eq!(area("Loan records"), Area::Data);
+    assert_eq!(area("The system must export"), Area::Interface);
+    assert_eq!(area("The catalogue page"), Area::Performance);
+    assert_eq!(
+        classify(
+            "Staff sign in with a password of at least 12 characters.",
+            Kind::Obligation
+        ),
+        Area::Security
+    );
+    assert_eq!(
+        classify(
+            "The service must be available 99.5% of the time.",
+            Kind::System
+        ),
+        Area::Reliability
+    );
+}
+
+#[test]
+fn statements_keep_every_number_name_and_key_term_of_their_source() {
+    let expected = [
+        ("Each member", "The system shall allow each member to borrow at most 2 laptops at a time."),
+        ("Loans last", "The system shall ensure that loans last 14 days."),
+        ("Only library", "The system shall allow only library staff to extend a loan, and only once."),
+        ("Laptops must", "The system shall ensure that laptops are returned to the front desk by 18:00 on the due date."),
+        ("Members cannot", "While they have an overdue loan, the system shall not allow members to borrow."),
+        ("If a laptop", "If a laptop is returned late, then the system shall ensure that the member pays a fee of 2 euros per day."),
+        ("The system must", "The system shall export the monthly loan report to the city finance system as CSV."),
+        ("The catalogue", "The system shall ensure that the catalogue page responds within 2 seconds."),
+    ];
+    let list = candidates(POLICY);
+    for (start, want) in expected {
+        assert_eq!(statement(find(&list, start)), want);
+    }
+    for c in &list {
+        let s = statement(c);
+        assert!(
+            s.starts_with("The system shall ")
+                || s.contains(", the system shall ")
+                || s.contains(", then the system shall "),
+            "{s}"
+        );
+        assert!(s.ends_with('.'), "{s}");
+        assert_eq!(check_rephrasing(&c.sentence, &s), Ok(()), "{s}");
+    }
+}
+
+#[test]
+fn criteria_are_built_from_the_parts_and_never_repeat_each_other() {
+    let list = candidates(POLICY);
+    let (g, w, t) = criterion(find(&list, "Each member"));
+    assert_eq!(g, "each member");
+    assert!(w.contains("borrow at most 2 laptops"), "{w}");
+    assert!(t.contains("at most 2 laptops"), "{t}");
+    let (g, _, _) = criterion(find(&list, "If a laptop"));
+    assert_eq!(g, "a laptop is returned late");
+    for c in &list {
+        let (g, w, t) = criterion(c);
+        let title = title(c);
+        assert!(g != w && w != t && g != t, "{g} | {w} | {t}");
+        assert!(!g.is_empty() && !w.is_empty() && !t.is_empty());
+        assert_ne!(title, statement(c));
+        assert!(
+            title.chars().count() <= 80 && !title.starts_with("The system shall"),
+            "{title}"
+        );
+    }
+}
+
+#[test]
+fn a_rephrasing_that_loses_or_invents_a_fact_is_rejected() {
+    let source = "Each member may borrow at most 2 laptops at a time.";
+    assert_eq!(
+        check_rephrasing(
+            source,
+            "The system shall let each member borrow no more than 2 laptops at a time."
+        ),
+        Ok(())
+    );
+    for (bad, why) in [
+        (
+            "The system shall let each member borrow laptops at a time.",
+            "number 2",
+        ),
+        (
+            "The system shall let each member borrow at most 2 laptops for 10 days.",
+            "number 10",
+        ),
+        (
+            "The system shall let each IOLW member borrow at most 2 laptops at a time.",
+            "name IOLW",
+        ),
+        (
+            "The system shall let each member borrow at most 2 devices at a time.",
+            "term \"laptops\"",
+        ),
+        (
+            "The system shall be functional and user-friendly.",
+            "number 2",
+        ),
+    ] {
+        let err = check_rephrasing(source, bad).unwrap_err();
+        assert!(err.contains(why), "{bad}: {err}");
+    }
+    assert!(check_rephrasing(
+        source,
+        "The S. The S. The S. The S. The S. 2 laptops member borrow time"
+    )
+    .is_err());
+}
+
+#[test]
+fn a_rule_is_captured_only_with_all_its_terms_and_numbers() {
+    let terms = vec!["borrow".to_string(), "laptops".to_string()];
+    let numbers = vec!["2".to_string()];
+    assert!(captures(
+        "The system shall allow each member to borrow at most two laptops.",
+        &terms,
+        &numbers
+    ));
+    assert!(!captures(
+        "The system shall allow each member to borrow laptops.",
+        &terms,
+        &numbers
+    ));
+    assert!(!captures(
+        "The system shall allow 2 loans.",
+        &terms,
+        &numbers
+    ));
+}
+
+#[test]
+fn list_items_that_lost_their_markers_are_rules_of_their_own() {
+    let text = "Decisions:\n\nMembers can book up to 7 days ahead\nOnly trainers can cancel a class\nThe policy was\nwritten by the board.";
+    let found: Vec<String> = candidates(text).into_iter().map(|c| c.sentence).collect();
+    assert_eq!(
+        found,
+        [
+            "Members can book up to 7 days ahead",
+            "Only trainers can cancel a class"
+        ]
+    );
+}
