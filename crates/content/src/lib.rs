@@ -4,5 +4,6 @@
 //! Every function here is deterministic and model-free.
 
 pub mod facts;
+pub mod quotes;
 pub mod repetition;
 pub mod text;
