@@ -83,9 +83,15 @@ async fn a_user_creates_a_project_uploads_a_document_and_gets_a_cited_streamed_a
         "{quotation}"
     );
     let cited = page
-        .eval("!!document.querySelector('[data-testid=assistant-bubble] blockquote button.citation')")
+        .eval(
+            "!!document.querySelector('[data-testid=assistant-bubble] blockquote button.citation')",
+        )
         .await;
-    assert_eq!(cited, serde_json::json!(true), "no citation in the quotation");
+    assert_eq!(
+        cited,
+        serde_json::json!(true),
+        "no citation in the quotation"
+    );
 
     page.wait_for("document.querySelector('button.citation')", T)
         .await;

@@ -300,7 +300,10 @@ async fn quoted_answers_are_verbatim_sentences_of_their_cited_chunks_with_no_new
         .await;
     assert_eq!(doc["status"], "ready", "{doc}");
     let questions = [
-        ("How many tools can a member borrow at the same time?", "2 tools"),
+        (
+            "How many tools can a member borrow at the same time?",
+            "2 tools",
+        ),
         ("How long does a loan last?", "7 days"),
         ("When do reservations open?", "Monday at 09:00"),
         ("What is the maximum fee for a late tool?", "20 euros"),
@@ -321,7 +324,10 @@ async fn quoted_answers_are_verbatim_sentences_of_their_cited_chunks_with_no_new
         assert!(content.contains(fact), "{question}: {content}");
         let citations = done["message"]["citations"].as_array().unwrap();
         let quotes = quotations(content);
-        assert!(!quotes.is_empty(), "{question}: nothing quoted in {content}");
+        assert!(
+            !quotes.is_empty(),
+            "{question}: nothing quoted in {content}"
+        );
         let mut sources = Vec::new();
         for (quote, n) in &quotes {
             let cited = citations
@@ -378,7 +384,10 @@ async fn an_unanswerable_question_is_declined_with_the_closest_passages() {
     assert_eq!(last, "done", "{events:?}");
     let content = done["message"]["content"].as_str().unwrap();
     assert!(content.contains("do not contain"), "{content}");
-    assert!(!content.contains("> "), "a decline quotes nothing: {content}");
+    assert!(
+        !content.contains("> "),
+        "a decline quotes nothing: {content}"
+    );
     let citations = done["message"]["citations"].as_array().unwrap();
     assert!(!citations.is_empty(), "{done}");
     for c in citations {

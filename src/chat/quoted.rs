@@ -160,14 +160,20 @@ pub async fn choose(
     let user = format!("Question: {question}\n\nSentences:\n{list}");
     let prompt = model
         .chat_prompt(
-            vec![ChatMessage::new("system", CHOOSE), ChatMessage::new("user", user)],
+            vec![
+                ChatMessage::new("system", CHOOSE),
+                ChatMessage::new("user", user),
+            ],
             Vec::new(),
         )
         .await
         .map_err(|e| Error::Internal(format!("choice prompt: {e}")))?;
-    let constraint = Generator::compile(model, ConstraintSpec::JsonSchema(choice_schema(offered.len())))
-        .await
-        .map_err(|e| Error::Internal(format!("choice schema: {e}")))?;
+    let constraint = Generator::compile(
+        model,
+        ConstraintSpec::JsonSchema(choice_schema(offered.len())),
+    )
+    .await
+    .map_err(|e| Error::Internal(format!("choice schema: {e}")))?;
     let answer = Generator::start(
         model,
         Generation {
@@ -213,7 +219,10 @@ pub async fn choose(
         picked.push(0);
     }
     picked.truncate(MAX_QUOTED);
-    Ok((picked.into_iter().map(|i| offered[i].clone()).collect(), cost))
+    Ok((
+        picked.into_iter().map(|i| offered[i].clone()).collect(),
+        cost,
+    ))
 }
 
 /// A sentence on one line: a quote spans lines only where its source wraps.
@@ -291,7 +300,10 @@ mod tests {
 
     #[test]
     fn quotes_are_numbered_by_the_passages_they_first_cite() {
-        let hits = [hit("First passage."), hit("Loans last\n7 days. Members borrow 2 tools.")];
+        let hits = [
+            hit("First passage."),
+            hit("Loans last\n7 days. Members borrow 2 tools."),
+        ];
         let (parts, citations) = render(
             &[
                 candidate(1, "Loans last\n7 days."),
@@ -305,10 +317,7 @@ mod tests {
             "> Loans last 7 days. [1]\n\n> First passage. [2]\n\n> Members borrow 2 tools. [1]"
         );
         let ns: Vec<(usize, &str)> = citations.iter().map(|c| (c.n, c.quote.as_str())).collect();
-        assert_eq!(
-            ns,
-            [(1, hits[1].text.as_str()), (2, hits[0].text.as_str())]
-        );
+        assert_eq!(ns, [(1, hits[1].text.as_str()), (2, hits[0].text.as_str())]);
     }
 
     #[test]
@@ -327,7 +336,10 @@ mod tests {
     #[test]
     fn the_choice_schema_offers_exactly_the_sentence_numbers() {
         let s = choice_schema(3);
-        assert_eq!(s["properties"]["sentences"]["items"]["enum"], json!([1, 2, 3]));
+        assert_eq!(
+            s["properties"]["sentences"]["items"]["enum"],
+            json!([1, 2, 3])
+        );
         assert_eq!(s["properties"]["sentences"]["maxItems"], json!(MAX_QUOTED));
     }
 

@@ -272,6 +272,8 @@ mod tests {
         assert!(!asks_for_quantity("Who may borrow power tools?"));
         assert!(states_quantity("A loan can be extended once."));
         assert!(states_quantity("Teams meet on Tuesday."));
-        assert!(!states_quantity("The finance team handles supplier invoices."));
+        assert!(!states_quantity(
+            "The finance team handles supplier invoices."
+        ));
     }
 }
