@@ -1,6 +1,7 @@
 //! The whole flow in headless Chromium against the real server and models:
 //! create a project, upload a document, ask a question, see the answer stream
-//! in with a citation, and open the cited passage.
+//! in as a quotation of the document with its citation, and open the cited
+//! passage.
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -69,6 +70,28 @@ async fn a_user_creates_a_project_uploads_a_document_and_gets_a_cited_streamed_a
         .eval("document.querySelector('[data-testid=assistant-bubble]').textContent")
         .await;
     assert!(!answer.as_str().unwrap().trim().is_empty(), "empty answer");
+    // The answer is the document's own sentence, shown as a quotation that
+    // ends with its citation.
+    let quotation = page
+        .eval("document.querySelector('[data-testid=assistant-bubble] blockquote')?.textContent || ''")
+        .await;
+    assert!(
+        quotation
+            .as_str()
+            .unwrap()
+            .contains("Every new employee receives a laptop and a security badge from the IT desk on the first morning."),
+        "{quotation}"
+    );
+    let cited = page
+        .eval(
+            "!!document.querySelector('[data-testid=assistant-bubble] blockquote button.citation')",
+        )
+        .await;
+    assert_eq!(
+        cited,
+        serde_json::json!(true),
+        "no citation in the quotation"
+    );
 
     page.wait_for("document.querySelector('button.citation')", T)
         .await;

@@ -1,6 +1,7 @@
 //! Answering one question: retrieve, decide whether the documents are
-//! relevant, build the prompt, generate (constrained to cite when there are
-//! sources), stream the events, store the answer.
+//! relevant, then either quote the sentences that answer (see [`quoted`])
+//! or build the prompt and generate (constrained to cite when there are
+//! sources); stream the events, store the answer.
 
 use std::sync::Arc;
 
@@ -8,8 +9,8 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::prompt::{self, NOT_IN_DOCUMENTS};
-use super::{Citation, Conversation, Error, Message, Mode, NewMessage};
-use crate::config::ChatConfig;
+use super::{quoted, Citation, Conversation, Error, Message, Mode, NewMessage};
+use crate::config::{AnswerStyle, ChatConfig};
 use crate::generation::{Error as GenError, Generator, Role};
 use crate::inference::chat_model::ChatModel;
 use crate::inference::constraint::ConstraintSpec;
@@ -51,6 +52,10 @@ pub struct Context<'a> {
     pub settings: &'a ChatConfig,
 }
 
+/// Passages whose sentences a quoted answer chooses from: a one-page
+/// document's sections, each a passage of its own.
+const QUOTE_PASSAGES: usize = 8;
+
 /// Longest question, in characters.
 const MAX_QUESTION_CHARS: usize = 8000;
 
@@ -78,49 +83,87 @@ pub async fn ask(
     let model = s.index.generation.model_for(Role::Chat)?;
     let history = super::messages(pool, &conversation.id).await?;
 
-    let sources = match mode {
+    let quoting = mode != Mode::Free && s.settings.answer_style == AnswerStyle::Quoted;
+    // Quoting reads sentences, not whole passages into a prompt, so it can
+    // afford to look further than the passages a generated answer reads.
+    let k = if quoting {
+        s.settings.context_chunks.max(QUOTE_PASSAGES)
+    } else {
+        s.settings.context_chunks.max(1)
+    };
+    let mut hits = match mode {
         Mode::Free => Vec::new(),
-        _ => {
-            search::relevant(
-                s.index,
-                &conversation.project_id,
+        _ => search::search(s.index, &conversation.project_id, question, k).await?,
+    };
+    // The documents count as covering the question when the best passage is
+    // at least `min_relevance` similar to it.
+    let best = hits
+        .iter()
+        .filter_map(|h| h.similarity)
+        .fold(f32::MIN, f32::max);
+    let relevant = !hits.is_empty() && best >= s.settings.min_relevance;
+
+    if quoting {
+        // Sentences are judged one by one (`quote_min_score`), not by their
+        // passage's similarity: a passage of many rules dilutes the one that
+        // answers.
+        let offered = if !hits.is_empty() {
+            quoted::candidates(
+                s.index.generation,
                 question,
-                s.settings.context_chunks,
-                s.settings.min_relevance,
+                &hits,
+                s.settings.quote_min_score,
             )
             .await?
+        } else {
+            Vec::new()
+        };
+        let reply = if !offered.is_empty() {
+            let (chosen, cost) = quoted::choose(&model, question, offered).await?;
+            let (parts, citations) = quoted::render(&chosen, &hits);
+            let asked = cost.prompt_tokens > 0;
+            Some(Reply {
+                parts,
+                citations,
+                model: asked.then(|| model.id.clone()),
+                usage: json!({
+                    "prompt_tokens": cost.prompt_tokens,
+                    "completion_tokens": cost.completion_tokens,
+                    "sources": hits.len(),
+                    "answer_style": "quoted",
+                }),
+            })
+        } else if mode == Mode::DocumentsOnly {
+            let (parts, citations) = quoted::decline(&hits);
+            Some(Reply {
+                parts,
+                citations,
+                model: None,
+                usage: json!({"prompt_tokens": 0, "completion_tokens": 0, "sources": hits.len(), "answer_style": "quoted"}),
+            })
+        } else {
+            None // grounded with nothing to quote: the model writes
+        };
+        if let Some(reply) = reply {
+            store_question(pool, conversation, question, mode, history.is_empty()).await?;
+            return Ok(send_reply(pool.clone(), conversation.id.clone(), reply));
         }
-    };
-    let (tx, rx) = mpsc::channel(64);
-    if mode == Mode::DocumentsOnly && sources.is_empty() {
-        store_question(pool, conversation, question, mode, history.is_empty()).await?;
-        let pool = pool.clone();
-        let conversation_id = conversation.id.clone();
-        tokio::spawn(async move {
-            let _ = tx.send(ChatEvent::Token(NOT_IN_DOCUMENTS.into())).await;
-            let stored = super::insert(
-                &pool,
-                NewMessage {
-                    conversation_id: &conversation_id,
-                    role: "assistant",
-                    content: NOT_IN_DOCUMENTS,
-                    mode: None,
-                    model: None,
-                    usage: Some((0, 0)),
-                    citations: &[],
-                },
-            )
-            .await;
-            let _ = tx
-                .send(done_or_error(
-                    stored,
-                    json!({"prompt_tokens": 0, "completion_tokens": 0, "sources": 0}),
-                ))
-                .await;
-        });
-        return Ok(rx);
     }
 
+    hits.truncate(s.settings.context_chunks.max(1));
+    let sources = if relevant { hits } else { Vec::new() };
+    if mode == Mode::DocumentsOnly && sources.is_empty() {
+        store_question(pool, conversation, question, mode, history.is_empty()).await?;
+        let reply = Reply {
+            parts: vec![NOT_IN_DOCUMENTS.into()],
+            citations: Vec::new(),
+            model: None,
+            usage: json!({"prompt_tokens": 0, "completion_tokens": 0, "sources": 0}),
+        };
+        return Ok(send_reply(pool.clone(), conversation.id.clone(), reply));
+    }
+
+    let (tx, rx) = mpsc::channel(64);
     let system = prompt::system(mode, &sources);
     let budget = model
         .context_length
@@ -188,6 +231,61 @@ pub async fn ask(
         tx,
     ));
     Ok(rx)
+}
+
+/// An answer written without generating (a quoted answer, a refusal): its
+/// text in the parts it streams as, its citations, who chose it and what it cost.
+struct Reply {
+    parts: Vec<String>,
+    citations: Vec<Citation>,
+    model: Option<String>,
+    usage: Value,
+}
+
+/// Streams `reply` as the same events a generated answer sends (each
+/// citation right after the part that first cites it) and stores it.
+fn send_reply(
+    pool: sqlx::SqlitePool,
+    conversation_id: String,
+    reply: Reply,
+) -> mpsc::Receiver<ChatEvent> {
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut text = String::new();
+        let mut markers = CitationMarkers::default();
+        for part in reply.parts {
+            text.push_str(&part);
+            if tx.send(ChatEvent::Token(part)).await.is_err() {
+                return;
+            }
+            for n in markers.scan(&text) {
+                let Some(c) = reply.citations.iter().find(|c| c.n == n) else {
+                    continue;
+                };
+                if tx.send(ChatEvent::Citation(c.clone())).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let stored = super::insert(
+            &pool,
+            NewMessage {
+                conversation_id: &conversation_id,
+                role: "assistant",
+                content: text.trim(),
+                mode: None,
+                model: reply.model.as_deref(),
+                usage: Some((
+                    reply.usage["prompt_tokens"].as_u64().unwrap_or(0) as usize,
+                    reply.usage["completion_tokens"].as_u64().unwrap_or(0) as usize,
+                )),
+                citations: &reply.citations,
+            },
+        )
+        .await;
+        let _ = tx.send(done_or_error(stored, reply.usage)).await;
+    });
+    rx
 }
 
 async fn store_question(
@@ -299,7 +397,7 @@ fn done_or_error(stored: Result<Message, Error>, usage: Value) -> ChatEvent {
     }
 }
 
-fn citation(n: usize, hit: &SearchHit) -> Citation {
+pub(super) fn citation(n: usize, hit: &SearchHit) -> Citation {
     Citation {
         n,
         document_id: hit.document_id.clone(),

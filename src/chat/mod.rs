@@ -4,6 +4,7 @@
 
 pub mod answer;
 pub mod prompt;
+pub mod quoted;
 pub mod routes;
 
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,7 @@
 //! Every function here is deterministic and model-free.
 
 pub mod facts;
+pub mod quotes;
 pub mod repetition;
 pub mod requirements;
 pub mod screen;
