@@ -14,9 +14,11 @@
 //!   words, median time to first token;
 //! - SRS: rules captured (the rule's key terms and numbers in one
 //!   requirement), degenerate texts, criteria with repeated parts, invented
-//!   acronyms, lint score, generation time;
-//! - wireframes: asked-for labels shown, label words from nowhere,
-//!   generation time.
+//!   names and acronyms, lint score, generation time (`srs::eval::measure`,
+//!   the definitions the tests use);
+//! - wireframes: asked-for labels shown, label words from nowhere
+//!   (`screen::words_from_nowhere`: in neither the description nor the
+//!   generic UI words), generation time.
 
 #[path = "../tests/common/mod.rs"]
 #[allow(dead_code)]
@@ -24,22 +26,13 @@ mod common;
 #[path = "../tests/common/documents.rs"]
 mod documents;
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use bacopilot_content::{facts, repetition, text};
+use bacopilot::srs::eval::{self as srs_eval, Case};
+use bacopilot::srs::Srs;
+use bacopilot_content::{facts, repetition, screen, text};
 use common::TestServer;
 use serde_json::{json, Value};
-
-/// Words any screen may use without the description asking for them.
-const GENERIC_UI_WORDS: &[&str] = &[
-    "save", "cancel", "search", "submit", "back", "next", "previous", "edit", "delete", "add",
-    "new", "create", "update", "remove", "filter", "sort", "close", "open", "view", "details",
-    "home", "menu", "settings", "help", "logout", "log", "sign", "in", "out", "ok", "yes", "no",
-    "confirm", "reset", "clear", "apply", "export", "download", "upload", "print", "refresh",
-    "actions", "action", "status", "name", "date", "list", "page", "more", "all", "select",
-    "choose", "continue", "done", "go", "to", "the", "a", "of", "and", "or", "for", "your",
-];
 
 /// Words of the product's own SRS vocabulary that are never invented names.
 const SRS_WORDS: &[&str] = &[
@@ -272,118 +265,55 @@ async fn chat(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> Ch
 struct SrsFigures {
     rules: usize,
     captured: usize,
-    texts: usize,
     degenerate: usize,
-    criteria: usize,
     repeated_criteria: usize,
-    invented_acronyms: Vec<String>,
+    invented: Vec<String>,
     scores: Vec<f64>,
     seconds: Vec<f64>,
 }
 
-fn same(a: &str, b: &str) -> bool {
-    text::word_keys(a) == text::word_keys(b)
-}
-
-/// Whether one requirement holds the rule's key terms (a word of the
-/// requirement starting with the term's stem) and its numbers.
-fn captures(requirement: &str, rule: &Value) -> bool {
-    let words = text::word_keys(requirement);
-    let numbers: HashSet<String> = facts::numbers(requirement).into_iter().collect();
-    let terms_ok = rule["key_terms"].as_array().into_iter().flatten().all(|t| {
-        let t = t.as_str().unwrap().to_lowercase();
-        t.split_whitespace().all(|part| {
-            let stem: String = part
-                .chars()
-                .take(part.chars().count().clamp(3, 6))
-                .collect();
-            words.iter().any(|w| w.starts_with(&stem))
-        })
-    });
-    let numbers_ok = rule["numbers"].as_array().into_iter().flatten().all(|n| {
-        let n = n
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| n.to_string());
-        facts::normalise_number(&n).is_some_and(|n| numbers.contains(&n))
-    });
-    terms_ok && numbers_ok
-}
-
+/// Generates an SRS for each case over HTTP and measures it with
+/// `srs::eval::measure`, the definitions the tests use.
 async fn srs(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> SrsFigures {
     let mut f = SrsFigures::default();
     for (i, item) in items.iter().enumerate() {
-        let document = item["document"].as_str().unwrap();
-        let brief = item["brief"].as_str().unwrap();
+        let case: Case = serde_json::from_value(item.clone()).unwrap();
         let project = s.project(&format!("srs {split} {i}")).await;
-        let (name, bytes) = as_upload(document, i, item["format"].as_str());
+        let (name, bytes) = as_upload(&case.document, i, item["format"].as_str());
         let doc = s.ingest(&project, &name, bytes).await;
         assert_eq!(doc["status"], "ready", "{doc}");
         let started = Instant::now();
         let (status, body) = s
             .post(
                 &format!("/api/v1/projects/{project}/srs"),
-                json!({"title": item["name"], "brief": brief}),
+                json!({"title": case.name, "brief": case.brief}),
             )
             .await;
         assert_eq!(status, 202, "{body}");
         let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
         f.seconds.push(started.elapsed().as_secs_f64());
+        f.rules += case.rules.len();
         if job["status"] != "succeeded" {
-            eprintln!("[srs {split}] {}: job {}", item["name"], job);
-            f.rules += item["rules"].as_array().map_or(0, Vec::len);
+            eprintln!("[srs {split}] {}: job {job}", case.name);
             continue;
         }
         let sid = job["result"]["srs_id"].as_str().unwrap();
         let (_, doc) = s.get(&format!("/api/v1/srs/{sid}")).await;
-        f.scores.push(doc["lint"]["score"].as_f64().unwrap_or(0.0));
-        let mut statements = Vec::new();
-        let mut all_text = String::new();
-        for section in doc["sections"].as_array().unwrap() {
-            let t = section["text"].as_str().unwrap_or("");
-            f.texts += 1;
-            f.degenerate += repetition::is_degenerate(t) as usize;
-            all_text.push_str(t);
-            all_text.push('\n');
-            for r in section["requirements"].as_array().unwrap() {
-                let statement = r["statement"].as_str().unwrap_or("");
-                f.texts += 1;
-                f.degenerate += repetition::is_degenerate(statement) as usize;
-                statements.push(format!(
-                    "{} {}",
-                    r["title"].as_str().unwrap_or(""),
-                    statement
-                ));
-                all_text.push_str(&format!("{} {}\n", r["title"], statement));
-                for c in r["acceptance_criteria"].as_array().into_iter().flatten() {
-                    let (g, w, t) = (
-                        c["given"].as_str().unwrap_or(""),
-                        c["when"].as_str().unwrap_or(""),
-                        c["then"].as_str().unwrap_or(""),
-                    );
-                    f.criteria += 1;
-                    f.repeated_criteria += (same(g, w) || same(w, t) || same(g, t)) as usize;
-                    all_text.push_str(&format!("{g} {w} {t}\n"));
-                }
-            }
-        }
-        let known = [document, brief];
-        for a in facts::acronyms(&all_text) {
-            let in_source = known.iter().any(|k| k.contains(&a));
-            if !in_source && !SRS_WORDS.contains(&a.as_str()) {
-                f.invented_acronyms.push(a);
-            }
-        }
-        for rule in item["rules"].as_array().unwrap() {
-            f.rules += 1;
-            let hit = statements.iter().any(|st| captures(st, rule));
-            f.captured += hit as usize;
-            if verbose && !hit {
-                eprintln!("[srs {split}] missed: {}", rule["text"]);
-            }
-        }
+        let srs: Srs = serde_json::from_value(doc).unwrap();
+        let m = srs_eval::measure(&srs, &case);
+        f.captured += m.captured;
+        f.degenerate += m.degenerate.len();
+        f.repeated_criteria += m.repeated_criteria;
+        f.invented.extend(m.invented.iter().cloned());
+        f.scores.push(m.lint_score as f64);
         if verbose {
-            eprintln!("[srs {split}] {}:\n{all_text}", item["name"]);
+            eprintln!(
+                "[srs {split}] {}: {} requirements, missed {:?}, degenerate {:?}, invented {:?}",
+                case.name, m.requirements, m.missed, m.degenerate, m.invented
+            );
+            for (_, r) in srs.requirements() {
+                eprintln!("  {} {}", r.id, r.statement);
+            }
         }
     }
     f
@@ -421,13 +351,6 @@ fn shown_texts(w: &Value) -> Vec<String> {
     out
 }
 
-fn stem(w: &str) -> String {
-    let w = w.to_lowercase();
-    let w = w.strip_suffix("es").filter(|s| s.len() > 3).unwrap_or(&w);
-    let w = w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w);
-    w.to_string()
-}
-
 async fn wireframes(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> WireFigures {
     let mut f = WireFigures::default();
     let project = s.project(&format!("wireframes {split}")).await;
@@ -456,21 +379,9 @@ async fn wireframes(s: &TestServer, items: &[Value], split: &str, verbose: bool)
         for e in expected {
             f.shown += joined.contains(&e.as_str().unwrap().to_lowercase()) as usize;
         }
-        let allowed: HashSet<String> = text::word_keys(description)
-            .iter()
-            .map(|w| stem(w))
-            .chain(GENERIC_UI_WORDS.iter().map(|w| stem(w)))
-            .collect();
         for t in &texts {
-            for word in text::words(t) {
-                if word.is_number() {
-                    continue;
-                }
-                f.label_words += 1;
-                if !allowed.contains(&stem(word.text)) {
-                    f.from_nowhere.push(word.text.to_string());
-                }
-            }
+            f.label_words += text::words(t).iter().filter(|w| !w.is_number()).count();
+            f.from_nowhere.extend(screen::words_from_nowhere(t, description));
         }
         if verbose {
             eprintln!("[wireframes {split}] {description}\n  shows: {joined}");
@@ -531,18 +442,18 @@ fn main() {
             let items = pick(eval_file("srs.json"));
             if !items.is_empty() {
                 let f = runtime.block_on(srs(&server, &items, split, verbose));
-                let mut invented = f.invented_acronyms.clone();
+                let mut invented = f.invented.clone();
                 invented.sort();
                 invented.dedup();
                 println!(
                     "srs [{split}] {} documents: rules captured {}, degenerate texts {}, \
-                     criteria with repeated parts {}, invented acronyms {} {:?}, \
+                     criteria with repeated parts {}, invented names {} {:?}, \
                      median lint score {:.0}, median generation {:.0} s",
                     items.len(),
                     pct(f.captured, f.rules),
-                    pct(f.degenerate, f.texts),
-                    pct(f.repeated_criteria, f.criteria),
-                    f.invented_acronyms.len(),
+                    f.degenerate,
+                    f.repeated_criteria,
+                    f.invented.len(),
                     invented,
                     median(f.scores),
                     median(f.seconds)

@@ -22,6 +22,10 @@ found=$( (grep -rn 'crate::wireframe' src/srs || true; grep -rn 'crate::srs' src
 found=$(grep -nE '^((axum|tower|tower-http|hyper|sqlx|lancedb|toml|reqwest)\b|bacopilot\s*=)' crates/engine/Cargo.toml || true)
 [ -z "$found" ] || breach "crates/engine depends on a web, storage or config crate:" <<<"$found"
 
+# 3b. The content crate is plain Rust: no dependency at all.
+found=$(awk '/^\[dependencies\]/{f=1; next} /^\[/{f=0} f && NF && !/^#/' crates/content/Cargo.toml)
+[ -z "$found" ] || breach "crates/content has dependencies:" <<<"$found"
+
 # 4. Features reach models through src/generation: no feature picks an
 #    engine from the registry or submits to one itself.
 found=$(grep -rnE 'registry\.(chat|embedding)\(|\bmodel\.submit(_or_return)?\(|\b[a-z_]+\.embed\(&' src \
