@@ -161,6 +161,31 @@ fn declines(answer: &str) -> bool {
         .any(|p| a.contains(p))
 }
 
+/// An answer without its citation markers (`[1]`), which are not facts.
+fn without_markers(answer: &str) -> String {
+    let mut out = String::with_capacity(answer.len());
+    let mut rest = answer;
+    while let Some(open) = rest.find('[') {
+        let close = rest[open..].find(']').map(|c| open + c);
+        match close {
+            Some(close)
+                if rest[open + 1..close]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == ',' || c == ' ') =>
+            {
+                out.push_str(&rest[..open]);
+                rest = &rest[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[derive(Default)]
 struct ChatFigures {
     answerable: usize,
@@ -218,7 +243,8 @@ async fn chat(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> Ch
             f.first_token.extend(first);
             f.words.push(text::words(&answer).len() as f64);
             let looped = repetition::repeated_ngram(&answer, repetition::LOOP_NGRAM).is_some();
-            let invented = facts::unsupported_numbers(&answer, &[document, question]);
+            let invented =
+                facts::unsupported_numbers(&without_markers(&answer), &[document, question]);
             f.loops += looped as usize;
             f.invented_numbers += !invented.is_empty() as usize;
             let verdict = if q["answerable"].as_bool().unwrap_or(true) {
@@ -381,7 +407,8 @@ async fn wireframes(s: &TestServer, items: &[Value], split: &str, verbose: bool)
         }
         for t in &texts {
             f.label_words += text::words(t).iter().filter(|w| !w.is_number()).count();
-            f.from_nowhere.extend(screen::words_from_nowhere(t, description));
+            f.from_nowhere
+                .extend(screen::words_from_nowhere(t, description));
         }
         if verbose {
             eprintln!("[wireframes {split}] {description}\n  shows: {joined}");

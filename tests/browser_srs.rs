@@ -200,14 +200,28 @@ async fn a_requirement_is_shown_with_the_sentence_of_the_document_it_came_from()
         GENERATION,
     )
     .await;
-    let shown = page
-        .eval(
-            "[...document.querySelectorAll('[data-testid=requirement]')].map(c => ({ \
+    // The view re-renders while the job finishes: read the cards until the
+    // borrowing rule's card is among them (or give up and show what is there).
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        shown = page
+            .eval(
+                "[...document.querySelectorAll('[data-testid=requirement]')].map(c => ({ \
              statement: c.querySelector('[data-testid=statement]').textContent, \
              quote: c.querySelector('[data-testid=source-quote]')?.textContent, \
              source: c.querySelector('[data-testid=source-name]')?.textContent }))",
-        )
-        .await;
+            )
+            .await;
+        let found = shown.as_array().is_some_and(|cards| {
+            cards
+                .iter()
+                .any(|c| c["quote"] == "Each member may borrow at most 2 laptops at a time.")
+        });
+        if found {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let cards = shown.as_array().unwrap();
     let limit = cards
         .iter()

@@ -48,7 +48,7 @@ pub async fn candidates(
     hits: &[SearchHit],
     min_score: f32,
 ) -> Result<Vec<Candidate>, Error> {
-    let scored = score(generation, question, hits).await?;
+    let scored = distinct(score(generation, question, hits).await?);
     let Some(best) = scored.first().map(|c| c.score) else {
         return Ok(Vec::new());
     };
@@ -57,6 +57,30 @@ pub async fn candidates(
         .take_while(|c| c.score >= min_score && c.score >= best - MARGIN)
         .take(MAX_OFFERED)
         .collect())
+}
+
+/// One candidate per sentence: overlapping passages hold the same sentence
+/// twice, and a passage's edge can cut one short. A sentence that contains
+/// or is contained in a better-ranked one is merged into it, keeping the
+/// longer text (the whole sentence) at the better rank.
+fn distinct(scored: Vec<Candidate>) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for c in scored {
+        let line = one_line(&c.text);
+        let same = out.iter_mut().find(|k| {
+            let kept = one_line(&k.text);
+            kept.contains(&line) || line.contains(&kept)
+        });
+        match same {
+            Some(kept) if line.len() > one_line(&kept.text).len() => {
+                kept.text = c.text;
+                kept.hit = c.hit;
+            }
+            Some(_) => {}
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// Every quotable sentence of `hits` with its score, best first. A question
@@ -341,6 +365,38 @@ mod tests {
             json!([1, 2, 3])
         );
         assert_eq!(s["properties"]["sentences"]["maxItems"], json!(MAX_QUOTED));
+    }
+
+    #[test]
+    fn a_sentence_held_twice_or_cut_short_is_one_candidate() {
+        let scored = vec![
+            Candidate {
+                score: 1.5,
+                ..candidate(0, "An approver has 5 working days;")
+            },
+            Candidate {
+                score: 1.4,
+                ..candidate(1, "An approver has 5 working days; then it escalates.")
+            },
+            Candidate {
+                score: 1.3,
+                ..candidate(2, "Invoices are paid on Fridays.")
+            },
+            Candidate {
+                score: 1.2,
+                ..candidate(3, "Invoices are paid on Fridays.")
+            },
+        ];
+        let kept = distinct(scored);
+        let texts: Vec<&str> = kept.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "An approver has 5 working days; then it escalates.",
+                "Invoices are paid on Fridays."
+            ]
+        );
+        assert_eq!((kept[0].hit, kept[0].score), (1, 1.5));
     }
 
     #[test]
