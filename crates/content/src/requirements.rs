@@ -118,15 +118,23 @@ pub fn candidates(text: &str) -> Vec<Candidate> {
 
 /// A sentence split further where a line ends without a stop and the next
 /// starts with a capital or a digit: list items whose markers extraction
-/// dropped ("Two items per member\nReturned by 18:00"), not wrapped prose.
+/// dropped ("Two items per member\nReturned by 18:00"), not wrapped prose
+/// (a line ending on a function word, as PDF text wraps "up to\n30 days").
 fn lines(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = r.start;
     for (i, _) in text[r.clone()].match_indices('\n') {
         let at = r.start + i;
         let next = text[at + 1..r.end].trim_start();
+        let before = text[start..at].trim();
+        // A line that ends on "to", "of", "the"… wraps: its sentence goes on.
+        let wraps = before
+            .rsplit(char::is_whitespace)
+            .next()
+            .is_some_and(text::is_stopword);
         if next.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit())
-            && text[start..at].trim().split_whitespace().count() >= 3
+            && before.split_whitespace().count() >= 3
+            && !wraps
         {
             out.push(start..at);
             start = at + 1;

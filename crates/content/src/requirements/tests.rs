@@ -217,3 +217,13 @@ fn list_items_that_lost_their_markers_are_rules_of_their_own() {
         ]
     );
 }
+
+#[test]
+fn a_line_wrapped_inside_a_rule_stays_one_rule() {
+    // PDF text wraps at a fixed width: "up to" ends one line, "30 days" starts the next.
+    let text = "A booking can be made up to\n30 days in advance.\nOnly reception staff may book the boardroom.";
+    let found = candidates(text);
+    let advance = find(&found, "A booking can be made up to");
+    assert!(advance.sentence.contains("30 days in advance"), "{:?}", advance.sentence);
+    assert!(!found.iter().any(|c| c.sentence.starts_with("30 days")), "{found:?}");
+}
