@@ -224,6 +224,29 @@ fn a_line_wrapped_inside_a_rule_stays_one_rule() {
     let text = "A booking can be made up to\n30 days in advance.\nOnly reception staff may book the boardroom.";
     let found = candidates(text);
     let advance = find(&found, "A booking can be made up to");
-    assert!(advance.sentence.contains("30 days in advance"), "{:?}", advance.sentence);
-    assert!(!found.iter().any(|c| c.sentence.starts_with("30 days")), "{found:?}");
+    assert!(
+        advance.sentence.contains("30 days in advance"),
+        "{:?}",
+        advance.sentence
+    );
+    assert!(
+        !found.iter().any(|c| c.sentence.starts_with("30 days")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_rephrasing_that_adds_a_sentence_is_refused() {
+    let source = "Only reception staff may book the boardroom.";
+    assert!(check_rephrasing(
+        source,
+        "The system shall allow only reception staff to book the boardroom."
+    )
+    .is_ok());
+    let added = "The system shall allow only reception staff to book the boardroom. \
+                 The document must include a section that allows only reception staff to do this.";
+    assert_eq!(
+        check_rephrasing(source, added).unwrap_err(),
+        "it is more than one sentence"
+    );
 }

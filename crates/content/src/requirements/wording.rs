@@ -361,6 +361,11 @@ pub fn check_rephrasing(source: &str, rephrased: &str) -> Result<(), String> {
     if crate::repetition::is_degenerate(rephrased) {
         return Err("it repeats itself".into());
     }
+    // A requirement is one sentence: a second one is the model's own addition
+    // ("The document must include a section that …").
+    if text::sentences(rephrased).len() > 1 {
+        return Err("it is more than one sentence".into());
+    }
     let have: HashSet<String> = facts::numbers(rephrased).into_iter().collect();
     if let Some(n) = facts::numbers(source)
         .into_iter()
