@@ -21,7 +21,6 @@
 //!   generic UI words), generation time.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 #[path = "../tests/common/documents.rs"]
 mod documents;
@@ -33,11 +32,6 @@ use bacopilot::srs::Srs;
 use bacopilot_content::{facts, repetition, screen, text};
 use common::TestServer;
 use serde_json::{json, Value};
-
-/// Words of the product's own SRS vocabulary that are never invented names.
-const SRS_WORDS: &[&str] = &[
-    "SRS", "ISO", "IEC", "IEEE", "FR", "NFR", "ID", "UI", "API", "EARS",
-];
 
 struct Args {
     model: String,
