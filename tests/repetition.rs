@@ -6,13 +6,13 @@ mod common;
 use std::sync::OnceLock;
 
 use bacopilot_content::repetition::{repeated_ngram, LOOP_NGRAM};
-use common::{TestServer, SMOL, SMOL_ID};
+use common::{TestServer, MINILM, SMOL, SMOL_ID};
 use serde_json::{json, Value};
 
 fn server() -> &'static TestServer {
     static SERVER: OnceLock<TestServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let dir = common::models_dir("repetition", &[SMOL]);
+        let dir = common::models_dir("repetition", &[SMOL, MINILM]);
         common::start(&dir, |_| {})
     })
 }
