@@ -232,7 +232,11 @@ async fn chat(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> Ch
                 .iter()
                 .find(|(e, _)| e == "done")
                 .map(|(_, d)| d["message"]["content"].as_str().unwrap_or("").to_string())
-                .unwrap_or_default();
+                .unwrap_or_else(|| {
+                    let error = events.iter().find(|(e, _)| e == "error");
+                    eprintln!("[chat {split}] no answer to {question:?}: {error:?}");
+                    String::new()
+                });
             f.answers += 1;
             f.first_token.extend(first);
             f.words.push(text::words(&answer).len() as f64);

@@ -119,7 +119,17 @@ pub async fn ask(
             Vec::new()
         };
         let reply = if !offered.is_empty() {
-            let (chosen, cost) = quoted::choose(&model, question, offered).await?;
+            let best = offered[..1].to_vec();
+            let (chosen, cost) = match quoted::choose(&model, question, offered).await {
+                Ok(chosen) => chosen,
+                // A full queue is the caller's to hear; any other failure of
+                // the choice leaves it to the ranking: the best sentence.
+                Err(Error::Queue(e)) => return Err(Error::Queue(e)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "sentence choice failed; quoting the best sentence");
+                    (best, quoted::Choice::default())
+                }
+            };
             let (parts, citations) = quoted::render(&chosen, &hits);
             let asked = cost.prompt_tokens > 0;
             Some(Reply {
