@@ -32,6 +32,12 @@ found=$(grep -rnE 'registry\.(chat|embedding)\(|\bmodel\.submit(_or_return)?\(|\
   | grep -vE '^src/(generation|inference|app\.rs|bench\.rs)|\b(generation|generator)\.embed\(' || true)
 [ -z "$found" ] || breach "a feature reaches a model without src/generation:" <<<"$found"
 
+# 4b. Transactions that write start with store::write_tx (BEGIN IMMEDIATE):
+#     a deferred BEGIN that reads before it writes gets "database is locked"
+#     at once under a concurrent writer instead of waiting.
+found=$(grep -rnE '\.begin\(\)|begin_with\(' src | grep -v '^src/store/mod.rs' || true)
+[ -z "$found" ] || breach "a transaction begins outside store::write_tx:" <<<"$found"
+
 # 5. No source file outside tests over 500 lines without a reason at its top
 #    (a line starting `//! Over 500 lines:`, or `// Over 500 lines:` in the
 #    UI's JavaScript, in its first 15 lines).

@@ -74,7 +74,7 @@ pub async fn append(
     details: Value,
 ) -> Result<(), Error> {
     let details = details.to_string();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = crate::store::write_tx(pool).await?;
     let last: Option<(i64, Vec<u8>)> =
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)

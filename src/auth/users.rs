@@ -182,7 +182,7 @@ pub async fn update(pool: &SqlitePool, id: &str, changes: UserChanges) -> Result
         .role
         .map_or(current.role.clone(), |r| r.as_str().to_string());
     let disabled = changes.disabled.unwrap_or(current.disabled);
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = crate::store::write_tx(pool).await?;
     sqlx::query(
         "UPDATE users SET role = ?2, disabled = ?3, password_hash = COALESCE(?4, password_hash)
          WHERE id = ?1",

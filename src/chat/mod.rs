@@ -164,7 +164,7 @@ pub struct NewMessage<'a> {
 /// Stores a message and touches its conversation, in one transaction.
 pub async fn insert(pool: &SqlitePool, m: NewMessage<'_>) -> Result<Message, Error> {
     let id = crate::store::new_id();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::write_tx(pool).await?;
     sqlx::query(
         "INSERT INTO messages (id, conversation_id, role, content, mode, model,
          prompt_tokens, completion_tokens, citations) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

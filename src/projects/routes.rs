@@ -47,7 +47,7 @@ pub async fn create(
     let name = crate::store::text_field("name", &body.name, true, 200)?;
     let description = crate::store::text_field("description", &body.description, false, 4000)?;
     let id = new_id();
-    let mut tx = s.store.pool.begin().await?;
+    let mut tx = crate::store::write_tx(&s.store.pool).await?;
     sqlx::query("INSERT INTO projects (id, name, description) VALUES (?1, ?2, ?3)")
         .bind(&id)
         .bind(&name)

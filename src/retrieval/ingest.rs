@@ -78,7 +78,7 @@ pub async fn accept(
 
     let id = new_id();
     let name = extract::sanitize_filename(file_name);
-    let mut tx = lib.pool.begin().await?;
+    let mut tx = crate::store::write_tx(&lib.pool).await?;
     let insert = sqlx::query(
         "INSERT INTO documents (id, project_id, name, kind, size_bytes, sha256, status, pages)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'processing', ?7)",
@@ -328,7 +328,7 @@ async fn record_chunks(
     pieces: &[Piece],
     ids: &[String],
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::write_tx(pool).await?;
     for (ord, (p, id)) in pieces.iter().zip(ids).enumerate() {
         sqlx::query(
             "INSERT INTO chunks (id, document_id, project_id, ord, text, page, heading, token_count)

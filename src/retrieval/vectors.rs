@@ -155,7 +155,7 @@ impl VectorStore {
         let query = t
             .vector_search(vector.to_vec())?
             .distance_type(DistanceType::Cosine);
-        let batches = best_chunks(query, project_id, k).await?;
+        let batches = best_chunks(query, project_id, k, "_distance").await?;
         // Cosine distance is 1 − similarity.
         Ok(hits(&batches, "_distance", |d| 1.0 - d))
     }
@@ -173,7 +173,7 @@ impl VectorStore {
         let query = t
             .query()
             .full_text_search(FullTextSearchQuery::new(query.to_string()));
-        let batches = best_chunks(query, project_id, k).await?;
+        let batches = best_chunks(query, project_id, k, "_score").await?;
         Ok(hits(&batches, "_score", |s| s))
     }
 
@@ -211,15 +211,16 @@ impl VectorStore {
 }
 
 /// Runs a ranked query restricted to one project, keeping only chunk ids
-/// (and the score column the query adds).
+/// and `score`, the column the query adds (`_distance` or `_score`).
 async fn best_chunks(
     query: impl QueryBase + ExecutableQuery,
     project_id: &str,
     k: usize,
+    score: &str,
 ) -> lancedb::Result<Vec<RecordBatch>> {
     query
         .only_if(format!("project_id = '{project_id}'"))
-        .select(Select::columns(&["chunk_id"]))
+        .select(Select::columns(&["chunk_id", score]))
         .limit(k)
         .execute()
         .await?

@@ -69,6 +69,17 @@ impl Store {
     }
 }
 
+/// A transaction that writes. It takes SQLite's write lock at `BEGIN`,
+/// waiting for another writer up to the busy timeout. A deferred `BEGIN`
+/// would take the lock only at the first write, and when its transaction has
+/// read by then (the full-text index reads inside an `INSERT INTO messages`)
+/// SQLite refuses at once with "database is locked" instead of waiting.
+pub async fn write_tx(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// The row `sql` (whose `?1` is the id) finds for `id`, or a 404 naming
 /// `what` — also for a string that is not one of our ids, without a query.
 pub async fn by_id<T>(pool: &SqlitePool, sql: &str, what: &str, id: &str) -> Result<T, Error>

@@ -275,7 +275,7 @@ pub async fn create(
          VALUES (?1, ?2, ?3, 1, {NOW}{places})",
         t.documents
     );
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::write_tx(pool).await?;
     let mut insert = sqlx::query(&sql).bind(&id).bind(project_id).bind(title);
     for value in extra {
         insert = match *value {
@@ -314,7 +314,7 @@ pub async fn commit(
     note: &str,
     created_by: Option<&str>,
 ) -> Result<i64, Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::write_tx(pool).await?;
     let sql = format!("SELECT current_version FROM {} WHERE id = ?1", t.documents);
     let current: i64 = sqlx::query_scalar(&sql)
         .bind(id)

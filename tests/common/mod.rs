@@ -118,12 +118,28 @@ pub fn start_tls(models_dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestServ
     launch(models_dir, true, true, tweak)
 }
 
+/// The servers' warnings and errors go to the real stderr, not the test's
+/// captured output: a server outlives the test that started it, and a 500
+/// in CI is then explained by the log line above it. `BACOPILOT_TEST_LOG`
+/// takes a tracing filter (e.g. `debug`) to see more.
+fn log_to_stderr() {
+    static LOGS: std::sync::Once = std::sync::Once::new();
+    LOGS.call_once(|| {
+        let filter = std::env::var("BACOPILOT_TEST_LOG").unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    });
+}
+
 fn launch(
     models_dir: &Path,
     with_admin: bool,
     tls: bool,
     tweak: impl FnOnce(&mut Config),
 ) -> TestServer {
+    log_to_stderr();
     let mut config = Config::default();
     config.models.dir = models_dir.to_path_buf();
     config.server.listen = "127.0.0.1:0".parse().unwrap();
