@@ -3,17 +3,21 @@
 //! wireframes.json; each item is in the `dev` or the `held-out` split, and
 //! each split is reported on its own so the figures are not tuned to the
 //! examples). `benches/eval/blind/` holds the `blind` split: items written
-//! by someone who never saw the pipeline's output while it was tuned. A real server on a real socket, the real models; documents
+//! by someone who never saw the pipeline's output while it was tuned;
+//! `benches/eval/blind2/` the `blind-2` split, written the same way after the
+//! `blind` figures had been read (so `blind` is no longer untouched). A real
+//! server on a real socket, the real models; documents
 //! are uploaded in turn as Markdown, DOCX and PDF.
 //!
 //!   cargo bench --bench content [-- --model gemma] [--only chat|srs|wireframes] [--split dev]
+//!     [--quote-min-score 0.8]
 //!
 //! Prints, per feature and split:
 //! - chat: answers with the expected fact, with a repeated 6-gram, with a
 //!   number not in the document, unanswerable questions declined, median
 //!   words, median time to first token;
 //! - SRS: rules captured (the rule's key terms and numbers in one
-//!   requirement), degenerate texts, criteria with repeated parts, invented
+//!   requirement), requirements that capture no listed rule, degenerate texts, criteria with repeated parts, invented
 //!   names and acronyms, lint score, generation time (`srs::eval::measure`,
 //!   the definitions the tests use);
 //! - wireframes: asked-for labels shown, label words from nowhere
@@ -37,6 +41,8 @@ struct Args {
     model: String,
     only: Option<String>,
     split: Option<String>,
+    /// `chat.quote_min_score` to run with, if not the default.
+    quote_min_score: Option<f32>,
 }
 
 fn args() -> Args {
@@ -50,14 +56,17 @@ fn args() -> Args {
         model: value("--model").unwrap_or_else(|| "smollm".into()),
         only: value("--only"),
         split: value("--split"),
+        quote_min_score: value("--quote-min-score").map(|v| v.parse().expect("a number")),
     }
 }
 
-/// The items of `benches/eval/<name>` and `benches/eval/blind/<name>`.
+/// The items of `benches/eval/<name>`, `benches/eval/blind/<name>` and
+/// `benches/eval/blind2/<name>`.
 fn eval_file(name: &str) -> Option<Vec<Value>> {
     let root = common::repo_dir().join("benches/eval");
     let mut items = Vec::new();
-    for path in [root.join(name), root.join("blind").join(name)] {
+    for dir in ["", "blind", "blind2"] {
+        let path = root.join(dir).join(name);
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -292,6 +301,8 @@ struct SrsFigures {
     degenerate: usize,
     repeated_criteria: usize,
     invented: Vec<String>,
+    requirements: usize,
+    unmatched: usize,
     scores: Vec<f64>,
     seconds: Vec<f64>,
 }
@@ -329,6 +340,8 @@ async fn srs(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> Srs
         f.degenerate += m.degenerate.len();
         f.repeated_criteria += m.repeated_criteria;
         f.invented.extend(m.invented.iter().cloned());
+        f.requirements += m.requirements;
+        f.unmatched += m.unmatched.len();
         f.scores.push(m.lint_score as f64);
         if verbose {
             eprintln!(
@@ -429,11 +442,14 @@ fn main() {
     let server = common::start(&dir, |c| {
         c.models.chat = id.to_string();
         c.models.max_context = 4096;
+        if let Some(min) = a.quote_min_score {
+            c.chat.quote_min_score = min;
+        }
     });
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let wants = |what: &str| a.only.as_deref().is_none_or(|o| o == what);
     println!("content benchmark, chat model {id}");
-    for split in ["dev", "held-out", "blind"] {
+    for split in ["dev", "held-out", "blind", "blind-2"] {
         if a.split.as_deref().is_some_and(|s| s != split) {
             continue;
         }
@@ -471,11 +487,14 @@ fn main() {
                 invented.sort();
                 invented.dedup();
                 println!(
-                    "srs [{split}] {} documents: rules captured {}, degenerate texts {}, \
+                    "srs [{split}] {} documents: rules captured {}, requirements matching no \
+                     listed rule {}/{}, degenerate texts {}, \
                      criteria with repeated parts {}, invented names {} {:?}, \
                      median lint score {:.0}, median generation {:.0} s",
                     items.len(),
                     pct(f.captured, f.rules),
+                    f.unmatched,
+                    f.requirements,
                     f.degenerate,
                     f.repeated_criteria,
                     f.invented.len(),

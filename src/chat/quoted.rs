@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use bacopilot_content::asks;
 use bacopilot_content::quotes::{self, Rarity};
 use serde_json::{json, Value};
 
@@ -84,7 +85,10 @@ fn distinct(scored: Vec<Candidate>) -> Vec<Candidate> {
 }
 
 /// Every quotable sentence of `hits` with its score, best first. A question
-/// asking for a quantity, a time or a day only gets sentences that state one.
+/// asking for a quantity, a time or a day only gets sentences that state one;
+/// one asking for a name ("which provider") sentences that name something;
+/// "how many orders" sentences that count orders; and a question about a
+/// thing no passage mentions ("what is the budget") gets none.
 pub async fn score(
     generation: &Generator,
     question: &str,
@@ -92,10 +96,19 @@ pub async fn score(
 ) -> Result<Vec<Candidate>, Error> {
     let texts: Vec<&str> = hits.iter().map(|h| h.text.as_str()).collect();
     let quantity = quotes::asks_for_quantity(question);
+    let wants = asks::asks(question);
+    if let Some(head) = wants.head.as_deref() {
+        if !asks::mentioned(&texts, head) {
+            tracing::debug!(question, head, "no passage mentions what the question is about");
+            return Ok(Vec::new());
+        }
+    }
     let sentences: Vec<(usize, &str)> = quotes::quotable(&texts)
         .into_iter()
         .map(|s| (s.source, &texts[s.source][s.range]))
         .filter(|(_, t)| !quantity || quotes::states_quantity(t))
+        .filter(|(_, t)| !wants.name || asks::names_something(t))
+        .filter(|(_, t)| wants.counted.as_deref().is_none_or(|c| asks::counts(t, c)))
         .collect();
     if sentences.is_empty() {
         return Ok(Vec::new());
@@ -122,6 +135,9 @@ pub async fn score(
         })
         .collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    for c in out.iter().take(3) {
+        tracing::debug!(question, score = c.score, sentence = %c.text, "quotable sentence");
+    }
     Ok(out)
 }
 

@@ -51,6 +51,9 @@ pub struct Measure {
     pub invented: Vec<String>,
     pub lint_score: u32,
     pub requirements: usize,
+    /// Statements that capture none of the case's rules: a brief's scope,
+    /// a rule the list lacks, or noise.
+    pub unmatched: Vec<String>,
 }
 
 /// Measures `srs`, generated from `case`.
@@ -69,8 +72,19 @@ pub fn measure(srs: &Srs, case: &Case) -> Measure {
         })
         .map(|rule| rule.text.clone())
         .collect();
+    let unmatched: Vec<String> = statements
+        .iter()
+        .filter(|s| {
+            !case
+                .rules
+                .iter()
+                .any(|rule| requirements::captures(s, &rule.key_terms, &rule.numbers))
+        })
+        .map(|s| s.to_string())
+        .collect();
     let sources = [case.brief.as_str(), case.document.as_str()];
     let mut m = Measure {
+        unmatched,
         rules: case.rules.len(),
         captured: case.rules.len() - missed.len(),
         missed,

@@ -2,9 +2,11 @@
 //! a word and a number are ([`text`]), what counts as a loop and where to cut
 //! one ([`repetition`]), which facts a text states ([`facts`]), what a
 //! screen description asks a screen to hold ([`screen`]), which
-//! sentences of a source state a requirement ([`requirements`]).
+//! sentences of a source state a requirement ([`requirements`]), what a
+//! question asks for ([`asks`]).
 //! Every function here is deterministic and model-free.
 
+pub mod asks;
 pub mod facts;
 pub mod quotes;
 pub mod repetition;

@@ -73,6 +73,10 @@ pub struct Candidate {
     pub area: Area,
     /// "should", "may" and "can" are wishes or options, not obligations.
     pub priority: Priority,
+    /// The sentence's first word is a name ("Tom Becker approves …"), not a
+    /// common word capitalised because it starts the sentence ("Payment
+    /// terms are …"), so a statement that quotes it mid-sentence keeps it.
+    pub name_first: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,9 +86,12 @@ pub enum Priority {
 }
 
 /// "X is/are signed …": a passive in the present states how things are
-/// done, unless the sentence reports what someone said.
+/// done, unless the sentence reports what someone said or what happened.
 fn present_passive(keys: &[String]) -> bool {
-    if keys.iter().any(|k| NARRATIVE.contains(&k.as_str())) {
+    if keys
+        .iter()
+        .any(|k| NARRATIVE.contains(&k.as_str()) || PAST.contains(&k.as_str()))
+    {
         return false;
     }
     keys.windows(2).any(|w| {
@@ -97,6 +104,7 @@ fn present_passive(keys: &[String]) -> bool {
 pub fn candidates(text: &str) -> Vec<Candidate> {
     let mut heading: Option<String> = None;
     let mut out = Vec::new();
+    let names = facts::names(text);
     for range in text::sentences(text)
         .into_iter()
         .flat_map(|r| lines(text, r))
@@ -106,10 +114,11 @@ pub fn candidates(text: &str) -> Vec<Candidate> {
             heading = Some(h.trim_start_matches('#').trim().to_string());
             continue;
         }
-        let lead = marker_len(raw);
+        let lead = marker_len(raw) + scope_len(&raw[marker_len(raw)..]);
         let sentence = raw[lead..].trim_end();
         let start = range.start + lead;
-        if let Some(c) = candidate(sentence, start..start + sentence.len(), heading.clone()) {
+        if let Some(mut c) = candidate(sentence, start..start + sentence.len(), heading.clone()) {
+            c.name_first = name_first(sentence, &names);
             out.push(c);
         }
     }
@@ -151,6 +160,37 @@ fn lines(text: &str, r: Range<usize>) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// Bytes of a leading "A room booking tool for a 300-person office: " — a
+/// label without a verb before a colon — when a clause of four words or
+/// more follows: the clause is the statement, the label its scope.
+fn scope_len(s: &str) -> usize {
+    let Some(colon) = s.find(": ") else {
+        return 0;
+    };
+    let label = text::word_keys(&s[..colon]);
+    let rest = &s[colon + 2..];
+    if label.is_empty() || has_verb(&label) || text::words(rest).len() < 4 {
+        return 0;
+    }
+    colon + 2 + (rest.len() - rest.trim_start().len())
+}
+
+/// Whether the first word of `sentence` is a name: an acronym or a
+/// capitalised word ("ServiceDesk"), a word written with a capital inside
+/// a sentence somewhere in the text (`names`), or the first of two
+/// capitalised words ("Tom Becker").
+fn name_first(sentence: &str, names: &[String]) -> bool {
+    let words = text::words(sentence);
+    let Some(first) = words.first() else {
+        return false;
+    };
+    let capitals = first.text.chars().filter(|c| c.is_uppercase()).count();
+    let next_capital = words
+        .get(1)
+        .is_some_and(|w| w.text.starts_with(char::is_uppercase));
+    capitals >= 2 || next_capital || names.iter().any(|n| n == first.text)
+}
+
 /// Bytes of a leading list marker, quote mark or table bar, with the space after it.
 fn marker_len(s: &str) -> usize {
     let t = s.trim_start_matches(['-', '*', '+', '>', '|', '•']);
@@ -187,7 +227,16 @@ fn candidate(sentence: &str, range: Range<usize>, heading: Option<String>) -> Op
     let only = keys.iter().any(|k| k == "only");
     let rule_word = keys.iter().any(|k| RULE_WORDS.contains(&k.as_str())) || present_passive(&keys);
     let window = !limits(sentence).is_empty();
-    if modal.is_none() && !limit && !integration && !quantity && !only && !rule_word && !window {
+    let practice = modal.is_none() && states_practice(sentence);
+    if modal.is_none()
+        && !limit
+        && !integration
+        && !quantity
+        && !only
+        && !rule_word
+        && !window
+        && !practice
+    {
         return None;
     }
     // Without a modal, a rule needs a verb; "Date: 12 March" is not one.
@@ -258,7 +307,37 @@ fn candidate(sentence: &str, range: Range<usize>, heading: Option<String>) -> Op
         numbers,
         area,
         priority,
+        name_first: false,
     })
+}
+
+/// "A buyer registers a new supplier with its VAT number": an actor doing
+/// something, in the present, states how the process works — a rule without
+/// a modal verb. Not a sentence in the past, one that reports what someone
+/// said, or one whose subject is the document itself ("These rules apply").
+fn states_practice(sentence: &str) -> bool {
+    let keys = text::word_keys(sentence);
+    // "reported by a driver" describes a thing; "Tom reported that" is minutes.
+    let narrative = keys
+        .iter()
+        .enumerate()
+        .any(|(i, k)| NARRATIVE.contains(&k.as_str()) && keys.get(i + 1).is_none_or(|n| n != "by"));
+    if keys.len() < 5
+        || narrative
+        || keys.iter().any(|k| PAST.contains(&k.as_str()))
+        || NOT_ACTORS.contains(&keys[0].as_str())
+    {
+        return false;
+    }
+    let verb = keys.iter().enumerate().skip(1).find(|(i, k)| {
+        VERBS.contains(&k.as_str())
+            && !matches!(
+                k.as_str(),
+                "is" | "are" | "was" | "were" | "be" | "has" | "have"
+            )
+            && !after_determiner(&keys, *i)
+    });
+    verb.is_some_and(|(i, _)| i <= 8)
 }
 
 /// The first modal phrase: (word index, words in it, kind, priority).

@@ -211,6 +211,23 @@ impl Reader {
         if let Some(first) = keys.first() {
             if SHOWING.contains(first) {
                 let rest = &item[1..];
+                // "A support dashboard listing open tickets": a list of them.
+                if matches!(*first, "listing" | "lists")
+                    && !matches!(run, Some(Run::Columns))
+                    && !self.open_table()
+                    && find_cue(&keys[1..]).is_none()
+                {
+                    let l = label(rest);
+                    if !l.is_empty() {
+                        self.screen.tables.push(Table {
+                            label: l,
+                            columns: Vec::new(),
+                            list: true,
+                        });
+                        *run = None;
+                        return;
+                    }
+                }
                 if let Some(rest) = strip_columns_word(rest) {
                     *run = Some(Run::Columns);
                     self.put(Run::Columns, rest);
@@ -316,6 +333,38 @@ impl Reader {
                 }
             }
             return;
+        }
+        // "then saves the claim", "the agent saves the claim": a button,
+        // its verb in the base form. A verb opens the item after a cue
+        // (so "Returns desk page" is no button), or follows a person.
+        let lead = keys
+            .iter()
+            .take_while(|k| is_filler(k) || PEOPLE.contains(k))
+            .count();
+        let person = keys[..lead].iter().any(|k| PEOPLE.contains(k));
+        let verb_here = person || run.is_some();
+        if let Some(base) = keys
+            .get(lead)
+            .filter(|_| verb_here)
+            .and_then(|k| action_base(k))
+        {
+            *run = Some(Run::Verbs);
+            *verbs = true;
+            let rest = label(&item[lead + 1..]);
+            let verb = title_word(base, true);
+            return self.action(if rest.is_empty() {
+                verb
+            } else {
+                format!("{verb} {rest}")
+            });
+        }
+        // "sees the student's name and class": what the screen shows.
+        if verb_here
+            && keys.get(lead).is_some_and(|k| SEEING.contains(k))
+            && *run != Some(Run::Verbs)
+        {
+            *run = Some(Run::Field(Some(FieldKind::Text)));
+            return self.put(Run::Field(Some(FieldKind::Text)), &item[lead + 1..]);
         }
         match *run {
             Some(Run::Verbs) => {

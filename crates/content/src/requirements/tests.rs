@@ -250,3 +250,57 @@ fn a_rephrasing_that_adds_a_sentence_is_refused() {
         "it is more than one sentence"
     );
 }
+
+#[test]
+fn an_actor_doing_something_in_the_present_states_a_rule_and_minutes_do_not() {
+    let text = "A buyer registers a new supplier with its VAT number. \
+        Rooms with video equipment show a camera icon. \
+        A safety defect reported by a driver takes the vehicle off the road. \
+        These rules apply to all branches of the library. \
+        The team did not agree whether exchanges are handled by the portal. \
+        Lars reported that the portal shows the labels.";
+    let found: Vec<String> = candidates(text).into_iter().map(|c| c.sentence).collect();
+    assert_eq!(
+        found,
+        [
+            "A buyer registers a new supplier with its VAT number.",
+            "Rooms with video equipment show a camera icon.",
+            "A safety defect reported by a driver takes the vehicle off the road."
+        ]
+    );
+}
+
+#[test]
+fn a_label_before_a_colon_is_left_out_of_the_rule() {
+    let text = "Expense tool for 200 staff: employees submit claims with receipts from the web or a phone.";
+    let list = candidates(text);
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!(
+        list[0].sentence,
+        "employees submit claims with receipts from the web or a phone."
+    );
+    assert_eq!(&text[list[0].range.clone()], list[0].sentence);
+}
+
+#[test]
+fn a_common_word_starting_the_sentence_is_lower_cased_and_a_name_is_kept() {
+    let text = "Payment terms are 60 days. Tom Becker approves refunds above 500 euros. \
+        Refunds are paid by ServiceDesk. ServiceDesk logs every request within 1 hour.";
+    let statements: Vec<String> = candidates(text).iter().map(statement).collect();
+    assert!(
+        statements.contains(&"The system shall ensure that payment terms are 60 days.".to_string()),
+        "{statements:#?}"
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s.contains("that Tom Becker approves")),
+        "{statements:#?}"
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s.contains("that ServiceDesk logs")),
+        "{statements:#?}"
+    );
+}

@@ -102,11 +102,11 @@ pub(super) fn conjugate(action: &str, plural_subject: bool) -> String {
 /// "If", "When", "While" or "Where"; every word of the source's actor, action
 /// and condition is kept.
 pub fn statement(c: &Candidate) -> String {
-    let actor = lower_first(&c.actor);
+    let actor = c.lower_start(&c.actor);
     let passive = is_passive(&c.action);
     let core = match c.kind {
         _ if c.modal.is_none() => {
-            let clause = lower_first(c.sentence_main());
+            let clause = c.lower_start(c.sentence_main());
             format!("shall ensure that {clause}")
         }
         Kind::System if c.acts_as_system() => format!("shall {}", c.action),
@@ -211,7 +211,26 @@ impl Candidate {
         if self.acts_as_system() {
             "the system".into()
         } else {
-            lower_first(&self.actor)
+            self.lower_start(&self.actor)
+        }
+    }
+
+    /// `s` with its first word in lower case where it is the sentence's
+    /// first word and no name ("Payment terms" → "payment terms"), or where
+    /// [`lower_first`] finds it a common word.
+    fn lower_start(&self, s: &str) -> String {
+        let starts_sentence = self.sentence.starts_with(s.split(' ').next().unwrap_or(""));
+        let first = s.split(' ').next().unwrap_or("");
+        let one_capital = first.chars().filter(|c| c.is_uppercase()).count() == 1
+            && first.starts_with(char::is_uppercase);
+        if starts_sentence && one_capital && !self.name_first {
+            let mut chars = s.chars();
+            chars
+                .next()
+                .map(|f| f.to_lowercase().chain(chars).collect())
+                .unwrap_or_default()
+        } else {
+            lower_first(s)
         }
     }
 }
@@ -262,7 +281,7 @@ pub fn criterion(c: &Candidate) -> (String, String, String) {
                 Some(l) => format!("the rule \"{l}\" is checked"),
                 None => "the rule is checked".into(),
             },
-            format!("the system shows that {}", lower_first(c.sentence_main())),
+            format!("the system shows that {}", c.lower_start(c.sentence_main())),
         ),
         Kind::Permission => (
             format!("{subject} {} to {}", tries(&subject), c.action),
@@ -396,17 +415,18 @@ pub fn check_rephrasing(source: &str, rephrased: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `requirement` captures `rule`: every key term (by stem) and every
-/// number of the rule occurs in it. The evaluation's measure of a rule kept.
+/// Whether `requirement` captures `rule`: every key term and every number
+/// of the rule occurs in it. A term's word matches a word with the same
+/// stem, or one it begins ("dvd" matches "DVDs", "approv" "approved").
+/// The evaluation's measure of a rule kept.
 pub fn captures(requirement: &str, key_terms: &[String], numbers: &[String]) -> bool {
-    let words: HashSet<String> = text::word_keys(requirement)
-        .iter()
-        .map(|w| stem(w))
-        .collect();
+    let keys = text::word_keys(requirement);
+    let words: HashSet<String> = keys.iter().map(|w| stem(w)).collect();
+    let has = |w: &str| words.contains(&stem(w)) || keys.iter().any(|k| k.starts_with(w));
     let have: HashSet<String> = facts::numbers(requirement).into_iter().collect();
     key_terms
         .iter()
-        .all(|t| text::word_keys(t).iter().all(|w| words.contains(&stem(w))))
+        .all(|t| text::word_keys(t).iter().all(|w| has(w)))
         && numbers
             .iter()
             .all(|n| facts::normalise_number(n).is_some_and(|n| have.contains(&n)))

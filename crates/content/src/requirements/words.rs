@@ -258,7 +258,37 @@ pub(super) const VERBS: &[&str] = &[
     "pays", "run", "runs", "take", "takes", "close", "closes", "open", "opens", "expire",
     "expires", "cost", "costs", "allow", "allows", "require", "requires", "need", "needs",
     "keep", "keeps", "go", "goes", "receive", "receives", "send", "sends", "apply", "applies",
+    "show", "shows", "display", "displays", "verify", "verifies", "register", "registers",
+    "approve", "approves", "notify", "notifies", "collect", "collects", "assign", "assigns",
+    "calculate", "calculates", "generate", "generates", "contain", "contains", "include",
+    "includes", "appear", "appears", "submit", "submits", "replace", "replaces", "create",
+    "creates", "update", "updates", "delete", "deletes", "handle", "handles", "manage",
+    "manages", "confirm", "confirms", "upload", "uploads", "validate", "validates", "reject",
+    "rejects", "accept", "accepts", "cancel", "cancels", "deliver", "delivers", "inspect",
+    "inspects", "publish", "publishes", "remind", "reminds",
 ];
+
+/// Words that open a subject which is no actor of a rule: the document
+/// speaking of itself ("These rules apply …") or of people in general.
+pub(super) const NOT_ACTORS: &[&str] = &[
+    "this",
+    "these",
+    "those",
+    "that",
+    "it",
+    "they",
+    "we",
+    "our",
+    "there",
+    "he",
+    "she",
+    "i",
+    "you",
+    "attendees",
+];
+
+/// Words that put a sentence in the past: minutes, not rules.
+pub(super) const PAST: &[&str] = &["was", "were", "did", "had", "didn't", "wasn't", "weren't"];
 
 /// People and teams a rule names by role, not by name.
 pub(super) const ROLES: &[&str] = &[

@@ -32,7 +32,50 @@ pub(super) const FIELD_VERBS: &[&str] = &[
     "fills",
     "key",
     "keys",
+    "uploads",
+    "attaches",
+    "sets",
 ];
+/// The people a description says use the screen ("the agent filters …").
+pub(super) const PEOPLE: &[&str] = &[
+    "user",
+    "users",
+    "agent",
+    "agents",
+    "employee",
+    "employees",
+    "teacher",
+    "manager",
+    "customer",
+    "clerk",
+    "admin",
+    "administrator",
+    "member",
+    "student",
+    "staff",
+    "reviewer",
+    "approver",
+    "operator",
+    "nurse",
+    "doctor",
+    "driver",
+    "buyer",
+    "seller",
+    "librarian",
+    "analyst",
+    "he",
+    "she",
+    "they",
+    "someone",
+    "applicant",
+    "patient",
+    "visitor",
+    "guest",
+    "receptionist",
+];
+/// Verbs that switch settings on and off: their objects are checkboxes.
+pub(super) const SWITCH_VERBS: &[&str] =
+    &["switch", "switches", "toggle", "toggles", "turn", "turns"];
 pub(super) const CHOOSING: &[&str] = &["pick", "picks", "select", "selects", "choose", "chooses"];
 pub(super) const TICK_VERBS: &[&str] = &["tick", "ticks"];
 /// Verbs a button's label starts with, in the base form "can …" takes.
@@ -231,6 +274,24 @@ pub(super) fn find_cue(keys: &[&str]) -> Option<(usize, usize, Cue)> {
         if matches!(k, "filter" | "filters") && matches!(next, "by" | "on" | "for") {
             return Some((i, 2, Cue::Filter));
         }
+        // "filters the list by …": the words between name what is filtered.
+        if matches!(k, "filter" | "filters") {
+            if let Some(p) = keys[i + 1..].iter().take(4).position(|w| *w == "by") {
+                return Some((i, p + 2, Cue::Filter));
+            }
+        }
+        // "each row shows the subject": the row's parts are the columns.
+        if matches!(k, "row" | "rows" | "entry" | "entries") && SHOWING.contains(&next) {
+            return Some((i, 2, Cue::Run(Run::Columns)));
+        }
+        // "tabs for grades, attendance and notes": tabs lead to their views.
+        if matches!(k, "tab" | "tabs") && matches!(next, "for" | "of" | "called" | "named") {
+            return Some((i, 2, Cue::Run(Run::Links)));
+        }
+        if SWITCH_VERBS.contains(&k) && !matches!(next, "between" | "to" | "from" | "") {
+            let len = if matches!(next, "on" | "off") { 2 } else { 1 };
+            return Some((i, len, Cue::Run(Run::Field(Some(FieldKind::Checkbox)))));
+        }
         if matches!(k, "search" | "searches" | "searching") && matches!(next, "by" | "for" | "on") {
             return Some((i, 2, Cue::Search));
         }
@@ -313,7 +374,7 @@ pub(super) fn find_cue(keys: &[&str]) -> Option<(usize, usize, Cue)> {
             "fields" | "inputs" => Run::Field(None),
             "columns" => Run::Columns,
             "buttons" | "actions" => Run::Verbs,
-            "links" | "navigation" => Run::Links,
+            "links" | "navigation" | "tabs" => Run::Links,
             _ => return None,
         };
         return Some((0, 1, Cue::Run(run)));
@@ -348,4 +409,19 @@ pub(super) fn nav_verb(keys: &[&str]) -> Option<usize> {
         .take_while(|w| matches!(**w, "back" | "to"))
         .count();
     (keys[1..len].contains(&"to")).then_some(len)
+}
+
+/// The base form of a third-person verb that starts a button's label
+/// ("saves" → "save", "dispatches" → "dispatch", "verifies" → "verify"),
+/// if it is one of [`ACTION_VERBS`].
+pub(super) fn action_base(word: &str) -> Option<&'static str> {
+    let forms = [
+        word.strip_suffix("ies").map(|s| format!("{s}y")),
+        word.strip_suffix("es").map(str::to_string),
+        word.strip_suffix('s').map(str::to_string),
+    ];
+    forms
+        .into_iter()
+        .flatten()
+        .find_map(|f| ACTION_VERBS.iter().find(|v| **v == f).copied())
 }

@@ -343,3 +343,67 @@ fn held_out_course_enrolment_from_a_university() {
         ["Enrol", "Withdraw from Course", "View Timetable"]
     );
 }
+
+#[test]
+fn third_person_verbs_become_buttons_in_the_base_form() {
+    let s = parse(
+        "A timesheet form where the consultant enters the hours and the project, \
+         attaches the approval email, then submits the timesheet or cancels it.",
+    );
+    assert_eq!(s.actions, ["Submit Timesheet", "Cancel"], "{s:#?}");
+    assert!(
+        s.fields.iter().any(|f| f.label == "Approval Email"),
+        "{s:#?}"
+    );
+    // A title that opens with a verb-like noun is no button.
+    let s = parse("Returns overview: the clerk enters the order number.");
+    assert!(s.actions.is_empty(), "{s:#?}");
+}
+
+#[test]
+fn switches_are_checkboxes_and_asides_are_left_out() {
+    let s = parse(
+        "A privacy page where the member switches marketing emails and partner offers \
+         on or off with toggles, sets the retention period, then saves the settings.",
+    );
+    let labels: Vec<(&str, FieldKind)> = s
+        .fields
+        .iter()
+        .map(|f| (f.label.as_str(), f.kind))
+        .collect();
+    assert_eq!(
+        labels[..2],
+        [
+            ("Marketing Emails", FieldKind::Checkbox),
+            ("Partner Offers", FieldKind::Checkbox)
+        ],
+        "{s:#?}"
+    );
+    assert!(
+        labels.iter().any(|(l, _)| *l == "Retention Period"),
+        "{s:#?}"
+    );
+    assert_eq!(s.actions, ["Save Settings"]);
+}
+
+#[test]
+fn listings_rows_tabs_and_what_a_person_sees_are_read() {
+    let s = parse(
+        "An orders dashboard listing late deliveries; the planner filters the list by depot \
+         and carrier, and each row shows the delivery date.",
+    );
+    assert_eq!(s.tables[0].label, "Late Deliveries", "{s:#?}");
+    assert_eq!(s.tables[0].columns, ["Delivery Date"], "{s:#?}");
+    assert!(
+        s.fields.iter().any(|f| f.label == "Filter By Depot"),
+        "{s:#?}"
+    );
+    let s = parse(
+        "A patient page where the nurse sees the patient's ward and bed at the top, \
+         switches between tabs for medication and allergies, and can print the chart.",
+    );
+    let fields: Vec<&str> = s.fields.iter().map(|f| f.label.as_str()).collect();
+    assert_eq!(fields, ["Patient's Ward", "Bed"], "{s:#?}");
+    assert_eq!(s.links, ["Medication", "Allergies"], "{s:#?}");
+    assert_eq!(s.actions, ["Print Chart"], "{s:#?}");
+}

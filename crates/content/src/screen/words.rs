@@ -26,6 +26,40 @@ pub(super) fn tokens(sentence: &str) -> Vec<Tok> {
         });
         last = w.end();
     }
+    drop_asides(out)
+}
+
+/// Phrases that say how or where a part is shown, not what it is: "on or
+/// off", "with toggles", "at the top".
+const ASIDES: &[&[&str]] = &[
+    &["on", "or", "off"],
+    &["on", "and", "off"],
+    &["off", "or", "on"],
+    &["with", "toggles"],
+    &["with", "a", "toggle"],
+    &["using", "toggles"],
+    &["with", "switches"],
+    &["at", "the", "top"],
+    &["at", "the", "bottom"],
+    &["on", "the", "left"],
+    &["on", "the", "right"],
+    &["on", "top"],
+];
+
+fn drop_asides(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    'next: while i < toks.len() {
+        for aside in ASIDES {
+            let n = aside.len();
+            if toks.len() >= i + n && toks[i..i + n].iter().zip(*aside).all(|(t, w)| t.key == *w) {
+                i += n;
+                continue 'next;
+            }
+        }
+        out.push(toks[i].clone());
+        i += 1;
+    }
     out
 }
 

@@ -1,0 +1,378 @@
+//! What a question asks for: the thing it is about (the head noun of its
+//! "which …"/"what is the …" phrase), whether it wants a name ("which
+//! provider"), and what it counts ("how many orders"). A sentence that does
+//! not mention the thing, name one or count it cannot answer, however close
+//! its words are: "What is the budget for the portal?" is not answered by a
+//! sentence about the portal that states no budget.
+
+use crate::quotes::stem;
+use crate::{facts, text};
+
+/// What [`asks`] read out of a question.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Asks {
+    /// Stem of the thing asked about ("budget", "fee"), when the question
+    /// names one that is not a mere kind of answer ("system", "format").
+    pub head: Option<String>,
+    /// The answer is a name or an acronym ("which provider", "what format").
+    pub name: bool,
+    /// Stem of what "how many" counts ("orders"), unless it counts times.
+    pub counted: Option<String>,
+}
+
+/// Words that close the "which …" phrase: the question's verb.
+const VERBS: &[&str] = &[
+    "is", "are", "was", "were", "be", "does", "do", "did", "can", "could", "will", "would",
+    "should", "must", "may", "might", "has", "have", "need", "needs", "get", "gets", "go", "goes",
+    "use", "uses", "take", "takes", "happens", "happen", "applies", "apply",
+];
+
+/// Words that close a noun phrase.
+const PREPOSITIONS: &[&str] = &[
+    "of", "for", "in", "on", "at", "to", "from", "with", "by", "per", "after", "before", "when",
+    "if", "that", "who", "which", "than", "as",
+];
+
+/// Nouns and adjectives that say what kind of answer is wanted, not what it
+/// is about: the documents need not use them ("what restriction applies" is
+/// answered by "interns cannot …").
+const KINDS: &[&str] = &[
+    "system",
+    "tool",
+    "format",
+    "type",
+    "kind",
+    "way",
+    "restriction",
+    "rule",
+    "day",
+    "time",
+    "date",
+    "person",
+    "people",
+    "team",
+    "role",
+    "method",
+    "process",
+    "step",
+    "thing",
+    "part",
+    "option",
+    "status",
+    "name",
+    "number",
+    "amount",
+    "value",
+    "information",
+    "detail",
+    "week",
+    "month",
+    "year",
+    "hour",
+    "minute",
+    "maximum",
+    "minimum",
+    "shortest",
+    "longest",
+    "largest",
+    "smallest",
+    "highest",
+    "lowest",
+    "earliest",
+    "latest",
+    "first",
+    "last",
+    "next",
+    "standard",
+    "normal",
+    "usual",
+    "current",
+    "new",
+    "main",
+    "exact",
+    "typical",
+    "default",
+    "different",
+    "following",
+    "best",
+    "right",
+    "correct",
+    "limit",
+    "requirement",
+    "condition",
+    "case",
+    "equipment",
+    "item",
+    "device",
+    "thing",
+    "benefit",
+    "support",
+];
+
+/// Words that open a question answered yes or no.
+const YES_NO: &[&str] = &[
+    "can", "could", "is", "are", "was", "were", "do", "does", "did", "may", "must", "should",
+    "will", "has", "have",
+];
+
+/// Heads whose answer is a name or an acronym ("which bank": a bank's name).
+const NAMED: &[&str] = &[
+    "provider",
+    "vendor",
+    "agency",
+    "bank",
+    "carrier",
+    "courier",
+    "insurer",
+    "partner",
+    "firm",
+    "company",
+    "system",
+    "tool",
+    "software",
+    "platform",
+    "application",
+    "app",
+    "product",
+    "protocol",
+    "format",
+    "encoding",
+    "language",
+    "database",
+    "service",
+    "supplier",
+];
+
+/// Reads what `question` asks for.
+pub fn asks(question: &str) -> Asks {
+    let keys = text::word_keys(question);
+    let mut out = Asks::default();
+    if let Some(i) = keys
+        .windows(2)
+        .position(|w| w[0] == "how" && w[1] == "many")
+    {
+        out.counted = keys
+            .get(i + 2)
+            .filter(|k| !matches!(k.as_str(), "times" | "time"))
+            .map(|k| stem(k));
+        return out;
+    }
+    // "Who approves … when the line manager is on holiday?": the case the
+    // question puts must be one the documents speak of.
+    if let Some(at) = keys
+        .iter()
+        .skip(1)
+        .position(|k| matches!(k.as_str(), "when" | "if" | "while"))
+    {
+        out.head = head_of(&keys[at + 2..]);
+        if out.head.is_some() {
+            return out;
+        }
+    }
+    // "Can employees work from another country?": what it ends on.
+    if keys.first().is_some_and(|k| YES_NO.contains(&k.as_str())) {
+        out.head = head_of(&keys[1..]);
+        return out;
+    }
+    let Some(q) = keys
+        .iter()
+        .take(3)
+        .position(|k| matches!(k.as_str(), "which" | "what" | "whose"))
+    else {
+        return out;
+    };
+    let mut j = q + 1;
+    match keys.get(j).map(String::as_str) {
+        Some("is" | "are" | "was" | "were") => j += 1,
+        // "What does X contain?": the answer is the object, the phrase its subject.
+        Some(k) if VERBS.contains(&k) => return out,
+        None => return out,
+        Some(_) => {}
+    }
+    while keys
+        .get(j)
+        .is_some_and(|k| matches!(k.as_str(), "the" | "a" | "an"))
+    {
+        j += 1;
+    }
+    let phrase: Vec<&str> = keys[j.min(keys.len())..]
+        .iter()
+        .take_while(|k| !VERBS.contains(&k.as_str()) && !PREPOSITIONS.contains(&k.as_str()))
+        .map(String::as_str)
+        .filter(|k| !text::is_stopword(k))
+        .collect();
+    let Some(last) = phrase.last() else {
+        return out;
+    };
+    // Singular only: "which companies" asks for a kind of company, "which
+    // company" for one by name.
+    out.name = NAMED.contains(last);
+    out.head = phrase
+        .iter()
+        .rev()
+        .map(|k| singular(k))
+        .find(|k| !KINDS.contains(&k.as_str()) && !k.ends_with("ed"))
+        .map(|k| stem(&k));
+    out
+}
+
+/// Stem of the last word of `keys` that names a thing: no stop word, no
+/// kind of answer, no participle ("returned", "asking").
+fn head_of(keys: &[String]) -> Option<String> {
+    keys.iter()
+        .enumerate()
+        .rev()
+        // "larger than": a comparison, not a thing.
+        .filter(|(i, k)| !(k.ends_with("er") && keys.get(i + 1).is_some_and(|n| n == "than")))
+        .map(|(_, k)| k)
+        .filter(|k| !text::is_stopword(k) && !VERBS.contains(&k.as_str()))
+        .map(|k| singular(k))
+        .find(|k| {
+            !KINDS.contains(&k.as_str())
+                && !k.ends_with("ed")
+                && !k.ends_with("ing")
+                && k.chars().count() > 2
+        })
+        .map(|k| stem(&k))
+}
+
+fn singular(word: &str) -> String {
+    match word.strip_suffix('s') {
+        Some(head) if !word.ends_with("ss") && head.len() >= 3 => head.to_string(),
+        _ => word.to_string(),
+    }
+}
+
+/// Whether any of `texts` has a word with the stem `head`.
+pub fn mentioned(texts: &[&str], head: &str) -> bool {
+    texts
+        .iter()
+        .any(|t| text::word_keys(t).iter().any(|k| stem(k) == head))
+}
+
+/// Whether `sentence` names something: an acronym or a capitalised word
+/// inside it.
+pub fn names_something(sentence: &str) -> bool {
+    !facts::names(sentence).is_empty()
+}
+
+/// Whether `sentence` counts the thing with stem `counted`: a number at
+/// most two words before it ("100 orders", "2 power tools").
+pub fn counts(sentence: &str, counted: &str) -> bool {
+    let keys = text::word_keys(sentence);
+    keys.iter().enumerate().any(|(i, k)| {
+        stem(k) == counted
+            && keys[i.saturating_sub(3)..i]
+                .iter()
+                .any(|n| facts::normalise_number(n).is_some())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_head_of_a_which_or_what_phrase_is_what_the_question_is_about() {
+        assert_eq!(
+            asks("What is the budget for the returns portal?").head,
+            Some(stem("budget"))
+        );
+        assert_eq!(
+            asks("Which credit reference agency does the KYC team use?").head,
+            Some(stem("agency"))
+        );
+        assert_eq!(
+            asks("What is the annual membership fee?").head,
+            Some(stem("fee"))
+        );
+        assert_eq!(
+            asks("Which payment methods does the library accept?").head,
+            Some(stem("payment"))
+        );
+    }
+
+    #[test]
+    fn kinds_of_answer_and_object_questions_have_no_head() {
+        for q in [
+            "What restriction applies to interns?",
+            "In which system is the new account created?",
+            "What does an order line contain?",
+            "What happens to damaged items at inspection?",
+            "Who approves invoices?",
+        ] {
+            assert_eq!(asks(q).head, None, "{q}");
+        }
+        assert_eq!(
+            asks("What is the shortest password allowed?").head,
+            Some(stem("password"))
+        );
+    }
+
+    #[test]
+    fn names_are_wanted_for_a_provider_or_a_format_but_not_for_a_kind_of_thing() {
+        assert!(asks("Which payroll provider does the company use?").name);
+        assert!(asks("In what format are return labels sent?").name);
+        assert!(asks("Which tool is used to grant privileged access?").name);
+        assert!(!asks("Which companies are turned away?").name);
+        assert!(!asks("Which employees are not eligible for remote work?").name);
+        assert!(names_something("Labels are sent as PDF files."));
+        assert!(names_something(
+            "Access is granted through the CyberArk vault."
+        ));
+        assert!(!names_something(
+            "The payroll provider confirms receipt within 2 hours."
+        ));
+    }
+
+    #[test]
+    fn how_many_counts_a_thing_unless_it_counts_times() {
+        let a = asks("How many invoices does the finance team process per month?");
+        assert_eq!(a.counted, Some(stem("invoices")));
+        assert!(asks("How many times is the transfer retried?")
+            .counted
+            .is_none());
+        assert!(counts(
+            "One request carries at most 100 orders.",
+            &stem("orders")
+        ));
+        assert!(counts(
+            "Members may borrow 2 power tools at a time.",
+            &stem("tools")
+        ));
+        assert!(!counts(
+            "Invoices are registered within 2 days.",
+            &stem("invoices")
+        ));
+    }
+
+    #[test]
+    fn yes_no_questions_and_conditions_are_about_their_last_thing() {
+        assert_eq!(
+            asks("Can employees work remotely from another country?").head,
+            Some(stem("country"))
+        );
+        assert_eq!(
+            asks("Can items from the clearance sale be returned?").head,
+            Some(stem("sale"))
+        );
+        assert_eq!(
+            asks("Who approves a request when the line manager is on holiday?").head,
+            Some(stem("holiday"))
+        );
+        assert_eq!(asks("Who approves invoices?").head, None);
+        assert_eq!(
+            asks("What happens when the price difference is larger than accepted?").head,
+            Some(stem("difference"))
+        );
+    }
+
+    #[test]
+    fn a_head_is_mentioned_in_any_inflection() {
+        assert!(mentioned(
+            &["The membership fees are paid yearly."],
+            &stem("fee")
+        ));
+        assert!(!mentioned(&["The portal replaces email."], &stem("budget")));
+    }
+}
