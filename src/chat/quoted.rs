@@ -97,11 +97,9 @@ pub async fn score(
     let texts: Vec<&str> = hits.iter().map(|h| h.text.as_str()).collect();
     let quantity = quotes::asks_for_quantity(question);
     let wants = asks::asks(question);
-    if let Some(head) = wants.head.as_deref() {
-        if !asks::mentioned(&texts, head) {
-            tracing::debug!(question, head, "no passage mentions what the question is about");
-            return Ok(Vec::new());
-        }
+    if let Some(head) = wants.about().find(|h| !asks::mentioned(&texts, h)) {
+        tracing::debug!(question, head, "no passage mentions what the question is about");
+        return Ok(Vec::new());
     }
     let sentences: Vec<(usize, &str)> = quotes::quotable(&texts)
         .into_iter()

@@ -14,6 +14,9 @@ pub struct Asks {
     /// Stem of the thing asked about ("budget", "fee"), when the question
     /// names one that is not a mere kind of answer ("system", "format").
     pub head: Option<String>,
+    /// Stems of more things a yes-or-no question is about ("fee",
+    /// "department"): each must be mentioned too.
+    pub heads: Vec<String>,
     /// The answer is a name or an acronym ("which provider", "what format").
     pub name: bool,
     /// Stem of what "how many" counts ("orders"), unless it counts times.
@@ -21,6 +24,7 @@ pub struct Asks {
 }
 
 /// Words that close the "which …" phrase: the question's verb.
+#[rustfmt::skip]
 const VERBS: &[&str] = &[
     "is", "are", "was", "were", "be", "does", "do", "did", "can", "could", "will", "would",
     "should", "must", "may", "might", "has", "have", "need", "needs", "get", "gets", "go", "goes",
@@ -28,6 +32,7 @@ const VERBS: &[&str] = &[
 ];
 
 /// Words that close a noun phrase.
+#[rustfmt::skip]
 const PREPOSITIONS: &[&str] = &[
     "of", "for", "in", "on", "at", "to", "from", "with", "by", "per", "after", "before", "when",
     "if", "that", "who", "which", "than", "as",
@@ -36,111 +41,32 @@ const PREPOSITIONS: &[&str] = &[
 /// Nouns and adjectives that say what kind of answer is wanted, not what it
 /// is about: the documents need not use them ("what restriction applies" is
 /// answered by "interns cannot …").
+#[rustfmt::skip]
 const KINDS: &[&str] = &[
-    "system",
-    "tool",
-    "format",
-    "type",
-    "kind",
-    "way",
-    "restriction",
-    "rule",
-    "day",
-    "time",
-    "date",
-    "person",
-    "people",
-    "team",
-    "role",
-    "method",
-    "process",
-    "step",
-    "thing",
-    "part",
-    "option",
-    "status",
-    "name",
-    "number",
-    "amount",
-    "value",
-    "information",
-    "detail",
-    "week",
-    "month",
-    "year",
-    "hour",
-    "minute",
-    "maximum",
-    "minimum",
-    "shortest",
-    "longest",
-    "largest",
-    "smallest",
-    "highest",
-    "lowest",
-    "earliest",
-    "latest",
-    "first",
-    "last",
-    "next",
-    "standard",
-    "normal",
-    "usual",
-    "current",
-    "new",
-    "main",
-    "exact",
-    "typical",
-    "default",
-    "different",
-    "following",
-    "best",
-    "right",
-    "correct",
-    "limit",
-    "requirement",
-    "condition",
-    "case",
-    "equipment",
-    "item",
-    "device",
-    "thing",
-    "benefit",
-    "support",
+    "system", "tool", "format", "type", "kind", "way", "restriction", "rule", "day", "time",
+    "date", "person", "people", "team", "role", "method", "process", "step", "thing", "part",
+    "option", "status", "name", "number", "amount", "value", "information", "detail", "week",
+    "month", "year", "hour", "minute", "maximum", "minimum", "shortest", "longest", "largest",
+    "smallest", "highest", "lowest", "earliest", "latest", "first", "last", "next", "standard",
+    "normal", "usual", "current", "new", "main", "exact", "typical", "default", "different",
+    "following", "best", "right", "correct", "limit", "requirement", "condition", "case",
+    "equipment", "another", "currently", "still", "ever", "already", "item", "device", "thing",
+    "benefit", "support",
 ];
 
 /// Words that open a question answered yes or no.
+#[rustfmt::skip]
 const YES_NO: &[&str] = &[
     "can", "could", "is", "are", "was", "were", "do", "does", "did", "may", "must", "should",
     "will", "has", "have",
 ];
 
 /// Heads whose answer is a name or an acronym ("which bank": a bank's name).
+#[rustfmt::skip]
 const NAMED: &[&str] = &[
-    "provider",
-    "vendor",
-    "agency",
-    "bank",
-    "carrier",
-    "courier",
-    "insurer",
-    "partner",
-    "firm",
-    "company",
-    "system",
-    "tool",
-    "software",
-    "platform",
-    "application",
-    "app",
-    "product",
-    "protocol",
-    "format",
-    "encoding",
-    "language",
-    "database",
-    "service",
-    "supplier",
+    "provider", "vendor", "agency", "bank", "carrier", "courier", "insurer", "partner", "firm",
+    "company", "system", "tool", "software", "platform", "application", "app", "product",
+    "protocol", "format", "encoding", "language", "database", "service", "supplier",
 ];
 
 /// Reads what `question` asks for.
@@ -169,9 +95,13 @@ pub fn asks(question: &str) -> Asks {
             return out;
         }
     }
-    // "Can employees work from another country?": what it ends on.
+    // "Is a fee charged for each new access?": a yes or no about things
+    // the documents must all speak of.
     if keys.first().is_some_and(|k| YES_NO.contains(&k.as_str())) {
-        out.head = head_of(&keys[1..]);
+        out.heads = keys[1..]
+            .iter()
+            .filter_map(|k| head_of(std::slice::from_ref(k)))
+            .collect();
         return out;
     }
     let Some(q) = keys
@@ -240,6 +170,14 @@ fn singular(word: &str) -> String {
     match word.strip_suffix('s') {
         Some(head) if !word.ends_with("ss") && head.len() >= 3 => head.to_string(),
         _ => word.to_string(),
+    }
+}
+
+/// Every stem a sentence must be able to speak of: [`Asks::head`] and
+/// [`Asks::heads`].
+impl Asks {
+    pub fn about(&self) -> impl Iterator<Item = &str> {
+        self.head.iter().chain(&self.heads).map(String::as_str)
     }
 }
 
@@ -347,14 +285,19 @@ mod tests {
     }
 
     #[test]
-    fn yes_no_questions_and_conditions_are_about_their_last_thing() {
+    fn yes_no_questions_and_conditions_are_about_the_things_they_name() {
         assert_eq!(
-            asks("Can employees work remotely from another country?").head,
-            Some(stem("country"))
+            asks("Can employees work remotely from another country?").heads,
+            [
+                stem("employee"),
+                stem("work"),
+                stem("remotely"),
+                stem("country")
+            ]
         );
         assert_eq!(
-            asks("Can items from the clearance sale be returned?").head,
-            Some(stem("sale"))
+            asks("Can items from the clearance sale be returned?").heads,
+            [stem("clearance"), stem("sale")]
         );
         assert_eq!(
             asks("Who approves a request when the line manager is on holiday?").head,

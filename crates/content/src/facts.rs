@@ -140,10 +140,12 @@ pub fn names(text: &str) -> Vec<String> {
 /// source's "library" supports the text's "Library"), leaving out the words
 /// of `allowed` (the product's own vocabulary: "Given", "System", …).
 pub fn unsupported_names(text: &str, sources: &[&str], allowed: &[&str]) -> Vec<String> {
+    // A source's "DVDs" supports the acronym "DVD".
     let known: HashSet<String> = sources
         .iter()
-        .flat_map(|s| text::word_keys(s))
+        .flat_map(|s| text::word_keys(s).into_iter().chain(acronyms(s)))
         .chain(allowed.iter().map(|a| a.to_lowercase()))
+        .map(|k| k.to_lowercase())
         .collect();
     names(text)
         .into_iter()
@@ -154,6 +156,16 @@ pub fn unsupported_names(text: &str, sources: &[&str], allowed: &[&str]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_acronym_in_the_plural_supports_it_in_the_singular() {
+        let sources = ["DVDs are lent for 7 days."];
+        assert!(unsupported_names("A DVD loan lasts 7 days.", &sources, &[]).is_empty());
+        assert_eq!(
+            unsupported_names("The IOLW lends DVDs.", &sources, &[]),
+            ["IOLW"]
+        );
+    }
 
     #[test]
     fn numbers_are_compared_as_values() {
