@@ -51,7 +51,8 @@ const KINDS: &[&str] = &[
     "normal", "usual", "current", "new", "main", "exact", "typical", "default", "different",
     "following", "best", "right", "correct", "limit", "requirement", "condition", "case",
     "equipment", "another", "currently", "still", "ever", "already", "item", "device", "thing",
-    "benefit", "support",
+    "benefit", "support", "turnaround", "duration", "frequency", "deadline", "timeframe",
+    "timeline", "delay", "period", "length", "interval",
 ];
 
 /// Words that open a question answered yes or no.
@@ -181,11 +182,26 @@ impl Asks {
     }
 }
 
-/// Whether any of `texts` has a word with the stem `head`.
+/// Words that name the same thing in documents and questions: a question's
+/// "fee" is the document's "costs 2 euros".
+#[rustfmt::skip]
+const SAME: &[&[&str]] = &[
+    &["fee", "cost", "price", "charge", "fine", "tariff"],
+    &["staff", "employee", "personnel", "worker"],
+    &["customer", "client"],
+];
+
+/// Whether any of `texts` has a word with the stem `head`, or with the stem
+/// of a word naming the same thing ([`SAME`]).
 pub fn mentioned(texts: &[&str], head: &str) -> bool {
+    let group: Vec<String> = SAME
+        .iter()
+        .find(|g| g.iter().any(|w| stem(w) == head))
+        .map(|g| g.iter().map(|w| stem(w)).collect())
+        .unwrap_or_else(|| vec![head.to_string()]);
     texts
         .iter()
-        .any(|t| text::word_keys(t).iter().any(|k| stem(k) == head))
+        .any(|t| text::word_keys(t).iter().any(|k| group.contains(&stem(k))))
 }
 
 /// Whether `sentence` names something: an acronym or a capitalised word
@@ -237,6 +253,7 @@ mod tests {
             "In which system is the new account created?",
             "What does an order line contain?",
             "What happens to damaged items at inspection?",
+            "What is the turnaround for an urgent request?",
             "Who approves invoices?",
         ] {
             assert_eq!(asks(q).head, None, "{q}");
@@ -317,5 +334,14 @@ mod tests {
             &stem("fee")
         ));
         assert!(!mentioned(&["The portal replaces email."], &stem("budget")));
+        // A fee is what something costs.
+        assert!(mentioned(
+            &["A late return costs 2 euros per day, up to a maximum of 20 euros."],
+            &stem("fee")
+        ));
+        assert!(!mentioned(
+            &["Accounts are opened within 3 days."],
+            &stem("fee")
+        ));
     }
 }

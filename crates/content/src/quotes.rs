@@ -191,6 +191,16 @@ const CALENDAR_WORDS: &[&str] = &[
     "monthly",
     "yearly",
     "annually",
+    "hourly",
+    "fortnightly",
+    "quarterly",
+    "quarter",
+    "week",
+    "month",
+    "year",
+    "weekday",
+    "weekdays",
+    "weekend",
     "january",
     "february",
     "march",
@@ -205,7 +215,7 @@ const CALENDAR_WORDS: &[&str] = &[
 ];
 
 /// Whether `sentence` states a number (digits or number words), a weekday,
-/// a month or a period.
+/// a month or a period ("every quarter", "weekly").
 pub fn states_quantity(sentence: &str) -> bool {
     !facts::numbers(sentence).is_empty()
         || text::word_keys(sentence)
@@ -230,6 +240,17 @@ mod tests {
                 "Reservations open on Monday."
             ]
         );
+    }
+
+    #[test]
+    fn a_period_in_words_is_a_quantity() {
+        assert!(states_quantity(
+            "Line managers review their team's access every quarter."
+        ));
+        assert!(states_quantity("The report is sent fortnightly."));
+        assert!(!states_quantity(
+            "Line managers review their team's access."
+        ));
     }
 
     #[test]
