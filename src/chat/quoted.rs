@@ -98,7 +98,11 @@ pub async fn score(
     let quantity = quotes::asks_for_quantity(question);
     let wants = asks::asks(question);
     if let Some(head) = wants.about().find(|h| !asks::mentioned(&texts, h)) {
-        tracing::debug!(question, head, "no passage mentions what the question is about");
+        tracing::debug!(
+            question,
+            head,
+            "no passage mentions what the question is about"
+        );
         return Ok(Vec::new());
     }
     let sentences: Vec<(usize, &str)> = quotes::quotable(&texts)
