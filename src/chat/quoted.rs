@@ -109,7 +109,7 @@ pub async fn score(
         .into_iter()
         .map(|s| (s.source, &texts[s.source][s.range]))
         .filter(|(_, t)| !quantity || quotes::states_quantity(t))
-        .filter(|(_, t)| !wants.name || asks::names_something(t))
+        .filter(|(_, t)| !wants.name || asks::names_something(t, wants.kind.as_deref()))
         .filter(|(_, t)| wants.counted.as_deref().is_none_or(|c| asks::counts(t, c)))
         .collect();
     if sentences.is_empty() {

@@ -19,6 +19,8 @@ pub struct Asks {
     pub heads: Vec<String>,
     /// The answer is a name or an acronym ("which provider", "what format").
     pub name: bool,
+    /// The kind of thing named ("provider"), when [`Asks::name`].
+    pub kind: Option<String>,
     /// Stem of what "how many" counts ("orders"), unless it counts times.
     pub counted: Option<String>,
 }
@@ -138,7 +140,14 @@ pub fn asks(question: &str) -> Asks {
     // Singular only: "which companies" asks for a kind of company, "which
     // company" for one by name.
     out.name = NAMED.contains(last);
-    out.head = phrase
+    out.kind = out.name.then(|| last.to_string());
+    // The documents call a provider by its name, not "the provider".
+    let about = if out.name {
+        &phrase[..phrase.len() - 1]
+    } else {
+        &phrase[..]
+    };
+    out.head = about
         .iter()
         .rev()
         .map(|k| singular(k))
@@ -206,8 +215,21 @@ pub fn mentioned(texts: &[&str], head: &str) -> bool {
 
 /// Whether `sentence` names something: an acronym or a capitalised word
 /// inside it.
-pub fn names_something(sentence: &str) -> bool {
-    !facts::names(sentence).is_empty()
+///
+/// With `kind` ("provider"), a name followed by a word for another kind of
+/// thing ("the HR system") names that thing, not one of `kind`.
+pub fn names_something(sentence: &str, kind: Option<&str>) -> bool {
+    let names = facts::names(sentence);
+    let words = text::words(sentence);
+    words.iter().enumerate().any(|(i, w)| {
+        let bare = w.text.trim_end_matches(['\'', '’', 's']);
+        let named = names.iter().any(|n| n == w.text || n == bare);
+        let other_kind = words.get(i + 1).is_some_and(|next| {
+            let k = next.key();
+            NAMED.contains(&k.as_str()) && kind.is_some_and(|kind| kind != k)
+        });
+        named && !other_kind
+    })
 }
 
 /// Whether `sentence` counts the thing with stem `counted`: a number at
@@ -234,7 +256,7 @@ mod tests {
         );
         assert_eq!(
             asks("Which credit reference agency does the KYC team use?").head,
-            Some(stem("agency"))
+            Some(stem("reference"))
         );
         assert_eq!(
             asks("What is the annual membership fee?").head,
@@ -266,17 +288,33 @@ mod tests {
 
     #[test]
     fn names_are_wanted_for_a_provider_or_a_format_but_not_for_a_kind_of_thing() {
-        assert!(asks("Which payroll provider does the company use?").name);
+        let provider = asks("Which payroll provider does the company use?");
+        assert!(provider.name);
+        assert_eq!(provider.head, Some(stem("payroll")));
+        assert_eq!(asks("Which protocol is used to send the files?").head, None);
         assert!(asks("In what format are return labels sent?").name);
         assert!(asks("Which tool is used to grant privileged access?").name);
         assert!(!asks("Which companies are turned away?").name);
         assert!(!asks("Which employees are not eligible for remote work?").name);
-        assert!(names_something("Labels are sent as PDF files."));
         assert!(names_something(
-            "Access is granted through the CyberArk vault."
+            "Labels are sent as PDF files.",
+            Some("format")
         ));
         assert!(!names_something(
-            "The payroll provider confirms receipt within 2 hours."
+            "The HR system sends a file to the payroll provider.",
+            Some("provider")
+        ));
+        assert!(names_something(
+            "Payroll is run by Payflow, our payroll provider.",
+            Some("provider")
+        ));
+        assert!(names_something(
+            "Access is granted through the CyberArk vault.",
+            Some("tool")
+        ));
+        assert!(!names_something(
+            "The payroll provider confirms receipt within 2 hours.",
+            Some("provider")
         ));
     }
 
