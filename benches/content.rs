@@ -129,21 +129,6 @@ fn pct(n: usize, d: usize) -> String {
     }
 }
 
-async fn finished_job(s: &TestServer, jid: &str) -> Value {
-    let start = Instant::now();
-    loop {
-        let (_, job) = s.get(&format!("/api/v1/jobs/{jid}")).await;
-        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap_or("")) {
-            return job;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(3600),
-            "job {jid}: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// Whether an answer declines: the product's own sentence, or a plain "not
 /// in the documents" wording.
 fn declines(answer: &str) -> bool {
@@ -325,7 +310,9 @@ async fn srs(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> Srs
             )
             .await;
         assert_eq!(status, 202, "{body}");
-        let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+        let job = s
+            .finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(3600))
+            .await;
         f.seconds.push(started.elapsed().as_secs_f64());
         f.rules += case.rules.len();
         if job["status"] != "succeeded" {
@@ -367,27 +354,6 @@ struct WireFigures {
 
 /// Every text a wireframe shows: screen titles, labels, items, options,
 /// columns, placeholders.
-fn shown_texts(w: &Value) -> Vec<String> {
-    fn walk(out: &mut Vec<String>, list: &Value) {
-        for c in list.as_array().into_iter().flatten() {
-            out.extend(c["label"].as_str().map(str::to_string));
-            for key in ["items", "options", "columns"] {
-                for v in c["props"][key].as_array().into_iter().flatten() {
-                    out.extend(v.as_str().map(str::to_string));
-                }
-            }
-            out.extend(c["props"]["placeholder"].as_str().map(str::to_string));
-            walk(out, &c["children"]);
-        }
-    }
-    let mut out = Vec::new();
-    for s in w["screens"].as_array().into_iter().flatten() {
-        out.extend(s["title"].as_str().map(str::to_string));
-        walk(&mut out, &s["components"]);
-    }
-    out
-}
-
 async fn wireframes(s: &TestServer, items: &[Value], split: &str, verbose: bool) -> WireFigures {
     let mut f = WireFigures::default();
     let project = s.project(&format!("wireframes {split}")).await;
@@ -401,7 +367,9 @@ async fn wireframes(s: &TestServer, items: &[Value], split: &str, verbose: bool)
             )
             .await;
         assert_eq!(status, 202, "{body}");
-        let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+        let job = s
+            .finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(3600))
+            .await;
         f.seconds.push(started.elapsed().as_secs_f64());
         let expected = item["expected_labels"].as_array().unwrap();
         f.asked += expected.len();
@@ -411,10 +379,10 @@ async fn wireframes(s: &TestServer, items: &[Value], split: &str, verbose: bool)
         }
         let wid = job["result"]["wireframe_id"].as_str().unwrap();
         let (_, w) = s.get(&format!("/api/v1/wireframes/{wid}")).await;
-        let texts = shown_texts(&w);
-        let joined = texts.join(" | ").to_lowercase();
+        let texts = common::wireframe_texts(&w);
+        let joined = texts.join(" | ");
         for e in expected {
-            f.shown += joined.contains(&e.as_str().unwrap().to_lowercase()) as usize;
+            f.shown += common::label_shown(&texts, e.as_str().unwrap()) as usize;
         }
         for t in &texts {
             f.label_words += text::words(t).iter().filter(|w| !w.is_number()).count();

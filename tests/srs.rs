@@ -32,20 +32,6 @@ Claims below that amount are approved by the employee's manager within five work
 ## Receipts\n\n\
 Each expense line needs a scanned receipt. Receipts are kept for ten years for the tax office.\n";
 
-/// A job once it has finished.
-async fn finished_job(s: &TestServer, jid: &str, limit: Duration) -> Value {
-    let start = Instant::now();
-    loop {
-        let (status, job) = s.get(&format!("/api/v1/jobs/{jid}")).await;
-        assert_eq!(status, 200, "{job}");
-        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap()) {
-            return job;
-        }
-        assert!(start.elapsed() < limit, "job {jid} still running: {job}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 struct Generated {
     project: String,
     document: String,
@@ -70,12 +56,9 @@ async fn generated() -> &'static Generated {
             )
             .await;
         assert_eq!(status, 202, "{body}");
-        let job = finished_job(
-            s,
-            body["job_id"].as_str().unwrap(),
-            Duration::from_secs(1800),
-        )
-        .await;
+        let job = s
+            .finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(1800))
+            .await;
         assert_eq!(job["status"], "succeeded", "{job}");
         let sid = job["result"]["srs_id"].as_str().unwrap();
         let (status, srs) = s.get(&format!("/api/v1/srs/{sid}")).await;
@@ -447,7 +430,7 @@ async fn editing_keeps_ids_stable_and_the_diff_shows_exactly_the_change() {
     assert_eq!(status, 202, "{started}");
     let jid = started["job_id"].as_str().unwrap();
     assert_eq!(s.delete(&format!("/api/v1/jobs/{jid}")).await, 200);
-    let job = finished_job(s, jid, Duration::from_secs(300)).await;
+    let job = s.finished_job(jid, Duration::from_secs(300)).await;
     assert_ne!(job["status"], "failed", "{job}");
     let regenerated = s.audited("srs.regenerate", sid).await;
     assert_eq!(regenerated.len(), 1, "{regenerated:?}");
@@ -602,7 +585,7 @@ async fn a_cancelled_generation_leaves_no_document_behind() {
     // Let it start writing, then cancel.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(s.delete(&format!("/api/v1/jobs/{jid}")).await, 200);
-    let job = finished_job(s, jid, Duration::from_secs(120)).await;
+    let job = s.finished_job(jid, Duration::from_secs(120)).await;
     assert_eq!(job["status"], "cancelled", "{job}");
     let (_, list) = s.get(&format!("/api/v1/projects/{project}/srs")).await;
     assert_eq!(list["data"], json!([]));

@@ -22,22 +22,6 @@ fn server() -> &'static TestServer {
     })
 }
 
-async fn finished_job(s: &TestServer, jid: &str) -> Value {
-    let start = Instant::now();
-    loop {
-        let (status, job) = s.get(&format!("/api/v1/jobs/{jid}")).await;
-        assert_eq!(status, 200, "{job}");
-        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap()) {
-            return job;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(900),
-            "job {jid} still running: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 /// Every component of a wireframe's JSON, depth first.
 fn components(w: &Value) -> Vec<Value> {
     fn walk(out: &mut Vec<Value>, list: &Value) {
@@ -71,7 +55,7 @@ async fn login() -> &'static Login {
             )
             .await;
         assert_eq!(status, 202, "{body}");
-        let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+        let job = s.finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(900)).await;
         assert_eq!(job["status"], "succeeded", "{job}");
         let wid = job["result"]["wireframe_id"].as_str().unwrap();
         let (status, wireframe) = s.get(&format!("/api/v1/wireframes/{wid}")).await;
@@ -115,53 +99,6 @@ async fn a_login_description_yields_a_form_with_two_inputs_and_a_button() {
     assert_eq!(list["data"][0]["id"], w["id"]);
 }
 
-/// Every text a wireframe shows: screen titles, labels, items, columns,
-/// options and cells.
-fn texts(w: &Value) -> Vec<String> {
-    let mut out: Vec<String> = w["screens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["title"].as_str().unwrap().to_string())
-        .collect();
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    for c in components(w) {
-        out.push(c["label"].as_str().unwrap_or_default().to_string());
-        for key in ["items", "columns", "options"] {
-            out.extend(strings(&c["props"][key]));
-        }
-        for row in c["props"]["rows"].as_array().into_iter().flatten() {
-            out.extend(strings(row));
-        }
-    }
-    out.retain(|t| !t.trim().is_empty());
-    out
-}
-
-/// Whether every word of `expected` (but the small ones) is in one of
-/// `texts`, case, plurals and possessives folded.
-fn shows(texts: &[String], expected: &str) -> bool {
-    use bacopilot_content::screen::fold;
-    use bacopilot_content::text::{is_stopword, word_keys};
-    let want: Vec<String> = word_keys(expected)
-        .iter()
-        .filter(|w| !is_stopword(w))
-        .map(|w| fold(w))
-        .collect();
-    texts.iter().any(|t| {
-        let have: Vec<String> = word_keys(t).iter().map(|w| fold(w)).collect();
-        want.iter().all(|w| have.contains(w))
-    })
-}
-
 #[tokio::test]
 async fn described_screens_show_the_labels_asked_for_and_no_word_from_nowhere() {
     let set: Vec<Value> = serde_json::from_str(
@@ -181,16 +118,18 @@ async fn described_screens_show_the_labels_asked_for_and_no_word_from_nowhere() 
             )
             .await;
         assert_eq!(status, 202, "{body}");
-        let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+        let job = s
+            .finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(900))
+            .await;
         assert_eq!(job["status"], "succeeded", "{job}");
         let wid = job["result"]["wireframe_id"].as_str().unwrap();
         let (_, w) = s.get(&format!("/api/v1/wireframes/{wid}")).await;
         eprintln!("{:.1} s: {description}", started.elapsed().as_secs_f64());
-        let texts = texts(&w);
+        let texts = common::wireframe_texts(&w);
         for expected in case["expected_labels"].as_array().unwrap() {
             let expected = expected.as_str().unwrap();
             asked += 1;
-            if shows(&texts, expected) {
+            if common::label_shown(&texts, expected) {
                 shown += 1;
             } else {
                 eprintln!("  missing {expected:?} in {texts:?}");
@@ -428,7 +367,9 @@ async fn a_change_request_makes_a_new_version_that_differs_as_asked() {
         )
         .await;
     assert_eq!(status, 202, "{body}");
-    let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+    let job = s
+        .finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(900))
+        .await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let wid = job["result"]["wireframe_id"].as_str().unwrap().to_string();
     let (_, before) = s.get(&format!("/api/v1/wireframes/{wid}")).await;
@@ -446,7 +387,9 @@ async fn a_change_request_makes_a_new_version_that_differs_as_asked() {
         )
         .await;
     assert_eq!(status, 202, "{body}");
-    let job = finished_job(s, body["job_id"].as_str().unwrap()).await;
+    let job = s
+        .finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(900))
+        .await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["result"]["version"], 2);
     let audited = s.audited("wireframe.change", &wid).await;

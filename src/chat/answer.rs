@@ -277,25 +277,43 @@ fn send_reply(
                 }
             }
         }
-        let stored = super::insert(
+        let tokens = |k: &str| reply.usage[k].as_u64().unwrap_or(0) as usize;
+        let stored = store_answer(
             &pool,
-            NewMessage {
-                conversation_id: &conversation_id,
-                role: "assistant",
-                content: text.trim(),
-                mode: None,
-                model: reply.model.as_deref(),
-                usage: Some((
-                    reply.usage["prompt_tokens"].as_u64().unwrap_or(0) as usize,
-                    reply.usage["completion_tokens"].as_u64().unwrap_or(0) as usize,
-                )),
-                citations: &reply.citations,
-            },
+            &conversation_id,
+            &text,
+            reply.model.as_deref(),
+            (tokens("prompt_tokens"), tokens("completion_tokens")),
+            &reply.citations,
         )
         .await;
         let _ = tx.send(done_or_error(stored, reply.usage)).await;
     });
     rx
+}
+
+/// Stores the assistant's finished answer (quoted or generated).
+async fn store_answer(
+    pool: &sqlx::SqlitePool,
+    conversation_id: &str,
+    text: &str,
+    model: Option<&str>,
+    usage: (usize, usize),
+    citations: &[Citation],
+) -> Result<Message, Error> {
+    super::insert(
+        pool,
+        NewMessage {
+            conversation_id,
+            role: "assistant",
+            content: text.trim(),
+            mode: None,
+            model,
+            usage: Some(usage),
+            citations,
+        },
+    )
+    .await
 }
 
 async fn store_question(
@@ -363,17 +381,13 @@ async fn relay(
                 }
             }
             Event::Done(done) => {
-                let stored = super::insert(
+                let stored = store_answer(
                     &pool,
-                    NewMessage {
-                        conversation_id: &conversation_id,
-                        role: "assistant",
-                        content: text.trim(),
-                        mode: None,
-                        model: Some(&model.id),
-                        usage: Some((done.prompt_tokens, done.completion_tokens)),
-                        citations: &cited,
-                    },
+                    &conversation_id,
+                    &text,
+                    Some(&model.id),
+                    (done.prompt_tokens, done.completion_tokens),
+                    &cited,
                 )
                 .await;
                 let usage = json!({

@@ -323,6 +323,21 @@ impl TestServer {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Job `jid` once it has finished (succeeded, failed or cancelled);
+    /// panics if it runs longer than `limit`.
+    pub async fn finished_job(&self, jid: &str, limit: Duration) -> Value {
+        let start = std::time::Instant::now();
+        loop {
+            let (status, job) = self.get(&format!("/api/v1/jobs/{jid}")).await;
+            assert_eq!(status, 200, "{job}");
+            if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap()) {
+                return job;
+            }
+            assert!(start.elapsed() < limit, "job {jid} still running: {job}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// `GET /v1/models/{id}` once the model has finished loading (or failed to).
     pub async fn model_when_settled(&self, id: &str) -> (u16, Value) {
         for _ in 0..1200 {
@@ -480,4 +495,51 @@ pub fn sse_data(body: &str) -> Vec<String> {
         .filter_map(|l| l.strip_prefix("data: "))
         .map(str::to_string)
         .collect()
+}
+
+/// Every text a wireframe's JSON shows: screen titles, labels, items,
+/// columns, options and table cells. The tests and the content benchmark
+/// judge a wireframe by these.
+pub fn wireframe_texts(w: &Value) -> Vec<String> {
+    fn strings(v: &Value) -> impl Iterator<Item = String> + '_ {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(String::from))
+    }
+    fn walk(out: &mut Vec<String>, list: &Value) {
+        for c in list.as_array().into_iter().flatten() {
+            out.extend(c["label"].as_str().map(String::from));
+            for key in ["items", "columns", "options"] {
+                out.extend(strings(&c["props"][key]));
+            }
+            for row in c["props"]["rows"].as_array().into_iter().flatten() {
+                out.extend(strings(row));
+            }
+            walk(out, &c["children"]);
+        }
+    }
+    let mut out = Vec::new();
+    for s in w["screens"].as_array().into_iter().flatten() {
+        out.extend(s["title"].as_str().map(String::from));
+        walk(&mut out, &s["components"]);
+    }
+    out.retain(|t| !t.trim().is_empty());
+    out
+}
+
+/// Whether every word of `expected` (but the small ones) is in one of
+/// `texts`, case, plurals and possessives folded: an asked-for label shown.
+pub fn label_shown(texts: &[String], expected: &str) -> bool {
+    use bacopilot_content::screen::fold;
+    use bacopilot_content::text::{is_stopword, word_keys};
+    let want: Vec<String> = word_keys(expected)
+        .iter()
+        .filter(|w| !is_stopword(w))
+        .map(|w| fold(w))
+        .collect();
+    texts.iter().any(|t| {
+        let have: Vec<String> = word_keys(t).iter().map(|w| fold(w)).collect();
+        want.iter().all(|w| have.contains(w))
+    })
 }
