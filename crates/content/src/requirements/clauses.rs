@@ -92,6 +92,7 @@ pub fn limits(sentence: &str) -> Vec<String> {
                 || CONDITIONS.contains(&keys[j].as_str())
                 || (j > i + n && LIMITS.contains(&keys[j].as_str()))
                 || CLAUSE.contains(&keys[j].as_str())
+                || (j > i + n && VERBS.contains(&keys[j].as_str()))
             {
                 break;
             }

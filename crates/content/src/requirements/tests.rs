@@ -304,3 +304,18 @@ fn a_common_word_starting_the_sentence_is_lower_cased_and_a_name_is_kept() {
         "{statements:#?}"
     );
 }
+
+#[test]
+fn a_comparison_ends_the_subject_and_a_verb_ends_a_limit() {
+    let text = "Groups larger than 10 people must be announced to security 48 hours in advance. \
+        Contractors working for more than 5 days receive a temporary access card. \
+        Every visitor signs in at reception with a photo ID.";
+    let list = candidates(text);
+    let statements: Vec<String> = list.iter().map(statement).collect();
+    assert!(
+        statements[0].contains("groups larger than 10 people are announced"),
+        "{statements:#?}"
+    );
+    assert_eq!(list[1].limits, ["for more than 5 days"], "{list:#?}");
+    assert_eq!(list.len(), 3, "{statements:#?}");
+}

@@ -48,10 +48,14 @@ pub(super) fn plural(phrase: &str) -> bool {
         "of", "with", "for", "in", "on", "from", "by", "above", "below", "over", "under", "that",
         "who", "which", "at",
     ];
-    let head = keys
-        .iter()
-        .take_while(|k| !PREPS.contains(&k.as_str()))
-        .last();
+    // The head noun ends before a preposition or a comparison ("groups
+    // larger than 10 people": "groups").
+    let end = (0..keys.len())
+        .find(|&i| {
+            PREPS.contains(&keys[i].as_str()) || keys.get(i + 1).is_some_and(|n| n == "than")
+        })
+        .unwrap_or(keys.len());
+    let head = keys[..end].last();
     head.is_some_and(|h| {
         h.ends_with('s') && !h.ends_with("ss") && !h.ends_with("us") && !h.ends_with("is")
     }) || keys.first().is_some_and(|k| k == "all" || k == "both")

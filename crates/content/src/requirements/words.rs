@@ -265,7 +265,7 @@ pub(super) const VERBS: &[&str] = &[
     "creates", "update", "updates", "delete", "deletes", "handle", "handles", "manage",
     "manages", "confirm", "confirms", "upload", "uploads", "validate", "validates", "reject",
     "rejects", "accept", "accepts", "cancel", "cancels", "deliver", "delivers", "inspect",
-    "inspects", "publish", "publishes", "remind", "reminds",
+    "inspects", "publish", "publishes", "remind", "reminds", "sign", "signs",
 ];
 
 /// Words that open a subject which is no actor of a rule: the document
