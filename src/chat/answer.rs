@@ -278,42 +278,13 @@ fn send_reply(
             }
         }
         let tokens = |k: &str| reply.usage[k].as_u64().unwrap_or(0) as usize;
-        let stored = store_answer(
-            &pool,
-            &conversation_id,
-            &text,
-            reply.model.as_deref(),
-            (tokens("prompt_tokens"), tokens("completion_tokens")),
-            &reply.citations,
-        )
-        .await;
+        let usage = (tokens("prompt_tokens"), tokens("completion_tokens"));
+        let model = reply.model.as_deref();
+        let answer = NewMessage::answer(&conversation_id, &text, model, usage, &reply.citations);
+        let stored = super::insert(&pool, answer).await;
         let _ = tx.send(done_or_error(stored, reply.usage)).await;
     });
     rx
-}
-
-/// Stores the assistant's finished answer (quoted or generated).
-async fn store_answer(
-    pool: &sqlx::SqlitePool,
-    conversation_id: &str,
-    text: &str,
-    model: Option<&str>,
-    usage: (usize, usize),
-    citations: &[Citation],
-) -> Result<Message, Error> {
-    super::insert(
-        pool,
-        NewMessage {
-            conversation_id,
-            role: "assistant",
-            content: text.trim(),
-            mode: None,
-            model,
-            usage: Some(usage),
-            citations,
-        },
-    )
-    .await
 }
 
 async fn store_question(
@@ -381,15 +352,10 @@ async fn relay(
                 }
             }
             Event::Done(done) => {
-                let stored = store_answer(
-                    &pool,
-                    &conversation_id,
-                    &text,
-                    Some(&model.id),
-                    (done.prompt_tokens, done.completion_tokens),
-                    &cited,
-                )
-                .await;
+                let usage = (done.prompt_tokens, done.completion_tokens);
+                let answer =
+                    NewMessage::answer(&conversation_id, &text, Some(&model.id), usage, &cited);
+                let stored = super::insert(&pool, answer).await;
                 let usage = json!({
                     "prompt_tokens": done.prompt_tokens,
                     "completion_tokens": done.completion_tokens,

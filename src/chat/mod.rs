@@ -161,6 +161,27 @@ pub struct NewMessage<'a> {
     pub citations: &'a [Citation],
 }
 
+impl<'a> NewMessage<'a> {
+    /// The assistant's finished answer, quoted or generated.
+    pub fn answer(
+        conversation_id: &'a str,
+        text: &'a str,
+        model: Option<&'a str>,
+        usage: (usize, usize),
+        citations: &'a [Citation],
+    ) -> Self {
+        NewMessage {
+            conversation_id,
+            role: "assistant",
+            content: text.trim(),
+            mode: None,
+            model,
+            usage: Some(usage),
+            citations,
+        }
+    }
+}
+
 /// Stores a message and touches its conversation, in one transaction.
 pub async fn insert(pool: &SqlitePool, m: NewMessage<'_>) -> Result<Message, Error> {
     let id = crate::store::new_id();
