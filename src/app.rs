@@ -168,8 +168,19 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     }
     let uploads = crate::retrieval::uploads::Uploads::new(&config.documents)
         .context("cannot find this program to read documents with; set documents.extract_worker")?;
+    let upstreams = Arc::new(
+        crate::upstream::Upstreams::new(&config).map_err(|e| anyhow::anyhow!("config: {e}"))?,
+    );
+    upstreams.spawn_probes(Duration::from_secs(config.routing.probe_interval_secs));
+    let router = crate::generation::route::Router::new(&config, upstreams, store.pool.clone())
+        .map_err(|e| anyhow::anyhow!("config: {e}"))?;
     let state = AppState {
-        generation: Arc::new(Generator::new(registry.clone(), &config)),
+        generation: Arc::new(Generator::new(
+            registry.clone(),
+            &config,
+            router,
+            crate::generation::cache::Cache::new(store.pool.clone(), config.cache.clone()),
+        )),
         uploads: Arc::new(uploads),
         auth,
         config: Arc::new(config),
@@ -235,9 +246,12 @@ async fn readyz(State(s): State<AppState>) -> Response {
 
 async fn metrics(State(s): State<AppState>, who: Identity) -> Result<Response, AppError> {
     who.require(Action::ReadMetrics)?;
+    let mut text = s.metrics.render();
+    s.generation.upstreams().render_metrics(&mut text);
+    s.generation.cache.render_metrics(&mut text);
     Ok((
         [("content-type", "text/plain; version=0.0.4")],
-        s.metrics.render(),
+        text,
     )
         .into_response())
 }

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod providers;
+pub use providers::{CacheConfig, ProviderConfig, ProviderKind, RedactionConfig, RoutingConfig};
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -20,6 +23,11 @@ pub struct Config {
     pub wireframes: WireframesConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
+    /// Upstream model servers; none by default.
+    pub providers: Vec<ProviderConfig>,
+    pub routing: RoutingConfig,
+    pub redaction: RedactionConfig,
+    pub cache: CacheConfig,
 }
 
 /// Accounts, sessions and login throttling.
@@ -360,9 +368,11 @@ impl Config {
                 }
             }
         }
-        value
+        let config: Config = value
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        providers::check(&config.providers, &config.routing).map_err(ConfigError::Parse)?;
+        Ok(config)
     }
 }
 

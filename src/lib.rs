@@ -19,6 +19,7 @@ pub mod server;
 pub mod srs;
 pub mod store;
 pub mod trace;
+pub mod upstream;
 pub mod versioned;
 pub mod web;
 pub mod wireframe;

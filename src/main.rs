@@ -167,7 +167,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
-    Scope::parse(s).ok_or_else(|| "expected inference or full".into())
+    Scope::parse(s).ok_or_else(|| "expected inference, local or full".into())
 }
 
 #[derive(Subcommand)]

@@ -350,10 +350,18 @@ async fn a_viewer_reads_but_cannot_write_and_a_non_member_gets_404() {
         "/api/v1/users",
         "/api/v1/audit",
         "/api/v1/audit/export",
+        "/api/v1/providers",
         "/metrics",
     ] {
         assert_eq!(viewer.get(s, admin_only).await.0, 403, "{admin_only}");
     }
+    // The project's owner renames it but cannot let its data leave the machine.
+    let policy = json!({"data_policy": "upstream", "providers": []});
+    let path = format!("/api/v1/projects/{pid}");
+    let (status, body) = analyst
+        .send(reqwest::Method::PATCH, s, &path, Some(policy))
+        .await;
+    assert_eq!(status, 403, "{body}");
 
     // Someone outside the project gets 404 for everything in it.
     let mut paths = vec![

@@ -142,6 +142,8 @@ pub fn allows(role: Role, action: Action) -> bool {
 pub enum Scope {
     /// `/v1` and the tokenizer utilities only.
     Inference,
+    /// As `inference`, and our own engine only: never an upstream provider.
+    Local,
     /// Everything the owner's role allows.
     Full,
 }
@@ -150,12 +152,13 @@ impl Scope {
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Inference => "inference",
+            Scope::Local => "local",
             Scope::Full => "full",
         }
     }
 
     pub fn parse(s: &str) -> Option<Scope> {
-        [Scope::Inference, Scope::Full]
+        [Scope::Inference, Scope::Local, Scope::Full]
             .into_iter()
             .find(|x| x.as_str() == s)
     }

@@ -390,7 +390,7 @@ pub async fn create_key(
     let scope = match body.scope.as_deref() {
         None => Scope::Inference,
         Some(v) => Scope::parse(v)
-            .ok_or_else(|| AppError::invalid("scope", "`scope` must be `inference` or `full`"))?,
+            .ok_or_else(|| AppError::invalid("scope", "`scope` must be `inference`, `local` or `full`"))?,
     };
     let created = super::keys::create(
         &s.store.pool,

@@ -3,16 +3,15 @@
 //! or build the prompt and generate (constrained to cite when there are
 //! sources); stream the events, store the answer.
 
-use std::sync::Arc;
 
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::prompt::{self, NOT_IN_DOCUMENTS};
-use super::{quoted, Citation, Conversation, Error, Message, Mode, NewMessage};
+use super::{quoted, routed, Citation, Conversation, Error, Message, Mode, NewMessage};
 use crate::config::{AnswerStyle, ChatConfig};
-use crate::generation::{Error as GenError, Generator, Role};
-use crate::inference::chat_model::ChatModel;
+use crate::generation::route::Caller;
+use crate::generation::{Generator, Role};
 use crate::inference::constraint::ConstraintSpec;
 use crate::inference::engine::{Event, Generation};
 use crate::inference::sampler::SamplingParams;
@@ -67,6 +66,7 @@ pub async fn ask(
     conversation: &Conversation,
     content: &str,
     mode: Mode,
+    who: (&str, &str),
 ) -> Result<mpsc::Receiver<ChatEvent>, Error> {
     let question = content.trim();
     if question.is_empty() {
@@ -194,6 +194,7 @@ pub async fn ask(
                 model.context_length
             ))
         })?;
+    let upstream_messages = messages.clone();
     let prompt_ids = model
         .chat_prompt(messages, Vec::new())
         .await
@@ -209,9 +210,15 @@ pub async fn ask(
                 .map_err(|e| Error::Internal(format!("citation grammar: {e}")))?,
         )
     };
-    let answer = Generator::start(
-        &model,
-        Generation {
+    let caller = Caller {
+        user: who.0.to_string(),
+        address: who.1.to_string(),
+        project: Some(conversation.project_id.clone()),
+        role: Role::Chat.name(),
+    };
+    let ask = routed::Ask {
+        model: &model,
+        local: Generation {
             prompt: prompt_ids,
             max_tokens: s.settings.max_answer_tokens,
             stop: Vec::new(),
@@ -220,12 +227,11 @@ pub async fn ask(
             sampling: SamplingParams::for_features(0.0, 0),
             constraint,
         },
-    )
-    .map_err(|e| match e {
-        GenError::Submit(e) => Error::Queue(e),
-        e => Error::Internal(e.to_string()),
-    })?;
-    let events = answer.events;
+        messages: &upstream_messages,
+        max_tokens: s.settings.max_answer_tokens,
+    };
+    let started = routed::start(s.index.generation, pool, caller, ask).await?;
+    let events = started.events;
     // Stored once the answer is under way, so a refused request leaves no
     // unanswered question behind.
     store_question(pool, conversation, question, mode, history.is_empty()).await?;
@@ -234,7 +240,7 @@ pub async fn ask(
     tokio::spawn(relay(
         pool,
         conversation_id,
-        model,
+        started.model,
         sources,
         dropped,
         events,
@@ -324,7 +330,7 @@ async fn store_question(
 async fn relay(
     pool: sqlx::SqlitePool,
     conversation_id: String,
-    model: Arc<ChatModel>,
+    model: String,
     sources: Vec<SearchHit>,
     dropped: usize,
     mut events: mpsc::UnboundedReceiver<Event>,
@@ -354,7 +360,7 @@ async fn relay(
             Event::Done(done) => {
                 let usage = (done.prompt_tokens, done.completion_tokens);
                 let answer =
-                    NewMessage::answer(&conversation_id, &text, Some(&model.id), usage, &cited);
+                    NewMessage::answer(&conversation_id, &text, Some(&model), usage, &cited);
                 let stored = super::insert(&pool, answer).await;
                 let usage = json!({
                     "prompt_tokens": done.prompt_tokens,

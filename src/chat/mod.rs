@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod prompt;
 pub mod quoted;
+mod routed;
 pub mod routes;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,10 @@ pub enum Error {
     Queue(#[from] SubmitError),
     #[error(transparent)]
     Retrieval(#[from] crate::retrieval::Error),
+    /// No target of the chat route could answer (every upstream down, or
+    /// none allowed); the sentence says which.
+    #[error("{0}")]
+    Route(String),
     /// Everything else; the detail is for the log.
     #[error("{0}")]
     Internal(String),

@@ -8,7 +8,9 @@
 //! This is the seam where upstream providers plug in: a request goes in, a
 //! stream of [`Event`]s comes out, and [`Answer::model`] says who answered.
 
+pub mod cache;
 pub mod guard;
+pub mod route;
 pub mod structured;
 
 use std::sync::Arc;
@@ -33,6 +35,16 @@ pub enum Role {
     Wireframes,
 }
 
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Chat => "chat",
+            Role::Srs => "srs",
+            Role::Wireframes => "wireframes",
+        }
+    }
+}
+
 /// The model names each role resolves to, read once from the configuration.
 #[derive(Debug, Clone)]
 struct Roles {
@@ -48,6 +60,10 @@ pub struct Generator {
     roles: Roles,
     /// Embedding batches running at once: each holds a core for its whole batch.
     embedding: Semaphore,
+    /// Upstream providers and the chains of each role.
+    router: route::Router,
+    /// Answers to identical requests at temperature 0.
+    pub cache: cache::Cache,
 }
 
 /// A generation under way: its events, and the model producing them.
@@ -74,13 +90,27 @@ pub enum Error {
     /// A blocking task died or the model failed; the detail is for the log.
     #[error("{0}")]
     Internal(String),
+    /// Nothing in the role's chain is up and allowed.
+    #[error("{0}")]
+    NoTarget(String),
+    /// Every upstream target failed; the last failure.
+    #[error("{0}")]
+    Unavailable(String),
+    /// An upstream refused the request itself.
+    #[error("{message}")]
+    Refused { status: u16, message: String },
 }
 
 /// How long a waiting submission sleeps before it tries a full queue again.
 const QUEUE_RETRY: Duration = Duration::from_millis(250);
 
 impl Generator {
-    pub fn new(registry: Arc<Registry>, config: &Config) -> Self {
+    pub fn new(
+        registry: Arc<Registry>,
+        config: &Config,
+        router: route::Router,
+        cache: cache::Cache,
+    ) -> Self {
         let roles = Roles {
             chat: config.chat_model(&config.chat.model).to_string(),
             srs: config.chat_model(&config.srs.model).to_string(),
@@ -92,6 +122,8 @@ impl Generator {
             registry,
             roles,
             embedding: Semaphore::new(cores),
+            router,
+            cache,
         }
     }
 

@@ -56,6 +56,12 @@ pub enum AppError {
     /// A `Host` this server does not answer to.
     #[error("{0}")]
     MisdirectedRequest(String),
+    /// An upstream provider refused the request (its 4xx, passed on).
+    #[error("{message}")]
+    UpstreamRefused { status: u16, message: String },
+    /// Every target of the route failed; the last failure.
+    #[error("{0}")]
+    UpstreamUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -134,6 +140,20 @@ impl AppError {
                 StatusCode::MISDIRECTED_REQUEST,
                 "invalid_request_error",
                 "host_not_allowed",
+            ),
+            UpstreamRefused { status, .. } => (
+                StatusCode::from_u16(*status)
+                    .ok()
+                    // The upstream refusing our key is not the client's doing.
+                    .filter(|s| s.is_client_error() && !matches!(s.as_u16(), 401 | 403 | 407))
+                    .unwrap_or(StatusCode::BAD_GATEWAY),
+                "invalid_request_error",
+                "upstream_refused",
+            ),
+            UpstreamUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "upstream_unavailable",
             ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -231,6 +251,9 @@ impl From<crate::generation::Error> for AppError {
             Error::Constraint(m) => AppError::invalid("response_format", m),
             Error::Cancelled => AppError::Internal("generation cancelled".into()),
             Error::Internal(m) => AppError::Internal(m),
+            Error::NoTarget(m) => AppError::ModelUnavailable(m),
+            Error::Unavailable(m) => AppError::UpstreamUnavailable(m),
+            Error::Refused { status, message } => AppError::UpstreamRefused { status, message },
         }
     }
 }
@@ -352,6 +375,7 @@ impl From<crate::chat::Error> for AppError {
             Error::Model(e) => e.into(),
             Error::Queue(e) => e.into(),
             Error::Retrieval(e) => e.into(),
+            Error::Route(m) => AppError::UpstreamUnavailable(m),
             Error::Internal(detail) => AppError::Internal(detail),
         }
     }
@@ -393,6 +417,7 @@ impl From<crate::srs::Error> for AppError {
             Error::NotFound(m) => AppError::NotFound(m),
             Error::Broken(detail) => AppError::Internal(detail),
             Error::Model(e) => e.into(),
+            Error::Policy(e) => e.into(),
             Error::Generation(message) => AppError::Unprocessable {
                 code: "generation_failed",
                 message,
@@ -410,6 +435,7 @@ impl From<crate::wireframe::Error> for AppError {
             Error::Trace(e) => e.into(),
             Error::Invalid { field, message } => AppError::invalid(&field, message),
             Error::Model(e) => e.into(),
+            Error::Policy(e) => e.into(),
             Error::Database(e) => e.into(),
         }
     }

@@ -1,6 +1,7 @@
 //! `POST /v1/chat/completions`, with tool calling (see [`super::tools`]).
 
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -10,7 +11,9 @@ use super::params::{GenerationFields, RepetitionFields, Stop};
 use super::stream::{self, ChunkFormat};
 use super::tools::output::{self, CallStream, Piece};
 use super::tools::{self, Tools};
+use super::upstream;
 use crate::app::AppState;
+use crate::auth::Identity;
 use crate::http::extract::ApiJson;
 use crate::http::AppError;
 use crate::inference::chat_template::{ChatMessage, ToolCall};
@@ -182,10 +185,81 @@ fn content_text(i: usize, content: Option<Content>) -> Result<String, AppError> 
     }
 }
 
+/// A `provider/model` id goes to that provider; a local model answers
+/// itself, or, when it cannot take the request (queue full, not loaded),
+/// the chat chain's upstream targets answer (see [`super::upstream`]).
 pub async fn create(
     State(s): State<AppState>,
-    ApiJson(req): ApiJson<ChatRequest>,
+    who: Identity,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, AppError> {
+    let req: ChatRequest = super::typed(&body)?;
+    let key = s.generation.cache.key(&body);
+    if let Some(key) = &key {
+        if let Some(hit) = s.generation.cache.get(key).await {
+            let mut res = Json(hit.body).into_response();
+            upstream::served_by(&mut res, &hit.served_by);
+            res.headers_mut().insert(CACHE, HeaderValue::from_static("hit"));
+            return Ok(res);
+        }
+    }
+    let res = answer(&s, &who, req, &body).await?;
+    match key {
+        Some(key) => keep(&s, &key, res).await,
+        None => Ok(res),
+    }
+}
+
+/// The header that says an answer came from the response cache.
+const CACHE: &str = "x-bacopilot-cache";
+
+/// Keeps a whole answer in the cache when its target's answers may be kept.
+async fn keep(s: &AppState, key: &str, res: Response) -> Result<Response, AppError> {
+    let served_by = res
+        .headers()
+        .get(upstream::SERVED_BY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if res.status() != axum::http::StatusCode::OK || !s.generation.cache.keeps(&served_by) {
+        return Ok(res);
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|e| AppError::Internal(format!("reading an answer to cache it: {e}")))?;
+    if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        s.generation.cache.put(key, &served_by, &value).await;
+    }
+    parts.headers.insert(CACHE, HeaderValue::from_static("miss"));
+    Ok(Response::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
+async fn answer(
+    s: &AppState,
+    who: &Identity,
+    req: ChatRequest,
+    body: &Value,
+) -> Result<Response, AppError> {
+    if let Some(target) = upstream::named_target(s, who, &req.model)? {
+        return upstream::chat(s, who, &[target], body).await;
+    }
+    match local(s, req).await {
+        Err(e) if upstream::fails_over(&e) => {
+            // `/v1` has no project: the caller's key says what may answer.
+            let fallbacks = s.generation.fallbacks(&upstream::allowed(who));
+            if fallbacks.is_empty() {
+                return Err(e);
+            }
+            tracing::info!(reason = %e, "local model busy or absent; passing to the chat chain");
+            upstream::chat(s, who, &fallbacks, body).await
+        }
+        other => other,
+    }
+}
+
+/// The request answered by our own engine.
+async fn local(s: &AppState, req: ChatRequest) -> Result<Response, AppError> {
     let model = s.generation.model_named(&req.model)?;
     if req.logprobs {
         return Err(AppError::invalid("logprobs", "`logprobs` is not supported"));
@@ -250,7 +324,9 @@ pub async fn create(
             calls: calling.map(|_| CallStream::default()),
             opened: false,
         };
-        return Ok(stream::sse(answer.events, format).into_response());
+        let mut res = stream::sse(answer.events, format).into_response();
+        upstream::served_by(&mut res, &format!("local/{}", model.id));
+        return Ok(res);
     }
     let (text, done) = answer.collect().await.map_err(AppError::Internal)?;
     let calls = calling.and_then(|_| output::parse_calls(&text));
@@ -273,7 +349,7 @@ pub async fn create(
             json!(done.finish_reason),
         ),
     };
-    Ok(Json(json!({
+    let mut res = Json(json!({
         "id": id,
         "object": "chat.completion",
         "created": created,
@@ -286,7 +362,9 @@ pub async fn create(
         }],
         "usage": stream::usage_json(&done),
     }))
-    .into_response())
+    .into_response();
+    upstream::served_by(&mut res, &format!("local/{}", model.id));
+    Ok(res)
 }
 
 struct ChatChunks {

@@ -2,12 +2,15 @@
 //! (little-endian f32, as OpenAI sends it). Batches run off the async runtime.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
+use crate::auth::Identity;
+use crate::generation::route::Caller;
 use crate::generation::Embedded;
 use crate::http::extract::ApiJson;
 use crate::http::AppError;
@@ -28,10 +31,25 @@ enum Input {
     Tokens(Vec<serde_json::Value>),
 }
 
+/// A `provider/model` id is passed to that provider; any other is ours.
 pub async fn create(
     State(s): State<AppState>,
-    ApiJson(req): ApiJson<EmbeddingRequest>,
-) -> Result<Json<Value>, AppError> {
+    who: Identity,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, AppError> {
+    let req: EmbeddingRequest = super::typed(&body)?;
+    if let Some(target) = super::upstream::named_target(&s, &who, &req.model)? {
+        let caller = Caller {
+            user: who.name.clone(),
+            address: who.address.clone(),
+            project: None,
+            role: "api",
+        };
+        let answer = s.generation.embed_upstream(&target, &body, &caller).await?;
+        let mut res = Json(answer).into_response();
+        super::upstream::served_by(&mut res, &target.served_by());
+        return Ok(res);
+    }
     let embedder = s.generation.embedder(Some(&req.model))?;
     let inputs = match req.input {
         Input::One(t) => vec![t],
@@ -94,10 +112,13 @@ pub async fn create(
             json!({"object": "embedding", "index": i, "embedding": embedding})
         })
         .collect();
-    Ok(Json(json!({
+    let mut res = Json(json!({
         "object": "list",
         "data": data,
         "model": req.model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    })))
+    }))
+    .into_response();
+    super::upstream::served_by(&mut res, &format!("local/{}", req.model));
+    Ok(res)
 }

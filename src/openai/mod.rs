@@ -10,6 +10,7 @@ mod response_format;
 mod stream;
 mod tokenize;
 mod tools;
+pub mod upstream;
 
 use axum::routing::{get, post};
 
@@ -24,6 +25,7 @@ pub fn router() -> Routes {
         .route("/v1/embeddings", post(embeddings::create))
         .route("/api/v1/tokenize", post(tokenize::tokenize))
         .route("/api/v1/detokenize", post(tokenize::detokenize))
+        .route("/api/v1/providers", get(upstream::list))
 }
 
 /// Seconds since the Unix epoch, for the `created` fields.
@@ -40,4 +42,16 @@ fn new_id(prefix: &str) -> String {
         rand::random::<u64>(),
         rand::random::<u32>()
     )
+}
+
+/// A request body read as `T`, with axum's errors: 400 naming the field.
+/// For handlers that also pass the body on as it came (to an upstream).
+fn typed<T: serde::de::DeserializeOwned>(body: &serde_json::Value) -> Result<T, crate::http::AppError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        crate::http::AppError::BadRequest {
+            message: format!("Invalid request body: {path}: {}", e.inner()),
+            param: Some(path),
+        }
+    })
 }

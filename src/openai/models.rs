@@ -5,6 +5,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
+use crate::auth::Identity;
+use crate::generation::route::Allowed;
 use crate::http::AppError;
 use crate::inference::registry::Slot;
 
@@ -24,7 +26,7 @@ fn describe(id: &str, slot: &Slot) -> Option<Value> {
     }))
 }
 
-pub async fn list(State(s): State<AppState>) -> Json<Value> {
+pub async fn list(State(s): State<AppState>, who: Identity) -> Json<Value> {
     let snapshot = s.registry.snapshot();
     let mut data: Vec<Value> = snapshot
         .iter()
@@ -37,13 +39,41 @@ pub async fn list(State(s): State<AppState>) -> Json<Value> {
             data.extend(describe(alias, slot));
         }
     }
+    let upstreams = match super::upstream::allowed(&who) {
+        Allowed::LocalOnly => &[][..],
+        _ => s.generation.upstreams().all(),
+    };
+    for p in upstreams {
+        for m in p.models() {
+            data.push(upstream_model(&p.name, &m, p.context_length));
+        }
+    }
     Json(json!({"object": "list", "data": data}))
+}
+
+/// A model an upstream serves, as `provider/model`, owned by the provider.
+fn upstream_model(provider: &str, model: &str, context: usize) -> Value {
+    json!({
+        "id": format!("{provider}/{model}"),
+        "object": "model",
+        "created": 0,
+        "owned_by": provider,
+        "kind": "chat",
+        "context_length": (context > 0).then_some(context),
+    })
 }
 
 pub async fn get(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
+    if let Some((name, model)) = id.split_once('/') {
+        if let Some(p) = s.generation.upstreams().get(name) {
+            if p.models().iter().any(|m| m == model) {
+                return Ok(Json(upstream_model(name, model, p.context_length)));
+            }
+        }
+    }
     let slot = s.registry.get(&id)?;
     describe(&id, &slot)
         .map(Json)

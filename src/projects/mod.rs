@@ -134,6 +134,11 @@ pub struct Project {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// `local_only` (the default: only our engine is ever called for this
+    /// project) or `upstream` (also the providers in `providers`).
+    pub data_policy: String,
+    #[schema(value_type = Vec<String>)]
+    pub providers: sqlx::types::Json<Vec<String>>,
     pub document_count: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -152,9 +157,30 @@ pub struct NewProject {
 pub struct ProjectChanges {
     pub name: Option<String>,
     pub description: Option<String>,
+    /// `local_only` or `upstream`; administrators only.
+    pub data_policy: Option<String>,
+    /// With `upstream`: the providers (by name) this project may use.
+    pub providers: Option<Vec<String>>,
 }
 
-const SELECT: &str = "SELECT p.id, p.name, p.description, p.created_at, p.updated_at,
+/// The providers a project's work may reach besides our engine.
+pub async fn allowed(pool: &SqlitePool, pid: &str) -> Result<crate::generation::route::Allowed, Error> {
+    use crate::generation::route::Allowed;
+    let (policy, providers): (String, sqlx::types::Json<Vec<String>>) = crate::store::by_id(
+        pool,
+        "SELECT data_policy, providers FROM projects WHERE id = ?1",
+        "project",
+        pid,
+    )
+    .await?;
+    Ok(match policy.as_str() {
+        "upstream" => Allowed::Providers(providers.0),
+        _ => Allowed::LocalOnly,
+    })
+}
+
+const SELECT: &str = "SELECT p.id, p.name, p.description, p.data_policy, p.providers,
+    p.created_at, p.updated_at,
     (SELECT COUNT(*) FROM documents d WHERE d.project_id = p.id) AS document_count
     FROM projects p";
 

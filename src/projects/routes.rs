@@ -100,21 +100,67 @@ pub async fn update(
         Some(d) => crate::store::text_field("description", d, false, 4000)?,
         None => current.description,
     };
+    let policy_change = body.data_policy.is_some() || body.providers.is_some();
+    if policy_change && !who.may(Action::ManageSettings) {
+        return Err(AppError::Forbidden(
+            "Only administrators set a project's data policy".into(),
+        ));
+    }
+    let data_policy = body.data_policy.clone().unwrap_or(current.data_policy.clone());
+    let providers = match (data_policy.as_str(), &body.providers) {
+        ("local_only", Some(p)) if !p.is_empty() => {
+            return Err(AppError::invalid(
+                "providers",
+                "A `local_only` project uses no provider; set `data_policy` to `upstream`",
+            ))
+        }
+        ("local_only", _) => Vec::new(),
+        ("upstream", Some(p)) => p.clone(),
+        ("upstream", None) => current.providers.0.clone(),
+        (other, _) => {
+            return Err(AppError::invalid(
+                "data_policy",
+                format!("`{other}` is not a data policy; use `local_only` or `upstream`"),
+            ))
+        }
+    };
+    if let Some(unknown) = providers
+        .iter()
+        .find(|p| s.generation.upstreams().get(p).is_none())
+    {
+        return Err(AppError::invalid(
+            "providers",
+            format!("`{unknown}` is not a configured provider"),
+        ));
+    }
+    if data_policy == "upstream" && providers.is_empty() {
+        return Err(AppError::invalid(
+            "providers",
+            "An `upstream` project names the providers it may use",
+        ));
+    }
     sqlx::query(
-        "UPDATE projects SET name = ?2, description = ?3,
+        "UPDATE projects SET name = ?2, description = ?3, data_policy = ?4, providers = ?5,
          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
     )
     .bind(&pid)
     .bind(&name)
     .bind(&description)
+    .bind(&data_policy)
+    .bind(sqlx::types::Json(&providers))
     .execute(&s.store.pool)
     .await?;
+    let details = if policy_change {
+        json!({"name": name, "data_policy": data_policy, "providers": providers})
+    } else {
+        json!({"name": name})
+    };
     audit::record(
         &s.store.pool,
         Actor::from(&who),
         "project.update",
         Some(&pid),
-        json!({"name": name}),
+        details,
     )
     .await;
     Ok(Json(super::get(&s.store.pool, &pid).await?))

@@ -3,7 +3,6 @@
 //! failure, a code and a sentence while the detail goes to the log).
 
 use crate::generation::structured::Stop;
-use crate::inference::registry::LookupError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -21,8 +20,12 @@ pub enum Error {
     /// Stored state the code cannot use (an unreadable or missing template).
     #[error("{0}")]
     Broken(String),
+    /// No model or upstream of the route can take the work.
     #[error(transparent)]
-    Model(#[from] LookupError),
+    Model(#[from] crate::generation::Error),
+    /// The project's data policy could not be read.
+    #[error(transparent)]
+    Policy(#[from] crate::projects::Error),
     /// The model's output could not be used.
     #[error("{0}")]
     Generation(String),
@@ -44,7 +47,7 @@ impl Error {
         match self {
             Error::Versioned(e) => e.is_internal(),
             Error::Store(e) => matches!(e, crate::store::Error::Database(_)),
-            Error::Broken(_) | Error::Cancelled => true,
+            Error::Broken(_) | Error::Cancelled | Error::Policy(_) => true,
             Error::Invalid { .. } | Error::NotFound(_) | Error::Model(_) | Error::Generation(_) => {
                 false
             }

@@ -23,7 +23,7 @@ use super::template::{Kind, Outline, OutlineSection};
 use super::Error;
 use crate::config::SrsConfig;
 use crate::generation::structured::{self, Stop};
-use crate::inference::chat_model::ChatModel;
+use crate::generation::route::Route;
 use crate::jobs::JobHandle;
 use crate::retrieval::search::SearchHit;
 
@@ -41,7 +41,8 @@ pub type Retrieve = Arc<
 pub struct Context {
     pub config: SrsConfig,
     pub retrieve: Retrieve,
-    pub model: Arc<ChatModel>,
+    /// Who writes: the SRS role's chain for this project.
+    pub route: Route,
     pub project_id: String,
     pub brief: String,
     /// Only these documents are retrieved from, when given.
@@ -83,7 +84,7 @@ impl Context {
             attempts: self.config.section_attempts,
         };
         let cancelled = || job.is_some_and(JobHandle::is_cancelled);
-        let out: QuestionsOut = structured::complete_json(&self.model, request, &cancelled).await?;
+        let out: QuestionsOut = structured::complete_json(&self.route, request, &cancelled).await?;
         Ok(out
             .questions
             .into_iter()
@@ -132,7 +133,7 @@ impl Context {
             attempts: config.section_attempts,
         };
         let out: SectionOut =
-            structured::complete_json(&self.model, request, &|| job.is_cancelled()).await?;
+            structured::complete_json(&self.route, request, &|| job.is_cancelled()).await?;
         let known: Vec<&str> = texts
             .iter()
             .map(|t| t.text.as_str())
@@ -183,7 +184,7 @@ impl Context {
             attempts: 1,
         };
         let out: RephraseOut =
-            match structured::complete_json(&self.model, request, &|| job.is_cancelled()).await {
+            match structured::complete_json(&self.route, request, &|| job.is_cancelled()).await {
                 Ok(out) => out,
                 Err(Stop::Cancelled) => return Err(Stop::Cancelled),
                 Err(Stop::Failed(_)) => return Ok(()),

@@ -17,8 +17,8 @@ use super::template;
 use super::Error;
 use crate::config::SrsConfig;
 use crate::generation::structured::Stop;
+use crate::generation::route::{Caller, Route};
 use crate::generation::{Generator, Role};
-use crate::inference::chat_model::ChatModel;
 use crate::jobs::{JobHandle, Jobs, Outcome, Started};
 
 const MAX_BRIEF_CHARS: usize = 8000;
@@ -65,7 +65,7 @@ pub struct Handles {
 impl Handles {
     fn context(
         &self,
-        model: Arc<ChatModel>,
+        route: Route,
         project_id: &str,
         brief: String,
         document_ids: Option<HashSet<String>>,
@@ -76,7 +76,7 @@ impl Handles {
             documents,
             config: self.config.clone(),
             retrieve: self.retrieve.clone(),
-            model,
+            route,
             project_id: project_id.to_string(),
             brief,
             document_ids,
@@ -84,8 +84,16 @@ impl Handles {
         }
     }
 
-    fn model(&self) -> Result<Arc<ChatModel>, Error> {
-        Ok(self.generation.model_for(Role::Srs)?)
+    /// The SRS role's chain, cut to what the project's data policy allows.
+    async fn route(&self, project_id: &str, user: &str) -> Result<Route, Error> {
+        let allowed = crate::projects::allowed(&self.pool, project_id).await?;
+        let caller = Caller {
+            user: user.to_string(),
+            address: "job".into(),
+            project: Some(project_id.to_string()),
+            role: Role::Srs.name(),
+        };
+        Ok(self.generation.route(Role::Srs, &allowed, caller)?)
     }
 }
 
@@ -181,11 +189,11 @@ pub async fn start(
     };
     let document_ids = documents(&h.pool, project_id, req.document_ids).await?;
     let clarify = req.clarify && req.clarifications.is_empty();
-    let model = h.model()?;
+    let route = h.route(project_id, user).await?;
     let clarifications = clarifications(req.clarifications)?;
     let chunks = generate::document_chunks(&h.pool, project_id, document_ids.as_ref()).await?;
     let ctx = h.context(
-        model,
+        route,
         project_id,
         brief,
         document_ids,
@@ -268,12 +276,13 @@ pub async fn questions(
     h: &Handles,
     project_id: &str,
     req: QuestionsRequest,
+    user: &str,
 ) -> Result<Vec<Clarification>, Error> {
-    let model = h.model()?;
+    let route = h.route(project_id, user).await?;
     let brief = brief(&req.brief)?;
     let document_ids = documents(&h.pool, project_id, req.document_ids).await?;
     let ctx = h.context(
-        model,
+        route,
         project_id,
         brief,
         document_ids,
@@ -304,7 +313,7 @@ pub async fn regenerate(h: &Handles, sid: &str, key: &str, user: &str) -> Result
     let base = store::body(&h.pool, sid, rec.current_version).await?;
     let chunks = generate::document_chunks(&h.pool, &rec.project_id, None).await?;
     let ctx = h.context(
-        h.model()?,
+        h.route(&rec.project_id, user).await?,
         &rec.project_id,
         rec.extra.brief.clone(),
         None,

@@ -3,7 +3,6 @@
 //! failure, a code and a sentence while the detail goes to the log).
 
 use crate::generation::structured::Stop;
-use crate::inference::registry::LookupError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -16,8 +15,12 @@ pub enum Error {
     /// A request field a client got wrong: which, and why.
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// No model or upstream of the route can take the work.
     #[error(transparent)]
-    Model(#[from] LookupError),
+    Model(#[from] crate::generation::Error),
+    /// The project's data policy could not be read.
+    #[error(transparent)]
+    Policy(#[from] crate::projects::Error),
     /// The jobs table.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -36,7 +39,7 @@ impl Error {
         match self {
             Error::Versioned(e) => e.is_internal(),
             Error::Trace(e) => e.is_internal(),
-            Error::Database(_) => true,
+            Error::Database(_) | Error::Policy(_) => true,
             Error::Invalid { .. } | Error::Model(_) => false,
         }
     }

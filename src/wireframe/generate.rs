@@ -19,7 +19,7 @@ use super::Error;
 use crate::config::WireframesConfig;
 use crate::generation::structured::{self, Stop};
 use crate::generation::{Generator, Role};
-use crate::inference::chat_model::ChatModel;
+use crate::generation::route::{Caller, Route};
 use crate::jobs::{JobHandle, Jobs, Started};
 
 const MAX_DESCRIPTION_CHARS: usize = 4000;
@@ -57,8 +57,16 @@ pub struct Handles {
 }
 
 impl Handles {
-    fn model(&self) -> Result<Arc<ChatModel>, Error> {
-        Ok(self.generation.model_for(Role::Wireframes)?)
+    /// The wireframes role's chain, cut to what the project's data policy allows.
+    async fn route(&self, project_id: &str, user: &str) -> Result<Route, Error> {
+        let allowed = crate::projects::allowed(&self.pool, project_id).await?;
+        let caller = Caller {
+            user: user.to_string(),
+            address: "job".into(),
+            project: Some(project_id.to_string()),
+            role: Role::Wireframes.name(),
+        };
+        Ok(self.generation.route(Role::Wireframes, &allowed, caller)?)
     }
 }
 
@@ -76,7 +84,7 @@ fn text(field: &str, value: &str) -> Result<String, Error> {
 /// Runs one schema-constrained generation (retried) and parses it.
 async fn generate<T: serde::de::DeserializeOwned>(
     config: &WireframesConfig,
-    model: &Arc<ChatModel>,
+    route: &Route,
     (system, user): (String, String),
     schema: serde_json::Value,
     job: &JobHandle,
@@ -88,7 +96,7 @@ async fn generate<T: serde::de::DeserializeOwned>(
         max_tokens: config.max_tokens,
         attempts: config.attempts,
     };
-    structured::complete_json(model, request, &|| job.is_cancelled()).await
+    structured::complete_json(route, request, &|| job.is_cancelled()).await
 }
 
 /// The most phrases a model may choose a label from when the description
@@ -103,7 +111,7 @@ const VOCABULARY: usize = 160;
 /// the description's words and the generic UI words.
 async fn sketch(
     h: &Handles,
-    model: &Arc<ChatModel>,
+    route: &Route,
     description: &str,
     reqs: &[(String, String)],
     ids: &[String],
@@ -117,7 +125,7 @@ async fn sketch(
         }
         let gaps: Result<prompt::Gaps, Stop> = generate(
             &h.config,
-            model,
+            route,
             prompt::gaps_messages(&described, description, reqs),
             prompt::gaps_schema(&described, ids),
             job,
@@ -142,7 +150,7 @@ async fn sketch(
     );
     let app: GenApp = generate(
         &h.config,
-        model,
+        route,
         prompt::tree_messages(description, reqs),
         schema,
         job,
@@ -179,7 +187,7 @@ pub async fn start(
         req.srs_id.as_deref(),
     )
     .await?;
-    let model = h.model()?;
+    let route = h.route(project_id, user).await?;
     let job = h
         .jobs
         .start("wireframe", Some(project_id), json!({}))
@@ -190,7 +198,7 @@ pub async fn start(
         let outcome = async {
             job.progress(0.05, "sketching screens").await;
             let ids: Vec<String> = reqs.iter().map(|(id, _)| id.clone()).collect();
-            let screens = sketch(&h, &model, &description, &reqs, &ids, &job).await?;
+            let screens = sketch(&h, &route, &description, &reqs, &ids, &job).await?;
             if job.is_cancelled() {
                 return Err(Stop::Cancelled);
             }
@@ -237,7 +245,7 @@ pub async fn start_change(
         ids.dedup();
         ids
     };
-    let model = h.model()?;
+    let route = h.route(&current.project_id, user).await?;
     let job = h
         .jobs
         .start(
@@ -254,7 +262,7 @@ pub async fn start_change(
             let schema = change::schema(&current.screens, &ids, &request);
             let changes: Changes = generate(
                 &h.config,
-                &model,
+                &route,
                 change::messages(&current.screens, &request),
                 schema,
                 &job,

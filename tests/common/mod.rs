@@ -150,6 +150,9 @@ fn launch(
     // The server runs inside this test binary, which is not `bacopilot`:
     // documents are read by the real binary that cargo built for the tests.
     config.documents.extract_worker = PathBuf::from(env!("CARGO_BIN_EXE_bacopilot"));
+    // Tests of the engine ask the same greedy question twice on purpose;
+    // the response cache is switched on by the tests of the cache.
+    config.cache.local = false;
     tweak(&mut config);
     let data_dir = config.server.data_dir.clone();
     let (tx, rx) = std::sync::mpsc::channel();

@@ -211,11 +211,11 @@ async fn identify(s: &AppState, parts: &Parts) -> Result<Option<Identity>, AppEr
             }
         }
         Via::Key { scope, .. } => {
-            if *scope == Scope::Inference && !in_inference_scope(path) {
-                return Err(AppError::Forbidden(
-                    "This API key's scope is inference only (/v1); use a key with the full scope"
-                        .into(),
-                ));
+            if *scope != Scope::Full && !in_inference_scope(path) {
+                return Err(AppError::Forbidden(format!(
+                    "This API key's scope is {} (/v1 only); use a key with the full scope",
+                    scope.as_str()
+                )));
             }
         }
     }

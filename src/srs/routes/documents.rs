@@ -77,7 +77,7 @@ pub async fn questions(
     ApiJson(req): ApiJson<QuestionsRequest>,
 ) -> Result<Json<Questions>, AppError> {
     access(&s.store.pool, &who, &pid, Need::Write).await?;
-    let clarifications = runs::questions(&handles(&s), &pid, req).await?;
+    let clarifications = runs::questions(&handles(&s), &pid, req, &who.name).await?;
     Ok(Json(Questions { clarifications }))
 }
 
