@@ -275,25 +275,32 @@ async fn a_second_bacopilot_answers_provider_model_ids_and_every_answer_names_wh
 #[tokio::test]
 async fn a_full_local_queue_passes_requests_to_the_upstream() {
     let up = Upstream::start("queue").await;
-    let s = Arc::new(front("queue", |c| {
+    let s = front("queue", |c| {
         c.providers = vec![up.provider("lan")];
         c.routing.chat = vec!["local".into(), "lan".into()];
         c.engine.queue_size = 1;
         c.engine.max_batch = 1;
-    }));
-    let body = chat(SMOL_ID, "Tell a long story.", 48, json!({"ignore_eos": true}));
-    let calls = (0..6).map(|_| {
-        let (s, body) = (s.clone(), body.clone());
-        tokio::spawn(async move { post(&s, &body).await })
     });
-    let mut served = Vec::new();
-    for c in calls {
-        let (status, who, text) = c.await.unwrap();
-        assert_eq!(status, 200, "{text}");
-        served.push(who);
-    }
-    assert!(served.contains(&format!("local/{SMOL_ID}")), "{served:?}");
-    assert!(served.contains(&format!("lan/{SMOL_ID}")), "{served:?}");
+    // One answer running and one waiting: our engine's queue is full.
+    let long = chat(SMOL_ID, "Tell a long story.", 2000, json!({"stream": true, "ignore_eos": true}));
+    let open = || s.client().post(s.url("/v1/chat/completions")).json(&long).send();
+    let mut running = open().await.unwrap();
+    assert_eq!(running.headers()[SERVED_BY], format!("local/{SMOL_ID}").as_str());
+    running.chunk().await.unwrap();
+    let waiting = open().await.unwrap();
+    wait_for("a full queue", Duration::from_secs(60), async || {
+        s.metric("bacopilot_queue_depth").await == 2.0
+    })
+    .await;
+    let lan = format!("lan/{SMOL_ID}");
+    let (status, served, text) = post(&s, &chat(SMOL_ID, "Hello", 8, json!({}))).await;
+    assert_eq!((status, served.as_str()), (200, lan.as_str()), "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["model"], lan.as_str(), "the body names the model that answered");
+    let (status, served, text) = post(&s, &chat(SMOL_ID, "Hello", 8, json!({"stream": true}))).await;
+    assert_eq!((status, served.as_str()), (200, lan.as_str()), "{text}");
+    assert!(text.contains(&format!("\"model\":\"{lan}\"")), "{text}");
+    drop((running, waiting));
     assert!(up.chat_requests().await >= 1.0);
 }
 
@@ -455,6 +462,10 @@ struct Script {
 
 async fn scripted(State(script): State<Script>, req: Request) -> Response {
     let path = req.uri().to_string();
+    if req.method() == axum::http::Method::GET {
+        // The front's health probes: up, serving what its config says.
+        return axum::Json(json!({"object": "list", "data": []})).into_response();
+    }
     let headers = req
         .headers()
         .iter()
