@@ -33,13 +33,23 @@ fn provider(name: &str, base_url: &str, key_file: &std::path::Path) -> ProviderC
 }
 
 fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Milliseconds from sending a streamed request to its first content chunk.
 async fn first_token(s: &common::TestServer, body: &Value) -> f64 {
     let started = Instant::now();
-    let mut res = s.client().post(s.url("/v1/chat/completions")).json(body).send().await.unwrap();
+    let mut res = s
+        .client()
+        .post(s.url("/v1/chat/completions"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let mut text = String::new();
     while let Some(chunk) = res.chunk().await.unwrap() {
@@ -68,7 +78,10 @@ fn main() {
         c.cache.local = true;
     });
     let chained = common::start(&common::models_dir("bench-router-chained", &models), |c| {
-        c.providers = vec![provider("down", &down, &key_file), provider("lan", &live, &key_file)];
+        c.providers = vec![
+            provider("down", &down, &key_file),
+            provider("lan", &live, &key_file),
+        ];
         c.routing.chat = vec!["local".into(), "down".into(), "lan".into()];
         c.routing.probe_interval_secs = 3600;
     });
@@ -90,7 +103,11 @@ fn main() {
         println!("|---|---|---|");
         println!("| no providers configured | {a50:.2} | {a90:.2} |");
         println!("| chat chain local → down → lan | {b50:.2} | {b90:.2} |");
-        println!("| added by the router | {:.2} | {:.2} |", b50 - a50, b90 - a90);
+        println!(
+            "| added by the router | {:.2} | {:.2} |",
+            b50 - a50,
+            b90 - a90
+        );
 
         // The response cache: a whole greedy answer, then the same request.
         let (mut misses, mut hits) = (Vec::new(), Vec::new());
@@ -99,7 +116,13 @@ fn main() {
                 "messages": [{"role": "user", "content": format!("Describe room {i} briefly.")}]});
             for times in [&mut misses, &mut hits] {
                 let started = Instant::now();
-                let r = plain.client().post(plain.url("/v1/chat/completions")).json(&body).send().await.unwrap();
+                let r = plain
+                    .client()
+                    .post(plain.url("/v1/chat/completions"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 200);
                 r.bytes().await.unwrap();
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -122,18 +145,30 @@ fn main() {
         let dir = common::models_dir("bench-router-failover", &models);
         config.models.dir = dir.clone();
         config.server.data_dir = dir.join("data");
-        config.providers = vec![provider("down", &down, &key_file), provider("lan", &live, &key_file)];
+        config.providers = vec![
+            provider("down", &down, &key_file),
+            provider("lan", &live, &key_file),
+        ];
         config.routing.probe_interval_secs = 3600;
         let state = bacopilot::app::start(config).await.unwrap();
         let g = &state.generation;
         let target = |n: &str| g.upstream_target(n, &Allowed::Any).unwrap();
-        let caller = Caller { user: "bench".into(), address: "bench".into(), project: None, role: "api" };
-        let body = json!({"max_tokens": 2, "messages": [{"role": "user", "content": "Say hello."}]});
+        let caller = Caller {
+            user: "bench".into(),
+            address: "bench".into(),
+            project: None,
+            role: "api",
+        };
+        let body =
+            json!({"max_tokens": 2, "messages": [{"role": "user", "content": "Say hello."}]});
         let time = |targets: Vec<Target>| {
             let (body, caller) = (body.clone(), caller.clone());
             async move {
                 let started = Instant::now();
-                g.call_upstreams(&targets, &body, &caller).await.map(|_| ()).unwrap();
+                g.call_upstreams(&targets, &body, &caller)
+                    .await
+                    .map(|_| ())
+                    .unwrap();
                 started.elapsed().as_secs_f64() * 1000.0
             }
         };
@@ -156,8 +191,14 @@ fn main() {
         println!("| answer through the upstream (2 tokens) | median ms |");
         println!("|---|---|");
         println!("| live target alone | {:.1} |", stats(direct).0);
-        println!("| first target down (2 attempts, 200 ms backoff), then live | {:.1} |", stats(failover).0);
-        println!("| first target down with its breaker open | {:.1} |", stats(skipped).0);
+        println!(
+            "| first target down (2 attempts, 200 ms backoff), then live | {:.1} |",
+            stats(failover).0
+        );
+        println!(
+            "| first target down with its breaker open | {:.1} |",
+            stats(skipped).0
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     });
 }

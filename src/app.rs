@@ -249,11 +249,7 @@ async fn metrics(State(s): State<AppState>, who: Identity) -> Result<Response, A
     let mut text = s.metrics.render();
     s.generation.upstreams().render_metrics(&mut text);
     s.generation.cache.render_metrics(&mut text);
-    Ok((
-        [("content-type", "text/plain; version=0.0.4")],
-        text,
-    )
-        .into_response())
+    Ok(([("content-type", "text/plain; version=0.0.4")], text).into_response())
 }
 
 async fn not_found() -> AppError {

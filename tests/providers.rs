@@ -104,7 +104,9 @@ impl Upstream {
             .await
             .unwrap();
         text.lines()
-            .filter(|l| l.starts_with("bacopilot_http_requests_total{route=\"/v1/chat/completions\""))
+            .filter(|l| {
+                l.starts_with("bacopilot_http_requests_total{route=\"/v1/chat/completions\"")
+            })
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
     }
@@ -113,7 +115,12 @@ impl Upstream {
     fn provider(&self, name: &str) -> ProviderConfig {
         let key_file = self.data.join(format!("{name}.key"));
         std::fs::write(&key_file, &self.key).unwrap();
-        provider(name, &format!("{}/v1", self.base()), &key_file, &[SMOL_ID, MINILM])
+        provider(
+            name,
+            &format!("{}/v1", self.base()),
+            &key_file,
+            &[SMOL_ID, MINILM],
+        )
     }
 }
 
@@ -174,29 +181,50 @@ async fn a_second_bacopilot_answers_provider_model_ids_and_every_answer_names_wh
 
     let (_, models) = s.get("/v1/models").await;
     let listed = models["data"].as_array().unwrap();
-    let entry = listed.iter().find(|m| m["id"] == lan.as_str()).expect("listed");
+    let entry = listed
+        .iter()
+        .find(|m| m["id"] == lan.as_str())
+        .expect("listed");
     assert_eq!(entry["owned_by"], "lan");
-    assert!(listed.iter().any(|m| m["id"] == SMOL_ID), "the local model too");
+    assert!(
+        listed.iter().any(|m| m["id"] == SMOL_ID),
+        "the local model too"
+    );
 
     let (status, served, text) = post(&s, &chat(&lan, "Name a colour.", 16, json!({}))).await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(served, lan);
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["model"], lan.as_str());
-    assert!(!body["choices"][0]["message"]["content"].as_str().unwrap().is_empty());
+    assert!(!body["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .is_empty());
 
     let (status, served, text) = post(&s, &chat(SMOL_ID, "Name a colour.", 8, json!({}))).await;
-    assert_eq!((status, served.as_str()), (200, format!("local/{SMOL_ID}").as_str()), "{text}");
+    assert_eq!(
+        (status, served.as_str()),
+        (200, format!("local/{SMOL_ID}").as_str()),
+        "{text}"
+    );
 
     // A stream passes through chunk by chunk and ends with [DONE].
-    let (status, served, text) = post(&s, &chat(&lan, "Count to five.", 16, json!({"stream": true}))).await;
+    let (status, served, text) = post(
+        &s,
+        &chat(&lan, "Count to five.", 16, json!({"stream": true})),
+    )
+    .await;
     assert_eq!((status, served.as_str()), (200, lan.as_str()), "{text}");
     let data = sse_data(&text);
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
     let content: String = data[..data.len() - 1]
         .iter()
         .map(|d| serde_json::from_str::<Value>(d).unwrap())
-        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str().map(String::from))
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(String::from)
+        })
         .collect();
     assert!(!content.is_empty(), "{text}");
 
@@ -204,10 +232,20 @@ async fn a_second_bacopilot_answers_provider_model_ids_and_every_answer_names_wh
     let schema = json!({"type": "json_schema", "json_schema": {"name": "c", "schema": {
         "type": "object", "properties": {"colour": {"type": "string", "maxLength": 12}},
         "required": ["colour"], "additionalProperties": false}}});
-    let (status, _, text) = post(&s, &chat(&lan, "Pick a colour.", 40, json!({"response_format": schema}))).await;
+    let (status, _, text) = post(
+        &s,
+        &chat(
+            &lan,
+            "Pick a colour.",
+            40,
+            json!({"response_format": schema}),
+        ),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     let body: Value = serde_json::from_str(&text).unwrap();
-    let out: Value = serde_json::from_str(body["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
+    let out: Value =
+        serde_json::from_str(body["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
     assert!(out["colour"].is_string(), "{out}");
     let tools = json!({"tools": [{"type": "function", "function": {"name": "get_weather",
         "parameters": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20}}, "required": ["city"]}}}],
@@ -215,7 +253,10 @@ async fn a_second_bacopilot_answers_provider_model_ids_and_every_answer_names_wh
     let (status, _, text) = post(&s, &chat(&lan, "Weather in Paris?", 60, tools)).await;
     assert_eq!(status, 200, "{text}");
     let body: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(body["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "get_weather", "{body}");
+    assert_eq!(
+        body["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "get_weather",
+        "{body}"
+    );
 
     // The same greedy request again comes from the response cache, which
     // keeps our engine's answers and (by default) not an upstream's.
@@ -223,21 +264,41 @@ async fn a_second_bacopilot_answers_provider_model_ids_and_every_answer_names_wh
     let cache_of = |model: String| {
         let s = &s;
         async move {
-            let r = s.client().post(s.url("/v1/chat/completions")).json(&greedy(&model)).send().await.unwrap();
+            let r = s
+                .client()
+                .post(s.url("/v1/chat/completions"))
+                .json(&greedy(&model))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200);
-            let cache = r.headers().get("x-bacopilot-cache").map(|v| v.to_str().unwrap().to_string());
+            let cache = r
+                .headers()
+                .get("x-bacopilot-cache")
+                .map(|v| v.to_str().unwrap().to_string());
             let served = r.headers()[SERVED_BY].to_str().unwrap().to_string();
             (cache, served, r.json::<Value>().await.unwrap())
         }
     };
     let (first, _, a) = cache_of(SMOL_ID.to_string()).await;
     let (second, served, b) = cache_of(SMOL_ID.to_string()).await;
-    assert_eq!((first.as_deref(), second.as_deref()), (Some("miss"), Some("hit")));
+    assert_eq!(
+        (first.as_deref(), second.as_deref()),
+        (Some("miss"), Some("hit"))
+    );
     assert_eq!((a, served), (b, format!("local/{SMOL_ID}")));
-    assert_eq!(s.metric("bacopilot_response_cache_total{outcome=\"hit\"}").await, 1.0);
+    assert_eq!(
+        s.metric("bacopilot_response_cache_total{outcome=\"hit\"}")
+            .await,
+        1.0
+    );
     let (first, _, _) = cache_of(lan.clone()).await;
     let (second, _, _) = cache_of(lan.clone()).await;
-    assert_eq!((first, second), (None, None), "an upstream's answers are not kept");
+    assert_eq!(
+        (first, second),
+        (None, None),
+        "an upstream's answers are not kept"
+    );
 
     // Embeddings pass through too.
     let r = s
@@ -254,20 +315,46 @@ async fn a_second_bacopilot_answers_provider_model_ids_and_every_answer_names_wh
     assert_eq!(body["data"][0]["embedding"].as_array().unwrap().len(), 384);
 
     // A key restricted to local models sees and reaches no upstream.
-    let (status, made) = s.post("/api/v1/keys", json!({"name": "local only", "scope": "local"})).await;
+    let (status, made) = s
+        .post(
+            "/api/v1/keys",
+            json!({"name": "local only", "scope": "local"}),
+        )
+        .await;
     assert_eq!(status, 201, "{made}");
     let local_key = common::client_with_key(made["key"].as_str().unwrap());
-    let r = local_key.post(s.url("/v1/chat/completions")).json(&chat(&lan, "Hi", 4, json!({}))).send().await.unwrap();
+    let r = local_key
+        .post(s.url("/v1/chat/completions"))
+        .json(&chat(&lan, "Hi", 4, json!({})))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let listed: Value = local_key.get(s.url("/v1/models")).send().await.unwrap().json().await.unwrap();
+    let listed: Value = local_key
+        .get(s.url("/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(!listed.to_string().contains("lan/"), "{listed}");
-    let r = local_key.post(s.url("/v1/chat/completions")).json(&chat(SMOL_ID, "Hi", 4, json!({}))).send().await.unwrap();
+    let r = local_key
+        .post(s.url("/v1/chat/completions"))
+        .json(&chat(SMOL_ID, "Hi", 4, json!({})))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     // Each upstream call left an audit row without the prompt.
     let rows = s.audited("upstream.call", &lan).await;
     assert!(rows.len() >= 6, "{rows:?}");
-    assert!(rows.iter().all(|r| r["details"]["role"] == "api" && r["details"]["outcome"] == "ok"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r["details"]["role"] == "api" && r["details"]["outcome"] == "ok"),
+        "{rows:?}"
+    );
     assert!(!serde_json::to_string(&rows).unwrap().contains("Paris"));
     assert!(up.chat_requests().await >= 4.0);
 }
@@ -282,10 +369,23 @@ async fn a_full_local_queue_passes_requests_to_the_upstream() {
         c.engine.max_batch = 1;
     });
     // One answer running and one waiting: our engine's queue is full.
-    let long = chat(SMOL_ID, "Tell a long story.", 2000, json!({"stream": true, "ignore_eos": true}));
-    let open = || s.client().post(s.url("/v1/chat/completions")).json(&long).send();
+    let long = chat(
+        SMOL_ID,
+        "Tell a long story.",
+        2000,
+        json!({"stream": true, "ignore_eos": true}),
+    );
+    let open = || {
+        s.client()
+            .post(s.url("/v1/chat/completions"))
+            .json(&long)
+            .send()
+    };
     let mut running = open().await.unwrap();
-    assert_eq!(running.headers()[SERVED_BY], format!("local/{SMOL_ID}").as_str());
+    assert_eq!(
+        running.headers()[SERVED_BY],
+        format!("local/{SMOL_ID}").as_str()
+    );
     running.chunk().await.unwrap();
     let waiting = open().await.unwrap();
     wait_for("a full queue", Duration::from_secs(60), async || {
@@ -296,8 +396,13 @@ async fn a_full_local_queue_passes_requests_to_the_upstream() {
     let (status, served, text) = post(&s, &chat(SMOL_ID, "Hello", 8, json!({}))).await;
     assert_eq!((status, served.as_str()), (200, lan.as_str()), "{text}");
     let body: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(body["model"], lan.as_str(), "the body names the model that answered");
-    let (status, served, text) = post(&s, &chat(SMOL_ID, "Hello", 8, json!({"stream": true}))).await;
+    assert_eq!(
+        body["model"],
+        lan.as_str(),
+        "the body names the model that answered"
+    );
+    let (status, served, text) =
+        post(&s, &chat(SMOL_ID, "Hello", 8, json!({"stream": true}))).await;
     assert_eq!((status, served.as_str()), (200, lan.as_str()), "{text}");
     assert!(text.contains(&format!("\"model\":\"{lan}\"")), "{text}");
     drop((running, waiting));
@@ -332,14 +437,21 @@ async fn a_stream_broken_after_its_first_token_ends_in_an_error_and_the_breaker_
     let mut res = s
         .client()
         .post(s.url("/v1/chat/completions"))
-        .json(&chat(&lan, "Tell a long story.", 400, json!({"stream": true, "ignore_eos": true})))
+        .json(&chat(
+            &lan,
+            "Tell a long story.",
+            400,
+            json!({"stream": true, "ignore_eos": true}),
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(res.headers()[SERVED_BY], lan.as_str());
     let mut text = String::new();
     while !text.contains("\"content\":\"") || !text.contains("\n\n") {
-        text.push_str(&String::from_utf8_lossy(&res.chunk().await.unwrap().unwrap()));
+        text.push_str(&String::from_utf8_lossy(
+            &res.chunk().await.unwrap().unwrap(),
+        ));
     }
     up.stop();
     while let Some(chunk) = res.chunk().await.unwrap() {
@@ -352,7 +464,10 @@ async fn a_stream_broken_after_its_first_token_ends_in_an_error_and_the_breaker_
     assert!(!text.contains("local/"), "no switch to our engine");
 
     // Probes fail: the breaker opens and calls are refused at once.
-    wait_for("the breaker to open", Duration::from_secs(15), async || upstream_up(&s).await == 0.0).await;
+    wait_for("the breaker to open", Duration::from_secs(15), async || {
+        upstream_up(&s).await == 0.0
+    })
+    .await;
     let started = Instant::now();
     let (status, _, text) = post(&s, &chat(&lan, "Hello", 8, json!({}))).await;
     assert_eq!(status, 503, "{text}");
@@ -361,20 +476,33 @@ async fn a_stream_broken_after_its_first_token_ends_in_an_error_and_the_breaker_
 
     // It comes back: a probe closes the breaker and calls pass again.
     up.launch().await;
-    wait_for("the breaker to close", Duration::from_secs(15), async || upstream_up(&s).await == 1.0).await;
+    wait_for(
+        "the breaker to close",
+        Duration::from_secs(15),
+        async || upstream_up(&s).await == 1.0,
+    )
+    .await;
     let (status, served, text) = post(&s, &chat(&lan, "Hello", 8, json!({}))).await;
     assert_eq!((status, served.as_str()), (200, lan.as_str()), "{text}");
-    assert!(s.metric("bacopilot_upstream_breaker_opened_total{provider=\"lan\"}").await >= 1.0);
+    assert!(
+        s.metric("bacopilot_upstream_breaker_opened_total{provider=\"lan\"}")
+            .await
+            >= 1.0
+    );
 }
 
 const BRIEF: &str = "A room booking system for a small office: staff book one of 4 meeting rooms for up to 3 hours; bookings can be cancelled until 1 hour before.";
 
 async fn srs_job(s: &TestServer, project: &str) -> Value {
     let (status, body) = s
-        .post(&format!("/api/v1/projects/{project}/srs"), json!({"title": "Rooms", "brief": BRIEF}))
+        .post(
+            &format!("/api/v1/projects/{project}/srs"),
+            json!({"title": "Rooms", "brief": BRIEF}),
+        )
         .await;
     assert_eq!(status, 202, "{body}");
-    s.finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(1800)).await
+    s.finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(1800))
+        .await
 }
 
 #[tokio::test]
@@ -391,31 +519,63 @@ async fn a_local_only_project_never_reaches_the_upstream_until_an_administrator_
     let (_, p) = s.get(&format!("/api/v1/projects/{project}")).await;
     assert_eq!(p["data_policy"], "local_only");
 
-    let doc = s.ingest(&project, "rooms.md", b"# Rooms\n\nStaff book one of 4 meeting rooms for up to 3 hours.\n".to_vec()).await;
+    let doc = s
+        .ingest(
+            &project,
+            "rooms.md",
+            b"# Rooms\n\nStaff book one of 4 meeting rooms for up to 3 hours.\n".to_vec(),
+        )
+        .await;
     assert_eq!(doc["status"], "ready", "{doc}");
-    let (_, c) = s.post(&format!("/api/v1/projects/{project}/conversations"), json!({})).await;
+    let (_, c) = s
+        .post(
+            &format!("/api/v1/projects/{project}/conversations"),
+            json!({}),
+        )
+        .await;
     let cid = c["id"].as_str().unwrap();
     let (status, _) = s
-        .post(&format!("/api/v1/conversations/{cid}/messages"), json!({"content": "How long can a room be booked?", "mode": "grounded"}))
+        .post(
+            &format!("/api/v1/conversations/{cid}/messages"),
+            json!({"content": "How long can a room be booked?", "mode": "grounded"}),
+        )
         .await;
     assert_eq!(status, 200);
     let job = srs_job(&s, &project).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let (status, body) = s
-        .post(&format!("/api/v1/projects/{project}/wireframes"), json!({"description": "A booking screen for staff to choose a room and a time."}))
+        .post(
+            &format!("/api/v1/projects/{project}/wireframes"),
+            json!({"description": "A booking screen for staff to choose a room and a time."}),
+        )
         .await;
     assert_eq!(status, 202, "{body}");
-    let job = s.finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(900)).await;
+    let job = s
+        .finished_job(body["job_id"].as_str().unwrap(), Duration::from_secs(900))
+        .await;
     assert_eq!(job["status"], "succeeded", "{job}");
-    assert_eq!(up.chat_requests().await, 0.0, "a local-only project reached the upstream");
-    assert!(s.audited("upstream.call", &format!("lan/{SMOL_ID}")).await.is_empty());
+    assert_eq!(
+        up.chat_requests().await,
+        0.0,
+        "a local-only project reached the upstream"
+    );
+    assert!(s
+        .audited("upstream.call", &format!("lan/{SMOL_ID}"))
+        .await
+        .is_empty());
 
     // The policy names only configured providers, and is audited.
     let patch = |body: Value| {
         let s = &s;
         let project = project.clone();
         async move {
-            let r = s.client().patch(s.url(&format!("/api/v1/projects/{project}"))).json(&body).send().await.unwrap();
+            let r = s
+                .client()
+                .patch(s.url(&format!("/api/v1/projects/{project}")))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
@@ -425,13 +585,21 @@ async fn a_local_only_project_never_reaches_the_upstream_until_an_administrator_
     assert_eq!(status, 200, "{p}");
     assert_eq!(p["providers"], json!(["lan"]));
     let rows = s.audited("project.update", &project).await;
-    assert!(rows.iter().any(|r| r["details"]["data_policy"] == "upstream"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r["details"]["data_policy"] == "upstream"),
+        "{rows:?}"
+    );
 
     let job = srs_job(&s, &project).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert!(up.chat_requests().await >= 1.0);
     let rows = s.audited("upstream.call", &format!("lan/{SMOL_ID}")).await;
-    assert!(rows.iter().any(|r| r["details"]["role"] == "srs" && r["details"]["project"] == project.as_str()), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r["details"]["role"] == "srs" && r["details"]["project"] == project.as_str()),
+        "{rows:?}"
+    );
 }
 
 /// What the scripted upstream received.
@@ -471,21 +639,43 @@ async fn scripted(State(script): State<Script>, req: Request) -> Response {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
         .collect();
-    let bytes = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .unwrap();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    script.seen.lock().unwrap().push(Seen { path, headers, body: body.clone() });
+    script.seen.lock().unwrap().push(Seen {
+        path,
+        headers,
+        body: body.clone(),
+    });
     let reply = {
         let mut replies = script.replies.lock().unwrap();
-        if replies.len() > 1 { replies.remove(0) } else { replies[0].clone() }
+        if replies.len() > 1 {
+            replies.remove(0)
+        } else {
+            replies[0].clone()
+        }
     };
     let sse = |text: String| ([("content-type", "text/event-stream")], text).into_response();
     match reply {
-        Reply::Status(code, body) => (axum::http::StatusCode::from_u16(code).unwrap(), axum::Json(body)).into_response(),
+        Reply::Status(code, body) => (
+            axum::http::StatusCode::from_u16(code).unwrap(),
+            axum::Json(body),
+        )
+            .into_response(),
         Reply::Json(v) => axum::Json(v).into_response(),
         Reply::Sse(text) => sse(text),
         Reply::Echo => {
-            let said = body["messages"].as_array().unwrap().iter().rev()
-                .find(|m| m["role"] == "user").unwrap()["content"].as_str().unwrap().to_string();
+            let said = body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|m| m["role"] == "user")
+                .unwrap()["content"]
+                .as_str()
+                .unwrap()
+                .to_string();
             if body["stream"] == true {
                 let chars: Vec<char> = said.chars().collect();
                 let mut out = String::new();
@@ -509,8 +699,13 @@ async fn scripted(State(script): State<Script>, req: Request) -> Response {
 }
 
 async fn script(replies: Vec<Reply>) -> (SocketAddr, Script) {
-    let script = Script { seen: Default::default(), replies: Arc::new(Mutex::new(replies)) };
-    let app = axum::Router::new().fallback(scripted).with_state(script.clone());
+    let script = Script {
+        seen: Default::default(),
+        replies: Arc::new(Mutex::new(replies)),
+    };
+    let app = axum::Router::new()
+        .fallback(scripted)
+        .with_state(script.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -525,14 +720,29 @@ fn key_file(dir: &Path, name: &str, key: &str) -> PathBuf {
 }
 
 const PERSONAL: &str = "Mail jane.doe@example.com or call +44 20 7946 0958; pay GB82 WEST 1234 5698 7654 32 or card 4111 1111 1111 1111.";
-const VALUES: [&str; 4] = ["jane.doe@example.com", "+44 20 7946 0958", "GB82 WEST 1234 5698 7654 32", "4111 1111 1111 1111"];
+const VALUES: [&str; 4] = [
+    "jane.doe@example.com",
+    "+44 20 7946 0958",
+    "GB82 WEST 1234 5698 7654 32",
+    "4111 1111 1111 1111",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn personal_data_reaches_an_external_provider_as_placeholders_on_every_attempt_and_comes_back_restored() {
-    let (addr, script) = script(vec![Reply::Status(503, json!({"error": {"message": "busy"}})), Reply::Echo]).await;
+async fn personal_data_reaches_an_external_provider_as_placeholders_on_every_attempt_and_comes_back_restored(
+) {
+    let (addr, script) = script(vec![
+        Reply::Status(503, json!({"error": {"message": "busy"}})),
+        Reply::Echo,
+    ])
+    .await;
     let keys = std::env::temp_dir().join(format!("bacopilot-redact-keys-{}", std::process::id()));
     let s = front("redact", |c| {
-        let mut p = provider("cloud", &format!("http://{addr}/v1"), &key_file(&keys, "cloud", "k"), &["gpt-x"]);
+        let mut p = provider(
+            "cloud",
+            &format!("http://{addr}/v1"),
+            &key_file(&keys, "cloud", "k"),
+            &["gpt-x"],
+        );
         p.external = true;
         c.providers = vec![p];
         c.routing.backoff_ms = 10;
@@ -540,7 +750,10 @@ async fn personal_data_reaches_an_external_provider_as_placeholders_on_every_att
     let (status, served, text) = post(&s, &chat("cloud/gpt-x", PERSONAL, 64, json!({}))).await;
     assert_eq!((status, served.as_str()), (200, "cloud/gpt-x"), "{text}");
     let body: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(body["choices"][0]["message"]["content"], PERSONAL, "restored");
+    assert_eq!(
+        body["choices"][0]["message"]["content"], PERSONAL,
+        "restored"
+    );
     let seen = script.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "a failed attempt, then the retry");
     for attempt in &seen {
@@ -548,25 +761,44 @@ async fn personal_data_reaches_an_external_provider_as_placeholders_on_every_att
         for v in VALUES {
             assert!(!sent.contains(v), "{v} reached the provider: {sent}");
         }
-        assert!(sent.contains("[EMAIL_1]") && sent.contains("[CARD_1]"), "{sent}");
+        assert!(
+            sent.contains("[EMAIL_1]") && sent.contains("[CARD_1]"),
+            "{sent}"
+        );
     }
 
     // Streamed, with placeholders split across chunks.
-    let (status, _, text) = post(&s, &chat("cloud/gpt-x", PERSONAL, 64, json!({"stream": true}))).await;
+    let (status, _, text) = post(
+        &s,
+        &chat("cloud/gpt-x", PERSONAL, 64, json!({"stream": true})),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     let data = sse_data(&text);
-    let content: String = data.iter().filter(|d| *d != "[DONE]")
+    let content: String = data
+        .iter()
+        .filter(|d| *d != "[DONE]")
         .map(|d| serde_json::from_str::<Value>(d).unwrap())
-        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str().map(String::from))
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(String::from)
+        })
         .collect();
     assert_eq!(content, PERSONAL);
     let rows = s.audited("upstream.call", "cloud/gpt-x").await;
-    assert!(rows.iter().any(|r| r["details"]["redacted"] == 4), "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r["details"]["redacted"] == 4),
+        "{rows:?}"
+    );
     assert!(!serde_json::to_string(&rows).unwrap().contains("jane.doe"));
 }
 
 fn header<'a>(seen: &'a Seen, name: &str) -> Option<&'a str> {
-    seen.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    seen.headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -574,24 +806,45 @@ async fn anthropic_and_azure_providers_get_their_own_shapes_urls_and_headers() {
     let fixtures = common::repo_dir().join("tests/fixtures/anthropic");
     let fixture = |f: &str| std::fs::read_to_string(fixtures.join(f)).unwrap();
     let answer: Value = serde_json::from_str(&fixture("response_text.json")).unwrap();
-    let (claude_addr, claude) = script(vec![Reply::Json(answer.clone()), Reply::Sse(fixture("stream_text.sse"))]).await;
+    let (claude_addr, claude) = script(vec![
+        Reply::Json(answer.clone()),
+        Reply::Sse(fixture("stream_text.sse")),
+    ])
+    .await;
     let (azure_addr, azure) = script(vec![Reply::Echo]).await;
     let keys = std::env::temp_dir().join(format!("bacopilot-shape-keys-{}", std::process::id()));
     let s = front("shapes", |c| {
-        let mut a = provider("claude", &format!("http://{claude_addr}/v1"), &key_file(&keys, "claude", "anthropic-secret"), &["claude-x"]);
+        let mut a = provider(
+            "claude",
+            &format!("http://{claude_addr}/v1"),
+            &key_file(&keys, "claude", "anthropic-secret"),
+            &["claude-x"],
+        );
         a.kind = ProviderKind::Anthropic;
-        let mut z = provider("azure", &format!("http://{azure_addr}/openai/deployments/gpt-4o"), &key_file(&keys, "azure", "azure-secret"), &["gpt-4o"]);
+        let mut z = provider(
+            "azure",
+            &format!("http://{azure_addr}/openai/deployments/gpt-4o"),
+            &key_file(&keys, "azure", "azure-secret"),
+            &["gpt-4o"],
+        );
         z.api_version = "2024-10-21".into();
         z.key_header = "api-key".into();
         c.providers = vec![a, z];
     });
 
     let (status, served, text) = post(&s, &chat("claude/claude-x", "Hello", 64, json!({}))).await;
-    assert_eq!((status, served.as_str()), (200, "claude/claude-x"), "{text}");
+    assert_eq!(
+        (status, served.as_str()),
+        (200, "claude/claude-x"),
+        "{text}"
+    );
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["object"], "chat.completion");
     assert_eq!(body["model"], "claude/claude-x");
-    assert_eq!(body["choices"][0]["message"]["content"], answer["content"][0]["text"]);
+    assert_eq!(
+        body["choices"][0]["message"]["content"],
+        answer["content"][0]["text"]
+    );
     let seen = claude.seen.lock().unwrap()[0].clone();
     assert_eq!(seen.path, "/v1/messages");
     assert_eq!(header(&seen, "x-api-key"), Some("anthropic-secret"));
@@ -600,18 +853,40 @@ async fn anthropic_and_azure_providers_get_their_own_shapes_urls_and_headers() {
     assert_eq!(seen.body["model"], "claude-x");
     assert_eq!(seen.body["max_tokens"], 64);
 
-    let (status, _, text) = post(&s, &chat("claude/claude-x", "Hello", 64, json!({"stream": true}))).await;
+    let (status, _, text) = post(
+        &s,
+        &chat("claude/claude-x", "Hello", 64, json!({"stream": true})),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
     let data = sse_data(&text);
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
-    let chunks: Vec<Value> = data.iter().filter(|d| *d != "[DONE]").map(|d| serde_json::from_str(d).unwrap()).collect();
-    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"), "{text}");
-    assert!(chunks.iter().any(|c| c["choices"][0]["finish_reason"] == "stop"), "{text}");
+    let chunks: Vec<Value> = data
+        .iter()
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["object"] == "chat.completion.chunk"),
+        "{text}"
+    );
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c["choices"][0]["finish_reason"] == "stop"),
+        "{text}"
+    );
 
-    let (status, served, text) = post(&s, &chat("azure/gpt-4o", "Hello Azure", 16, json!({}))).await;
+    let (status, served, text) =
+        post(&s, &chat("azure/gpt-4o", "Hello Azure", 16, json!({}))).await;
     assert_eq!((status, served.as_str()), (200, "azure/gpt-4o"), "{text}");
     let seen = azure.seen.lock().unwrap()[0].clone();
-    assert_eq!(seen.path, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
+    assert_eq!(
+        seen.path,
+        "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+    );
     assert_eq!(header(&seen, "api-key"), Some("azure-secret"));
     assert_eq!(header(&seen, "authorization"), None);
 }
@@ -619,7 +894,12 @@ async fn anthropic_and_azure_providers_get_their_own_shapes_urls_and_headers() {
 /// Runs the built binary with `config` until it exits (or is killed after
 /// `limit`, or once a file `stop` appears in `dir`); its exit status and
 /// everything it wrote.
-fn run_binary(dir: &Path, config: &str, env: &[(&str, &str)], limit: Duration) -> (Option<i32>, String) {
+fn run_binary(
+    dir: &Path,
+    config: &str,
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> (Option<i32>, String) {
     std::fs::create_dir_all(dir).unwrap();
     let config_path = dir.join("config.toml");
     std::fs::write(&config_path, config).unwrap();
@@ -667,7 +947,10 @@ fn a_bad_provider_configuration_refuses_to_start_and_names_the_key() {
     for (provider, key) in cases {
         let config = format!("{head}[[providers]]\nname = \"p\"\n{provider}\n");
         let (code, log) = run_binary(&dir, &config, &[], Duration::from_secs(60));
-        assert!(code.is_some_and(|c| c != 0), "started with {provider}: {log}");
+        assert!(
+            code.is_some_and(|c| c != 0),
+            "started with {provider}: {log}"
+        );
         assert!(log.contains(key), "the error should name {key}: {log}");
     }
 }
@@ -675,7 +958,11 @@ fn a_bad_provider_configuration_refuses_to_start_and_names_the_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_appears_in_no_log_error_metric_or_answer() {
     const SECRET: &str = "sk-test-5f0c1d2e3a4b-never-shown";
-    let (addr, _script) = script(vec![Reply::Status(401, json!({"error": {"message": format!("Incorrect API key provided: {SECRET}")}}))]).await;
+    let (addr, _script) = script(vec![Reply::Status(
+        401,
+        json!({"error": {"message": format!("Incorrect API key provided: {SECRET}")}}),
+    )])
+    .await;
     let dir = std::env::temp_dir().join(format!("bacopilot-secret-{}", std::process::id()));
     let models = common::models_dir("secret", &[SMOL, MINILM]);
     let key = common::admin_key(&dir.join("data")).await;
@@ -690,23 +977,50 @@ async fn the_key_appears_in_no_log_error_metric_or_answer() {
     let server = {
         let dir = dir.clone();
         std::thread::spawn(move || {
-            run_binary(&dir, &config, &[("BACOPILOT_TEST_CLOUD_KEY", SECRET), ("RUST_LOG", "debug")], Duration::from_secs(120))
+            run_binary(
+                &dir,
+                &config,
+                &[("BACOPILOT_TEST_CLOUD_KEY", SECRET), ("RUST_LOG", "debug")],
+                Duration::from_secs(120),
+            )
         })
     };
     let client = common::client_with_key(&key);
     let base = format!("http://127.0.0.1:{port}");
     wait_for("the server", Duration::from_secs(100), async || {
-        client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200)
+        client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
     })
     .await;
     let mut answers = String::new();
     for _ in 0..3 {
-        let r = client.post(format!("{base}/v1/chat/completions")).json(&chat("cloud/gpt-x", "Hi", 8, json!({}))).send().await.unwrap();
-        assert_eq!(r.status(), 502, "the upstream refused our key: not the client's fault");
+        let r = client
+            .post(format!("{base}/v1/chat/completions"))
+            .json(&chat("cloud/gpt-x", "Hi", 8, json!({})))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            502,
+            "the upstream refused our key: not the client's fault"
+        );
         answers.push_str(&r.text().await.unwrap());
     }
     for path in ["/v1/models", "/metrics", "/api/v1/audit?limit=100"] {
-        answers.push_str(&client.get(format!("{base}{path}")).send().await.unwrap().text().await.unwrap());
+        answers.push_str(
+            &client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
     }
     assert!(answers.contains("Incorrect API key"), "{answers}");
     assert!(!answers.contains(SECRET), "the key leaked into an answer");

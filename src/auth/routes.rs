@@ -389,8 +389,9 @@ pub async fn create_key(
     who.require(Action::OwnAccount)?;
     let scope = match body.scope.as_deref() {
         None => Scope::Inference,
-        Some(v) => Scope::parse(v)
-            .ok_or_else(|| AppError::invalid("scope", "`scope` must be `inference`, `local` or `full`"))?,
+        Some(v) => Scope::parse(v).ok_or_else(|| {
+            AppError::invalid("scope", "`scope` must be `inference`, `local` or `full`")
+        })?,
     };
     let created = super::keys::create(
         &s.store.pool,

@@ -3,7 +3,6 @@
 //! or build the prompt and generate (constrained to cite when there are
 //! sources); stream the events, store the answer.
 
-
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 

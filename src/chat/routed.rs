@@ -49,7 +49,9 @@ pub async fn start(
     let allowed = crate::projects::allowed(pool, &project)
         .await
         .map_err(|e| Error::Internal(format!("data policy: {e}")))?;
-    let chain = generation.chain(Role::Chat, &allowed).map_err(route_error)?;
+    let chain = generation
+        .chain(Role::Chat, &allowed)
+        .map_err(route_error)?;
     let mut local = Some(ask.local);
     for (i, target) in chain.iter().enumerate() {
         match target {
@@ -94,7 +96,9 @@ pub async fn start(
             }
         }
     }
-    Err(Error::Internal("no target of the chat route took the answer".into()))
+    Err(Error::Internal(
+        "no target of the chat route took the answer".into(),
+    ))
 }
 
 fn route_error(e: GenError) -> Error {
@@ -113,9 +117,14 @@ fn events(reply: Reply) -> UnboundedReceiver<Event> {
         let mut chunks = match reply {
             Reply::Stream(chunks) => chunks,
             Reply::Json(answer) => {
-                let text = answer["choices"][0]["message"]["content"].as_str().unwrap_or_default();
+                let text = answer["choices"][0]["message"]["content"]
+                    .as_str()
+                    .unwrap_or_default();
                 let _ = tx.send(Event::Delta(text.to_string()));
-                let _ = tx.send(Event::Done(completion(&answer["choices"][0]["finish_reason"], &answer["usage"])));
+                let _ = tx.send(Event::Done(completion(
+                    &answer["choices"][0]["finish_reason"],
+                    &answer["usage"],
+                )));
                 return;
             }
         };
@@ -136,7 +145,10 @@ fn events(reply: Reply) -> UnboundedReceiver<Event> {
             if !choice["finish_reason"].is_null() {
                 finish = choice["finish_reason"].clone();
             }
-            if let Some(text) = choice["delta"]["content"].as_str().filter(|t| !t.is_empty()) {
+            if let Some(text) = choice["delta"]["content"]
+                .as_str()
+                .filter(|t| !t.is_empty())
+            {
                 if tx.send(Event::Delta(text.to_string())).is_err() {
                     return;
                 }

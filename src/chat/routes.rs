@@ -213,7 +213,14 @@ pub async fn post_message(
     ApiJson(body): ApiJson<Ask>,
 ) -> Result<Response, AppError> {
     let conversation = visible(&s, &who, &cid, Need::Write).await?;
-    let rx = answer::ask(context(&s), &conversation, &body.content, body.mode, (&who.name, &who.address)).await?;
+    let rx = answer::ask(
+        context(&s),
+        &conversation,
+        &body.content,
+        body.mode,
+        (&who.name, &who.address),
+    )
+    .await?;
     let details = json!({"project_id": conversation.project_id, "via": "http"});
     audit::record(
         &s.store.pool,
@@ -322,7 +329,15 @@ async fn serve_socket(
             }
             continue;
         }
-        let mut rx = match answer::ask(context(&s), &conversation, &ask.content, ask.mode, (&who.name, &who.address)).await {
+        let mut rx = match answer::ask(
+            context(&s),
+            &conversation,
+            &ask.content,
+            ask.mode,
+            (&who.name, &who.address),
+        )
+        .await
+        {
             Ok(rx) => {
                 let details = json!({"project_id": conversation.project_id, "via": "websocket"});
                 audit::record(

@@ -200,10 +200,7 @@ pub fn check(providers: &[ProviderConfig], routing: &RoutingConfig) -> Result<()
     for (i, p) in providers.iter().enumerate() {
         p.check(i)?;
         if providers[..i].iter().any(|q| q.name == p.name) {
-            return Err(format!(
-                "providers[{i}].name: `{}` is used twice",
-                p.name
-            ));
+            return Err(format!("providers[{i}].name: `{}` is used twice", p.name));
         }
     }
     for (role, chain) in [
@@ -212,7 +209,9 @@ pub fn check(providers: &[ProviderConfig], routing: &RoutingConfig) -> Result<()
         ("wireframes", &routing.wireframes),
     ] {
         if chain.is_empty() {
-            return Err(format!("routing.{role}: the chain is empty; use [\"local\"]"));
+            return Err(format!(
+                "routing.{role}: the chain is empty; use [\"local\"]"
+            ));
         }
         for target in chain {
             let provider = target.split('/').next().unwrap_or_default();
@@ -280,7 +279,10 @@ mod tests {
 
     #[test]
     fn a_provider_and_a_chain_parse() {
-        let c = parse(&format!("{LAN}[routing]\nchat = [\"local\", \"lan/qwen\"]\n")).unwrap();
+        let c = parse(&format!(
+            "{LAN}[routing]\nchat = [\"local\", \"lan/qwen\"]\n"
+        ))
+        .unwrap();
         assert_eq!(c.providers[0].key_header, "authorization");
         assert_eq!(c.routing.chat, ["local", "lan/qwen"]);
     }
@@ -289,12 +291,27 @@ mod tests {
     fn mistakes_are_refused_naming_the_key() {
         let cases = [
             (LAN.replace("openai-compatible", "grpc"), "kind"),
-            (LAN.replace("http://gpu-box", "https://me:pw@gpu-box"), "providers[0] (lan).base_url"),
-            (LAN.replace("http://gpu-box", "ftp://gpu-box"), "providers[0] (lan).base_url"),
-            (LAN.replace("/v1", "/v1?key=1"), "providers[0] (lan).base_url"),
-            (LAN.replace("name = \"lan\"", "name = \"local\""), "providers[0].name"),
+            (
+                LAN.replace("http://gpu-box", "https://me:pw@gpu-box"),
+                "providers[0] (lan).base_url",
+            ),
+            (
+                LAN.replace("http://gpu-box", "ftp://gpu-box"),
+                "providers[0] (lan).base_url",
+            ),
+            (
+                LAN.replace("/v1", "/v1?key=1"),
+                "providers[0] (lan).base_url",
+            ),
+            (
+                LAN.replace("name = \"lan\"", "name = \"local\""),
+                "providers[0].name",
+            ),
             (format!("{LAN}{LAN}"), "providers[1].name"),
-            (format!("{LAN}[routing]\nsrs = [\"cloud\"]\n"), "routing.srs"),
+            (
+                format!("{LAN}[routing]\nsrs = [\"cloud\"]\n"),
+                "routing.srs",
+            ),
             (format!("{LAN}[routing]\nchat = []\n"), "routing.chat"),
         ];
         for (text, key) in cases {

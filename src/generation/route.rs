@@ -86,15 +86,17 @@ pub struct Router {
 }
 
 impl Router {
-    pub fn new(config: &Config, upstreams: Arc<Upstreams>, pool: SqlitePool) -> Result<Self, String> {
+    pub fn new(
+        config: &Config,
+        upstreams: Arc<Upstreams>,
+        pool: SqlitePool,
+    ) -> Result<Self, String> {
         let patterns = config
             .redaction
             .patterns
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                Regex::new(p).map_err(|e| format!("redaction.patterns[{i}]: {e}"))
-            })
+            .map(|(i, p)| Regex::new(p).map_err(|e| format!("redaction.patterns[{i}]: {e}")))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             upstreams,
@@ -299,10 +301,15 @@ impl Generator {
         caller: &Caller,
     ) -> Result<Value, Error> {
         let Target::Upstream { provider, model } = target else {
-            return Err(Error::Internal("embeddings from a local target go through embed".into()));
+            return Err(Error::Internal(
+                "embeddings from a local target go through embed".into(),
+            ));
         };
         if !provider.breaker.closed() {
-            return Err(Error::Unavailable(format!("{} is out of service", provider.name)));
+            return Err(Error::Unavailable(format!(
+                "{} is out of service",
+                provider.name
+            )));
         }
         let mut sent = body.clone();
         sent["model"] = json!(model);

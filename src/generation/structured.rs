@@ -11,12 +11,12 @@ use serde_json::Value;
 
 use super::route::{Route, Target};
 use super::{Error, Generator};
-use crate::upstream::Reply;
 use crate::inference::chat_model::ChatModel;
 use crate::inference::chat_template::ChatMessage;
 use crate::inference::constraint::ConstraintSpec;
 use crate::inference::engine::{Event, FinishReason, Generation};
 use crate::inference::sampler::SamplingParams;
+use crate::upstream::Reply;
 
 /// Why a generation produced no output: the outcome every job shares.
 pub use crate::jobs::Stop;
@@ -97,8 +97,16 @@ pub async fn complete(
         let more = i + 1 < route.targets.len();
         let out = match target {
             Target::Local(model) => {
-                complete_local(model, system, user, schema.clone(), max_tokens, more, cancelled)
-                    .await
+                complete_local(
+                    model,
+                    system,
+                    user,
+                    schema.clone(),
+                    max_tokens,
+                    more,
+                    cancelled,
+                )
+                .await
             }
             Target::Upstream { .. } => {
                 complete_upstream(route, target, system, user, &schema, max_tokens).await
@@ -153,7 +161,9 @@ async fn complete_upstream(
         .await
         .map_err(|e| Attempt::Next(Stop::Failed(format!("generation_failed: {e}"))))?;
     let Reply::Json(answer) = done.reply else {
-        return Err(Attempt::Next(Stop::Failed("the upstream streamed an answer it was not asked to stream".into())));
+        return Err(Attempt::Next(Stop::Failed(
+            "the upstream streamed an answer it was not asked to stream".into(),
+        )));
     };
     let choice = &answer["choices"][0];
     if choice["finish_reason"] == "length" {
@@ -182,10 +192,12 @@ async fn complete_local(
         ChatMessage::new("system", system),
         ChatMessage::new("user", user),
     ];
-    let prompt = model
-        .chat_prompt(messages, Vec::new())
-        .await
-        .map_err(|e| Attempt::Final(internal("the model's chat template could not be rendered", &e)))?;
+    let prompt = model.chat_prompt(messages, Vec::new()).await.map_err(|e| {
+        Attempt::Final(internal(
+            "the model's chat template could not be rendered",
+            &e,
+        ))
+    })?;
     if prompt.len() + max_tokens > model.context_length {
         return Err(Attempt::Next(Stop::Failed(format!(
             "the prompt of {} tokens leaves no room for {max_tokens} tokens of output in the model's context of {}",

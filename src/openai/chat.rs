@@ -199,7 +199,8 @@ pub async fn create(
         if let Some(hit) = s.generation.cache.get(key).await {
             let mut res = Json(hit.body).into_response();
             upstream::served_by(&mut res, &hit.served_by);
-            res.headers_mut().insert(CACHE, HeaderValue::from_static("hit"));
+            res.headers_mut()
+                .insert(CACHE, HeaderValue::from_static("hit"));
             return Ok(res);
         }
     }
@@ -231,7 +232,9 @@ async fn keep(s: &AppState, key: &str, res: Response) -> Result<Response, AppErr
     if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
         s.generation.cache.put(key, &served_by, &value).await;
     }
-    parts.headers.insert(CACHE, HeaderValue::from_static("miss"));
+    parts
+        .headers
+        .insert(CACHE, HeaderValue::from_static("miss"));
     Ok(Response::from_parts(parts, axum::body::Body::from(bytes)))
 }
 

@@ -25,7 +25,7 @@ pub fn router() -> Routes {
         .route("/v1/embeddings", post(embeddings::create))
         .route("/api/v1/tokenize", post(tokenize::tokenize))
         .route("/api/v1/detokenize", post(tokenize::detokenize))
-        .route("/api/v1/providers", get(upstream::list))
+        .api(utoipa_axum::routes!(upstream::list))
 }
 
 /// Seconds since the Unix epoch, for the `created` fields.
@@ -46,7 +46,9 @@ fn new_id(prefix: &str) -> String {
 
 /// A request body read as `T`, with axum's errors: 400 naming the field.
 /// For handlers that also pass the body on as it came (to an upstream).
-fn typed<T: serde::de::DeserializeOwned>(body: &serde_json::Value) -> Result<T, crate::http::AppError> {
+fn typed<T: serde::de::DeserializeOwned>(
+    body: &serde_json::Value,
+) -> Result<T, crate::http::AppError> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         crate::http::AppError::BadRequest {

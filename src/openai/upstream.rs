@@ -95,13 +95,18 @@ pub async fn chat(
             let events = chunks
                 .map(|chunk| match chunk {
                     Ok(c) => vec![SseEvent::default().data(c.to_string())],
-                    Err(e) => vec![
-                        SseEvent::default().data(AppError::UpstreamUnavailable(e).body().to_string()),
-                    ],
+                    Err(e) => vec![SseEvent::default()
+                        .data(AppError::UpstreamUnavailable(e).body().to_string())],
                 })
-                .chain(futures::stream::once(async { vec![SseEvent::default().data("[DONE]")] }))
-                .flat_map(|events| futures::stream::iter(events.into_iter().map(Ok::<_, Infallible>)));
-            Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+                .chain(futures::stream::once(async {
+                    vec![SseEvent::default().data("[DONE]")]
+                }))
+                .flat_map(|events| {
+                    futures::stream::iter(events.into_iter().map(Ok::<_, Infallible>))
+                });
+            Sse::new(events)
+                .keep_alive(KeepAlive::default())
+                .into_response()
         }
     };
     served_by(&mut res, &done.served_by);
@@ -117,6 +122,8 @@ pub fn served_by(res: &mut Response, who: &str) {
 
 /// `GET /api/v1/providers`: each configured provider, what it serves and
 /// whether its breaker lets calls through (administrators; never a key).
+#[utoipa::path(get, path = "/api/v1/providers", tag = "providers",
+    responses((status = 200, description = "`{\"data\": [{\"name\", \"kind\", \"external\", \"models\", \"context_length\", \"up\", \"failures_in_a_row\", \"times_taken_out\"}]}`"), (status = 403)))]
 pub async fn list(
     axum::extract::State(s): axum::extract::State<AppState>,
     who: Identity,

@@ -164,7 +164,10 @@ pub struct ProjectChanges {
 }
 
 /// The providers a project's work may reach besides our engine.
-pub async fn allowed(pool: &SqlitePool, pid: &str) -> Result<crate::generation::route::Allowed, Error> {
+pub async fn allowed(
+    pool: &SqlitePool,
+    pid: &str,
+) -> Result<crate::generation::route::Allowed, Error> {
     use crate::generation::route::Allowed;
     let (policy, providers): (String, sqlx::types::Json<Vec<String>>) = crate::store::by_id(
         pool,

@@ -106,7 +106,10 @@ pub async fn update(
             "Only administrators set a project's data policy".into(),
         ));
     }
-    let data_policy = body.data_policy.clone().unwrap_or(current.data_policy.clone());
+    let data_policy = body
+        .data_policy
+        .clone()
+        .unwrap_or(current.data_policy.clone());
     let providers = match (data_policy.as_str(), &body.providers) {
         ("local_only", Some(p)) if !p.is_empty() => {
             return Err(AppError::invalid(

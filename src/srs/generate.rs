@@ -22,8 +22,8 @@ use super::store::Body;
 use super::template::{Kind, Outline, OutlineSection};
 use super::Error;
 use crate::config::SrsConfig;
-use crate::generation::structured::{self, Stop};
 use crate::generation::route::Route;
+use crate::generation::structured::{self, Stop};
 use crate::jobs::JobHandle;
 use crate::retrieval::search::SearchHit;
 

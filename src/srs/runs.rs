@@ -16,8 +16,8 @@ use super::store::{self, Body};
 use super::template;
 use super::Error;
 use crate::config::SrsConfig;
-use crate::generation::structured::Stop;
 use crate::generation::route::{Caller, Route};
+use crate::generation::structured::Stop;
 use crate::generation::{Generator, Role};
 use crate::jobs::{JobHandle, Jobs, Outcome, Started};
 

@@ -8,6 +8,7 @@
 
 pub mod anthropic;
 mod breaker;
+mod secret;
 mod sse;
 
 use std::fmt::Write as _;
@@ -22,6 +23,7 @@ use reqwest::{StatusCode, Url};
 use serde_json::{json, Value};
 
 pub use breaker::Breaker;
+use secret::read_secret;
 
 use crate::config::{Config, ProviderConfig, ProviderKind};
 
@@ -131,7 +133,10 @@ impl Upstreams {
             let up = u8::from(p.breaker.closed());
             let _ = writeln!(out, "bacopilot_upstream_up{{provider=\"{}\"}} {up}", p.name);
         }
-        let _ = writeln!(out, "# TYPE bacopilot_upstream_breaker_opened_total counter");
+        let _ = writeln!(
+            out,
+            "# TYPE bacopilot_upstream_breaker_opened_total counter"
+        );
         for p in &self.providers {
             let _ = writeln!(
                 out,
@@ -179,33 +184,6 @@ fn plain(e: &reqwest::Error) -> String {
     }
 }
 
-fn read_secret(i: usize, p: &ProviderConfig) -> Result<Option<String>, String> {
-    let key = |k: &str| format!("providers[{i}] ({}).{k}", p.name);
-    let secret = if !p.api_key_env.is_empty() {
-        std::env::var(&p.api_key_env).map_err(|_| {
-            format!(
-                "{}: the environment variable {} is not set",
-                key("api_key_env"),
-                p.api_key_env
-            )
-        })?
-    } else if !p.api_key_file.is_empty() {
-        std::fs::read_to_string(&p.api_key_file)
-            .map_err(|e| format!("{}: cannot read {}: {e}", key("api_key_file"), p.api_key_file))?
-    } else {
-        return Ok(None);
-    };
-    let secret = secret.trim().to_string();
-    if secret.is_empty() {
-        return Err(format!("{}: the key is empty", key(if p.api_key_env.is_empty() {
-            "api_key_file"
-        } else {
-            "api_key_env"
-        })));
-    }
-    Ok(Some(secret))
-}
-
 impl Provider {
     fn new(i: usize, p: &ProviderConfig, config: &Config) -> Result<Self, String> {
         let key = |k: &str| format!("providers[{i}] ({}).{k}", p.name);
@@ -218,16 +196,22 @@ impl Provider {
         if let Some(secret) = secret.clone() {
             let header = match p.kind {
                 ProviderKind::Anthropic => HeaderName::from_static("x-api-key"),
-                ProviderKind::OpenaiCompatible => HeaderName::from_bytes(p.key_header.as_bytes())
-                    .map_err(|_| format!("{}: not a header name", key("key_header")))?,
+                ProviderKind::OpenaiCompatible => {
+                    HeaderName::from_bytes(p.key_header.as_bytes())
+                        .map_err(|_| format!("{}: not a header name", key("key_header")))?
+                }
             };
             let value = if header == reqwest::header::AUTHORIZATION {
                 format!("Bearer {secret}")
             } else {
                 secret
             };
-            let mut value = HeaderValue::from_str(&value)
-                .map_err(|_| format!("{}: the key has characters a header cannot carry", key("api_key_env")))?;
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                format!(
+                    "{}: the key has characters a header cannot carry",
+                    key("api_key_env")
+                )
+            })?;
             value.set_sensitive(true);
             headers.insert(header, value);
         }
@@ -253,7 +237,10 @@ impl Provider {
             configured: p.models.clone(),
             discovered: RwLock::new(Vec::new()),
             client,
-            breaker: Breaker::new(config.routing.breaker_failures, config.routing.probe_successes),
+            breaker: Breaker::new(
+                config.routing.breaker_failures,
+                config.routing.probe_successes,
+            ),
             calls_ok: AtomicU64::new(0),
             calls_failed: AtomicU64::new(0),
         })
@@ -383,8 +370,7 @@ impl Provider {
                 .await
                 .map_err(|e| CallError::Unavailable(plain(&e)))?;
             if self.kind == ProviderKind::Anthropic {
-                answer = anthropic::response(&answer, model_id)
-                    .map_err(CallError::Unavailable)?;
+                answer = anthropic::response(&answer, model_id).map_err(CallError::Unavailable)?;
             }
             answer["model"] = json!(model_id);
             return Ok(Reply::Json(answer));
@@ -400,10 +386,14 @@ impl Provider {
                     })
                     .map(move |e| {
                         let e = e?;
-                        let mut chunk: Value = serde_json::from_str(&e.data)
-                            .map_err(|_| "the upstream sent an event that is not JSON".to_string())?;
+                        let mut chunk: Value = serde_json::from_str(&e.data).map_err(|_| {
+                            "the upstream sent an event that is not JSON".to_string()
+                        })?;
                         if let Some(message) = chunk.get("error").and_then(|v| {
-                            v["message"].as_str().map(String::from).or(Some(v.to_string()))
+                            v["message"]
+                                .as_str()
+                                .map(String::from)
+                                .or(Some(v.to_string()))
                         }) {
                             return Err(message);
                         }

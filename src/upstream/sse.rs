@@ -71,7 +71,11 @@ impl Parser {
                 }
                 let name = std::mem::take(&mut self.name);
                 return Some(SseEvent {
-                    name: if name.is_empty() { "message".into() } else { name },
+                    name: if name.is_empty() {
+                        "message".into()
+                    } else {
+                        name
+                    },
                     data: std::mem::take(&mut self.data).join("\n"),
                 });
             }

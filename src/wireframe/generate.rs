@@ -17,9 +17,9 @@ use super::prompt::{self, GenApp};
 use super::store;
 use super::Error;
 use crate::config::WireframesConfig;
+use crate::generation::route::{Caller, Route};
 use crate::generation::structured::{self, Stop};
 use crate::generation::{Generator, Role};
-use crate::generation::route::{Caller, Route};
 use crate::jobs::{JobHandle, Jobs, Started};
 
 const MAX_DESCRIPTION_CHARS: usize = 4000;

@@ -178,14 +178,14 @@ fn bad_requests_are_refused_with_the_offending_field() {
         "`messages` must be a list"
     );
     let image = json!({"type": "image_url", "image_url": {"url": "https://example.com/a.png"}});
-    let error = request_error(
-        json!({"messages": [user("hi"), {"role": "system", "content": [image]}]}),
-    );
+    let error =
+        request_error(json!({"messages": [user("hi"), {"role": "system", "content": [image]}]}));
     assert!(
         error.starts_with("messages[1].content[0] is a `image_url` part"),
         "{error}"
     );
-    let call = json!({"id": "c1", "type": "function", "function": {"name": "f", "arguments": "[1, 2]"}});
+    let call =
+        json!({"id": "c1", "type": "function", "function": {"name": "f", "arguments": "[1, 2]"}});
     let error = request_error(
         json!({"messages": [user("hi"), {"role": "assistant", "tool_calls": [call]}]}),
     );
@@ -295,7 +295,8 @@ fn a_response_without_content_is_refused() {
 
 #[test]
 fn error_message_reads_an_anthropic_error_body() {
-    let body = json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+    let body =
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
     assert_eq!(error_message(&body).as_deref(), Some("Overloaded"));
     assert_eq!(error_message(&json!({"detail": "x"})), None);
 }
@@ -381,7 +382,8 @@ fn include_usage_adds_a_final_usage_chunk() {
 #[test]
 fn an_error_event_ends_the_stream_with_its_message() {
     let mut mapper = StreamMapper::new("chatcmpl-1".into(), 0, "m".into(), false);
-    let error = json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+    let error =
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
     assert_eq!(mapper.event("error", &error), Err("Overloaded".to_owned()));
     assert!(!mapper.finished());
 }
