@@ -472,6 +472,7 @@ async fn a_stream_broken_after_its_first_token_ends_in_an_error_and_the_breaker_
     let (status, _, text) = post(&s, &chat(&lan, "Hello", 8, json!({}))).await;
     assert_eq!(status, 503, "{text}");
     assert!(text.contains("upstream_unavailable"), "{text}");
+    assert!(text.contains("lan is out of service"), "{text}");
     eprintln!("refused with the breaker open in {:?}", started.elapsed());
 
     // It comes back: a probe closes the breaker and calls pass again.

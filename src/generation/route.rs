@@ -199,6 +199,10 @@ impl Generator {
                 continue;
             };
             if !provider.breaker.closed() {
+                last = format!(
+                    "{} is out of service until its health probes succeed",
+                    provider.name
+                );
                 continue;
             }
             if provider.context_length > 0 && estimated_tokens(body) > provider.context_length {
