@@ -347,12 +347,38 @@ async fn a_second_bacopilot_answers_provider_model_ids_and_every_answer_names_wh
         .unwrap();
     assert_eq!(r.status(), 200);
 
+    // A client that leaves a stream early still leaves the call's row.
+    let mut res = s
+        .client()
+        .post(s.url("/v1/chat/completions"))
+        .json(&chat(
+            &lan,
+            "Tell a long story.",
+            300,
+            json!({"stream": true, "ignore_eos": true}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    res.chunk().await.unwrap();
+    drop(res);
+    wait_for(
+        "the row of a stream left early",
+        Duration::from_secs(30),
+        async || {
+            let rows = s.audited("upstream.call", &lan).await;
+            rows.iter()
+                .any(|r| r["details"]["outcome"] == "client_gone")
+        },
+    )
+    .await;
+
     // Each upstream call left an audit row without the prompt.
     let rows = s.audited("upstream.call", &lan).await;
     assert!(rows.len() >= 6, "{rows:?}");
     assert!(
-        rows.iter()
-            .all(|r| r["details"]["role"] == "api" && r["details"]["outcome"] == "ok"),
+        rows.iter().all(|r| r["details"]["role"] == "api"
+            && ["ok", "client_gone"].contains(&r["details"]["outcome"].as_str().unwrap())),
         "{rows:?}"
     );
     assert!(!serde_json::to_string(&rows).unwrap().contains("Paris"));

@@ -261,13 +261,14 @@ impl Generator {
             other => other,
         };
         provider.outcome(&result);
-        let audit = Audit {
+        let mut audit = Audit {
             pool: self.router.pool.clone(),
             caller: caller.clone(),
             provider: provider.name.clone(),
             model: model.to_string(),
             redacted: redaction.count(),
-        };
+        }
+        .pending();
         match result {
             Ok(Reply::Json(mut answer)) => {
                 if redacting {
@@ -333,13 +334,14 @@ impl Generator {
         }
         let result = provider.embeddings(&sent, &target.served_by()).await;
         provider.outcome(&result);
-        let audit = Audit {
+        let mut audit = Audit {
             pool: self.router.pool.clone(),
             caller: caller.clone(),
             provider: provider.name.clone(),
             model: model.clone(),
             redacted: redaction.count(),
-        };
+        }
+        .pending();
         match result {
             Ok(answer) => {
                 audit.write("ok", &answer["usage"]).await;

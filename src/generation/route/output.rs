@@ -55,6 +55,8 @@ pub(super) async fn first_token(mut chunks: Chunks) -> Result<Chunks, CallError>
 }
 
 /// The audit row of one upstream call: never the prompt, never the key.
+/// Written once, by [`Audit::write`]; one dropped unwritten (a client that
+/// left a stream before its end) is written as `client_gone`.
 pub(super) struct Audit {
     pub pool: SqlitePool,
     pub caller: Caller,
@@ -63,8 +65,40 @@ pub(super) struct Audit {
     pub redacted: usize,
 }
 
+/// An [`Audit`] not yet written.
+pub(super) struct Pending(Option<Audit>);
+
 impl Audit {
-    pub(super) async fn write(&self, outcome: &str, usage: &Value) {
+    pub(super) fn pending(self) -> Pending {
+        Pending(Some(self))
+    }
+}
+
+impl Pending {
+    /// Writes the row (once; later calls do nothing).
+    pub(super) async fn write(&mut self, outcome: &str, usage: &Value) {
+        if let Some(audit) = self.0.take() {
+            audit.record(outcome, usage).await;
+        }
+    }
+
+    fn written(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let (Some(audit), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        runtime.spawn(async move { audit.record("client_gone", &Value::Null).await });
+    }
+}
+
+impl Audit {
+    async fn record(&self, outcome: &str, usage: &Value) {
         let actor = crate::audit::Actor {
             name: Some(&self.caller.user),
             address: &self.caller.address,
@@ -92,13 +126,15 @@ impl Audit {
 
 /// Passes a stream on, restoring redacted values in its text, and writes
 /// the audit row when it ends.
-pub(super) fn relay(chunks: Chunks, redaction: Option<Redaction>, audit: Audit) -> Chunks {
+pub(super) fn relay(chunks: Chunks, redaction: Option<Redaction>, audit: Pending) -> Chunks {
     let restorer = redaction.as_ref().map(Redaction::restorer);
-    let state = (chunks, restorer, Some(audit), Value::Null);
+    let state = (chunks, restorer, audit, Value::Null);
     Box::pin(futures::stream::unfold(
         state,
         |(mut chunks, mut restorer, mut audit, mut usage)| async move {
-            audit.as_ref()?;
+            if audit.written() {
+                return None;
+            }
             match chunks.next().await {
                 Some(Ok(mut chunk)) => {
                     if !chunk["usage"].is_null() {
@@ -122,15 +158,11 @@ pub(super) fn relay(chunks: Chunks, redaction: Option<Redaction>, audit: Audit) 
                     Some((Ok(chunk), (chunks, restorer, audit, usage)))
                 }
                 Some(Err(e)) => {
-                    if let Some(a) = audit.take() {
-                        a.write("broken", &usage).await;
-                    }
+                    audit.write("broken", &usage).await;
                     Some((Err(e), (chunks, restorer, audit, usage)))
                 }
                 None => {
-                    if let Some(a) = audit.take() {
-                        a.write("ok", &usage).await;
-                    }
+                    audit.write("ok", &usage).await;
                     None
                 }
             }
