@@ -197,6 +197,11 @@ async fn text_completions_continue_a_prompt_and_stream() {
         .send()
         .await
         .unwrap();
+    // An alias is answered by the model it names, and the header says which.
+    assert_eq!(
+        res.headers()["x-bacopilot-served-by"],
+        format!("local/{SMOL_ID}").as_str()
+    );
     let events = sse_data(&res.text().await.unwrap());
     assert_eq!(events.last().unwrap(), "[DONE]");
     let text: String = events[..events.len() - 1]

@@ -135,13 +135,17 @@ pub async fn create(
         model: req.model,
         include_usage: req.stream_options.unwrap_or_default().include_usage,
     };
-    if req.stream {
-        return Ok(stream::sse(answer.events, format).into_response());
-    }
-    let (text, done) = answer.collect().await.map_err(AppError::Internal)?;
-    let mut body = format.chunk(&text, Some(&done));
-    body["usage"] = stream::usage_json(&done);
-    Ok(Json(body).into_response())
+    let served_by = format!("local/{}", model.id);
+    let mut res = if req.stream {
+        stream::sse(answer.events, format).into_response()
+    } else {
+        let (text, done) = answer.collect().await.map_err(AppError::Internal)?;
+        let mut body = format.chunk(&text, Some(&done));
+        body["usage"] = stream::usage_json(&done);
+        Json(body).into_response()
+    };
+    super::upstream::served_by(&mut res, &served_by);
+    Ok(res)
 }
 
 struct TextChunks {
