@@ -14,30 +14,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use bacopilot::config::ProviderConfig;
 use bacopilot::generation::route::{Allowed, Caller, Target};
 use serde_json::{json, Value};
 
 fn arg(name: &str) -> Option<String> {
     std::env::args().skip_while(|a| a != name).nth(1)
-}
-
-fn provider(name: &str, base_url: &str, key_file: &std::path::Path) -> ProviderConfig {
-    let mut p: ProviderConfig = toml::from_str(&format!(
-        "name = \"{name}\"\nkind = \"openai-compatible\"\nbase_url = \"{base_url}\"\n"
-    ))
-    .unwrap();
-    p.api_key_file = key_file.display().to_string();
-    p.models = vec![common::SMOL_ID.to_string()];
-    p
-}
-
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Milliseconds from sending a streamed request to its first content chunk.
@@ -73,14 +54,14 @@ fn main() {
     let key_file = up.data_dir.join("bench.key");
     std::fs::write(&key_file, &up.key).unwrap();
     let live = format!("{}/v1", up.base);
-    let down = format!("http://127.0.0.1:{}/v1", closed_port());
+    let down = format!("http://127.0.0.1:{}/v1", common::free_port());
     let plain = common::start(&common::models_dir("bench-router-plain", &models), |c| {
         c.cache.local = true;
     });
     let chained = common::start(&common::models_dir("bench-router-chained", &models), |c| {
         c.providers = vec![
-            provider("down", &down, &key_file),
-            provider("lan", &live, &key_file),
+            common::upstream_provider("down", &down, &key_file, &[common::SMOL_ID]),
+            common::upstream_provider("lan", &live, &key_file, &[common::SMOL_ID]),
         ];
         c.routing.chat = vec!["local".into(), "down".into(), "lan".into()];
         c.routing.probe_interval_secs = 3600;
@@ -146,8 +127,8 @@ fn main() {
         config.models.dir = dir.clone();
         config.server.data_dir = dir.join("data");
         config.providers = vec![
-            provider("down", &down, &key_file),
-            provider("lan", &live, &key_file),
+            common::upstream_provider("down", &down, &key_file, &[common::SMOL_ID]),
+            common::upstream_provider("lan", &live, &key_file, &[common::SMOL_ID]),
         ];
         config.routing.probe_interval_secs = 3600;
         let state = bacopilot::app::start(config).await.unwrap();

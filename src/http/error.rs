@@ -417,7 +417,6 @@ impl From<crate::srs::Error> for AppError {
             Error::NotFound(m) => AppError::NotFound(m),
             Error::Broken(detail) => AppError::Internal(detail),
             Error::Model(e) => e.into(),
-            Error::Policy(e) => e.into(),
             Error::Generation(message) => AppError::Unprocessable {
                 code: "generation_failed",
                 message,
@@ -435,7 +434,6 @@ impl From<crate::wireframe::Error> for AppError {
             Error::Trace(e) => e.into(),
             Error::Invalid { field, message } => AppError::invalid(&field, message),
             Error::Model(e) => e.into(),
-            Error::Policy(e) => e.into(),
             Error::Database(e) => e.into(),
         }
     }

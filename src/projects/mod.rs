@@ -163,6 +163,28 @@ pub struct ProjectChanges {
     pub providers: Option<Vec<String>>,
 }
 
+/// `role`'s chain for a job or request in project `pid` started by `user`,
+/// cut to what the project's data policy allows.
+pub async fn route(
+    generation: &std::sync::Arc<crate::generation::Generator>,
+    pool: &SqlitePool,
+    pid: &str,
+    user: &str,
+    role: crate::generation::Role,
+) -> Result<crate::generation::route::Route, crate::generation::Error> {
+    // The project exists (the caller checked access): a failure here is the database's.
+    let allowed = allowed(pool, pid)
+        .await
+        .map_err(|e| crate::generation::Error::Internal(format!("data policy: {e}")))?;
+    let caller = crate::generation::route::Caller {
+        user: user.to_string(),
+        address: "job".into(),
+        project: Some(pid.to_string()),
+        role: role.name(),
+    };
+    generation.route(role, &allowed, caller)
+}
+
 /// The providers a project's work may reach besides our engine.
 pub async fn allowed(
     pool: &SqlitePool,

@@ -23,9 +23,6 @@ pub enum Error {
     /// No model or upstream of the route can take the work.
     #[error(transparent)]
     Model(#[from] crate::generation::Error),
-    /// The project's data policy could not be read.
-    #[error(transparent)]
-    Policy(#[from] crate::projects::Error),
     /// The model's output could not be used.
     #[error("{0}")]
     Generation(String),
@@ -47,10 +44,9 @@ impl Error {
         match self {
             Error::Versioned(e) => e.is_internal(),
             Error::Store(e) => matches!(e, crate::store::Error::Database(_)),
-            Error::Broken(_) | Error::Cancelled | Error::Policy(_) => true,
-            Error::Invalid { .. } | Error::NotFound(_) | Error::Model(_) | Error::Generation(_) => {
-                false
-            }
+            Error::Broken(_) | Error::Cancelled => true,
+            Error::Model(e) => matches!(e, crate::generation::Error::Internal(_)),
+            Error::Invalid { .. } | Error::NotFound(_) | Error::Generation(_) => false,
         }
     }
 }

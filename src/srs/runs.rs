@@ -16,7 +16,7 @@ use super::store::{self, Body};
 use super::template;
 use super::Error;
 use crate::config::SrsConfig;
-use crate::generation::route::{Caller, Route};
+use crate::generation::route::Route;
 use crate::generation::structured::Stop;
 use crate::generation::{Generator, Role};
 use crate::jobs::{JobHandle, Jobs, Outcome, Started};
@@ -86,14 +86,9 @@ impl Handles {
 
     /// The SRS role's chain, cut to what the project's data policy allows.
     async fn route(&self, project_id: &str, user: &str) -> Result<Route, Error> {
-        let allowed = crate::projects::allowed(&self.pool, project_id).await?;
-        let caller = Caller {
-            user: user.to_string(),
-            address: "job".into(),
-            project: Some(project_id.to_string()),
-            role: Role::Srs.name(),
-        };
-        Ok(self.generation.route(Role::Srs, &allowed, caller)?)
+        let route =
+            crate::projects::route(&self.generation, &self.pool, project_id, user, Role::Srs);
+        Ok(route.await?)
     }
 }
 

@@ -18,9 +18,6 @@ pub enum Error {
     /// No model or upstream of the route can take the work.
     #[error(transparent)]
     Model(#[from] crate::generation::Error),
-    /// The project's data policy could not be read.
-    #[error(transparent)]
-    Policy(#[from] crate::projects::Error),
     /// The jobs table.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -39,8 +36,9 @@ impl Error {
         match self {
             Error::Versioned(e) => e.is_internal(),
             Error::Trace(e) => e.is_internal(),
-            Error::Database(_) | Error::Policy(_) => true,
-            Error::Invalid { .. } | Error::Model(_) => false,
+            Error::Database(_) => true,
+            Error::Model(e) => matches!(e, crate::generation::Error::Internal(_)),
+            Error::Invalid { .. } => false,
         }
     }
 }

@@ -17,7 +17,7 @@ use super::prompt::{self, GenApp};
 use super::store;
 use super::Error;
 use crate::config::WireframesConfig;
-use crate::generation::route::{Caller, Route};
+use crate::generation::route::Route;
 use crate::generation::structured::{self, Stop};
 use crate::generation::{Generator, Role};
 use crate::jobs::{JobHandle, Jobs, Started};
@@ -59,14 +59,14 @@ pub struct Handles {
 impl Handles {
     /// The wireframes role's chain, cut to what the project's data policy allows.
     async fn route(&self, project_id: &str, user: &str) -> Result<Route, Error> {
-        let allowed = crate::projects::allowed(&self.pool, project_id).await?;
-        let caller = Caller {
-            user: user.to_string(),
-            address: "job".into(),
-            project: Some(project_id.to_string()),
-            role: Role::Wireframes.name(),
-        };
-        Ok(self.generation.route(Role::Wireframes, &allowed, caller)?)
+        let route = crate::projects::route(
+            &self.generation,
+            &self.pool,
+            project_id,
+            user,
+            Role::Wireframes,
+        );
+        Ok(route.await?)
     }
 }
 

@@ -546,3 +546,28 @@ pub fn label_shown(texts: &[String], expected: &str) -> bool {
         want.iter().all(|w| have.contains(w))
     })
 }
+
+/// A port nothing listens on (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An OpenAI-compatible provider entry serving `models`, its key in `key_file`.
+pub fn upstream_provider(
+    name: &str,
+    base_url: &str,
+    key_file: &Path,
+    models: &[&str],
+) -> bacopilot::config::ProviderConfig {
+    let mut p: bacopilot::config::ProviderConfig = toml::from_str(&format!(
+        "name = \"{name}\"\nkind = \"openai-compatible\"\nbase_url = \"{base_url}\"\n"
+    ))
+    .unwrap();
+    p.api_key_file = key_file.display().to_string();
+    p.models = models.iter().map(|m| m.to_string()).collect();
+    p
+}
