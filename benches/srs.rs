@@ -48,7 +48,7 @@ fn main() {
         config.models.chat = model.clone();
         config.server.data_dir = dir.join("data");
         let s = bacopilot::app::start(config).await.unwrap();
-        while !s.registry.ready() {
+        while !s.registry.ready_to_serve() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut totals: BTreeMap<String, (usize, usize, usize, usize, u32, f64)> = BTreeMap::new();

@@ -60,7 +60,8 @@ pub fn routes(max_upload_bytes: usize) -> Routes {
         .merge(crate::chat::routes::router())
         .merge(crate::srs::routes::router())
         .merge(crate::wireframe::routes::router())
-        .merge(crate::jobs::routes::router());
+        .merge(crate::jobs::routes::router())
+        .merge(crate::inference::routes::router());
     let doc = crate::openapi::document(&features);
     features
         .merge(crate::openapi::router(doc))
@@ -146,18 +147,13 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     if candidates.is_empty() {
         tracing::warn!(dir = %dir.display(), "no models found; run scripts/fetch-models.sh");
     }
-    let registry = Arc::new(Registry::new(
-        &candidates,
-        config.models.aliases.clone(),
-        &config.models.chat,
-        &config.models.embedding,
-    ));
     let metrics = Arc::new(Metrics::default());
-    let opts = crate::inference::registry::load_options(&config);
-    let (loader, m) = (registry.clone(), metrics.clone());
+    let registry = Arc::new(Registry::new(&candidates, &config, metrics.clone()));
+    let loader = registry.clone();
     std::thread::Builder::new()
         .name("model-loader".into())
-        .spawn(move || loader.load_all(candidates, &opts, m))?;
+        .spawn(move || loader.preload())?;
+    registry.spawn_housekeeping();
     let auth = Arc::new(Auth::new(&config));
     if crate::auth::users::count(&store.pool)
         .await
@@ -233,7 +229,7 @@ async fn healthz() -> Json<serde_json::Value> {
 
 /// 200 once the default chat and embedding models are loaded, 503 before.
 async fn readyz(State(s): State<AppState>) -> Response {
-    if s.registry.ready() {
+    if s.registry.ready_to_serve() {
         Json(json!({"status": "ready"})).into_response()
     } else {
         (

@@ -253,6 +253,16 @@ pub struct ModelsConfig {
     pub max_context: usize,
     pub max_memory_mib: u64,
     pub aliases: HashMap<String, String>,
+    /// Seconds a model that is not a role model stays loaded while idle
+    /// (negative: until unloaded by hand).
+    pub keep_alive_secs: i64,
+    /// The same per model id (role models included).
+    pub keep_alive_by_model: HashMap<String, i64>,
+    /// Memory all loaded models may hold together (weights, KV caches for
+    /// `engine.max_batch` sequences, prefix cache); 0 for no budget.
+    pub memory_budget_mib: u64,
+    /// Seconds between reads of the models directory (0: at start-up only).
+    pub rescan_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -296,6 +306,10 @@ impl Default for ModelsConfig {
             max_context: 8192,
             max_memory_mib: 0,
             aliases: HashMap::new(),
+            keep_alive_secs: 300,
+            keep_alive_by_model: HashMap::new(),
+            memory_budget_mib: 0,
+            rescan_secs: 5,
         }
     }
 }

@@ -165,33 +165,26 @@ async fn each_malformed_gguf_is_refused_by_name_and_the_server_still_answers() {
 #[tokio::test]
 async fn a_model_whose_batched_kv_caches_do_not_fit_the_memory_budget_is_refused() {
     let dir = common::models_dir("memory", &[SMOL, MINILM, common::GEMMA]);
-    // With 2048 positions one sequence's KV cache is 90 MiB for SmolLM2, which
-    // our decoder batches: ~94 MiB of weights + 90 would fit 400 MiB, but
-    // 8 × 90 + 16 of prefix cache does not. Gemma 3 270M runs one sequence
-    // at a time on candle's model: ~240 MiB of weights + 72 fits.
+    // With 256 positions one sequence's KV cache is 9 MiB for Gemma 3 270M:
+    // ~241 MiB of weights + 9 + 16 of prefix cache would fit 300 MiB, but
+    // 8 batched sequences (72 MiB) do not. SmolLM2 (~94 MiB of weights,
+    // 11 MiB per sequence) fits with its eight.
     let server = common::start(&dir, |c| {
-        c.models.chat = common::GEMMA_ID.into();
-        c.models.max_memory_mib = 400;
-        c.models.max_context = 2048;
+        c.models.max_memory_mib = 300;
+        c.models.max_context = 256;
         c.engine.max_batch = 8;
         c.engine.prefix_cache_mib = 16;
     });
-    let (status, body) = server.model_when_settled(SMOL_ID).await;
+    let (status, body) = server.model_when_settled(common::GEMMA_ID).await;
     assert_eq!(status, 503, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains(SMOL)
+        message.contains(common::GEMMA)
             && message.contains("MiB")
             && message.contains("8 batched sequences"),
         "{message}"
     );
-    assert_eq!(
-        server
-            .get(&format!("/v1/models/{}", common::GEMMA_ID))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(server.get(&format!("/v1/models/{SMOL_ID}")).await.0, 200);
 }
 
 #[test]

@@ -79,7 +79,7 @@ pub async fn ask(
         .into());
     }
     let pool = s.index.pool;
-    let model = s.index.generation.model_for(Role::Chat)?;
+    let model = s.index.generation.model_for(Role::Chat).await?;
     let history = super::messages(pool, &conversation.id).await?;
 
     let quoting = mode != Mode::Free && s.settings.answer_style == AnswerStyle::Quoted;

@@ -116,7 +116,7 @@ pub async fn score(
         return Ok(Vec::new());
     }
     let rarity = Rarity::new(sentences.iter().map(|(_, t)| *t));
-    let embedder = generation.embedder(None)?;
+    let embedder = generation.embedder(None).await?;
     let mut inputs = vec![question.to_string()];
     inputs.extend(sentences.iter().map(|(_, t)| t.to_string()));
     let vectors = generation

@@ -51,6 +51,7 @@ pub async fn start(
         .map_err(|e| Error::Internal(format!("data policy: {e}")))?;
     let chain = generation
         .chain(Role::Chat, &allowed)
+        .await
         .map_err(route_error)?;
     let mut local = Some(ask.local);
     for (i, target) in chain.iter().enumerate() {

@@ -128,24 +128,32 @@ impl Generator {
     }
 
     /// The chat model serving `role`.
-    pub fn model_for(&self, role: Role) -> Result<Arc<ChatModel>, LookupError> {
+    /// (Loaded first when it is not in memory.)
+    pub async fn model_for(&self, role: Role) -> Result<Arc<ChatModel>, LookupError> {
         let name = match role {
             Role::Chat => &self.roles.chat,
             Role::Srs => &self.roles.srs,
             Role::Wireframes => &self.roles.wireframes,
         };
-        self.registry.chat(name)
+        self.registry.chat(name).await
     }
 
-    /// The chat model a client named (an id or an alias).
-    pub fn model_named(&self, name: &str) -> Result<Arc<ChatModel>, LookupError> {
-        self.registry.chat(name)
+    /// The chat model a client named (an id or an alias), loaded first when
+    /// it is not in memory.
+    pub async fn model_named(&self, name: &str) -> Result<Arc<ChatModel>, LookupError> {
+        self.registry.chat(name).await
     }
 
     /// The embedding model a client named, or the default one for `None`.
-    pub fn embedder(&self, name: Option<&str>) -> Result<Arc<Embedder>, LookupError> {
+    pub async fn embedder(&self, name: Option<&str>) -> Result<Arc<Embedder>, LookupError> {
         self.registry
             .embedding(name.unwrap_or(&self.roles.embedding))
+            .await
+    }
+
+    /// The models this server knows and what is loaded.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
     }
 
     /// Compiles `spec` for `model` on a blocking thread (grammar compilation

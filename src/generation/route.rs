@@ -118,7 +118,7 @@ impl Generator {
     /// The targets of `role` that `allowed` admits and that are up, in
     /// order. A local model that is not loaded is skipped (the chain goes
     /// on); when nothing is left the first reason is the error.
-    pub fn chain(&self, role: Role, allowed: &Allowed) -> Result<Vec<Target>, Error> {
+    pub async fn chain(&self, role: Role, allowed: &Allowed) -> Result<Vec<Target>, Error> {
         let names = match role {
             Role::Chat => &self.router.routing.chat,
             Role::Srs => &self.router.routing.srs,
@@ -128,7 +128,7 @@ impl Generator {
         let mut first_error = None;
         for name in names {
             if name == "local" {
-                match self.model_for(role) {
+                match self.model_for(role).await {
                     Ok(m) => targets.push(Target::Local(m)),
                     Err(e) => {
                         first_error.get_or_insert(Error::Lookup(e));
@@ -404,14 +404,14 @@ pub struct Route {
 
 impl Generator {
     /// [`Generator::chain`] for `role`, ready to call.
-    pub fn route(
+    pub async fn route(
         self: &Arc<Self>,
         role: Role,
         allowed: &Allowed,
         caller: Caller,
     ) -> Result<Route, Error> {
         Ok(Route {
-            targets: self.chain(role, allowed)?,
+            targets: self.chain(role, allowed).await?,
             caller,
             generator: self.clone(),
         })

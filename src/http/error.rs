@@ -242,6 +242,17 @@ impl From<LookupError> for AppError {
     }
 }
 
+impl From<crate::inference::lifecycle::LifecycleError> for AppError {
+    fn from(e: crate::inference::lifecycle::LifecycleError) -> Self {
+        use crate::inference::lifecycle::LifecycleError as E;
+        match e {
+            E::Lookup(l) => l.into(),
+            E::Busy(..) | E::Pinned(_) => AppError::Conflict(e.to_string()),
+            E::Io(_) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<crate::generation::Error> for AppError {
     fn from(e: crate::generation::Error) -> Self {
         use crate::generation::Error;

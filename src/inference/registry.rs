@@ -1,11 +1,14 @@
 //! The models this server knows: every GGUF in the models directory (a chat
-//! model) and every sentence-transformers folder (an embedding model), loaded in
-//! the background at start-up. A file that fails validation is recorded with its
-//! error and the others are served.
+//! model) and every sentence-transformers folder (an embedding model). The
+//! role models load at start-up; the others load on first use. A file that
+//! fails validation is recorded with its error and the others are served.
+//! What loads, unloads and when (idle time, the memory budget, files
+//! appearing in the directory) is [`super::lifecycle`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use super::chat_model::{ChatModel, LoadOptions};
 use super::embeddings::Embedder;
@@ -29,10 +32,23 @@ pub struct Candidate {
 
 #[derive(Clone)]
 pub enum Slot {
+    /// Known from the directory, not in memory; loads on first use.
+    Unloaded,
     Loading,
     Chat(Arc<ChatModel>),
     Embedding(Arc<Embedder>),
     Failed(String),
+}
+
+impl Slot {
+    pub fn state(&self) -> &'static str {
+        match self {
+            Self::Unloaded => "unloaded",
+            Self::Loading => "loading",
+            Self::Chat(_) | Self::Embedding(_) => "loaded",
+            Self::Failed(_) => "failed",
+        }
+    }
 }
 
 /// A model lookup that did not give a ready model.
@@ -50,11 +66,33 @@ pub enum LookupError {
     NotEmbedding(String),
 }
 
+/// One model file and what is in memory for it.
+pub(super) struct Entry {
+    pub candidate: Candidate,
+    pub slot: Slot,
+    /// When a request last used it (or it finished loading).
+    pub last_used: Instant,
+    /// How long it stays loaded while idle (`None`: until unloaded by hand).
+    pub keep_alive: Option<Duration>,
+}
+
+/// A model as [`Registry::snapshot`] reports it.
+pub struct Known {
+    pub candidate: Candidate,
+    pub slot: Slot,
+    /// Time since a request last used it.
+    pub idle: Duration,
+    pub keep_alive: Option<Duration>,
+    /// A role model: loaded at start-up, kept, never deleted.
+    pub pinned: bool,
+}
+
 pub struct Registry {
-    slots: RwLock<BTreeMap<String, Slot>>,
+    pub(super) entries: RwLock<BTreeMap<String, Entry>>,
     aliases: HashMap<String, String>,
     pub default_chat: String,
     pub default_embedding: String,
+    pub(super) lifecycle: super::lifecycle::Lifecycle,
 }
 /// The engine's load options from the configuration: context and memory caps,
 /// queue size, batching limits and the prefix cache.
@@ -144,53 +182,19 @@ fn stays_inside(root: &Path, path: &Path) -> bool {
 }
 
 impl Registry {
-    pub fn new(
-        candidates: &[Candidate],
-        aliases: HashMap<String, String>,
-        default_chat: &str,
-        default_embedding: &str,
-    ) -> Self {
-        let slots = candidates
+    /// Every candidate known and unloaded; [`Self::start`] loads the role models.
+    pub fn new(candidates: &[Candidate], config: &Config, metrics: Arc<Metrics>) -> Self {
+        let lifecycle = super::lifecycle::Lifecycle::new(config, metrics);
+        let entries = candidates
             .iter()
-            .map(|c| (c.id.clone(), Slot::Loading))
+            .map(|c| (c.id.clone(), lifecycle.entry(c.clone())))
             .collect();
         Self {
-            slots: RwLock::new(slots),
-            aliases,
-            default_chat: default_chat.to_string(),
-            default_embedding: default_embedding.to_string(),
-        }
-    }
-
-    /// Loads every candidate, the default models first. Blocking: run it on its own thread.
-    pub fn load_all(
-        &self,
-        mut candidates: Vec<Candidate>,
-        opts: &LoadOptions,
-        metrics: Arc<Metrics>,
-    ) {
-        candidates.sort_by_key(|c| c.id != self.default_chat && c.id != self.default_embedding);
-        for c in candidates {
-            let slot = match c.kind {
-                ModelKind::Chat => match ChatModel::load(&c.id, &c.path, opts, metrics.clone()) {
-                    Ok(m) => Slot::Chat(Arc::new(m)),
-                    Err(e) => Slot::Failed(e.to_string()),
-                },
-                ModelKind::Embedding => match Embedder::load(&c.path, &opts.device) {
-                    Ok(m) => {
-                        tracing::info!(model = %c.id, "embedding model loaded");
-                        Slot::Embedding(Arc::new(m))
-                    }
-                    Err(e) => Slot::Failed(e.to_string()),
-                },
-            };
-            if let Slot::Failed(e) = &slot {
-                tracing::error!(model = %c.id, error = %e, "model refused");
-            }
-            self.slots
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(c.id, slot);
+            entries: RwLock::new(entries),
+            aliases: config.models.aliases.clone(),
+            default_chat: config.models.chat.clone(),
+            default_embedding: config.models.embedding.clone(),
+            lifecycle,
         }
     }
 
@@ -199,40 +203,64 @@ impl Registry {
         self.aliases.get(name).map_or(name, String::as_str)
     }
 
+    /// The model's state now, loading nothing.
     pub fn get(&self, name: &str) -> Result<Slot, LookupError> {
         let id = self.resolve(name);
-        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
-        match slots.get(id) {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        match entries.get(id).map(|e| &e.slot) {
             None => Err(LookupError::NotFound(name.to_string())),
-            Some(Slot::Loading) => Err(LookupError::Loading(name.to_string())),
             Some(Slot::Failed(e)) => Err(LookupError::Failed(name.to_string(), e.clone())),
             Some(slot) => Ok(slot.clone()),
         }
     }
 
-    pub fn chat(&self, name: &str) -> Result<Arc<ChatModel>, LookupError> {
-        match self.get(name)? {
+    /// The chat model `name`, loaded first if it is not in memory.
+    pub async fn chat(self: &Arc<Self>, name: &str) -> Result<Arc<ChatModel>, LookupError> {
+        match self.ready(name).await? {
             Slot::Chat(m) => Ok(m),
             _ => Err(LookupError::NotChat(name.to_string())),
         }
     }
 
-    pub fn embedding(&self, name: &str) -> Result<Arc<Embedder>, LookupError> {
-        match self.get(name)? {
+    /// The embedding model `name`, loaded first if it is not in memory.
+    pub async fn embedding(self: &Arc<Self>, name: &str) -> Result<Arc<Embedder>, LookupError> {
+        match self.ready(name).await? {
             Slot::Embedding(m) => Ok(m),
             _ => Err(LookupError::NotEmbedding(name.to_string())),
         }
     }
 
     /// Every model and its state, in id order.
-    pub fn snapshot(&self) -> Vec<(String, Slot)> {
-        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
-        slots.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    pub fn snapshot(&self) -> Vec<Known> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries
+            .values()
+            .map(|e| Known {
+                candidate: e.candidate.clone(),
+                slot: e.slot.clone(),
+                idle: e.last_used.elapsed(),
+                keep_alive: e.keep_alive,
+                pinned: self.lifecycle.is_pinned(&e.candidate.id),
+            })
+            .collect()
     }
 
     /// True once both default models are loaded.
-    pub fn ready(&self) -> bool {
-        self.chat(&self.default_chat).is_ok() && self.embedding(&self.default_embedding).is_ok()
+    pub fn ready_to_serve(&self) -> bool {
+        let loaded = |name: &str, want: ModelKind| {
+            matches!(
+                (self.get(name), want),
+                (Ok(Slot::Chat(_)), ModelKind::Chat)
+                    | (Ok(Slot::Embedding(_)), ModelKind::Embedding)
+            )
+        };
+        loaded(&self.default_chat, ModelKind::Chat)
+            && loaded(&self.default_embedding, ModelKind::Embedding)
+    }
+
+    /// The options every chat model loads with.
+    pub fn load_options(&self) -> &LoadOptions {
+        &self.lifecycle.opts
     }
 
     pub fn aliases(&self) -> &HashMap<String, String> {

@@ -44,6 +44,8 @@ pub struct ChatRequest {
     ignore_eos: bool,
     /// `text`, `json_object`, `json_schema` or `grammar` (see [`super::response_format`]).
     response_format: Option<Value>,
+    /// How long the model stays loaded once idle (see [`super::params::keep_alive`]).
+    keep_alive: Option<Value>,
     #[serde(default)]
     logprobs: bool,
     /// Functions the model may call (see [`super::tools`]).
@@ -263,7 +265,11 @@ async fn answer(
 
 /// The request answered by our own engine.
 async fn local(s: &AppState, req: ChatRequest) -> Result<Response, AppError> {
-    let model = s.generation.model_named(&req.model)?;
+    let keep_alive = super::params::keep_alive(req.keep_alive.as_ref())?;
+    let model = s.generation.model_named(&req.model).await?;
+    if let Some(k) = keep_alive {
+        s.registry.set_keep_alive(&req.model, k);
+    }
     if req.logprobs {
         return Err(AppError::invalid("logprobs", "`logprobs` is not supported"));
     }

@@ -40,6 +40,8 @@ pub struct CompletionRequest {
     ignore_eos: bool,
     /// `text`, `json_object`, `json_schema` or `grammar` (see [`super::response_format`]).
     response_format: Option<Value>,
+    /// How long the model stays loaded once idle (see [`super::params::keep_alive`]).
+    keep_alive: Option<Value>,
     #[serde(default)]
     echo: bool,
     suffix: Option<String>,
@@ -101,7 +103,11 @@ pub async fn create(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<CompletionRequest>,
 ) -> Result<Response, AppError> {
-    let model = s.generation.model_named(&req.model)?;
+    let keep_alive = super::params::keep_alive(req.keep_alive.as_ref())?;
+    let model = s.generation.model_named(&req.model).await?;
+    if let Some(k) = keep_alive {
+        s.registry.set_keep_alive(&req.model, k);
+    }
     if req.echo {
         return Err(AppError::invalid("echo", "`echo` is not supported"));
     }

@@ -50,7 +50,7 @@ pub async fn create(
         super::upstream::served_by(&mut res, &target.served_by());
         return Ok(res);
     }
-    let embedder = s.generation.embedder(Some(&req.model))?;
+    let embedder = s.generation.embedder(Some(&req.model)).await?;
     let inputs = match req.input {
         Input::One(t) => vec![t],
         Input::Many(v) => v,

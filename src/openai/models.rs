@@ -1,4 +1,6 @@
-//! `GET /v1/models` and `GET /v1/models/{id}`: the ready models and their aliases.
+//! `GET /v1/models` and `GET /v1/models/{id}`: the models in the models
+//! directory (loaded or not: an unloaded one loads on first use) and their
+//! aliases. Listing reads the directory again, so a file just copied in shows.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -8,13 +10,20 @@ use crate::app::AppState;
 use crate::auth::Identity;
 use crate::generation::route::Allowed;
 use crate::http::AppError;
-use crate::inference::registry::Slot;
+use crate::inference::registry::{Known, ModelKind, Slot};
 
-fn describe(id: &str, slot: &Slot) -> Option<Value> {
-    let (kind, context) = match slot {
-        Slot::Chat(m) => ("chat", Some(m.context_length)),
-        Slot::Embedding(e) => ("embedding", Some(e.max_tokens())),
-        Slot::Loading | Slot::Failed(_) => return None,
+/// A model in OpenAI's shape, with our `kind`, `context_length` (known once
+/// loaded) and `state`; a file that failed to load is left out.
+fn describe(id: &str, known: &Known) -> Option<Value> {
+    let context = match &known.slot {
+        Slot::Chat(m) => Some(m.context_length),
+        Slot::Embedding(e) => Some(e.max_tokens()),
+        Slot::Unloaded | Slot::Loading => None,
+        Slot::Failed(_) => return None,
+    };
+    let kind = match known.candidate.kind {
+        ModelKind::Chat => "chat",
+        ModelKind::Embedding => "embedding",
     };
     Some(json!({
         "id": id,
@@ -23,20 +32,23 @@ fn describe(id: &str, slot: &Slot) -> Option<Value> {
         "owned_by": "bacopilot",
         "kind": kind,
         "context_length": context,
+        "state": known.slot.state(),
     }))
 }
 
 pub async fn list(State(s): State<AppState>, who: Identity) -> Json<Value> {
+    let registry = s.registry.clone();
+    let _ = tokio::task::spawn_blocking(move || registry.rescan()).await;
     let snapshot = s.registry.snapshot();
     let mut data: Vec<Value> = snapshot
         .iter()
-        .filter_map(|(id, slot)| describe(id, slot))
+        .filter_map(|k| describe(&k.candidate.id, k))
         .collect();
     let mut aliases: Vec<_> = s.registry.aliases().iter().collect();
     aliases.sort();
     for (alias, target) in aliases {
-        if let Some((_, slot)) = snapshot.iter().find(|(id, _)| id == target) {
-            data.extend(describe(alias, slot));
+        if let Some(k) = snapshot.iter().find(|k| &k.candidate.id == target) {
+            data.extend(describe(alias, k));
         }
     }
     let upstreams = match super::upstream::allowed(&who) {
@@ -74,8 +86,13 @@ pub async fn get(
             }
         }
     }
-    let slot = s.registry.get(&id)?;
-    describe(&id, &slot)
+    s.registry.get(&id)?;
+    let target = s.registry.resolve(&id).to_string();
+    s.registry
+        .snapshot()
+        .iter()
+        .find(|k| k.candidate.id == target)
+        .and_then(|k| describe(&id, k))
         .map(Json)
         .ok_or_else(|| AppError::ModelNotFound(format!("The model `{id}` does not exist")))
 }

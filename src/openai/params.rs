@@ -1,6 +1,10 @@
 //! Validation shared by chat and text completions: sampling fields, stop
 //! sequences and the token budget, each refused with a 400 that names the field.
 
+use std::time::Duration;
+
+use serde_json::Value;
+
 use serde::Deserialize;
 
 use crate::http::AppError;
@@ -246,4 +250,41 @@ impl GenerationFields {
             constraint: None,
         })
     }
+}
+
+/// A request's `keep_alive` (Ollama's field): how long the model stays loaded
+/// once idle. Seconds as a number, or a duration string (`"30s"`, `"10m"`,
+/// `"2h"`, `"0"`); negative is "until unloaded by hand". `None`: not given.
+pub fn keep_alive(value: Option<&Value>) -> Result<Option<Option<Duration>>, AppError> {
+    let invalid = || {
+        AppError::invalid(
+            "keep_alive",
+            "`keep_alive` must be seconds or a duration such as \"30s\", \"10m\" or \"1h\" (negative: keep loaded)",
+        )
+    };
+    let seconds = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_f64().ok_or_else(invalid)?,
+        Some(Value::String(text)) => {
+            let t = text.trim();
+            let (number, unit) = match t.char_indices().last() {
+                Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c),
+                _ => (t, 's'),
+            };
+            let n: f64 = number.trim().parse().map_err(|_| invalid())?;
+            n * match unit {
+                's' => 1.0,
+                'm' => 60.0,
+                'h' => 3600.0,
+                _ => return Err(invalid()),
+            }
+        }
+        Some(_) => return Err(invalid()),
+    };
+    if !seconds.is_finite() {
+        return Err(invalid());
+    }
+    Ok(Some(
+        (seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(1e9))),
+    ))
 }

@@ -38,7 +38,17 @@ pub fn parse(format: Option<&Value>) -> Result<Option<ConstraintSpec>, AppError>
                     "`response_format.json_schema.schema` must be a JSON schema object".into(),
                 ));
             }
-            Ok(Some(ConstraintSpec::JsonSchema(schema.clone())))
+            let mut schema = schema.clone();
+            let strict = format["json_schema"].get("strict");
+            if strict.is_some_and(|s| !s.is_boolean() && !s.is_null()) {
+                return Err(invalid(
+                    "`response_format.json_schema.strict` must be a boolean".into(),
+                ));
+            }
+            if strict == Some(&Value::Bool(true)) {
+                close_objects(&mut schema);
+            }
+            Ok(Some(ConstraintSpec::JsonSchema(schema)))
         }
         "grammar" => match format.get("grammar").and_then(Value::as_str) {
             Some(g) => Ok(Some(ConstraintSpec::Lark(g.to_string()))),
@@ -49,6 +59,48 @@ pub fn parse(format: Option<&Value>) -> Result<Option<ConstraintSpec>, AppError>
         other => Err(invalid(format!(
             "Unknown `response_format` type `{other}`; expected text, json_object, json_schema or grammar"
         ))),
+    }
+}
+
+/// OpenAI's strict structured outputs: an object schema that does not say
+/// `additionalProperties` allows no property it does not name. Applied to
+/// every object schema inside `schema` (properties, items, combinators,
+/// definitions), leaving any explicit `additionalProperties` as written.
+pub fn close_objects(schema: &mut Value) {
+    let Value::Object(map) = schema else {
+        return;
+    };
+    let is_object = match map.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(types)) => types.iter().any(|t| t == "object"),
+        _ => map.contains_key("properties"),
+    };
+    if is_object && !map.contains_key("additionalProperties") {
+        map.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            // Schemas keyed by name.
+            "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
+                if let Value::Object(named) = value {
+                    named.values_mut().for_each(close_objects);
+                }
+            }
+            // Lists of schemas.
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
+                if let Value::Array(list) = value {
+                    list.iter_mut().for_each(close_objects);
+                }
+            }
+            // One schema (`items` may also be a list in older drafts).
+            "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains" => {
+                match value {
+                    Value::Array(list) => list.iter_mut().for_each(close_objects),
+                    other => close_objects(other),
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -107,6 +159,55 @@ mod tests {
         );
     }
 
+    fn strict(schema: Value) -> Value {
+        let format = json!({"type": "json_schema", "json_schema": {"name": "x", "schema": schema, "strict": true}});
+        match parse(Some(&format)).unwrap() {
+            Some(ConstraintSpec::JsonSchema(s)) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_strict_schema_closes_every_object_that_does_not_say_otherwise() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "a": {"type": "object", "properties": {"b": {"type": "string"}}},
+                "list": {"type": "array", "items": {"properties": {"c": {"type": "integer"}}}},
+                "open": {"type": "object", "additionalProperties": true},
+                "either": {"anyOf": [{"type": ["object", "null"]}, {"$ref": "#/$defs/d"}]},
+            },
+            "$defs": {"d": {"type": "object"}},
+        });
+        let closed = strict(schema.clone());
+        for pointer in [
+            "",
+            "/properties/a",
+            "/properties/list/items",
+            "/properties/either/anyOf/0",
+            "/$defs/d",
+        ] {
+            assert_eq!(
+                closed.pointer(&format!("{pointer}/additionalProperties")),
+                Some(&json!(false)),
+                "{pointer}"
+            );
+        }
+        assert_eq!(
+            closed["properties"]["open"]["additionalProperties"],
+            json!(true)
+        );
+        assert!(closed["properties"]["a"]["properties"]["b"]
+            .get("additionalProperties")
+            .is_none());
+        // Without `strict` the schema is passed on as written.
+        let format = json!({"type": "json_schema", "json_schema": {"name": "x", "schema": schema}});
+        assert_eq!(
+            parse(Some(&format)).unwrap(),
+            Some(ConstraintSpec::JsonSchema(schema))
+        );
+    }
+
     #[test]
     fn malformed_formats_say_what_is_missing() {
         assert!(message(json!({"type": "xml"})).contains("`xml`"));
@@ -116,5 +217,9 @@ mod tests {
         );
         assert!(message(json!({"type": "grammar"})).contains("Lark"));
         assert!(message(json!("json")).contains("`type`"));
+        assert!(message(
+            json!({"type": "json_schema", "json_schema": {"schema": {}, "strict": "yes"}})
+        )
+        .contains("boolean"));
     }
 }

@@ -29,7 +29,7 @@ pub async fn tokenize(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<TokenizeRequest>,
 ) -> Result<Json<Value>, AppError> {
-    let model = s.generation.model_named(&req.model)?;
+    let model = s.generation.model_named(&req.model).await?;
     let ids = model
         .encode(&req.text)
         .map_err(|e| AppError::invalid("text", e))?;
@@ -40,7 +40,7 @@ pub async fn detokenize(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<DetokenizeRequest>,
 ) -> Result<Json<Value>, AppError> {
-    let model = s.generation.model_named(&req.model)?;
+    let model = s.generation.model_named(&req.model).await?;
     let vocab = model.tokenizer.vocab_size();
     if let Some(bad) = req.ids.iter().find(|&&id| id as usize >= vocab) {
         return Err(AppError::invalid(

@@ -182,7 +182,7 @@ pub async fn route(
         project: Some(pid.to_string()),
         role: role.name(),
     };
-    generation.route(role, &allowed, caller)
+    generation.route(role, &allowed, caller).await
 }
 
 /// The providers a project's work may reach besides our engine.

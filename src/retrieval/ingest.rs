@@ -72,7 +72,7 @@ pub async fn accept(
         // A failed earlier attempt does not block a new one.
         super::documents::delete(lib, &existing).await?;
     }
-    let embedder = s.generation.embedder(None)?;
+    let embedder = s.generation.embedder(None).await?;
     let bytes = Arc::new(bytes);
     let extracted = s.uploads.sandbox.extract(bytes.clone()).await?;
 

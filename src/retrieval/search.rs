@@ -59,7 +59,7 @@ pub async fn search(
     query: &str,
     k: usize,
 ) -> Result<Vec<SearchHit>, Error> {
-    let embedder = index.generation.embedder(None)?;
+    let embedder = index.generation.embedder(None).await?;
     let vector = index
         .generation
         .embed(&embedder, vec![query.to_string()], false)

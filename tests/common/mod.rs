@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bacopilot::config::Config;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -341,19 +341,18 @@ impl TestServer {
         }
     }
 
-    /// `GET /v1/models/{id}` once the model has finished loading (or failed to).
+    /// `GET /v1/models/{id}` once the model has finished loading (or failed
+    /// to): models other than the role models load on first use, so this
+    /// asks for the load (`POST /api/v1/admin/models/{id}/load` waits for it).
     pub async fn model_when_settled(&self, id: &str) -> (u16, Value) {
-        for _ in 0..1200 {
-            let (status, body) = self.get(&format!("/v1/models/{id}")).await;
-            let loading = body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("still loading"));
-            if !loading {
-                return (status, body);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("model {id} never finished loading");
+        let (status, body) = self
+            .post(&format!("/api/v1/admin/models/{id}/load"), json!({}))
+            .await;
+        assert!(
+            [200, 503].contains(&status),
+            "loading {id}: {status} {body}"
+        );
+        self.get(&format!("/v1/models/{id}")).await
     }
 
     /// The audit rows for `action` whose target is `target`, newest first.

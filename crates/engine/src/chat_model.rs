@@ -73,6 +73,14 @@ pub struct ChatModel {
     pub info: GgufInfo,
     /// Context window served: the model's own, capped by configuration.
     pub context_length: usize,
+    /// The weights' dominant block type by bytes (`Q4_K`, `Q8_0`, …) and the
+    /// file's own label (`general.file_type`, as llama.cpp names it) when set.
+    pub quantization: String,
+    /// What this model may hold at most: weights, a full-context KV cache for
+    /// each batched sequence and the prefix cache (what the load was checked against).
+    pub memory_bytes: u64,
+    /// Requests admitted at once: running plus queued.
+    capacity: usize,
     pub tokenizer: Arc<GgufTokenizer>,
     pub template: ChatTemplate,
     /// The vocabulary as llguidance sees it, or why constraints are unavailable.
@@ -122,6 +130,7 @@ impl ChatModel {
 
         let mut reader = std::fs::File::open(path).map_err(|e| candle_err(e.into()))?;
         let content = gguf_file::Content::read(&mut reader).map_err(candle_err)?;
+        let quantization = quantization(&content);
         let tokenizer =
             GgufTokenizer::from_gguf(&content).map_err(|source| LoadError::Tokenizer {
                 file: file.clone(),
@@ -163,6 +172,7 @@ impl ChatModel {
         tracing::info!(model = id, architecture = %info.architecture, context_length, max_batch,
             seconds = started.elapsed().as_secs_f64(), "chat model loaded");
 
+        let memory_bytes = budget.bytes(&info);
         let constrainer = Constrainer::new(&tokenizer);
         if let Err(e) = &constrainer {
             tracing::warn!(model = id, error = %e, "structured output is unavailable for this model");
@@ -199,11 +209,20 @@ impl ChatModel {
             tokenizer,
             template,
             constrainer,
+            quantization,
+            memory_bytes,
+            capacity: opts.queue_size + max_batch,
             queue: tx,
             // `max_batch` requests run while `queue_size` wait.
             admission: Arc::new(Semaphore::new(opts.queue_size + max_batch)),
             metrics,
         })
+    }
+
+    /// Requests running or queued now (a model in use is never unloaded).
+    pub fn in_flight(&self) -> usize {
+        self.capacity
+            .saturating_sub(self.admission.available_permits())
     }
 
     /// Renders `messages` (offering `tools`, OpenAI-shaped; none is empty)
@@ -297,6 +316,83 @@ impl ChatModel {
         })?;
         Ok(rx)
     }
+}
+
+/// The memory [`ChatModel::load`] would check the file at `path` against,
+/// without loading it (for a budget across models).
+pub fn memory_needed(path: &Path, opts: &LoadOptions) -> Result<u64, LoadError> {
+    let info = gguf_check::validate(path)?;
+    let context = [
+        info.context_length.map(|c| c as usize),
+        Weights::max_positions(&info.architecture),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(opts.max_context, usize::min)
+    .max(1);
+    let batched = decoder::supports(&info.architecture) && opts.device.is_cpu();
+    let budget = MemoryBudget {
+        context,
+        sequences: if batched {
+            opts.limits.max_batch.max(1)
+        } else {
+            1
+        },
+        prefix_cache: if batched { opts.prefix_cache_bytes } else { 0 },
+    };
+    Ok(budget.bytes(&info))
+}
+
+/// The block type holding most of the weights' bytes, with the file's own
+/// label (`general.file_type`) when it has one: `Q4_K (Q4_K_M)`.
+pub fn quantization(content: &gguf_file::Content) -> String {
+    let mut bytes: Vec<(String, usize)> = Vec::new();
+    for t in content.tensor_infos.values() {
+        // candle's Debug names (`Q4K`) with llama.cpp's underscore (`Q4_K`).
+        let dtype = format!("{:?}", t.ggml_dtype).replace('K', "_K");
+        let size = t.shape.elem_count() / t.ggml_dtype.block_size() * t.ggml_dtype.type_size();
+        match bytes.iter_mut().find(|(d, _)| *d == dtype) {
+            Some((_, n)) => *n += size,
+            None => bytes.push((dtype, size)),
+        }
+    }
+    let dominant = bytes
+        .into_iter()
+        .max_by_key(|&(_, n)| n)
+        .map_or_else(|| "unknown".to_string(), |(d, _)| d);
+    let label = content
+        .metadata
+        .get("general.file_type")
+        .and_then(|v| v.to_u32().ok())
+        .and_then(file_type_name);
+    match label {
+        Some(l) if l != dominant => format!("{dominant} ({l})"),
+        _ => dominant,
+    }
+}
+
+/// llama.cpp's `llama_ftype` names.
+fn file_type_name(t: u32) -> Option<&'static str> {
+    Some(match t {
+        0 => "F32",
+        1 => "F16",
+        2 => "Q4_0",
+        3 => "Q4_1",
+        7 => "Q8_0",
+        8 => "Q5_0",
+        9 => "Q5_1",
+        10 => "Q2_K",
+        11 => "Q3_K_S",
+        12 => "Q3_K_M",
+        13 => "Q3_K_L",
+        14 => "Q4_K_S",
+        15 => "Q4_K_M",
+        16 => "Q5_K_S",
+        17 => "Q5_K_M",
+        18 => "Q6_K",
+        32 => "BF16",
+        _ => return None,
+    })
 }
 
 /// What a model's caches may grow to while it serves.

@@ -65,6 +65,8 @@ pub struct Embedder {
     splitter: Tokenizer,
     dimensions: usize,
     device: Device,
+    /// The weights held in memory (f32, as the file stores them).
+    weight_bytes: u64,
 }
 
 impl Embedder {
@@ -137,7 +139,9 @@ impl Embedder {
             file: label(WEIGHTS_FILE),
             source,
         };
-        let vb = VarBuilder::from_buffered_safetensors(read(WEIGHTS_FILE)?, DType::F32, device)
+        let weights = read(WEIGHTS_FILE)?;
+        let weight_bytes = weights.len() as u64;
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, device)
             .map_err(weights_error)?;
         let model = BertModel::load(vb, &config).map_err(weights_error)?;
 
@@ -147,7 +151,18 @@ impl Embedder {
             splitter,
             dimensions: config.hidden_size,
             device: device.clone(),
+            weight_bytes,
         })
+    }
+
+    /// Bytes of weights this model holds.
+    pub fn weight_bytes(&self) -> u64 {
+        self.weight_bytes
+    }
+
+    /// Bytes the model in `dir` would hold once loaded (its weights file).
+    pub fn file_bytes(dir: &Path) -> u64 {
+        std::fs::metadata(dir.join(WEIGHTS_FILE)).map_or(0, |m| m.len())
     }
 
     /// Length of every embedding vector (384 for all-MiniLM-L6-v2).

@@ -82,12 +82,20 @@ pub(super) fn parse_functions(tools: &Value) -> Result<Vec<(Value, Function)>, A
                 format!("`tools[{i}].function.strict` must be a boolean"),
             ));
         }
-        let parameters = parse_parameters(function.get("parameters")).map_err(|message| {
+        let mut parameters = parse_parameters(function.get("parameters")).map_err(|message| {
             invalid(
                 ".function.parameters",
                 format!("`tools[{i}].function.parameters` {message}"),
             )
         })?;
+        if function.get("strict") == Some(&Value::Bool(true)) {
+            let mut schema = Value::Object(parameters);
+            crate::openai::response_format::close_objects(&mut schema);
+            let Value::Object(closed) = schema else {
+                unreachable!("closing objects keeps an object an object")
+            };
+            parameters = closed;
+        }
         let mut definition = json!({"name": name});
         if let Some(d) = description {
             definition["description"] = Value::String(d);
@@ -289,6 +297,27 @@ mod tests {
         for (tools, field) in cases {
             assert_eq!(refused(tools.clone(), Value::Null).0, field, "{tools}");
         }
+    }
+
+    #[test]
+    fn a_strict_function_accepts_no_argument_its_schema_does_not_name() {
+        let params = json!({"properties": {"city": {"type": "object", "properties": {"name": {"type": "string"}}}}});
+        let t = Tools::parse(
+            Some(&json!([{"type": "function", "function": {"name": "f", "strict": true, "parameters": params}},
+                         {"type": "function", "function": {"name": "g", "parameters": params}}])),
+            None,
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        let strict = &t.definitions[0]["function"]["parameters"];
+        assert_eq!(strict["additionalProperties"], json!(false));
+        assert_eq!(
+            strict["properties"]["city"]["additionalProperties"],
+            json!(false)
+        );
+        let loose = &t.definitions[1]["function"]["parameters"];
+        assert!(loose.get("additionalProperties").is_none());
     }
 
     #[test]

@@ -1,37 +1,54 @@
-//! Our own forward pass for llama-architecture GGUFs (Llama, Mistral,
-//! SmolLM2), built for serving many sequences at once: one step runs any mix
-//! of prefill chunks and single decode tokens from different sequences, each
-//! at its own position with its own KV cache ([`SeqCache`]).
+//! Our own forward pass for the GGUF architectures teams run (Llama,
+//! Mistral and SmolLM2; Qwen 2.5; Qwen 3; Gemma 3), built for serving many
+//! sequences at once: one step runs any mix of prefill chunks and single
+//! decode tokens from different sequences, each at its own position with its
+//! own KV cache ([`SeqCache`]).
 //!
 //! candle-transformers' quantized models keep one private KV cache and grow it
 //! with `Tensor::cat` every token; they cannot batch sequences of different
 //! lengths, and a cache cannot be kept, copied or resumed. The arithmetic
-//! follows llama.cpp's `llm_build_llama`: RMSNorm, interleaved ("normal")
-//! RoPE, grouped-query attention, SwiGLU, tied output when the file has no
-//! `output.weight`.
+//! follows llama.cpp's graphs (`llm_build_llama`, `_qwen2`, `_qwen3`,
+//! `_gemma3`): RMSNorm, RoPE (interleaved for llama, NeoX for the others),
+//! grouped-query attention, a gated feed-forward block (SwiGLU, or GeGLU for
+//! Gemma), tied output when the file has no `output.weight`. The variations:
+//! biases on Q, K and V (Qwen 2), an RMSNorm of each query and key head
+//! (Qwen 3, Gemma 3), norms after attention and after the feed-forward block,
+//! scaled embeddings and sliding-window layers with their own RoPE base
+//! (Gemma 3), final logit soft-capping where the file sets it.
+//!
+//! Weights stay in their GGUF blocks, the token embedding included: a step
+//! dequantizes only the rows of its tokens.
 
 mod kernels;
 mod kv;
+mod load;
 mod matrix;
 mod ops;
 
-use std::fs::File;
-use std::io::BufReader;
-use std::path::Path;
-
-use candle_core::quantized::gguf_file::Content;
 pub use kv::{PrefixCache, SeqCache};
 use matrix::Matrix;
+pub use ops::Activation;
 use rayon::prelude::*;
 
 /// Architectures this module runs; the rest use candle-transformers one sequence at a time.
 pub fn supports(architecture: &str) -> bool {
-    matches!(architecture, "llama" | "mistral")
+    Arch::from_name(architecture).is_some()
+}
+
+/// The architecture families this decoder runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    /// `llama` and `mistral`.
+    Llama,
+    Qwen2,
+    Qwen3,
+    Gemma3,
 }
 
 /// Shapes and constants from the GGUF metadata.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub arch: Arch,
     pub layers: usize,
     pub hidden: usize,
     pub heads: usize,
@@ -39,10 +56,19 @@ pub struct Config {
     pub head_dim: usize,
     pub rope_dim: usize,
     pub rope_base: f32,
+    /// Linear RoPE position scaling (1 for none).
+    pub rope_scale: f32,
     pub eps: f32,
     pub vocab: usize,
     /// Positions the RoPE table covers (the served context).
     pub max_positions: usize,
+    /// Positions a sliding-window layer sees, itself included (Gemma 3).
+    pub sliding_window: Option<usize>,
+    /// Factor on the token embedding (Gemma: √hidden).
+    pub embedding_scale: Option<f32>,
+    /// `cap · tanh(logit / cap)` on the output (when the file sets it).
+    pub final_softcap: Option<f32>,
+    pub activation: Activation,
 }
 
 impl Config {
@@ -58,10 +84,20 @@ struct Layer {
     wk: Matrix,
     wv: Matrix,
     wo: Matrix,
+    /// Biases of Q, K and V (Qwen 2).
+    bias: Option<[Vec<f32>; 3]>,
+    /// RMSNorm weights of each query and key head (Qwen 3, Gemma 3).
+    qk_norm: Option<[Vec<f32>; 2]>,
+    post_attn_norm: Option<Vec<f32>>,
     ffn_norm: Vec<f32>,
     gate: Matrix,
     up: Matrix,
     down: Matrix,
+    post_ffn_norm: Option<Vec<f32>>,
+    /// Positions this layer attends over (`None`: all).
+    window: Option<usize>,
+    /// Index of this layer's table in [`Decoder::ropes`].
+    rope: usize,
 }
 
 pub struct Decoder {
@@ -69,9 +105,10 @@ pub struct Decoder {
     embedding: Matrix,
     layers: Vec<Layer>,
     norm: Vec<f32>,
-    /// `None`: tied to the embedding (SmolLM2 ships no `output.weight`).
+    /// `None`: tied to the embedding (SmolLM2 and Gemma ship no `output.weight`).
     output: Option<Matrix>,
-    rope: ops::Rope,
+    /// The global RoPE table, then the sliding-window layers' one (Gemma 3).
+    ropes: Vec<ops::Rope>,
 }
 
 /// One sequence's share of a step: `tokens` at positions `cache.len()..`.
@@ -83,124 +120,6 @@ pub struct Segment<'a> {
 }
 
 impl Decoder {
-    pub fn load(content: &Content, path: &Path, max_positions: usize) -> candle_core::Result<Self> {
-        let arch = "llama";
-        let md = |key: &str| {
-            content
-                .metadata
-                .get(&format!("{arch}.{key}"))
-                .ok_or_else(|| {
-                    candle_core::Error::Msg(format!("metadata `{arch}.{key}` is missing"))
-                })
-        };
-        let hidden = md("embedding_length")?.to_u32()? as usize;
-        let heads = md("attention.head_count")?.to_u32()? as usize;
-        let kv_heads = md("attention.head_count_kv")
-            .and_then(|v| v.to_u32())
-            .map_or(heads, |v| v as usize);
-        if heads == 0
-            || kv_heads == 0
-            || !hidden.is_multiple_of(heads)
-            || !heads.is_multiple_of(kv_heads)
-        {
-            candle_core::bail!(
-                "inconsistent attention shape: {hidden} wide, {heads} heads, {kv_heads} KV heads"
-            );
-        }
-        let head_dim = hidden / heads;
-        let rope_dim = md("rope.dimension_count")
-            .and_then(|v| v.to_u32())
-            .map_or(head_dim, |v| v as usize);
-        if rope_dim > head_dim || !rope_dim.is_multiple_of(2) {
-            candle_core::bail!("rope dimension {rope_dim} does not fit heads of {head_dim}");
-        }
-        let mut reader = BufReader::new(File::open(path)?);
-        let r = &mut reader;
-        let embedding = Matrix::read(content, r, "token_embd.weight")?;
-        let output = match content.tensor_infos.contains_key("output.weight") {
-            true => Some(Matrix::read(content, r, "output.weight")?),
-            false => None,
-        };
-        let config = Config {
-            layers: md("block_count")?.to_u32()? as usize,
-            hidden,
-            heads,
-            kv_heads,
-            head_dim,
-            rope_dim,
-            // llama.cpp's default when the key is absent.
-            rope_base: md("rope.freq_base")
-                .and_then(|v| v.to_f32())
-                .unwrap_or(10_000.0),
-            eps: md("attention.layer_norm_rms_epsilon")?.to_f32()?,
-            vocab: output.as_ref().unwrap_or(&embedding).rows,
-            max_positions,
-        };
-        let (d, q_dim, kv_dim) = (hidden, heads * head_dim, kv_heads * head_dim);
-        if embedding.cols != d || output.as_ref().is_some_and(|o| o.cols != d) {
-            candle_core::bail!("the embedding or output width is not {d}");
-        }
-        let ff = content
-            .tensor_infos
-            .get("blk.0.ffn_gate.weight")
-            .and_then(|t| t.shape.dims().first().copied())
-            .unwrap_or(0);
-        let mut layers = Vec::with_capacity(config.layers);
-        for i in 0..config.layers {
-            let mut m = |name: &str, rows: usize, cols: usize| {
-                let name = format!("blk.{i}.{name}.weight");
-                Matrix::read(content, r, &name)?.expect(&name, rows, cols)
-            };
-            let (wq, wk, wv, wo) = (
-                m("attn_q", q_dim, d)?,
-                m("attn_k", kv_dim, d)?,
-                m("attn_v", kv_dim, d)?,
-                m("attn_output", d, q_dim)?,
-            );
-            let (gate, up, down) = (
-                m("ffn_gate", ff, d)?,
-                m("ffn_up", ff, d)?,
-                m("ffn_down", d, ff)?,
-            );
-            let mut v = |name: &str| {
-                let name = format!("blk.{i}.{name}.weight");
-                let w = Matrix::read_vector(content, r, &name)?;
-                if w.len() != d {
-                    candle_core::bail!("tensor `{name}` has {} values; {d} expected", w.len());
-                }
-                Ok(w)
-            };
-            let (attn_norm, ffn_norm) = (v("attn_norm")?, v("ffn_norm")?);
-            layers.push(Layer {
-                attn_norm,
-                wq,
-                wk,
-                wv,
-                wo,
-                ffn_norm,
-                gate,
-                up,
-                down,
-            });
-        }
-        let norm = Matrix::read_vector(content, r, "output_norm.weight")?;
-        if norm.len() != d {
-            candle_core::bail!(
-                "tensor `output_norm.weight` has {} values; {d} expected",
-                norm.len()
-            );
-        }
-        let rope = ops::Rope::new(config.rope_dim, config.rope_base, max_positions);
-        Ok(Self {
-            config,
-            embedding,
-            layers,
-            norm,
-            output,
-            rope,
-        })
-    }
-
     /// A fresh, empty cache for one sequence.
     pub fn new_cache(&self) -> SeqCache {
         SeqCache::new(
@@ -242,6 +161,9 @@ impl Decoder {
                 candle_core::bail!("token id {t} is outside the vocabulary");
             }
             self.embedding.row_into(t as usize, row);
+            if let Some(scale) = c.embedding_scale {
+                row.iter_mut().for_each(|v| *v *= scale);
+            }
         }
         let mut xn = vec![0f32; n * d];
         let (mut q, mut k, mut v) = (
@@ -261,14 +183,19 @@ impl Decoder {
                 &xn,
                 &mut [&mut q, &mut k, &mut v],
             );
+            if let Some([bq, bk, bv]) = &layer.bias {
+                ops::add_bias(&mut q, bq);
+                ops::add_bias(&mut k, bk);
+                ops::add_bias(&mut v, bv);
+            }
+            if let Some([nq, nk]) = &layer.qk_norm {
+                ops::rms_norm_heads(&mut q, nq, c.eps);
+                ops::rms_norm_heads(&mut k, nk, c.eps);
+            }
+            let rope = &self.ropes[layer.rope];
             for r in 0..n {
-                self.rope
-                    .apply_interleaved(&mut q[r * q_dim..(r + 1) * q_dim], c.head_dim, pos[r]);
-                self.rope.apply_interleaved(
-                    &mut k[r * kv_dim..(r + 1) * kv_dim],
-                    c.head_dim,
-                    pos[r],
-                );
+                rope.apply(&mut q[r * q_dim..(r + 1) * q_dim], c.head_dim, pos[r]);
+                rope.apply(&mut k[r * kv_dim..(r + 1) * kv_dim], c.head_dim, pos[r]);
             }
             // Keys and values join their sequence's cache before attention, so a
             // prefill chunk attends to itself causally.
@@ -284,28 +211,40 @@ impl Decoder {
             }
             let caches: Vec<&SeqCache> = segments.iter().map(|s| &*s.cache).collect();
             let group = c.heads / c.kv_heads;
+            let scale = 1.0 / (c.head_dim as f32).sqrt();
             attn.par_chunks_mut(c.head_dim).enumerate().for_each_init(
                 Vec::new,
                 |scores, (i, out)| {
                     let (r, h) = (i / c.heads, i % c.heads);
                     let cache = caches[seg[r]];
+                    let end = pos[r] + 1;
+                    let from = layer.window.map_or(0, |w| end.saturating_sub(w)) * kv_dim;
                     ops::attend(
                         &q[i * c.head_dim..(i + 1) * c.head_dim],
-                        cache.keys(li, pos[r] + 1),
-                        cache.values(li, pos[r] + 1),
+                        &cache.keys(li, end)[from..],
+                        &cache.values(li, end)[from..],
                         (kv_dim, (h / group) * c.head_dim),
+                        scale,
                         scores,
                         out,
                     );
                 },
             );
             layer.wo.matmul(&attn, &mut proj);
+            if let Some(w) = &layer.post_attn_norm {
+                ops::rms_norm(&proj, w, c.eps, &mut xn);
+                std::mem::swap(&mut proj, &mut xn);
+            }
             ops::add_assign(&mut x, &proj);
 
             ops::rms_norm(&x, &layer.ffn_norm, c.eps, &mut xn);
             Matrix::matmul_many(&[&layer.gate, &layer.up], &xn, &mut [&mut g, &mut u]);
-            ops::silu_mul(&mut g, &u);
+            ops::gate_mul(&mut g, &u, c.activation);
             layer.down.matmul(&g, &mut proj);
+            if let Some(w) = &layer.post_ffn_norm {
+                ops::rms_norm(&proj, w, c.eps, &mut xn);
+                std::mem::swap(&mut proj, &mut xn);
+            }
             ops::add_assign(&mut x, &proj);
         }
         for s in segments.iter_mut() {
@@ -330,6 +269,9 @@ impl Decoder {
             .as_ref()
             .unwrap_or(&self.embedding)
             .matmul(&normed, &mut logits);
+        if let Some(cap) = c.final_softcap {
+            logits.iter_mut().for_each(|l| *l = cap * (*l / cap).tanh());
+        }
         Ok(logits.chunks(c.vocab).map(<[f32]>::to_vec).collect())
     }
 }

@@ -48,11 +48,50 @@ pub fn add_assign(x: &mut [f32], y: &[f32]) {
     }
 }
 
-/// SwiGLU: `g = silu(g) * u`.
-pub fn silu_mul(g: &mut [f32], u: &[f32]) {
-    let f = |(g, u): (&mut [f32], &[f32])| {
-        for (a, &b) in g.iter_mut().zip(u) {
-            *a = *a / (1.0 + (-*a).exp()) * b;
+/// Adds `bias` to every row of `x` (rows of `bias.len()`).
+pub fn add_bias(x: &mut [f32], bias: &[f32]) {
+    for row in x.chunks_exact_mut(bias.len()) {
+        add_assign(row, bias);
+    }
+}
+
+/// RMSNorm of every `w.len()`-wide slice of `x` in place: Qwen 3's and
+/// Gemma 3's per-head norm of queries and keys.
+pub fn rms_norm_heads(x: &mut [f32], w: &[f32], eps: f32) {
+    let d = w.len();
+    for head in x.chunks_exact_mut(d) {
+        let scale = 1.0 / (dot(head, head) / d as f32 + eps).sqrt();
+        for (v, &wi) in head.iter_mut().zip(w) {
+            *v = *v * scale * wi;
+        }
+    }
+}
+
+/// The gate's activation in a gated feed-forward block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// SwiGLU (Llama, Mistral, Qwen).
+    Silu,
+    /// GeGLU with the tanh approximation of GELU (Gemma).
+    Gelu,
+}
+
+/// `g = act(g) * u`.
+pub fn gate_mul(g: &mut [f32], u: &[f32], act: Activation) {
+    let f = |(g, u): (&mut [f32], &[f32])| match act {
+        Activation::Silu => {
+            for (a, &b) in g.iter_mut().zip(u) {
+                *a = *a / (1.0 + (-*a).exp()) * b;
+            }
+        }
+        Activation::Gelu => {
+            // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as ggml's `gelu`.
+            const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+            for (a, &b) in g.iter_mut().zip(u) {
+                let x = *a;
+                let t = (SQRT_2_OVER_PI * x * (1.0 + 0.044_715 * x * x)).tanh();
+                *a = 0.5 * x * (1.0 + t) * b;
+            }
         }
     };
     if g.len() < PARALLEL_MIN {
@@ -62,16 +101,28 @@ pub fn silu_mul(g: &mut [f32], u: &[f32]) {
     }
 }
 
-/// Rotary position embedding tables: cos and sin of `pos · θ_i` for every
-/// position and every pair of the rotated dimensions.
+/// Which dimensions RoPE rotates together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RopeStyle {
+    /// Pairs `(2i, 2i+1)`: llama.cpp's `LLAMA_ROPE_TYPE_NORM` (llama GGUFs
+    /// store Q and K permuted for it).
+    Interleaved,
+    /// Pairs `(i, i + rope_dim/2)`: `LLAMA_ROPE_TYPE_NEOX` (Qwen, Gemma).
+    Neox,
+}
+
+/// Rotary position embedding tables: cos and sin of `pos · scale · θ_i` for
+/// every position and every pair of the rotated dimensions.
 pub struct Rope {
     half: usize,
+    style: RopeStyle,
     cos: Vec<f32>,
     sin: Vec<f32>,
 }
 
 impl Rope {
-    pub fn new(rope_dim: usize, base: f32, positions: usize) -> Self {
+    /// `scale`: linear position scaling (`1 / rope.scaling.factor`; 1 for none).
+    pub fn new(rope_dim: usize, base: f32, scale: f32, style: RopeStyle, positions: usize) -> Self {
         let half = rope_dim / 2;
         let theta: Vec<f32> = (0..half)
             .map(|i| 1.0 / base.powf(2.0 * i as f32 / rope_dim as f32))
@@ -82,44 +133,53 @@ impl Rope {
         );
         for p in 0..positions {
             for &t in &theta {
-                let a = p as f32 * t;
+                let a = p as f32 * scale * t;
                 cos.push(a.cos());
                 sin.push(a.sin());
             }
         }
-        Self { half, cos, sin }
+        Self {
+            half,
+            style,
+            cos,
+            sin,
+        }
     }
 
-    /// Rotates pairs `(2i, 2i+1)` of the first `2·half` dimensions of every
-    /// head in `x` (llama.cpp's `LLAMA_ROPE_TYPE_NORM`; llama GGUFs store Q
-    /// and K permuted for it).
-    pub fn apply_interleaved(&self, x: &mut [f32], head_dim: usize, pos: usize) {
+    /// Rotates the first `2·half` dimensions of every head in `x` for `pos`.
+    pub fn apply(&self, x: &mut [f32], head_dim: usize, pos: usize) {
         let cos = &self.cos[pos * self.half..(pos + 1) * self.half];
         let sin = &self.sin[pos * self.half..(pos + 1) * self.half];
+        let half = self.half;
         for head in x.chunks_exact_mut(head_dim) {
-            for i in 0..self.half {
-                let (a, b) = (head[2 * i], head[2 * i + 1]);
-                head[2 * i] = a * cos[i] - b * sin[i];
-                head[2 * i + 1] = a * sin[i] + b * cos[i];
+            for i in 0..half {
+                let (ia, ib) = match self.style {
+                    RopeStyle::Interleaved => (2 * i, 2 * i + 1),
+                    RopeStyle::Neox => (i, i + half),
+                };
+                let (a, b) = (head[ia], head[ib]);
+                head[ia] = a * cos[i] - b * sin[i];
+                head[ib] = a * sin[i] + b * cos[i];
             }
         }
     }
 }
 
-/// Causal attention of one query head `q` (`head_dim` values) over the
-/// `keys`/`values` of its KV head (rows `stride` apart, the head's values at
-/// `offset`), written to `out`; `scores` is scratch space the caller reuses.
+/// Causal attention of one query head `q` (`head_dim` values, scores scaled
+/// by `scale`) over the `keys`/`values` of its KV head (rows `stride` apart,
+/// the head's values at `offset`), written to `out`; `scores` is scratch
+/// space the caller reuses.
 pub fn attend(
     q: &[f32],
     keys: &[f32],
     values: &[f32],
     (stride, offset): (usize, usize),
+    scale: f32,
     scores: &mut Vec<f32>,
     out: &mut [f32],
 ) {
     let head_dim = q.len();
     let positions = keys.len() / stride;
-    let scale = 1.0 / (head_dim as f32).sqrt();
     let at = |t: usize| t * stride + offset..t * stride + offset + head_dim;
     scores.clear();
     scores.extend((0..positions).map(|t| dot(q, &keys[at(t)]) * scale));
@@ -146,7 +206,7 @@ mod tests {
     fn attention_over_one_position_returns_its_value() {
         let (q, k, v) = ([1.0, 0.0], [0.5, 0.5], [3.0, -2.0]);
         let mut out = [0.0; 2];
-        attend(&q, &k, &v, (2, 0), &mut Vec::new(), &mut out);
+        attend(&q, &k, &v, (2, 0), 1.0, &mut Vec::new(), &mut out);
         assert_eq!(out, [3.0, -2.0]);
     }
 
@@ -157,20 +217,49 @@ mod tests {
         let k = [10.0, 0.0, 0.0, 10.0];
         let v = [1.0, 1.0, 5.0, 5.0];
         let mut out = [0.0; 2];
-        attend(&q, &k, &v, (2, 0), &mut Vec::new(), &mut out);
+        attend(&q, &k, &v, (2, 0), 1.0, &mut Vec::new(), &mut out);
         assert!(out[0] > 4.99 && out[0] <= 5.0, "{out:?}");
     }
 
     #[test]
     fn rope_at_position_zero_is_the_identity_and_preserves_norm_elsewhere() {
-        let rope = Rope::new(4, 10_000.0, 8);
-        let mut x = [1.0, 2.0, 3.0, 4.0];
-        rope.apply_interleaved(&mut x, 4, 0);
-        assert_eq!(x, [1.0, 2.0, 3.0, 4.0]);
-        rope.apply_interleaved(&mut x, 4, 5);
-        let norm: f32 = x.iter().map(|v| v * v).sum();
-        assert!((norm - 30.0).abs() < 1e-4, "{x:?}");
-        assert_ne!(x, [1.0, 2.0, 3.0, 4.0]);
+        for style in [RopeStyle::Interleaved, RopeStyle::Neox] {
+            let rope = Rope::new(4, 10_000.0, 1.0, style, 8);
+            let mut x = [1.0, 2.0, 3.0, 4.0];
+            rope.apply(&mut x, 4, 0);
+            assert_eq!(x, [1.0, 2.0, 3.0, 4.0]);
+            rope.apply(&mut x, 4, 5);
+            let norm: f32 = x.iter().map(|v| v * v).sum();
+            assert!((norm - 30.0).abs() < 1e-4, "{x:?}");
+            assert_ne!(x, [1.0, 2.0, 3.0, 4.0]);
+        }
+    }
+
+    #[test]
+    fn neox_rope_rotates_each_dimension_with_its_partner_half_a_head_away() {
+        // θ_0 = 1: at position 1 the pair (x0, x2) turns by one radian, and
+        // the pair (x1, x3) by 10000^(-1/2) = 0.01 radians.
+        let rope = Rope::new(4, 10_000.0, 1.0, RopeStyle::Neox, 2);
+        let mut x = [1.0, 0.0, 0.0, 1.0];
+        rope.apply(&mut x, 4, 1);
+        let (c, s) = (1f32.cos(), 1f32.sin());
+        assert!((x[0] - c).abs() < 1e-6 && (x[2] - s).abs() < 1e-6, "{x:?}");
+        assert!((x[3] - 0.01f32.cos()).abs() < 1e-6, "{x:?}");
+        // Linear scaling by ½ turns position 2 like unscaled position 1.
+        let (mut a, mut b) = ([1.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]);
+        Rope::new(4, 10_000.0, 0.5, RopeStyle::Neox, 3).apply(&mut a, 4, 2);
+        rope.apply(&mut b, 4, 1);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn gelu_gate_matches_known_values() {
+        let mut g = [0.0, 1.0, -1.0, 3.0];
+        gate_mul(&mut g, &[1.0, 1.0, 1.0, 2.0], Activation::Gelu);
+        let want = [0.0, 0.841_192, -0.158_808, 2.0 * 2.996_363];
+        for (a, b) in g.iter().zip(want) {
+            assert!((a - b).abs() < 1e-5, "{g:?}");
+        }
     }
 
     #[test]
@@ -189,7 +278,15 @@ mod tests {
         let keys = [1.0, 1.0, 1.0, 1.0];
         let values = [2.0, 7.0, 2.0, 7.0];
         let mut out = [0.0];
-        attend(&[1.0], &keys, &values, (2, 1), &mut Vec::new(), &mut out);
+        attend(
+            &[1.0],
+            &keys,
+            &values,
+            (2, 1),
+            1.0,
+            &mut Vec::new(),
+            &mut out,
+        );
         assert_eq!(out, [7.0]);
     }
 }

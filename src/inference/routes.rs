@@ -1,0 +1,208 @@
+//! `/api/v1/admin/models`: every model in the models directory with its file
+//! size, architecture, quantization, context, memory and state, and the
+//! operator's load, unload and delete (administrators; each action audited).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::chat_model;
+use super::registry::{Known, ModelKind, Registry, Slot};
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::{Action, Identity};
+use crate::http::routes::Routes;
+use crate::http::AppError;
+
+pub fn router() -> Routes {
+    Routes::new()
+        .api(utoipa_axum::routes!(list))
+        .api(utoipa_axum::routes!(load))
+        .api(utoipa_axum::routes!(unload))
+        .api(utoipa_axum::routes!(delete))
+}
+
+/// What the file says about itself, read without loading it.
+struct FileFacts {
+    size: u64,
+    architecture: Option<String>,
+    quantization: Option<String>,
+    context_length: Option<u64>,
+}
+
+fn file_facts(known: &Known) -> FileFacts {
+    let c = &known.candidate;
+    let size = match c.kind {
+        ModelKind::Chat => std::fs::metadata(&c.path).map_or(0, |m| m.len()),
+        ModelKind::Embedding => super::embeddings::Embedder::file_bytes(&c.path),
+    };
+    let mut facts = FileFacts {
+        size,
+        architecture: None,
+        quantization: None,
+        context_length: None,
+    };
+    if c.kind == ModelKind::Chat {
+        if let Ok(info) = super::gguf_check::validate(&c.path) {
+            facts.architecture = Some(info.architecture.clone());
+            facts.context_length = info.context_length;
+            facts.quantization = std::fs::File::open(&c.path)
+                .ok()
+                .and_then(|mut f| candle_core::quantized::gguf_file::Content::read(&mut f).ok())
+                .map(|content| chat_model::quantization(&content));
+        }
+    } else {
+        facts.architecture = Some("bert".into());
+        facts.quantization = Some("F32".into());
+    }
+    facts
+}
+
+fn describe(known: &Known, opts: &chat_model::LoadOptions) -> Value {
+    let c = &known.candidate;
+    let facts = file_facts(known);
+    let (context, memory, in_flight, error) = match &known.slot {
+        Slot::Chat(m) => (
+            Some(m.context_length as u64),
+            Some(m.memory_bytes),
+            m.in_flight(),
+            None,
+        ),
+        Slot::Embedding(e) => (Some(e.max_tokens() as u64), Some(e.weight_bytes()), 0, None),
+        Slot::Failed(e) => (facts.context_length, None, 0, Some(e.clone())),
+        Slot::Unloaded | Slot::Loading => {
+            let estimate = match c.kind {
+                ModelKind::Chat => chat_model::memory_needed(&c.path, opts).ok(),
+                ModelKind::Embedding => Some(facts.size),
+            };
+            (facts.context_length, estimate, 0, None)
+        }
+    };
+    json!({
+        "id": c.id,
+        "kind": c.kind,
+        "file": c.path.file_name().map(|f| f.to_string_lossy().into_owned()),
+        "size_bytes": facts.size,
+        "architecture": facts.architecture,
+        "quantization": facts.quantization,
+        "context_length": context,
+        "memory_bytes": memory,
+        "state": known.slot.state(),
+        "error": error,
+        "in_flight": in_flight,
+        "idle_secs": known.idle.as_secs(),
+        "keep_alive_secs": known.keep_alive.map(|k| k.as_secs()),
+        "role_model": known.pinned,
+    })
+}
+
+/// One model's row, after an action.
+fn row(registry: &Registry, id: &str) -> Result<Value, AppError> {
+    let target = registry.resolve(id).to_string();
+    registry
+        .snapshot()
+        .iter()
+        .find(|k| k.candidate.id == target)
+        .map(|k| describe(k, registry.load_options()))
+        .ok_or_else(|| AppError::ModelNotFound(format!("The model `{id}` does not exist")))
+}
+
+/// Every model file, loaded or not (the directory is read again first).
+#[utoipa::path(get, path = "/api/v1/admin/models", tag = "models",
+    responses((status = 200, description = "`{\"data\": [{\"id\", \"kind\", \"file\", \"size_bytes\", \"architecture\", \"quantization\", \"context_length\", \"memory_bytes\", \"state\", \"error\", \"in_flight\", \"idle_secs\", \"keep_alive_secs\", \"role_model\"}]}`"), (status = 403)))]
+pub async fn list(State(s): State<AppState>, who: Identity) -> Result<Json<Value>, AppError> {
+    who.require(Action::ManageModels)?;
+    let registry = s.registry.clone();
+    let data = tokio::task::spawn_blocking(move || {
+        registry.rescan();
+        let opts = registry.load_options();
+        registry
+            .snapshot()
+            .iter()
+            .map(|k| describe(k, opts))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("model list: {e}")))?;
+    Ok(Json(json!({"object": "list", "data": data})))
+}
+
+/// Loads a model now (again after a failure) and answers once it is ready.
+#[utoipa::path(post, path = "/api/v1/admin/models/{id}/load", tag = "models",
+    params(("id" = String, Path)),
+    responses((status = 200), (status = 403), (status = 404), (status = 503)))]
+pub async fn load(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    who.require(Action::ManageModels)?;
+    let outcome = s.registry.load(&id).await;
+    let details = json!({"ok": outcome.is_ok()});
+    audit::record(
+        &s.store.pool,
+        (&who).into(),
+        "model.load",
+        Some(&id),
+        details,
+    )
+    .await;
+    outcome?;
+    blocking_row(&s.registry, id).await
+}
+
+/// Unloads a model; 409 while it serves requests.
+#[utoipa::path(post, path = "/api/v1/admin/models/{id}/unload", tag = "models",
+    params(("id" = String, Path)),
+    responses((status = 200), (status = 403), (status = 404), (status = 409)))]
+pub async fn unload(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    who.require(Action::ManageModels)?;
+    s.registry.unload(&id)?;
+    audit::record(
+        &s.store.pool,
+        (&who).into(),
+        "model.unload",
+        Some(&id),
+        json!({}),
+    )
+    .await;
+    blocking_row(&s.registry, id).await
+}
+
+/// Unloads a model and deletes its file; a role model cannot be deleted (409).
+#[utoipa::path(delete, path = "/api/v1/admin/models/{id}", tag = "models",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404), (status = 409)))]
+pub async fn delete(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    who.require(Action::ManageModels)?;
+    s.registry.delete(&id)?;
+    audit::record(
+        &s.store.pool,
+        (&who).into(),
+        "model.delete",
+        Some(&id),
+        json!({}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// [`row`] off the runtime (it reads the file's header).
+async fn blocking_row(registry: &Arc<Registry>, id: String) -> Result<Json<Value>, AppError> {
+    let registry = registry.clone();
+    tokio::task::spawn_blocking(move || row(&registry, &id))
+        .await
+        .map_err(|e| AppError::Internal(format!("model row: {e}")))?
+        .map(Json)
+}
