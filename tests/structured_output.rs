@@ -97,6 +97,34 @@ async fn json_schema_output_validates_against_the_schema() {
     }
 }
 
+/// OpenAI's strict mode: objects that do not mention `additionalProperties`
+/// accept no other property, at every depth. Without it a model may add
+/// properties of its own and nest them until `max_tokens` cuts the JSON.
+#[tokio::test]
+async fn a_strict_schema_without_additional_properties_gets_only_the_named_properties() {
+    let mut schema = story_schema();
+    schema.as_object_mut().unwrap().remove("additionalProperties");
+    schema["properties"]["owner"] = json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 40}}, "required": ["name"]});
+    schema["required"] = json!(["title", "priority", "points", "owner"]);
+    for extra in [json!({}), json!({"temperature": 1.0, "seed": 11})] {
+        let mut body = chat(
+            "Write a user story for renewing a library loan, with every detail you can think of: acceptance criteria, notes, tags, dates.",
+            json_schema_format(schema.clone()),
+        );
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let (text, finish) = chat_content(body).await;
+        let mut parsed: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let owner = parsed.as_object_mut().unwrap().remove("owner").unwrap();
+        assert_valid_story(&parsed);
+        let keys: Vec<&String> = owner.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["name"], "{text}");
+        assert_eq!(finish, "stop", "{text}");
+    }
+}
+
 #[tokio::test]
 async fn lark_grammar_output_is_a_string_of_the_grammar() {
     let grammar = r#"
