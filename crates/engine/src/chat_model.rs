@@ -83,8 +83,10 @@ pub struct ChatModel {
     capacity: usize,
     pub tokenizer: Arc<GgufTokenizer>,
     pub template: ChatTemplate,
-    /// The vocabulary as llguidance sees it, or why constraints are unavailable.
-    constrainer: Result<Constrainer, String>,
+    /// The vocabulary as llguidance sees it, or why constraints are
+    /// unavailable; built by the first constrained request (a token trie of
+    /// the whole vocabulary: tens of MB and a second or two for 262k tokens).
+    constrainer: std::sync::OnceLock<Result<Constrainer, String>>,
     queue: mpsc::UnboundedSender<GenerateRequest>,
     admission: Arc<Semaphore>,
     metrics: Arc<dyn Observer>,
@@ -173,10 +175,6 @@ impl ChatModel {
             seconds = started.elapsed().as_secs_f64(), "chat model loaded");
 
         let memory_bytes = budget.bytes(&info);
-        let constrainer = Constrainer::new(&tokenizer);
-        if let Err(e) = &constrainer {
-            tracing::warn!(model = id, error = %e, "structured output is unavailable for this model");
-        }
         let tokenizer = Arc::new(tokenizer);
         let (tx, rx) = mpsc::unbounded_channel();
         let engine = EngineLoop {
@@ -208,7 +206,7 @@ impl ChatModel {
             context_length,
             tokenizer,
             template,
-            constrainer,
+            constrainer: std::sync::OnceLock::new(),
             quantization,
             memory_bytes,
             capacity: opts.queue_size + max_batch,
@@ -275,7 +273,14 @@ impl ChatModel {
     /// Compiles a response format for this model's vocabulary. CPU work that
     /// grows with the schema: call it off the async runtime.
     pub fn compile_constraint(&self, spec: &ConstraintSpec) -> Result<Constraint, String> {
-        match &self.constrainer {
+        let constrainer = self.constrainer.get_or_init(|| {
+            let c = Constrainer::new(&self.tokenizer);
+            if let Err(e) = &c {
+                tracing::warn!(model = %self.id, error = %e, "structured output is unavailable for this model");
+            }
+            c
+        });
+        match constrainer {
             Ok(c) => c.compile(spec),
             Err(e) => Err(format!(
                 "structured output is unavailable for model `{}`: {e}",
