@@ -67,6 +67,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../web/audit.js"),
     ),
     (
+        "models.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../web/models.js"),
+    ),
+    (
         "members.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../web/members.js"),
