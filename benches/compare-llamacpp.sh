@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs llama.cpp through PyPI (llama-cpp-python compiles it from source)
+# Installs llama.cpp through PyPI (scripts/llamacpp-venv.sh: llama-cpp-python compiles it from source)
 # into a private virtualenv, builds our shipped (dist profile) binary, and runs both on the
 # same GGUF, prompt, token counts and threads, alternating.
 #
@@ -15,14 +15,7 @@ if [[ " $* " == *" --smoke "* ]]; then
   cargo build --locked --quiet --tests
   exec python3 benches/compare_llamacpp.py --binary "$CARGO_TARGET_DIR/debug/bacopilot" --models-dir models "$@"
 fi
-venv="${BACOPILOT_BENCH_VENV:-$HOME/.cache/bacopilot-bench-venv}"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c "import llama_cpp" 2>/dev/null; then
-  echo "compare: building llama.cpp via llama-cpp-python (several minutes on 2 cores)" >&2
-  CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install --quiet llama-cpp-python numpy
-fi
+python="$(scripts/llamacpp-venv.sh | tail -n1)"
 scripts/fetch-models.sh >/dev/null
 cargo build --profile dist --locked --quiet
-"$venv/bin/python" benches/compare_llamacpp.py --binary "$CARGO_TARGET_DIR/dist/bacopilot" --models-dir models "$@"
+"$python" benches/compare_llamacpp.py --binary "$CARGO_TARGET_DIR/dist/bacopilot" --models-dir models "$@"

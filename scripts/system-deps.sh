@@ -4,6 +4,8 @@
 #   libprotobuf-dev    the well-known .proto files they import (google/protobuf/empty.proto)
 #   chromium           the browser tests drive headless Chromium (tests only)
 #   poppler-utils      pdftotext reads back the SRS PDF export (tests only)
+#   python3-venv, g++  scripts/llamacpp-venv.sh builds llama.cpp for the engine's
+#                      reference tests (tests only)
 #
 #   scripts/system-deps.sh [--tests]
 set -euo pipefail
@@ -14,6 +16,8 @@ command -v protoc >/dev/null || need+=(protobuf-compiler)
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null || [ -n "${CHROMIUM:-}" ] || need+=(chromium)
   command -v pdftotext >/dev/null || need+=(poppler-utils)
+  python3 -c "import ensurepip" 2>/dev/null || need+=(python3-venv)
+  command -v g++ >/dev/null || need+=(g++)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

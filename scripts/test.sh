@@ -19,4 +19,7 @@ fi
 # first, so the test runner's summary closes the output.
 scripts/check-architecture.sh
 benches/compare-llamacpp.sh --smoke
+# llama.cpp (llama-cpp-python) for the engine's reference tests (crates/engine/tests/llamacpp.rs).
+BACOPILOT_LLAMACPP_PYTHON="$(scripts/llamacpp-venv.sh | tail -n1)"
+export BACOPILOT_LLAMACPP_PYTHON
 cargo test --workspace --locked "$@"

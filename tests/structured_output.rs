@@ -103,7 +103,10 @@ async fn json_schema_output_validates_against_the_schema() {
 #[tokio::test]
 async fn a_strict_schema_without_additional_properties_gets_only_the_named_properties() {
     let mut schema = story_schema();
-    schema.as_object_mut().unwrap().remove("additionalProperties");
+    schema
+        .as_object_mut()
+        .unwrap()
+        .remove("additionalProperties");
     schema["properties"]["owner"] = json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 40}}, "required": ["name"]});
     schema["required"] = json!(["title", "priority", "points", "owner"]);
     for extra in [json!({}), json!({"temperature": 1.0, "seed": 11})] {
