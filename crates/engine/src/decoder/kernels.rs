@@ -35,6 +35,19 @@ pub struct W8 {
     qs: [i8; 32],
 }
 
+impl W4 {
+    /// Value j (< 16) of the block in the low nibble of `qs[j]`, value j + 16 in its high nibble.
+    pub fn new(d: f32, m: f32, qs: [u8; 16]) -> Self {
+        Self { d, m, qs }
+    }
+}
+
+impl W8 {
+    pub fn new(d: f32, qs: [i8; 32]) -> Self {
+        Self { d, qs }
+    }
+}
+
 /// An activation block (ggml's Q8_1): value = d · q, and s = d · Σq for the
 /// Q4_1 offset term.
 #[derive(Clone, Copy, Default)]

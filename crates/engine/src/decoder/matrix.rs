@@ -1,5 +1,6 @@
 //! A weight matrix in its GGUF block encoding, multiplied by a batch of
 //! activation rows: Q4_1 and Q8_0 with our AVX2 kernels ([`super::kernels`]),
+//! Q4_0, Q5_0 and Q4_K rewritten into their layouts first ([`super::repack`]),
 //! every other type with candle's dot-product kernels.
 //!
 //! candle's own `QMatMul` picks different kernels for one row and for many
@@ -21,7 +22,7 @@ use candle_core::quantized::k_quants::{
 use candle_core::quantized::GgmlDType;
 use half::f16;
 
-use super::kernels;
+use super::{kernels, repack};
 use rayon::prelude::*;
 
 /// Weight rows per unit of parallel work: small enough to balance two to
@@ -108,6 +109,9 @@ impl Matrix {
         let blocks = match dtype {
             GgmlDType::Q4_1 if fast => Blocks::Fast4(kernels::w4_from_gguf(&bytes)),
             GgmlDType::Q8_0 if fast => Blocks::Fast8(kernels::w8_from_gguf(&bytes)),
+            GgmlDType::Q4_0 if fast => Blocks::Fast8(repack::w8_from_q4_0(&bytes)),
+            GgmlDType::Q5_0 if fast => Blocks::Fast8(repack::w8_from_q5_0(&bytes)),
+            GgmlDType::Q4K if fast => Blocks::Fast4(repack::w4_from_q4_k(&bytes)),
             GgmlDType::F32 => Blocks::F32(cast(&bytes)),
             GgmlDType::F16 => Blocks::F16(cast(&bytes)),
             GgmlDType::Q4_0 => Blocks::Q4_0(cast(&bytes)),

@@ -24,6 +24,7 @@ mod kv;
 mod load;
 mod matrix;
 mod ops;
+mod repack;
 
 pub use kv::{PrefixCache, SeqCache};
 use matrix::Matrix;
