@@ -130,13 +130,12 @@ async fn state(dir: &Path, tag: &str) -> AppState {
     // Documents are read by the `bacopilot` binary, not this benchmark.
     config.documents.extract_worker = PathBuf::from(env!("CARGO_BIN_EXE_bacopilot"));
     let s = bacopilot::app::start(config).await.unwrap();
-    for _ in 0..600 {
-        if s.registry.embedding(&s.config.models.embedding).is_ok() {
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the embedding model did not load");
+    // Waits for the load the start began.
+    s.registry
+        .embedding(&s.config.models.embedding)
+        .await
+        .expect("the embedding model did not load");
+    s
 }
 
 async fn project(s: &AppState) -> String {

@@ -36,7 +36,10 @@ async fn an_admin_loads_unloads_and_deletes_a_model_from_the_models_page() {
     )
     .await;
     let gemma_text = page
-        .eval(&format!("document.querySelector('{}').textContent", row(GEMMA_ID)))
+        .eval(&format!(
+            "document.querySelector('{}').textContent",
+            row(GEMMA_ID)
+        ))
         .await;
     let gemma_text = gemma_text.as_str().unwrap();
     assert!(
@@ -55,14 +58,20 @@ async fn an_admin_loads_unloads_and_deletes_a_model_from_the_models_page() {
     page.click(&format!("{} [data-testid=model-load]", row(GEMMA_ID)))
         .await;
     page.wait_for(
-        &format!("document.querySelector('{}[data-state=loaded]')", row(GEMMA_ID)),
+        &format!(
+            "document.querySelector('{}[data-state=loaded]')",
+            row(GEMMA_ID)
+        ),
         T,
     )
     .await;
     page.click(&format!("{} [data-testid=model-unload]", row(GEMMA_ID)))
         .await;
     page.wait_for(
-        &format!("document.querySelector('{}[data-state=unloaded]')", row(GEMMA_ID)),
+        &format!(
+            "document.querySelector('{}[data-state=unloaded]')",
+            row(GEMMA_ID)
+        ),
         T,
     )
     .await;
