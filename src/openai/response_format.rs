@@ -149,7 +149,7 @@ mod tests {
     fn json_schema_and_grammar_formats_carry_their_text() {
         let schema = json!({"type": "object"});
         assert_eq!(
-            parse(Some(&json!({"type": "json_schema", "json_schema": {"name": "x", "schema": schema, "strict": true}})))
+            parse(Some(&json!({"type": "json_schema", "json_schema": {"name": "x", "schema": schema, "strict": false}})))
                 .unwrap(),
             Some(ConstraintSpec::JsonSchema(schema))
         );

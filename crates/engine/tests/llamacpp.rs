@@ -344,3 +344,80 @@ fn gemma3_matches_llamacpp_on_a_chat_prompt() {
         REAL_TOLERANCE,
     );
 }
+
+/// Same bits for a sequence alone, batched beside another one, and with its
+/// prompt read in chunks, for every architecture the decoder runs (the tiny
+/// Gemma 3's sliding window of 12 is shorter than the 24 positions read).
+#[test]
+fn every_architecture_gives_the_same_bits_alone_batched_and_chunked() {
+    let dir = std::env::temp_dir().join(format!("bacopilot-bitwise-{}", std::process::id()));
+    let other: Vec<u32> = TINY_PROMPT.iter().rev().map(|t| (t * 7) % 1024).collect();
+    let decode: [u32; 14] = [5, 77, 301, 12, 900, 4, 63, 18, 222, 7, 511, 90, 3, 640];
+    for arch in ["llama", "qwen2", "qwen3", "gemma3"] {
+        let path = tiny_model(&dir, arch);
+        let content = Content::read(&mut std::fs::File::open(&path).unwrap()).unwrap();
+        let dec = Decoder::load(&content, &path, MAX_POSITIONS).unwrap();
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+
+        // Alone, the prompt whole, then one token per step.
+        let mut cache = dec.new_cache();
+        let mut alone = Vec::new();
+        let feed = |tokens: &[u32], cache: &mut _| {
+            let mut seg = [Segment {
+                tokens,
+                cache,
+                logits: true,
+            }];
+            bits(dec.forward(&mut seg).unwrap().remove(0))
+        };
+        alone.push(feed(&TINY_PROMPT, &mut cache));
+        for t in decode {
+            alone.push(feed(&[t], &mut cache));
+        }
+
+        // Chunks of three, beside another sequence that reads its own prompt.
+        let (mut mine, mut theirs) = (dec.new_cache(), dec.new_cache());
+        let mut batched = Vec::new();
+        let chunks: Vec<&[u32]> = TINY_PROMPT.chunks(3).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let last = i + 1 == chunks.len();
+            let mut segs = [
+                Segment {
+                    tokens: &other[..],
+                    cache: &mut theirs,
+                    logits: true,
+                },
+                Segment {
+                    tokens: chunk,
+                    cache: &mut mine,
+                    logits: last,
+                },
+            ];
+            let mut out = dec.forward(&mut segs).unwrap();
+            theirs = dec.new_cache(); // the neighbour starts over every step
+            if last {
+                batched.push(bits(out.remove(1)));
+            }
+        }
+        for t in decode {
+            let mut segs = [
+                Segment {
+                    tokens: &[t],
+                    cache: &mut mine,
+                    logits: true,
+                },
+                Segment {
+                    tokens: &other[..4],
+                    cache: &mut theirs,
+                    logits: true,
+                },
+            ];
+            batched.push(bits(dec.forward(&mut segs).unwrap().remove(0)));
+        }
+        assert_eq!(alone.len(), batched.len());
+        for (step, (a, b)) in alone.iter().zip(&batched).enumerate() {
+            assert!(a == b, "{arch}: step {step} differs alone and batched");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
