@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,8 @@ pub struct Lifecycle {
     changed: watch::Sender<u64>,
     /// One load at a time, so the budget counts what is really in memory.
     loading: Mutex<()>,
+    /// Set once the start-up loads of the role models have ended.
+    preloaded: AtomicBool,
 }
 
 /// Why a model could not be unloaded or deleted.
@@ -87,6 +90,7 @@ impl Lifecycle {
             rescan: (m.rescan_secs > 0).then(|| Duration::from_secs(m.rescan_secs)),
             changed: watch::channel(0).0,
             loading: Mutex::new(()),
+            preloaded: AtomicBool::new(false),
         }
     }
 
@@ -106,6 +110,11 @@ impl Lifecycle {
 
     pub fn is_pinned(&self, id: &str) -> bool {
         self.pinned.contains(id)
+    }
+
+    /// Whether the start-up loads have ended (successful or not).
+    pub fn preloaded(&self) -> bool {
+        self.preloaded.load(Ordering::Acquire)
     }
 }
 
@@ -148,6 +157,7 @@ impl Registry {
                 self.load_now(&id);
             }
         }
+        self.lifecycle.preloaded.store(true, Ordering::Release);
     }
 
     /// Marks `id` loading when it is unloaded; false when someone else is on it.

@@ -245,17 +245,32 @@ impl Registry {
             .collect()
     }
 
-    /// True once both default models are loaded.
+    /// True once both default models have loaded at start-up, for as long
+    /// as they stay loadable: one unloaded later (for the memory budget) loads
+    /// again on its next request, so the server is still ready.
     pub fn ready_to_serve(&self) -> bool {
-        let loaded = |name: &str, want: ModelKind| {
+        let usable = |name: &str, want: ModelKind| {
             matches!(
                 (self.get(name), want),
-                (Ok(Slot::Chat(_)), ModelKind::Chat)
-                    | (Ok(Slot::Embedding(_)), ModelKind::Embedding)
+                (
+                    Ok(Slot::Chat(_) | Slot::Unloaded | Slot::Loading),
+                    ModelKind::Chat
+                ) | (
+                    Ok(Slot::Embedding(_) | Slot::Unloaded | Slot::Loading),
+                    ModelKind::Embedding
+                )
             )
         };
-        loaded(&self.default_chat, ModelKind::Chat)
-            && loaded(&self.default_embedding, ModelKind::Embedding)
+        let kind_of = |name: &str| {
+            let id = self.resolve(name);
+            let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            entries.get(id).map(|e| e.candidate.kind)
+        };
+        self.lifecycle.preloaded()
+            && kind_of(&self.default_chat) == Some(ModelKind::Chat)
+            && kind_of(&self.default_embedding) == Some(ModelKind::Embedding)
+            && usable(&self.default_chat, ModelKind::Chat)
+            && usable(&self.default_embedding, ModelKind::Embedding)
     }
 
     /// The options every chat model loads with.
