@@ -182,7 +182,7 @@ fn stays_inside(root: &Path, path: &Path) -> bool {
 }
 
 impl Registry {
-    /// Every candidate known and unloaded; [`Self::start`] loads the role models.
+    /// Every candidate known and unloaded; [`Self::preload`] loads the role models.
     pub fn new(candidates: &[Candidate], config: &Config, metrics: Arc<Metrics>) -> Self {
         let lifecycle = super::lifecycle::Lifecycle::new(config, metrics);
         let entries = candidates
