@@ -262,8 +262,10 @@ impl Registry {
             return Ok(());
         };
         let need = match c.kind {
-            ModelKind::Chat => chat_model::memory_needed(&c.path, &self.lifecycle.opts)
-                .map_err(|e| e.to_string())?,
+            ModelKind::Chat => {
+                let info = super::gguf_check::validate(&c.path).map_err(|e| e.to_string())?;
+                chat_model::memory_needed(&info, &self.lifecycle.opts)
+            }
             ModelKind::Embedding => Embedder::file_bytes(&c.path),
         };
         if need > budget {

@@ -25,61 +25,68 @@ pub fn router() -> Routes {
         .api(utoipa_axum::routes!(delete))
 }
 
-/// What the file says about itself, read without loading it.
+/// What the file says about itself, and the memory it may hold: from the
+/// model when it is loaded, else read from the file's header (once).
 struct FileFacts {
     size: u64,
     architecture: Option<String>,
     quantization: Option<String>,
     context_length: Option<u64>,
+    memory: Option<u64>,
 }
 
-fn file_facts(known: &Known) -> FileFacts {
+fn file_facts(known: &Known, opts: &chat_model::LoadOptions) -> FileFacts {
     let c = &known.candidate;
-    let size = match c.kind {
-        ModelKind::Chat => std::fs::metadata(&c.path).map_or(0, |m| m.len()),
-        ModelKind::Embedding => super::embeddings::Embedder::file_bytes(&c.path),
-    };
-    let mut facts = FileFacts {
-        size,
-        architecture: None,
-        quantization: None,
-        context_length: None,
-    };
-    if c.kind == ModelKind::Chat {
-        if let Ok(info) = super::gguf_check::validate(&c.path) {
-            facts.architecture = Some(info.architecture.clone());
-            facts.context_length = info.context_length;
-            facts.quantization = std::fs::File::open(&c.path)
-                .ok()
-                .and_then(|mut f| candle_core::quantized::gguf_file::Content::read(&mut f).ok())
-                .map(|content| chat_model::quantization(&content));
+    match (&known.slot, c.kind) {
+        // The list is polled: a loaded model answers without its file being read.
+        (Slot::Chat(m), _) => FileFacts {
+            size: m.info.file_size,
+            architecture: Some(m.info.architecture.clone()),
+            quantization: Some(m.quantization.clone()),
+            context_length: Some(m.context_length as u64),
+            memory: Some(m.memory_bytes),
+        },
+        (slot, ModelKind::Embedding) => {
+            let size = super::embeddings::Embedder::file_bytes(&c.path);
+            FileFacts {
+                size,
+                architecture: Some("bert".into()),
+                quantization: Some("F32".into()),
+                context_length: match slot {
+                    Slot::Embedding(e) => Some(e.max_tokens() as u64),
+                    _ => None,
+                },
+                memory: Some(size),
+            }
         }
-    } else {
-        facts.architecture = Some("bert".into());
-        facts.quantization = Some("F32".into());
+        (slot, ModelKind::Chat) => {
+            let info = super::gguf_check::validate(&c.path).ok();
+            let quantization = info.as_ref().and_then(|_| {
+                let mut f = std::fs::File::open(&c.path).ok()?;
+                let content = candle_core::quantized::gguf_file::Content::read(&mut f).ok()?;
+                Some(chat_model::quantization(&content))
+            });
+            FileFacts {
+                size: std::fs::metadata(&c.path).map_or(0, |m| m.len()),
+                architecture: info.as_ref().map(|i| i.architecture.clone()),
+                quantization,
+                context_length: info.as_ref().and_then(|i| i.context_length),
+                memory: match slot {
+                    Slot::Failed(_) => None,
+                    _ => info.as_ref().map(|i| chat_model::memory_needed(i, opts)),
+                },
+            }
+        }
     }
-    facts
 }
 
 fn describe(known: &Known, opts: &chat_model::LoadOptions) -> Value {
     let c = &known.candidate;
-    let facts = file_facts(known);
-    let (context, memory, in_flight, error) = match &known.slot {
-        Slot::Chat(m) => (
-            Some(m.context_length as u64),
-            Some(m.memory_bytes),
-            m.in_flight(),
-            None,
-        ),
-        Slot::Embedding(e) => (Some(e.max_tokens() as u64), Some(e.weight_bytes()), 0, None),
-        Slot::Failed(e) => (facts.context_length, None, 0, Some(e.clone())),
-        Slot::Unloaded | Slot::Loading => {
-            let estimate = match c.kind {
-                ModelKind::Chat => chat_model::memory_needed(&c.path, opts).ok(),
-                ModelKind::Embedding => Some(facts.size),
-            };
-            (facts.context_length, estimate, 0, None)
-        }
+    let facts = file_facts(known, opts);
+    let (in_flight, error) = match &known.slot {
+        Slot::Chat(m) => (m.in_flight(), None),
+        Slot::Failed(e) => (0, Some(e.clone())),
+        _ => (0, None),
     };
     json!({
         "id": c.id,
@@ -88,8 +95,8 @@ fn describe(known: &Known, opts: &chat_model::LoadOptions) -> Value {
         "size_bytes": facts.size,
         "architecture": facts.architecture,
         "quantization": facts.quantization,
-        "context_length": context,
-        "memory_bytes": memory,
+        "context_length": facts.context_length,
+        "memory_bytes": facts.memory,
         "state": known.slot.state(),
         "error": error,
         "in_flight": in_flight,

@@ -112,25 +112,8 @@ impl ChatModel {
             message: e.to_string(),
         };
         let info = gguf_check::validate(path)?;
-        let context_length = [
-            info.context_length.map(|c| c as usize),
-            Weights::max_positions(&info.architecture),
-        ]
-        .into_iter()
-        .flatten()
-        .fold(opts.max_context, usize::min)
-        .max(1);
-        // Our batching decoder runs on the CPU; a GPU build keeps candle's models.
-        let batched = decoder::supports(&info.architecture) && opts.device.is_cpu();
-        let budget = MemoryBudget {
-            context: context_length,
-            sequences: if batched {
-                opts.limits.max_batch.max(1)
-            } else {
-                1
-            },
-            prefix_cache: if batched { opts.prefix_cache_bytes } else { 0 },
-        };
+        let (budget, batched) = MemoryBudget::plan(&info, opts);
+        let context_length = budget.context;
         check_memory(&file, &info, &budget, opts.max_memory)?;
 
         let mut reader = std::fs::File::open(path).map_err(|e| candle_err(e.into()))?;
@@ -326,29 +309,10 @@ impl ChatModel {
     }
 }
 
-/// The memory [`ChatModel::load`] would check the file at `path` against,
+/// The memory [`ChatModel::load`] would check a file of `info` against,
 /// without loading it (for a budget across models).
-pub fn memory_needed(path: &Path, opts: &LoadOptions) -> Result<u64, LoadError> {
-    let info = gguf_check::validate(path)?;
-    let context = [
-        info.context_length.map(|c| c as usize),
-        Weights::max_positions(&info.architecture),
-    ]
-    .into_iter()
-    .flatten()
-    .fold(opts.max_context, usize::min)
-    .max(1);
-    let batched = decoder::supports(&info.architecture) && opts.device.is_cpu();
-    let budget = MemoryBudget {
-        context,
-        sequences: if batched {
-            opts.limits.max_batch.max(1)
-        } else {
-            1
-        },
-        prefix_cache: if batched { opts.prefix_cache_bytes } else { 0 },
-    };
-    Ok(budget.bytes(&info))
+pub fn memory_needed(info: &GgufInfo, opts: &LoadOptions) -> u64 {
+    MemoryBudget::plan(info, opts).0.bytes(info)
 }
 
 /// What a model's caches may grow to while it serves.
@@ -362,6 +326,32 @@ struct MemoryBudget {
 }
 
 impl MemoryBudget {
+    /// What `opts` let a model of `info` hold: the context served (the
+    /// model's own, capped by configuration), and whether our batching
+    /// decoder runs it (CPU only; a GPU build keeps candle's models, one
+    /// sequence at a time, with no prefix cache).
+    fn plan(info: &GgufInfo, opts: &LoadOptions) -> (Self, bool) {
+        let context = [
+            info.context_length.map(|c| c as usize),
+            Weights::max_positions(&info.architecture),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(opts.max_context, usize::min)
+        .max(1);
+        let batched = decoder::supports(&info.architecture) && opts.device.is_cpu();
+        let budget = Self {
+            context,
+            sequences: if batched {
+                opts.limits.max_batch.max(1)
+            } else {
+                1
+            },
+            prefix_cache: if batched { opts.prefix_cache_bytes } else { 0 },
+        };
+        (budget, batched)
+    }
+
     /// Weights, a full-context KV cache per batched sequence, and the prefix cache.
     fn bytes(&self, info: &GgufInfo) -> u64 {
         info.kv_cache_bytes(self.context as u64)
