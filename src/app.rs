@@ -44,6 +44,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Bounds on the work uploads start (document readers, ingest jobs).
     pub uploads: Arc<crate::retrieval::uploads::Uploads>,
+    /// Models downloading from the hub at an administrator's request.
+    pub pulls: Arc<crate::inference::pulls::Pulls>,
 }
 
 /// Every route of the server (tests walk [`Routes::paths`]).
@@ -170,7 +172,13 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     upstreams.spawn_probes(Duration::from_secs(config.routing.probe_interval_secs));
     let router = crate::generation::route::Router::new(&config, upstreams, store.pool.clone())
         .map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    let pulls = Arc::new(crate::inference::pulls::Pulls::new(
+        &config.models.hub_endpoint,
+        dir,
+        registry.clone(),
+    ));
     let state = AppState {
+        pulls,
         generation: Arc::new(Generator::new(
             registry.clone(),
             &config,

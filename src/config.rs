@@ -263,6 +263,10 @@ pub struct ModelsConfig {
     pub memory_budget_mib: u64,
     /// Seconds between reads of the models directory (0: at start-up only).
     pub rescan_secs: u64,
+    /// The hub `models pull` and the administrators' pulls download from
+    /// (a Hugging Face mirror on the LAN, say); empty: `HF_ENDPOINT`, else
+    /// https://huggingface.co. Nothing is fetched unless an operator asks.
+    pub hub_endpoint: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -310,6 +314,7 @@ impl Default for ModelsConfig {
             keep_alive_by_model: HashMap::new(),
             memory_budget_mib: 0,
             rescan_secs: 5,
+            hub_endpoint: String::new(),
         }
     }
 }

@@ -1,13 +1,16 @@
 // The models page (administrators): every model in the models directory with
 // its architecture, quantization, file size, the memory it may hold, its
-// context and state; load, unload and delete. The list refreshes itself, so a
-// model unloading after its idle time or a file copied in shows up.
+// context and state; load, unload and delete; pull a GGUF from the hub with
+// its progress. The list refreshes itself, so a model unloading after its
+// idle time, a file copied in or a finished pull shows up.
 
 import { api } from "./api.js";
 import { h, showError, formatBytes, dataTable, emptyRow, confirmDialog } from "./ui.js";
 
 const enc = encodeURIComponent;
 const REFRESH_MS = 3000;
+const PULL_REFRESH_MS = 1000;
+const RUNNING = new Set(["resolving", "downloading", "verifying"]);
 
 /// Renders the models page into `root` under the administrators' sub-navigation `nav`.
 export function mountModels(root, nav, signal) {
@@ -74,6 +77,80 @@ export function mountModels(root, nav, signal) {
     );
   }
 
+  const pulls = h("ul", { class: "pulls", dataset: { testid: "pulls" }, "aria-live": "polite" });
+  let pullsRunning = false;
+
+  async function loadPulls() {
+    try {
+      const { data } = await api("GET", "/api/v1/admin/pulls", undefined, signal);
+      const running = data.some((p) => RUNNING.has(p.state));
+      pulls.replaceChildren(...data.map(pullRow));
+      // A pull that just ended may have added a model.
+      if (pullsRunning && !running) load();
+      pullsRunning = running;
+    } catch (err) {
+      if (!signal.aborted) showError(err);
+    }
+  }
+
+  function pullRow(p) {
+    const running = RUNNING.has(p.state);
+    const name = `${p.repo}${p.file ? ` / ${p.file}` : ""}`;
+    // Without a size from the hub the bar is indeterminate while it runs.
+    const progress = h("progress", { "aria-label": `Progress of ${name}` });
+    if (p.total_bytes) {
+      progress.max = p.total_bytes;
+      progress.value = p.received_bytes;
+    } else if (!running) progress.value = 1;
+    const amount = p.total_bytes ? `${formatBytes(p.received_bytes)} of ${formatBytes(p.total_bytes)}` : formatBytes(p.received_bytes);
+    const outcome = p.state === "done" ? `served as ${p.model}` : p.error ?? "";
+    const cancel = running ? h("button", { type: "button", class: "small", dataset: { testid: "pull-cancel" }, "aria-label": `Cancel the pull of ${name}` }, "Cancel") : null;
+    cancel?.addEventListener("click", async () => {
+      try {
+        await api("DELETE", `/api/v1/admin/pulls/${enc(p.id)}`, undefined, signal);
+      } catch (err) {
+        showError(err);
+      }
+      loadPulls();
+    });
+    return h(
+      "li",
+      { class: "pull", dataset: { testid: "pull", id: p.id, state: p.state } },
+      h("div", { class: "pull-head" }, h("strong", {}, name), " ", h("span", { class: `badge ${p.state}`, dataset: { testid: "pull-state" } }, p.state), cancel),
+      progress,
+      h("div", { class: "muted pull-detail", dataset: { testid: "pull-detail" } }, amount, outcome ? ` · ${outcome}` : ""),
+    );
+  }
+
+  const repo = h("input", { id: "pull-repo", name: "repo", required: true, autocomplete: "off", placeholder: "owner/name, e.g. bartowski/Qwen2.5-0.5B-Instruct-GGUF", dataset: { testid: "pull-repo" } });
+  const file = h("input", { id: "pull-file", name: "file", autocomplete: "off", placeholder: "model-Q4_K_M.gguf", dataset: { testid: "pull-file" } });
+  const pullForm = h(
+    "form",
+    { id: "pull-form", class: "card stack form-card", noValidate: true, "aria-labelledby": "pull-title" },
+    h("h2", { id: "pull-title" }, "Pull from the hub"),
+    h("label", { for: "pull-repo" }, "Repository"),
+    repo,
+    h("label", { for: "pull-file" }, "File ", h("span", { class: "muted" }, "(optional)")),
+    file,
+    h("p", { class: "meta" }, "Without a file name the repository's Q4_K_M GGUF is chosen. The download is checked against the hub's SHA-256 before the model is offered."),
+    h("div", {}, h("button", { type: "submit", dataset: { testid: "pull-start" } }, "Pull")),
+    pulls,
+  );
+  pullForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!repo.value.trim()) {
+      repo.focus();
+      return;
+    }
+    try {
+      await api("POST", "/api/v1/admin/pulls", { repo: repo.value.trim(), file: file.value.trim() || undefined }, signal);
+      repo.value = file.value = "";
+    } catch (err) {
+      showError(err);
+    }
+    loadPulls();
+  });
+
   root.replaceChildren(
     nav,
     h("h1", {}, "Models"),
@@ -88,10 +165,19 @@ export function mountModels(root, nav, signal) {
       { class: "card", "aria-label": "Models" },
       dataTable({ id: "models", dataset: { testid: "models" } }, ["Model", "Kind", "Architecture", "Quantization", "File", "Memory at most", "Context", "State", ""], rows),
     ),
+    pullForm,
   );
   load();
+  loadPulls();
   const timer = setInterval(() => {
     if (!busy.size) load();
+    if (!pullsRunning) loadPulls(); // one started elsewhere (the API)
   }, REFRESH_MS);
-  signal.addEventListener("abort", () => clearInterval(timer));
+  const pullTimer = setInterval(() => {
+    if (pullsRunning) loadPulls();
+  }, PULL_REFRESH_MS);
+  signal.addEventListener("abort", () => {
+    clearInterval(timer);
+    clearInterval(pullTimer);
+  });
 }

@@ -1,7 +1,7 @@
 //! Operator commands over the models directory: `models list` (validating each
-//! file without loading it) and `models pull` (hf-hub, only when asked).
+//! file without loading it) and `models pull` (the hub, only when asked).
 
-mod pull;
+pub(crate) mod pull;
 
 use anyhow::Context;
 

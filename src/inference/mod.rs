@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod lifecycle;
+pub mod pulls;
 pub mod registry;
 pub mod routes;
 

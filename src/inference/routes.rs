@@ -1,6 +1,7 @@
 //! `/api/v1/admin/models`: every model in the models directory with its file
 //! size, architecture, quantization, context, memory and state, and the
-//! operator's load, unload and delete (administrators; each action audited).
+//! operator's load, unload and delete; `/api/v1/admin/pulls`: GGUFs pulled
+//! from the hub with their progress (administrators; each action audited).
 
 use std::sync::Arc;
 
@@ -10,10 +11,12 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::chat_model;
+use super::pulls::{PullError, PullView};
 use super::registry::{Known, ModelKind, Registry, Slot};
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::{Action, Identity};
+use crate::http::extract::ApiJson;
 use crate::http::routes::Routes;
 use crate::http::AppError;
 
@@ -23,6 +26,8 @@ pub fn router() -> Routes {
         .api(utoipa_axum::routes!(load))
         .api(utoipa_axum::routes!(unload))
         .api(utoipa_axum::routes!(delete))
+        .api(utoipa_axum::routes!(list_pulls, start_pull))
+        .api(utoipa_axum::routes!(show_pull, cancel_pull))
 }
 
 /// What the file says about itself, and the memory it may hold: from the
@@ -212,4 +217,117 @@ async fn blocking_row(registry: &Arc<Registry>, id: String) -> Result<Json<Value
         .await
         .map_err(|e| AppError::Internal(format!("model row: {e}")))?
         .map(Json)
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPull {
+    /// The hub repository, `owner/name`.
+    repo: String,
+    /// The GGUF in it; when absent, its Q4_K_M file, else its first GGUF.
+    file: Option<String>,
+}
+
+impl From<PullError> for AppError {
+    fn from(e: PullError) -> Self {
+        match e {
+            PullError::Invalid(m) => AppError::BadRequest {
+                param: None,
+                message: m,
+            },
+            PullError::Conflict(m) => AppError::Conflict(m),
+        }
+    }
+}
+
+fn pull_not_found(id: &str) -> AppError {
+    AppError::NotFound(format!("There is no pull `{id}`"))
+}
+
+/// Pulls running and recently ended, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/pulls", tag = "models",
+    responses((status = 200, description = "`{\"data\": [{\"id\", \"repo\", \"file\", \"state\", \"received_bytes\", \"total_bytes\", \"error\", \"model\", \"sha256\", \"started\", \"finished\"}]}`; `state` is resolving, downloading, verifying, done, failed or cancelled"), (status = 403)))]
+pub async fn list_pulls(State(s): State<AppState>, who: Identity) -> Result<Json<Value>, AppError> {
+    who.require(Action::ManageModels)?;
+    Ok(Json(json!({"object": "list", "data": s.pulls.list()})))
+}
+
+/// Starts downloading a GGUF from the hub (`models.hub_endpoint`, else
+/// `HF_ENDPOINT`, else huggingface.co) into the models directory; answers at
+/// once (202) with the pull to follow. The file is served once its SHA-256 and
+/// header check out; a pull that fails leaves nothing in the models directory.
+#[utoipa::path(post, path = "/api/v1/admin/pulls", tag = "models",
+    request_body = NewPull,
+    responses((status = 202), (status = 400), (status = 403), (status = 409)))]
+pub async fn start_pull(
+    State(s): State<AppState>,
+    who: Identity,
+    ApiJson(body): ApiJson<NewPull>,
+) -> Result<(StatusCode, Json<PullView>), AppError> {
+    who.require(Action::ManageModels)?;
+    let (view, outcome) = s.pulls.start(body.repo.trim(), body.file.as_deref())?;
+    audit::record(
+        &s.store.pool,
+        (&who).into(),
+        "model.pull",
+        Some(&view.repo),
+        json!({"pull": view.id, "file": view.file}),
+    )
+    .await;
+    // The outcome goes into the audit log under the same administrator.
+    let (pool, pull) = (s.store.pool.clone(), view.id.clone());
+    tokio::spawn(async move {
+        let details = match outcome.await {
+            Ok(Ok(m)) => json!({"pull": pull, "ok": true, "model": m.id, "sha256": m.sha256}),
+            Ok(Err(e)) => json!({"pull": pull, "ok": false, "error": e}),
+            Err(_) => return,
+        };
+        let actor = audit::Actor {
+            name: Some(&who.name),
+            address: &who.address,
+        };
+        audit::record(&pool, actor, "model.pull.end", Some(&pull), details).await;
+    });
+    Ok((StatusCode::ACCEPTED, Json(view)))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/pulls/{id}", tag = "models",
+    params(("id" = String, Path)),
+    responses((status = 200), (status = 403), (status = 404)))]
+pub async fn show_pull(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<PullView>, AppError> {
+    who.require(Action::ManageModels)?;
+    s.pulls
+        .get(&id)
+        .map(Json)
+        .ok_or_else(|| pull_not_found(&id))
+}
+
+/// Stops a running pull and removes what it downloaded; answers the pull as it ended.
+#[utoipa::path(delete, path = "/api/v1/admin/pulls/{id}", tag = "models",
+    params(("id" = String, Path)),
+    responses((status = 200), (status = 403), (status = 404)))]
+pub async fn cancel_pull(
+    State(s): State<AppState>,
+    who: Identity,
+    Path(id): Path<String>,
+) -> Result<Json<PullView>, AppError> {
+    who.require(Action::ManageModels)?;
+    let view = s
+        .pulls
+        .cancel(&id)
+        .await
+        .ok_or_else(|| pull_not_found(&id))?;
+    audit::record(
+        &s.store.pool,
+        (&who).into(),
+        "model.pull.cancel",
+        Some(&id),
+        json!({"state": view.state}),
+    )
+    .await;
+    Ok(Json(view))
 }

@@ -1,6 +1,10 @@
-//! AVX2 dot products for the two block types of the default model (Q4_1
-//! projections, a Q8_0 embedding that doubles as the output layer), after
-//! ggml's `ggml_vec_dot_q4_1_q8_1` and `ggml_vec_dot_q8_0_q8_0`.
+//! Over 500 lines: four weight block types share one macro-generated set of
+//! AVX2 and VNNI kernels, with their tests; splitting them would split the macro.
+//!
+//! AVX2 dot products for our four weight block layouts, after ggml's
+//! `ggml_vec_dot_q4_1_q8_1` and `ggml_vec_dot_q8_0_q8_0`: Q4_1 and Q8_0 as
+//! GGUF stores them, and the other types rewritten into them or into the two
+//! layouts K-quants need ([`super::repack`]).
 //!
 //! candle 0.11 computes Q4_1 with its scalar fallback. Beyond SIMD, two
 //! things make these faster than candle's kernels in a batch: block scales
@@ -14,7 +18,7 @@ use half::f16;
 
 /// Activation rows one weight row is unpacked for.
 pub const ROWS: usize = 8;
-/// Values per block in all three formats.
+/// Values per block in every layout.
 pub const BLOCK: usize = 32;
 
 /// A Q4_1 weight block: value = d · q + m, q in 0..16.
@@ -33,6 +37,36 @@ pub struct W4 {
 pub struct W8 {
     d: f32,
     qs: [i8; 32],
+}
+
+/// A Q6_K sub-block pair: value = d[0] · q for the first 16 values, d[1] · q
+/// for the last 16, q in −32..32.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct W6 {
+    d: [f32; 2],
+    qs: [i8; 32],
+}
+
+/// A Q5_K sub-block: value = d · q + m, q in 0..32.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct W5 {
+    d: f32,
+    m: f32,
+    qs: [u8; 32],
+}
+
+impl W6 {
+    pub fn new(d: [f32; 2], qs: [i8; 32]) -> Self {
+        Self { d, qs }
+    }
+}
+
+impl W5 {
+    pub fn new(d: f32, m: f32, qs: [u8; 32]) -> Self {
+        Self { d, m, qs }
+    }
 }
 
 impl W4 {
@@ -110,6 +144,22 @@ pub fn w8_row(blocks: &[W8], out: &mut [f32]) {
     }
 }
 
+pub fn w6_row(blocks: &[W6], out: &mut [f32]) {
+    for (b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+        for (i, (o, &q)) in o.iter_mut().zip(&b.qs).enumerate() {
+            *o = b.d[i / 16] * q as f32;
+        }
+    }
+}
+
+pub fn w5_row(blocks: &[W5], out: &mut [f32]) {
+    for (b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+        for (o, &q) in o.iter_mut().zip(&b.qs) {
+            *o = b.d * q as f32 + b.m;
+        }
+    }
+}
+
 /// Quantizes one activation row (ggml's `quantize_row_q8_1`).
 pub fn quantize(x: &[f32], out: &mut [A8]) {
     for (xs, a) in x.chunks_exact(BLOCK).zip(out.iter_mut()) {
@@ -171,6 +221,8 @@ macro_rules! weight {
 }
 weight!(W4, rows_w4);
 weight!(W8, rows_w8);
+weight!(W6, rows_w6);
+weight!(W5, rows_w5);
 
 /// Multiplies weight rows `js` (each `per_row` blocks of `w`) with every
 /// activation row of `acts` (whole rows of `per_row` blocks), handing each
@@ -190,14 +242,14 @@ pub fn matmul<W: Weight>(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{A8, ROWS, W4, W8};
+    use super::{A8, ROWS, W4, W5, W6, W8};
     use std::arch::x86_64::*;
     use std::ops::Range;
 
     /// Whether the CPU has VNNI (one instruction for the u8 × i8 → i32 dot
     /// of four bytes). Its integer sums equal AVX2's: no pair of products
-    /// here reaches AVX2's i16 saturation (15 · 127 · 2 and 128 · 127 · 2
-    /// are below 2^15), so the two paths give the same bits.
+    /// here reaches AVX2's i16 saturation (15 · 127 · 2, 31 · 127 · 2 and
+    /// 128 · 127 · 2 are below 2^15), so the two paths give the same bits.
     pub fn vnni() -> bool {
         std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512vl")
     }
@@ -250,6 +302,8 @@ mod x86 {
 
                 rows!(rows_w4, dot_w4, W4, $features);
                 rows!(rows_w8, dot_w8, W8, $features);
+                rows!(rows_w6, dot_w6, W6, $features);
+                rows!(rows_w5, dot_w5, W5, $features);
 
                 // N activation rows at once (rows of w.len() blocks, one after
                 // another in `acts`), N a constant so that the accumulators
@@ -309,6 +363,66 @@ mod x86 {
                     let mut out = [0f32; N];
                     for r in 0..N {
                         out[r] = hsum(acc[r]);
+                    }
+                    out
+                }
+
+                // As dot_w8, with the two halves' scales in the two halves of
+                // the scale vector: the byte dot's i32 lanes 0..4 sum bytes
+                // 0..16, lanes 4..8 bytes 16..32.
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn dot_w6<const N: usize>(w: &[W6], acts: &[A8]) -> [f32; N] {
+                    let len = w.len();
+                    assert!(acts.len() >= N * len);
+                    let base = acts.as_ptr();
+                    let mut acc = [_mm256_setzero_ps(); N];
+                    for (b, x) in w.iter().enumerate() {
+                        let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
+                        let ax = _mm256_sign_epi8(qx, qx);
+                        for r in 0..N {
+                            // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
+                            let y = unsafe { &*base.add(r * len + b) };
+                            let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
+                            let sums = $idot(ax, _mm256_sign_epi8(qy, qx));
+                            let scale = _mm256_set_m128(
+                                _mm_set1_ps(x.d[1] * y.d),
+                                _mm_set1_ps(x.d[0] * y.d),
+                            );
+                            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
+                        }
+                    }
+                    let mut out = [0f32; N];
+                    for r in 0..N {
+                        out[r] = hsum(acc[r]);
+                    }
+                    out
+                }
+
+                // As dot_w4 with 32 unpacked unsigned bytes.
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn dot_w5<const N: usize>(w: &[W5], acts: &[A8]) -> [f32; N] {
+                    let len = w.len();
+                    assert!(acts.len() >= N * len);
+                    let base = acts.as_ptr();
+                    let mut acc = [_mm256_setzero_ps(); N];
+                    let mut offsets = [0f32; N];
+                    for (b, x) in w.iter().enumerate() {
+                        let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
+                        for r in 0..N {
+                            // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
+                            let y = unsafe { &*base.add(r * len + b) };
+                            offsets[r] += x.m * y.s;
+                            let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
+                            let sums = $idot(qx, qy);
+                            let scale = _mm256_set1_ps(x.d * y.d);
+                            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
+                        }
+                    }
+                    let mut out = [0f32; N];
+                    for r in 0..N {
+                        out[r] = hsum(acc[r]) + offsets[r];
                     }
                     out
                 }
@@ -437,6 +551,77 @@ mod tests {
         );
     }
 
+    /// Checks `w` (one weight row of `k` values, `dequant` its f32 values)
+    /// against the f32 arithmetic for 1 to ROWS + 3 activation rows, and that
+    /// each row alone gives the same bits as in the batch.
+    fn check_row<W: Weight>(w: &[W], dequant: &[f32], what: &str) {
+        let k = dequant.len();
+        let per_row = k / BLOCK;
+        let xs: Vec<Vec<f32>> = (1..=ROWS).map(|s| row(s * 5, k)).collect();
+        let acts: Vec<Vec<A8>> = xs.iter().map(|x| act(x)).collect();
+        for n in 1..=ROWS + 3 {
+            let flat: Vec<A8> = acts.iter().cycle().take(n).flatten().copied().collect();
+            let mut out = vec![0f32; n];
+            matmul(w, per_row, 0..1, &flat, &mut |r, _, v| out[r] = v);
+            for (r, &got) in out.iter().enumerate() {
+                let x = &xs[r % ROWS];
+                let exact: f32 = dequant.iter().zip(x).map(|(a, b)| a * b).sum();
+                // Quantizing an activation moves it by at most half a step,
+                // amax / 254; the kernel may differ from f32 by no more.
+                let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let bound: f32 = dequant.iter().map(|v| v.abs()).sum::<f32>() * amax / 254.0;
+                assert!(
+                    (got - exact).abs() <= bound * 1.01 + 1e-4 * exact.abs(),
+                    "{what}: {got} vs {exact} (bound {bound})"
+                );
+                let mut alone = 0f32;
+                let one = &flat[r * per_row..(r + 1) * per_row];
+                matmul(w, per_row, 0..1, one, &mut |_, _, v| alone = v);
+                assert_eq!(alone.to_bits(), got.to_bits(), "{what}");
+            }
+        }
+    }
+
+    /// W6 and W5 blocks with the edge values of their integers and scales.
+    fn w6_w5(k: usize) -> (Vec<W6>, Vec<W5>) {
+        let w6 = (0..k / BLOCK)
+            .map(|b| {
+                let d = [[0.0, 0.5], [-0.03, 1e-4], [2.0, -2.0]][b % 3];
+                W6::new(
+                    d,
+                    std::array::from_fn(|i| [-32i8, 31, 0, -1, 7][(b + i) % 5]),
+                )
+            })
+            .collect();
+        let w5 = (0..k / BLOCK)
+            .map(|b| {
+                let (d, m) = [(0.02, -0.3), (0.0, 0.0), (-1.5, 4.0)][b % 3];
+                W5::new(
+                    d,
+                    m,
+                    std::array::from_fn(|i| [0u8, 31, 16, 1][(b * 3 + i) % 4]),
+                )
+            })
+            .collect();
+        (w6, w5)
+    }
+
+    #[test]
+    fn w6_and_w5_dot_products_match_the_dequantized_arithmetic_for_every_row_count() {
+        if !available() {
+            return;
+        }
+        let k = 256;
+        let (w6, w5) = w6_w5(k);
+        let mut wf = vec![0f32; k];
+        w6_row(&w6, &mut wf);
+        assert_eq!((wf[0], wf[16], wf[32]), (0.0, 0.5 * 31.0, -0.03 * 31.0));
+        check_row(&w6, &wf, "W6");
+        w5_row(&w5, &mut wf);
+        assert_eq!((wf[0], wf[1]), (0.02 * 0.0 - 0.3, 0.02 * 31.0 - 0.3));
+        check_row(&w5, &wf, "W5");
+    }
+
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_vnni_and_avx2_kernels_give_the_same_bits() {
@@ -473,6 +658,15 @@ mod tests {
             assert_eq!(
                 run(&|o| x86::avx2::rows_w8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
                 run(&|o| x86::vnni::rows_w8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
+            );
+            let (w6, w5) = w6_w5(2 * k);
+            assert_eq!(
+                run(&|o| x86::avx2::rows_w6(&w6, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
+                run(&|o| x86::vnni::rows_w6(&w6, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
+            );
+            assert_eq!(
+                run(&|o| x86::avx2::rows_w5(&w5, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
+                run(&|o| x86::vnni::rows_w5(&w5, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
             );
         }
     }

@@ -1,7 +1,7 @@
 //! A weight matrix in its GGUF block encoding, multiplied by a batch of
 //! activation rows: Q4_1 and Q8_0 with our AVX2 kernels ([`super::kernels`]),
-//! Q4_0, Q5_0 and Q4_K rewritten into their layouts first ([`super::repack`]),
-//! every other type with candle's dot-product kernels.
+//! Q4_0, Q5_0, Q4_K, Q5_K and Q6_K rewritten into their layouts first
+//! ([`super::repack`]), every other type with candle's dot-product kernels.
 //!
 //! candle's own `QMatMul` picks different kernels for one row and for many
 //! (repacked tiles on some CPUs), so a sequence's logits would change with the
@@ -37,9 +37,11 @@ pub struct Matrix {
 }
 
 enum Blocks {
-    /// Q4_1 and Q8_0 in our kernels' layout (where the CPU has AVX2).
+    /// Our kernels' layouts (where the CPU has AVX2).
     Fast4(Vec<kernels::W4>),
     Fast8(Vec<kernels::W8>),
+    Fast6(Vec<kernels::W6>),
+    Fast5(Vec<kernels::W5>),
     F32(Vec<f32>),
     F16(Vec<f16>),
     Q4_0(Vec<BlockQ4_0>),
@@ -59,7 +61,9 @@ enum Blocks {
 macro_rules! with_blocks {
     ($blocks:expr, $v:ident => $body:expr) => {
         match $blocks {
-            Blocks::Fast4(_) | Blocks::Fast8(_) => unreachable!("handled before"),
+            Blocks::Fast4(_) | Blocks::Fast8(_) | Blocks::Fast6(_) | Blocks::Fast5(_) => {
+                unreachable!("handled before")
+            }
             Blocks::F32($v) => $body,
             Blocks::F16($v) => $body,
             Blocks::Q4_0($v) => $body,
@@ -112,6 +116,8 @@ impl Matrix {
             GgmlDType::Q4_0 if fast => Blocks::Fast8(repack::w8_from_q4_0(&bytes)),
             GgmlDType::Q5_0 if fast => Blocks::Fast8(repack::w8_from_q5_0(&bytes)),
             GgmlDType::Q4K if fast => Blocks::Fast4(repack::w4_from_q4_k(&bytes)),
+            GgmlDType::Q5K if fast => Blocks::Fast5(repack::w5_from_q5_k(&bytes)),
+            GgmlDType::Q6K if fast => Blocks::Fast6(repack::w6_from_q6_k(&bytes)),
             GgmlDType::F32 => Blocks::F32(cast(&bytes)),
             GgmlDType::F16 => Blocks::F16(cast(&bytes)),
             GgmlDType::Q4_0 => Blocks::Q4_0(cast(&bytes)),
@@ -163,6 +169,8 @@ impl Matrix {
         match &self.blocks {
             Blocks::Fast4(v) => kernels::w4_row(&v[i * per_row..(i + 1) * per_row], out),
             Blocks::Fast8(v) => kernels::w8_row(&v[i * per_row..(i + 1) * per_row], out),
+            Blocks::Fast6(v) => kernels::w6_row(&v[i * per_row..(i + 1) * per_row], out),
+            Blocks::Fast5(v) => kernels::w5_row(&v[i * per_row..(i + 1) * per_row], out),
             blocks => with_blocks!(blocks, v => {
                 let per_row = v.len() / self.rows;
                 GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], out);
@@ -180,7 +188,12 @@ impl Matrix {
     /// gate and up), quantizing the input once where they share a format.
     pub fn matmul_many(mats: &[&Self], x: &[f32], outs: &mut [&mut [f32]]) {
         assert_eq!(mats.len(), outs.len());
-        let fast = |m: &Self| matches!(m.blocks, Blocks::Fast4(_) | Blocks::Fast8(_));
+        let fast = |m: &Self| {
+            matches!(
+                m.blocks,
+                Blocks::Fast4(_) | Blocks::Fast8(_) | Blocks::Fast6(_) | Blocks::Fast5(_)
+            )
+        };
         let cols = mats.first().map_or(0, |m| m.cols);
         let shared = mats
             .iter()
@@ -204,6 +217,8 @@ impl Matrix {
             match &m.blocks {
                 Blocks::Fast4(v) => matmul_fast(v, rows, cols, acts, out),
                 Blocks::Fast8(v) => matmul_fast(v, rows, cols, acts, out),
+                Blocks::Fast6(v) => matmul_fast(v, rows, cols, acts, out),
+                Blocks::Fast5(v) => matmul_fast(v, rows, cols, acts, out),
                 blocks => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
             }
         }

@@ -1,18 +1,22 @@
-//! Other GGUF block types rewritten, without loss, into our kernels' two
-//! layouts ([`W8`]: d · q with signed 8-bit q; [`W4`]: d · q + m with 4-bit q),
-//! so they run on our AVX2 kernels instead of candle's (which has no SIMD
-//! path for Q5_0 or Q4_0 rows in a batch, and unpacks a Q4_K super-block per
-//! dot product). Gemma 3 270M Q4_K_M keeps most projections in Q5_0 and its
-//! attention output in Q4_K.
+//! Other GGUF block types rewritten, without loss, into our kernels' layouts
+//! ([`W8`]: d · q with signed 8-bit q; [`W4`]: d · q + m with 4-bit q; [`W6`]:
+//! [`W8`] with a scale per 16 values; [`W5`]: d · q + m with 5-bit q), so they
+//! run on our AVX2 kernels instead of candle's (which has no SIMD path for
+//! Q5_0 or Q4_0 rows in a batch, and unpacks a K-quant super-block per dot
+//! product). Gemma 3 270M Q4_K_M keeps most projections in Q5_0, its attention
+//! output in Q4_K and half its FFN down projections in Q6_K; Q4_K_M files of
+//! other models mix Q4_K and Q6_K, Q5_K_M files Q5_K and Q6_K.
 //!
 //! - Q4_0 (d, 4-bit q − 8) and Q5_0 (d, 5-bit q − 16): integers that fit i8, same d.
-//! - Q4_K: eight 32-value sub-blocks per 256, each `d·sc · q − dmin·m` with
-//!   6-bit sc and m: one [`W4`] per sub-block with d = d·sc and m = −dmin·m,
-//!   the products ggml's own dequantization forms.
+//! - Q4_K and Q5_K: eight 32-value sub-blocks per 256, each `d·sc · q − dmin·m`
+//!   with 6-bit sc and m: one [`W4`] or [`W5`] per sub-block with d = d·sc and
+//!   m = −dmin·m, the products ggml's own dequantization forms.
+//! - Q6_K: sixteen 16-value sub-blocks per 256, each `d·sc · (q − 32)` with
+//!   an 8-bit signed sc: one [`W6`] per pair of sub-blocks.
 
 use half::f16;
 
-use super::kernels::{W4, W8};
+use super::kernels::{W4, W5, W6, W8};
 
 fn f16_at(b: &[u8], i: usize) -> f32 {
     f16::from_le_bytes([b[i], b[i + 1]]).to_f32()
@@ -93,11 +97,66 @@ pub fn w4_from_q4_k(bytes: &[u8]) -> Vec<W4> {
     out
 }
 
+/// GGUF Q5_K super-blocks (f16 d, f16 dmin, 12 bytes of scales, 32 of high
+/// bits, 128 of nibbles) as eight [`W5`] each.
+pub fn w5_from_q5_k(bytes: &[u8]) -> Vec<W5> {
+    let mut out = Vec::with_capacity(bytes.len() / 176 * 8);
+    for b in bytes.chunks_exact(176) {
+        let (d, dmin) = (f16_at(b, 0), f16_at(b, 2));
+        let scales = &b[4..16];
+        let qh = &b[16..48];
+        let qs = &b[48..176];
+        // 64 values per 32 bytes of nibbles: the low nibbles, then the high
+        // ones; sub-block j takes its fifth bit from bit j of each qh byte.
+        for (chunk, q) in qs.chunks_exact(32).enumerate() {
+            for (half, shift) in [(0, 0u8), (1, 4u8)] {
+                let j = 2 * chunk + half;
+                let (sc, m) = scale_min(j, scales);
+                out.push(W5::new(
+                    d * sc as f32,
+                    -(dmin * m as f32),
+                    std::array::from_fn(|l| ((q[l] >> shift) & 0x0F) | ((qh[l] >> j) & 1) << 4),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// GGUF Q6_K super-blocks (128 bytes of low nibbles, 64 of high bit pairs,
+/// 16 signed scales, f16 d) as eight [`W6`] each.
+pub fn w6_from_q6_k(bytes: &[u8]) -> Vec<W6> {
+    let mut out = Vec::with_capacity(bytes.len() / 210 * 8);
+    for b in bytes.chunks_exact(210) {
+        let (ql, qh, scales) = (&b[0..128], &b[128..192], &b[192..208]);
+        let d = f16_at(b, 208);
+        // Two halves of 128 values; in each, value 32·k + l (k < 4, l < 32)
+        // takes nibble k / 2 of ql[64·half + 32·(k % 2) + l] and bit pair k
+        // of qh[32·half + l].
+        let value = |i: usize| {
+            let (half, k, l) = (i / 128, i % 128 / 32, i % 32);
+            let low = (ql[64 * half + 32 * (k % 2) + l] >> (4 * (k / 2))) & 0x0F;
+            let high = (qh[32 * half + l] >> (2 * k)) & 3;
+            (low | high << 4) as i8 - 32
+        };
+        for block in 0..8 {
+            let scale = |s: usize| d * scales[2 * block + s] as i8 as f32;
+            out.push(W6::new(
+                [scale(0), scale(1)],
+                std::array::from_fn(|i| value(32 * block + i)),
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::kernels::{w4_row, w8_row};
+    use super::super::kernels::{w4_row, w5_row, w6_row, w8_row};
     use super::*;
-    use candle_core::quantized::k_quants::{BlockQ4K, BlockQ4_0, BlockQ5_0, GgmlType};
+    use candle_core::quantized::k_quants::{
+        BlockQ4K, BlockQ4_0, BlockQ5K, BlockQ5_0, BlockQ6K, GgmlType,
+    };
 
     /// Deterministic bytes covering every bit pattern of every field.
     fn noise(len: usize, seed: u64) -> Vec<u8> {
@@ -168,5 +227,19 @@ mod tests {
         let mut ours = vec![0f32; n * 256];
         w4_row(&w4_from_q4_k(&q4k), &mut ours);
         assert_same(&ours, &reference::<BlockQ4K>(&q4k, n * 256), "Q4_K");
+    }
+
+    #[test]
+    fn q5_k_and_q6_k_become_eight_blocks_per_super_block_with_the_same_values() {
+        let n = 32;
+        let q5k = blocks(n, 176, &[0, 2], 4);
+        let mut ours = vec![0f32; n * 256];
+        w5_row(&w5_from_q5_k(&q5k), &mut ours);
+        assert_same(&ours, &reference::<BlockQ5K>(&q5k, n * 256), "Q5_K");
+
+        // d takes the edge values; the signed scales and the 6-bit q every value.
+        let q6k = blocks(n, 210, &[208], 5);
+        w6_row(&w6_from_q6_k(&q6k), &mut ours);
+        assert_same(&ours, &reference::<BlockQ6K>(&q6k, n * 256), "Q6_K");
     }
 }
