@@ -107,10 +107,7 @@ impl Pulls {
     }
 
     pub fn get(&self, id: &str) -> Option<PullView> {
-        self.lock()
-            .iter()
-            .find(|p| p.view().id == id)
-            .map(|p| p.view())
+        self.lock().iter().map(|p| p.view()).find(|v| v.id == id)
     }
 
     /// Asks a running pull to stop; its view once it has (or as it is).

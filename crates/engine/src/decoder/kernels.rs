@@ -293,7 +293,7 @@ mod x86 {
         };
     }
 
-    /// Both kernels, compiled for one set of CPU features, with `$idot` the
+    /// The four kernels, compiled for one set of CPU features, with `$idot` the
     /// sum of byte products (u8 × i8) in each of eight i32 lanes.
     macro_rules! kernels {
         ($module:ident, $features:literal, $idot:expr) => {
@@ -305,127 +305,94 @@ mod x86 {
                 rows!(rows_w6, dot_w6, W6, $features);
                 rows!(rows_w5, dot_w5, W5, $features);
 
-                // N activation rows at once (rows of w.len() blocks, one after
-                // another in `acts`), N a constant so that the accumulators
-                // stay in registers. Each row's sums run in the same order
-                // whatever N is.
-                #[target_feature(enable = $features)]
-                #[inline]
-                unsafe fn dot_w4<const N: usize>(w: &[W4], acts: &[A8]) -> [f32; N] {
+                offset_dot!(dot_w4, W4, $features, $idot, |x: &W4| {
+                    let packed = unsafe { _mm_loadu_si128(x.qs.as_ptr() as *const __m128i) };
                     let low = _mm_set1_epi8(0x0F);
-                    let len = w.len();
-                    assert!(acts.len() >= N * len);
-                    let base = acts.as_ptr();
-                    let mut acc = [_mm256_setzero_ps(); N];
-                    let mut offsets = [0f32; N];
-                    for (b, x) in w.iter().enumerate() {
-                        let packed = unsafe { _mm_loadu_si128(x.qs.as_ptr() as *const __m128i) };
-                        let lo = _mm_and_si128(packed, low);
-                        let hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
-                        let qx = _mm256_set_m128i(hi, lo);
-                        for r in 0..N {
-                            // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
-                            let y = unsafe { &*base.add(r * len + b) };
-                            offsets[r] += x.m * y.s;
-                            let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
-                            let sums = $idot(qx, qy);
-                            let scale = _mm256_set1_ps(x.d * y.d);
-                            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
-                        }
-                    }
-                    let mut out = [0f32; N];
-                    for r in 0..N {
-                        out[r] = hsum(acc[r]) + offsets[r];
-                    }
-                    out
-                }
+                    let lo = _mm_and_si128(packed, low);
+                    let hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+                    _mm256_set_m128i(hi, lo)
+                });
+                offset_dot!(dot_w5, W5, $features, $idot, |x: &W5| unsafe {
+                    _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i)
+                });
+                signed_dot!(dot_w8, W8, $features, $idot, |x: &W8, yd: f32| {
+                    _mm256_set1_ps(x.d * yd)
+                });
+                // The byte dot's i32 lanes 0..4 sum bytes 0..16, lanes 4..8
+                // bytes 16..32: the two halves' scales in the two halves.
+                signed_dot!(dot_w6, W6, $features, $idot, |x: &W6, yd: f32| {
+                    _mm256_set_m128(_mm_set1_ps(x.d[1] * yd), _mm_set1_ps(x.d[0] * yd))
+                });
+            }
+        };
+    }
 
-                #[target_feature(enable = $features)]
-                #[inline]
-                unsafe fn dot_w8<const N: usize>(w: &[W8], acts: &[A8]) -> [f32; N] {
-                    let len = w.len();
-                    assert!(acts.len() >= N * len);
-                    let base = acts.as_ptr();
-                    let mut acc = [_mm256_setzero_ps(); N];
-                    for (b, x) in w.iter().enumerate() {
-                        let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
-                        // The byte dot takes one unsigned operand: |x|, and y with x's sign.
-                        let ax = _mm256_sign_epi8(qx, qx);
-                        for r in 0..N {
-                            // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
-                            let y = unsafe { &*base.add(r * len + b) };
-                            let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
-                            let sums = $idot(ax, _mm256_sign_epi8(qy, qx));
-                            let scale = _mm256_set1_ps(x.d * y.d);
-                            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
-                        }
-                    }
-                    let mut out = [0f32; N];
-                    for r in 0..N {
-                        out[r] = hsum(acc[r]);
-                    }
-                    out
-                }
+    // The dot products of one weight row with N activation rows at once
+    // (rows of w.len() blocks, one after another in `acts`), N a constant so
+    // that the accumulators stay in registers. Each row's sums run in the
+    // same order whatever N is.
 
-                // As dot_w8, with the two halves' scales in the two halves of
-                // the scale vector: the byte dot's i32 lanes 0..4 sum bytes
-                // 0..16, lanes 4..8 bytes 16..32.
-                #[target_feature(enable = $features)]
-                #[inline]
-                unsafe fn dot_w6<const N: usize>(w: &[W6], acts: &[A8]) -> [f32; N] {
-                    let len = w.len();
-                    assert!(acts.len() >= N * len);
-                    let base = acts.as_ptr();
-                    let mut acc = [_mm256_setzero_ps(); N];
-                    for (b, x) in w.iter().enumerate() {
-                        let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
-                        let ax = _mm256_sign_epi8(qx, qx);
-                        for r in 0..N {
-                            // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
-                            let y = unsafe { &*base.add(r * len + b) };
-                            let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
-                            let sums = $idot(ax, _mm256_sign_epi8(qy, qx));
-                            let scale = _mm256_set_m128(
-                                _mm_set1_ps(x.d[1] * y.d),
-                                _mm_set1_ps(x.d[0] * y.d),
-                            );
-                            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
-                        }
-                    }
-                    let mut out = [0f32; N];
+    /// `$name`: d · q + m blocks ([`W4`], [`W5`]) whose unsigned bytes
+    /// `$unpack(x)` gives; the m term through each activation block's sum.
+    macro_rules! offset_dot {
+        ($name:ident, $w:ty, $features:literal, $idot:expr, $unpack:expr) => {
+            #[target_feature(enable = $features)]
+            #[inline]
+            unsafe fn $name<const N: usize>(w: &[$w], acts: &[A8]) -> [f32; N] {
+                let len = w.len();
+                assert!(acts.len() >= N * len);
+                let base = acts.as_ptr();
+                let mut acc = [_mm256_setzero_ps(); N];
+                let mut offsets = [0f32; N];
+                for (b, x) in w.iter().enumerate() {
+                    let qx = $unpack(x);
                     for r in 0..N {
-                        out[r] = hsum(acc[r]);
+                        // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
+                        let y = unsafe { &*base.add(r * len + b) };
+                        offsets[r] += x.m * y.s;
+                        let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
+                        let sums = $idot(qx, qy);
+                        let scale = _mm256_set1_ps(x.d * y.d);
+                        acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
                     }
-                    out
                 }
+                let mut out = [0f32; N];
+                for r in 0..N {
+                    out[r] = hsum(acc[r]) + offsets[r];
+                }
+                out
+            }
+        };
+    }
 
-                // As dot_w4 with 32 unpacked unsigned bytes.
-                #[target_feature(enable = $features)]
-                #[inline]
-                unsafe fn dot_w5<const N: usize>(w: &[W5], acts: &[A8]) -> [f32; N] {
-                    let len = w.len();
-                    assert!(acts.len() >= N * len);
-                    let base = acts.as_ptr();
-                    let mut acc = [_mm256_setzero_ps(); N];
-                    let mut offsets = [0f32; N];
-                    for (b, x) in w.iter().enumerate() {
-                        let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
-                        for r in 0..N {
-                            // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
-                            let y = unsafe { &*base.add(r * len + b) };
-                            offsets[r] += x.m * y.s;
-                            let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
-                            let sums = $idot(qx, qy);
-                            let scale = _mm256_set1_ps(x.d * y.d);
-                            acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
-                        }
-                    }
-                    let mut out = [0f32; N];
+    /// `$name`: blocks of 32 signed bytes ([`W8`], [`W6`]) with the lane
+    /// scales `$scale(x, y.d)`.
+    macro_rules! signed_dot {
+        ($name:ident, $w:ty, $features:literal, $idot:expr, $scale:expr) => {
+            #[target_feature(enable = $features)]
+            #[inline]
+            unsafe fn $name<const N: usize>(w: &[$w], acts: &[A8]) -> [f32; N] {
+                let len = w.len();
+                assert!(acts.len() >= N * len);
+                let base = acts.as_ptr();
+                let mut acc = [_mm256_setzero_ps(); N];
+                for (b, x) in w.iter().enumerate() {
+                    let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
+                    // The byte dot takes one unsigned operand: |x|, and y with x's sign.
+                    let ax = _mm256_sign_epi8(qx, qx);
                     for r in 0..N {
-                        out[r] = hsum(acc[r]) + offsets[r];
+                        // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
+                        let y = unsafe { &*base.add(r * len + b) };
+                        let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
+                        let sums = $idot(ax, _mm256_sign_epi8(qy, qx));
+                        acc[r] = _mm256_fmadd_ps($scale(x, y.d), _mm256_cvtepi32_ps(sums), acc[r]);
                     }
-                    out
                 }
+                let mut out = [0f32; N];
+                for r in 0..N {
+                    out[r] = hsum(acc[r]);
+                }
+                out
             }
         };
     }

@@ -73,54 +73,51 @@ fn scale_min(j: usize, s: &[u8]) -> (u8, u8) {
     }
 }
 
-/// GGUF Q4_K super-blocks (f16 d, f16 dmin, 12 bytes of scales, 128 of
-/// nibbles) as eight [`W4`] each.
-pub fn w4_from_q4_k(bytes: &[u8]) -> Vec<W4> {
-    let mut out = Vec::with_capacity(bytes.len() / 144 * 8);
-    for b in bytes.chunks_exact(144) {
+/// The eight 32-value sub-blocks of each Q4_K or Q5_K super-block of `size`
+/// bytes (f16 d, f16 dmin, 12 bytes of scales, then the type's own bytes),
+/// in order: `f(super-block, j, d·sc, −dmin·m, nibble)` where `nibble(l)` is
+/// value l's low four bits (64 values per 32 bytes of the last 128: the low
+/// nibbles, then the high ones).
+fn k_sub_blocks<T>(
+    bytes: &[u8],
+    size: usize,
+    mut f: impl FnMut(&[u8], usize, f32, f32, &dyn Fn(usize) -> u8) -> T,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(bytes.len() / size * 8);
+    for b in bytes.chunks_exact(size) {
         let (d, dmin) = (f16_at(b, 0), f16_at(b, 2));
         let scales = &b[4..16];
-        let qs = &b[16..144];
-        // 64 values per 32 bytes: the low nibbles, then the high ones.
-        for (chunk, q) in qs.chunks_exact(32).enumerate() {
+        for (chunk, q) in b[size - 128..].chunks_exact(32).enumerate() {
             for (half, shift) in [(0, 0u8), (1, 4u8)] {
-                let (sc, m) = scale_min(2 * chunk + half, scales);
-                let v = |l: usize| (q[l] >> shift) & 0x0F;
-                out.push(W4::new(
-                    d * sc as f32,
-                    -(dmin * m as f32),
-                    std::array::from_fn(|j| v(j) | v(j + 16) << 4),
-                ));
+                let j = 2 * chunk + half;
+                let (sc, m) = scale_min(j, scales);
+                let nibble = |l: usize| (q[l] >> shift) & 0x0F;
+                out.push(f(b, j, d * sc as f32, -(dmin * m as f32), &nibble));
             }
         }
     }
     out
 }
 
-/// GGUF Q5_K super-blocks (f16 d, f16 dmin, 12 bytes of scales, 32 of high
-/// bits, 128 of nibbles) as eight [`W5`] each.
+/// GGUF Q4_K super-blocks (144 bytes: 128 of nibbles) as eight [`W4`] each.
+pub fn w4_from_q4_k(bytes: &[u8]) -> Vec<W4> {
+    k_sub_blocks(bytes, 144, |_, _, d, m, v| {
+        W4::new(d, m, std::array::from_fn(|j| v(j) | v(j + 16) << 4))
+    })
+}
+
+/// GGUF Q5_K super-blocks (176 bytes: 32 of high bits, 128 of nibbles) as
+/// eight [`W5`] each; sub-block j takes its fifth bit from bit j of each
+/// high-bit byte.
 pub fn w5_from_q5_k(bytes: &[u8]) -> Vec<W5> {
-    let mut out = Vec::with_capacity(bytes.len() / 176 * 8);
-    for b in bytes.chunks_exact(176) {
-        let (d, dmin) = (f16_at(b, 0), f16_at(b, 2));
-        let scales = &b[4..16];
+    k_sub_blocks(bytes, 176, |b, j, d, m, v| {
         let qh = &b[16..48];
-        let qs = &b[48..176];
-        // 64 values per 32 bytes of nibbles: the low nibbles, then the high
-        // ones; sub-block j takes its fifth bit from bit j of each qh byte.
-        for (chunk, q) in qs.chunks_exact(32).enumerate() {
-            for (half, shift) in [(0, 0u8), (1, 4u8)] {
-                let j = 2 * chunk + half;
-                let (sc, m) = scale_min(j, scales);
-                out.push(W5::new(
-                    d * sc as f32,
-                    -(dmin * m as f32),
-                    std::array::from_fn(|l| ((q[l] >> shift) & 0x0F) | ((qh[l] >> j) & 1) << 4),
-                ));
-            }
-        }
-    }
-    out
+        W5::new(
+            d,
+            m,
+            std::array::from_fn(|l| v(l) | ((qh[l] >> j) & 1) << 4),
+        )
+    })
 }
 
 /// GGUF Q6_K super-blocks (128 bytes of low nibbles, 64 of high bit pairs,
