@@ -160,22 +160,48 @@ pub fn w5_row(blocks: &[W5], out: &mut [f32]) {
     }
 }
 
-/// Quantizes one activation row (ggml's `quantize_row_q8_1`).
-pub fn quantize(x: &[f32], out: &mut [A8]) {
-    for (xs, a) in x.chunks_exact(BLOCK).zip(out.iter_mut()) {
-        let amax = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let d = amax / 127.0;
-        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
-        let mut sum = 0i32;
-        for (q, &v) in a.qs.iter_mut().zip(xs) {
-            // |v · id| ≤ 127; round half away from zero, as ggml's roundf.
-            let t = v * id;
-            *q = (t + 0.5f32.copysign(t)) as i8;
-            sum += *q as i32;
-        }
-        a.d = d;
-        a.s = d * sum as f32;
+/// Quantizes 32 activations (ggml's `quantize_row_q8_1`, one block).
+fn quantize_block(xs: &[f32]) -> A8 {
+    let amax = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let d = amax / 127.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let mut a = A8 { d, ..A8::default() };
+    let mut sum = 0i32;
+    for (q, &v) in a.qs.iter_mut().zip(xs) {
+        // |v · id| ≤ 127; round half away from zero, as ggml's roundf.
+        let t = v * id;
+        *q = (t + 0.5f32.copysign(t)) as i8;
+        sum += *q as i32;
     }
+    a.s = d * sum as f32;
+    a
+}
+
+/// Quantizes a group of up to [`ROWS`] activation rows (`x`, rows of `cols`)
+/// in the order the kernels read them: block b of row r at `b · n + r` (n
+/// rows in the group), so that the blocks one weight block meets are
+/// neighbours. [`quantize_rows`] cuts the groups.
+pub fn quantize_group(x: &[f32], cols: usize, out: &mut [A8]) {
+    let n = x.len() / cols;
+    assert!(n <= ROWS && out.len() * BLOCK == x.len());
+    for (r, row) in x.chunks_exact(cols).enumerate() {
+        for (b, xs) in row.chunks_exact(BLOCK).enumerate() {
+            out[b * n + r] = quantize_block(xs);
+        }
+    }
+}
+
+/// Quantizes activation rows (`x`, rows of `cols`) for [`matmul`]: groups of
+/// [`ROWS`] rows (the last one shorter), each as [`quantize_group`] lays it.
+pub fn quantize_rows(x: &[f32], cols: usize) -> Vec<A8> {
+    let mut out = vec![A8::default(); x.len() / BLOCK];
+    for (q, group) in out
+        .chunks_mut(ROWS * cols / BLOCK)
+        .zip(x.chunks(ROWS * cols))
+    {
+        quantize_group(group, cols, q);
+    }
+    out
 }
 
 /// A weight block type of our kernels ([`W4`], [`W8`]).
@@ -225,7 +251,8 @@ weight!(W6, rows_w6);
 weight!(W5, rows_w5);
 
 /// Multiplies weight rows `js` (each `per_row` blocks of `w`) with every
-/// activation row of `acts` (whole rows of `per_row` blocks), handing each
+/// activation row of `acts` (rows of `per_row` blocks, laid out by
+/// [`quantize_rows`]), handing each
 /// product to `out(activation row, weight row, value)`. Only call where
 /// [`available`] is true.
 pub fn matmul<W: Weight>(
@@ -261,10 +288,11 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(quad, _mm_movehdup_ps(quad)))
     }
 
-    /// `$name(w, per_row, js, acts, out)`: `$dot` of every weight row in
-    /// `js` with groups of up to [`ROWS`] activation rows.
+    /// `$name(w, per_row, js, acts, out)`: `$dot` of the weight rows in `js`,
+    /// `$m` at a time (each activation block loaded once for all of them),
+    /// with groups of up to [`ROWS`] activation rows.
     macro_rules! rows {
-        ($name:ident, $dot:ident, $w:ty, $features:literal) => {
+        ($name:ident, $dot:ident, $w:ty, $features:literal, $m:literal, $n:literal) => {
             #[target_feature(enable = $features)]
             pub unsafe fn $name(
                 w: &[$w],
@@ -273,37 +301,63 @@ mod x86 {
                 acts: &[A8],
                 out: &mut impl FnMut(usize, usize, f32),
             ) {
-                for j in js {
-                    let wrow = &w[j * per_row..(j + 1) * per_row];
-                    // SAFETY: same features as this function.
-                    groups(acts, per_row, |r, group, m| unsafe {
-                        match m {
-                            1 => emit(out, r, j, &$dot::<1>(wrow, group)),
-                            2 => emit(out, r, j, &$dot::<2>(wrow, group)),
-                            3 => emit(out, r, j, &$dot::<3>(wrow, group)),
-                            4 => emit(out, r, j, &$dot::<4>(wrow, group)),
-                            5 => emit(out, r, j, &$dot::<5>(wrow, group)),
-                            6 => emit(out, r, j, &$dot::<6>(wrow, group)),
-                            7 => emit(out, r, j, &$dot::<7>(wrow, group)),
-                            _ => emit(out, r, j, &$dot::<8>(wrow, group)),
-                        }
-                    });
+                let row = |j: usize| &w[j * per_row..(j + 1) * per_row];
+                let mut j = js.start;
+                while j < js.end {
+                    if js.end - j >= $m {
+                        let ws: [&[$w]; $m] = std::array::from_fn(|i| row(j + i));
+                        // SAFETY: same features as this function.
+                        unsafe { tile!($dot, ws, acts, per_row, out, j, $n) };
+                        j += $m;
+                    } else {
+                        // SAFETY: same features as this function.
+                        unsafe { tile!($dot, [row(j)], acts, per_row, out, j, $n) };
+                        j += 1;
+                    }
                 }
             }
         };
     }
 
-    /// The four kernels, compiled for one set of CPU features, with `$idot` the
-    /// sum of byte products (u8 × i8) in each of eight i32 lanes.
+    /// `$dot` of the weight rows `$ws` (from row `$j`) with every activation
+    /// row, up to `$tile` rows (N, a constant for `$dot`) at a time.
+    macro_rules! tile {
+        ($dot:ident, $ws:expr, $acts:expr, $per_row:expr, $out:expr, $j:expr, $tile:expr) => {
+            groups($acts, $per_row, |r, group, n| {
+                let mut first = 0;
+                while first < n {
+                    let g = (group, n, first);
+                    let (out, r) = (&mut *$out, r + first);
+                    match (n - first).min($tile) {
+                        1 => emit(out, r, $j, &$dot::<_, 1>($ws, g)),
+                        2 => emit(out, r, $j, &$dot::<_, 2>($ws, g)),
+                        3 => emit(out, r, $j, &$dot::<_, 3>($ws, g)),
+                        4 => emit(out, r, $j, &$dot::<_, 4>($ws, g)),
+                        5 => emit(out, r, $j, &$dot::<_, 5>($ws, g)),
+                        6 => emit(out, r, $j, &$dot::<_, 6>($ws, g)),
+                        7 => emit(out, r, $j, &$dot::<_, 7>($ws, g)),
+                        _ => emit(out, r, $j, &$dot::<_, 8>($ws, g)),
+                    }
+                    first += $tile;
+                }
+            })
+        };
+    }
+
+    /// The four kernels, compiled for one set of CPU features: `$m` weight
+    /// rows at a time (as many as the registers hold), `$idot` the sum of
+    /// byte products (u8 × i8) in each of eight i32 lanes, and `$signed` the
+    /// same for two signed operands, as (per weight block, per activation
+    /// block, per pair).
     macro_rules! kernels {
-        ($module:ident, $features:literal, $idot:expr) => {
+        ($module:ident, $features:literal, $m:literal, $n:literal, $idot:expr, $signed:expr) => {
             pub mod $module {
                 use super::*;
 
-                rows!(rows_w4, dot_w4, W4, $features);
-                rows!(rows_w8, dot_w8, W8, $features);
-                rows!(rows_w6, dot_w6, W6, $features);
-                rows!(rows_w5, dot_w5, W5, $features);
+                rows!(rows_w4, dot_w4, W4, $features, $m, $n);
+                rows!(rows_w8, dot_w8, W8, $features, $m, $n);
+                rows!(rows_w6, dot_w6, W6, $features, $m, $n);
+                rows!(rows_w5, dot_w5, W5, $features, $m, $n);
 
                 offset_dot!(dot_w4, W4, $features, $idot, |x: &W4| {
                     let packed = unsafe { _mm_loadu_si128(x.qs.as_ptr() as *const __m128i) };
@@ -315,22 +369,21 @@ mod x86 {
                 offset_dot!(dot_w5, W5, $features, $idot, |x: &W5| unsafe {
                     _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i)
                 });
-                signed_dot!(dot_w8, W8, $features, $idot, |x: &W8, yd: f32| {
-                    _mm256_set1_ps(x.d * yd)
-                });
+                signed_dot!(dot_w8, W8, $features, $signed, |x: &W8| _mm256_set1_ps(x.d));
                 // The byte dot's i32 lanes 0..4 sum bytes 0..16, lanes 4..8
                 // bytes 16..32: the two halves' scales in the two halves.
-                signed_dot!(dot_w6, W6, $features, $idot, |x: &W6, yd: f32| {
-                    _mm256_set_m128(_mm_set1_ps(x.d[1] * yd), _mm_set1_ps(x.d[0] * yd))
+                signed_dot!(dot_w6, W6, $features, $signed, |x: &W6| {
+                    _mm256_set_m128(_mm_set1_ps(x.d[1]), _mm_set1_ps(x.d[0]))
                 });
             }
         };
     }
 
-    // The dot products of one weight row with N activation rows at once
-    // (rows of w.len() blocks, one after another in `acts`), N a constant so
+    // The dot products of M weight rows with N activation rows at once (a
+    // group laid out by `quantize_group`), M and N constants so
     // that the accumulators stay in registers. Each row's sums run in the
-    // same order whatever N is.
+    // same order whatever M and N are: block by block, scale x.d · y.d
+    // (one f32 product) times the block's integer sum, added by one FMA.
 
     /// `$name`: d · q + m blocks ([`W4`], [`W5`]) whose unsigned bytes
     /// `$unpack(x)` gives; the m term through each activation block's sum.
@@ -338,72 +391,120 @@ mod x86 {
         ($name:ident, $w:ty, $features:literal, $idot:expr, $unpack:expr) => {
             #[target_feature(enable = $features)]
             #[inline]
-            unsafe fn $name<const N: usize>(w: &[$w], acts: &[A8]) -> [f32; N] {
-                let len = w.len();
-                assert!(acts.len() >= N * len);
-                let base = acts.as_ptr();
-                let mut acc = [_mm256_setzero_ps(); N];
-                let mut offsets = [0f32; N];
-                for (b, x) in w.iter().enumerate() {
-                    let qx = $unpack(x);
+            unsafe fn $name<const M: usize, const N: usize>(
+                w: [&[$w]; M],
+                (acts, rows, first): (&[A8], usize, usize),
+            ) -> [[f32; N]; M] {
+                let len = w[0].len();
+                assert!(first + N <= rows && acts.len() >= rows * len);
+                assert!(w.iter().all(|w| w.len() == len));
+                let base = acts[first..].as_ptr();
+                let mut acc = [[_mm256_setzero_ps(); N]; M];
+                let mut offsets = [[0f32; N]; M];
+                for b in 0..len {
+                    let xs: [&$w; M] = std::array::from_fn(|i| &w[i][b]);
+                    let qx: [__m256i; M] = std::array::from_fn(|i| $unpack(xs[i]));
+                    let xd: [__m256; M] = std::array::from_fn(|i| _mm256_set1_ps(xs[i].d));
                     for r in 0..N {
-                        // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
-                        let y = unsafe { &*base.add(r * len + b) };
-                        offsets[r] += x.m * y.s;
+                        // SAFETY: first + b · rows + r < rows · len <= acts.len()
+                        // (asserted above).
+                        let y = unsafe { &*base.add(b * rows + r) };
                         let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
-                        let sums = $idot(qx, qy);
-                        let scale = _mm256_set1_ps(x.d * y.d);
-                        acc[r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r]);
+                        let yd = _mm256_broadcast_ss(&y.d);
+                        for i in 0..M {
+                            offsets[i][r] += xs[i].m * y.s;
+                            let sums = $idot(qx[i], qy);
+                            let scale = _mm256_mul_ps(xd[i], yd);
+                            acc[i][r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[i][r]);
+                        }
                     }
                 }
-                let mut out = [0f32; N];
-                for r in 0..N {
-                    out[r] = hsum(acc[r]) + offsets[r];
-                }
-                out
+                std::array::from_fn(|i| std::array::from_fn(|r| hsum(acc[i][r]) + offsets[i][r]))
             }
         };
     }
 
     /// `$name`: blocks of 32 signed bytes ([`W8`], [`W6`]) with the lane
-    /// scales `$scale(x, y.d)`.
+    /// scales `$scale(x)` (times the activation block's d); `$signed` is
+    /// (prepare a weight block, prepare an activation block, byte dot).
     macro_rules! signed_dot {
-        ($name:ident, $w:ty, $features:literal, $idot:expr, $scale:expr) => {
+        ($name:ident, $w:ty, $features:literal, $signed:expr, $scale:expr) => {
             #[target_feature(enable = $features)]
             #[inline]
-            unsafe fn $name<const N: usize>(w: &[$w], acts: &[A8]) -> [f32; N] {
-                let len = w.len();
-                assert!(acts.len() >= N * len);
-                let base = acts.as_ptr();
-                let mut acc = [_mm256_setzero_ps(); N];
-                for (b, x) in w.iter().enumerate() {
-                    let qx = unsafe { _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i) };
-                    // The byte dot takes one unsigned operand: |x|, and y with x's sign.
-                    let ax = _mm256_sign_epi8(qx, qx);
+            unsafe fn $name<const M: usize, const N: usize>(
+                w: [&[$w]; M],
+                (acts, rows, first): (&[A8], usize, usize),
+            ) -> [[f32; N]; M] {
+                let (prepare_x, prepare_y, dot) = $signed;
+                let len = w[0].len();
+                assert!(first + N <= rows && acts.len() >= rows * len);
+                assert!(w.iter().all(|w| w.len() == len));
+                let base = acts[first..].as_ptr();
+                let mut acc = [[_mm256_setzero_ps(); N]; M];
+                for b in 0..len {
+                    let xs: [&$w; M] = std::array::from_fn(|i| &w[i][b]);
+                    let qx: [(__m256i, __m256i); M] = std::array::from_fn(|i| {
+                        prepare_x(unsafe {
+                            _mm256_loadu_si256(xs[i].qs.as_ptr() as *const __m256i)
+                        })
+                    });
+                    let xd: [__m256; M] = std::array::from_fn(|i| $scale(xs[i]));
                     for r in 0..N {
-                        // SAFETY: r * len + b < N * len <= acts.len() (asserted above).
-                        let y = unsafe { &*base.add(r * len + b) };
-                        let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
-                        let sums = $idot(ax, _mm256_sign_epi8(qy, qx));
-                        acc[r] = _mm256_fmadd_ps($scale(x, y.d), _mm256_cvtepi32_ps(sums), acc[r]);
+                        // SAFETY: first + b · rows + r < rows · len <= acts.len()
+                        // (asserted above).
+                        let y = unsafe { &*base.add(b * rows + r) };
+                        let qy = prepare_y(unsafe {
+                            _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i)
+                        });
+                        let yd = _mm256_broadcast_ss(&y.d);
+                        for i in 0..M {
+                            let sums = dot(qx[i], qy);
+                            let scale = _mm256_mul_ps(xd[i], yd);
+                            acc[i][r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[i][r]);
+                        }
                     }
                 }
-                let mut out = [0f32; N];
-                for r in 0..N {
-                    out[r] = hsum(acc[r]);
-                }
-                out
+                std::array::from_fn(|i| std::array::from_fn(|r| hsum(acc[i][r])))
             }
         };
     }
 
-    kernels!(avx2, "avx2,fma", |a, b| _mm256_madd_epi16(
-        _mm256_maddubs_epi16(a, b),
-        _mm256_set1_epi16(1)
-    ));
-    kernels!(vnni, "avx2,fma,avx512vnni,avx512vl", |a, b| {
-        _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b)
-    });
+    // AVX2 has no u8 × i8 dot without i16 pairs: the signed dot takes |x|
+    // and y with x's sign. One weight row at a time: 16 registers.
+    kernels!(
+        avx2,
+        "avx2,fma",
+        1,
+        8,
+        |a, b| _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)),
+        (
+            |qx: __m256i| (_mm256_sign_epi8(qx, qx), qx),
+            |qy: __m256i| qy,
+            |(ax, qx): (__m256i, __m256i), qy: __m256i| _mm256_madd_epi16(
+                _mm256_maddubs_epi16(ax, _mm256_sign_epi8(qy, qx)),
+                _mm256_set1_epi16(1)
+            )
+        )
+    );
+    // VNNI sums in i32 at once, so the signed dot can shift y to unsigned
+    // (y + 128, a flip of the top bit) and start from −128 · Σx, once per
+    // weight block: Σ (y + 128) · x − 128 · Σx = Σ x · y, the same integer.
+    // Two weight rows at a time: AVX-512VL has 32 registers.
+    kernels!(
+        vnni,
+        "avx2,fma,avx512vnni,avx512vl",
+        2,
+        8,
+        |a, b| _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b),
+        (
+            |qx: __m256i| {
+                let shift = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(-128), qx);
+                (qx, _mm256_sub_epi32(_mm256_setzero_si256(), shift))
+            },
+            |qy: __m256i| _mm256_xor_si256(qy, _mm256_set1_epi8(-128)),
+            |(qx, start): (__m256i, __m256i), qy: __m256i| _mm256_dpbusd_epi32(start, qy, qx)
+        )
+    );
 
     /// Calls `f(first row, rows, count)` for groups of up to [`ROWS`]
     /// activation rows.
@@ -418,10 +519,18 @@ mod x86 {
         }
     }
 
+    /// Hands `values[i][k]` (weight row j + i, activation row r + k) to `out`.
     #[inline(always)]
-    fn emit(out: &mut impl FnMut(usize, usize, f32), r: usize, j: usize, values: &[f32]) {
-        for (i, &v) in values.iter().enumerate() {
-            out(r + i, j, v);
+    fn emit<const M: usize, const N: usize>(
+        out: &mut impl FnMut(usize, usize, f32),
+        r: usize,
+        j: usize,
+        values: &[[f32; N]; M],
+    ) {
+        for (i, row) in values.iter().enumerate() {
+            for (k, &v) in row.iter().enumerate() {
+                out(r + k, j + i, v);
+            }
         }
     }
 }
@@ -437,9 +546,13 @@ mod tests {
     }
 
     fn act(x: &[f32]) -> Vec<A8> {
-        let mut a = vec![A8::default(); x.len() / BLOCK];
-        quantize(x, &mut a);
-        a
+        quantize_rows(x, x.len())
+    }
+
+    /// The first `n` rows of `xs`, repeated, as the kernels' activations.
+    fn acts(xs: &[Vec<f32>], n: usize) -> Vec<A8> {
+        let x: Vec<f32> = xs.iter().cycle().take(n).flatten().copied().collect();
+        quantize_rows(&x, xs[0].len())
     }
 
     /// Q4_1 bytes of `x` (ggml's `quantize_row_q4_1`), to test the reader too.
@@ -470,11 +583,10 @@ mod tests {
         let mut wf = vec![0f32; k];
         w4_row(&w, &mut wf);
         let xs: Vec<Vec<f32>> = (1..=ROWS).map(|s| row(s * 7, k)).collect();
-        let acts: Vec<Vec<A8>> = xs.iter().map(|x| act(x)).collect();
         // Up to ROWS + 3 activation rows, so groups of every size occur.
         let per_row = k / BLOCK;
         for n in 1..=ROWS + 3 {
-            let flat: Vec<A8> = acts.iter().cycle().take(n).flatten().copied().collect();
+            let flat = acts(&xs, n);
             let mut out = vec![0f32; n];
             matmul(&w, per_row, 0..1, &flat, &mut |r, _, v| out[r] = v);
             for (r, &got) in out.iter().enumerate() {
@@ -485,8 +597,8 @@ mod tests {
                 );
                 // The same row alone gives the same bits.
                 let mut alone = 0f32;
-                let one = &flat[r * per_row..(r + 1) * per_row];
-                matmul(&w, per_row, 0..1, one, &mut |_, _, v| alone = v);
+                let one = act(&xs[r % ROWS]);
+                matmul(&w, per_row, 0..1, &one, &mut |_, _, v| alone = v);
                 assert_eq!(alone.to_bits(), got.to_bits());
             }
         }
@@ -525,9 +637,8 @@ mod tests {
         let k = dequant.len();
         let per_row = k / BLOCK;
         let xs: Vec<Vec<f32>> = (1..=ROWS).map(|s| row(s * 5, k)).collect();
-        let acts: Vec<Vec<A8>> = xs.iter().map(|x| act(x)).collect();
         for n in 1..=ROWS + 3 {
-            let flat: Vec<A8> = acts.iter().cycle().take(n).flatten().copied().collect();
+            let flat = acts(&xs, n);
             let mut out = vec![0f32; n];
             matmul(w, per_row, 0..1, &flat, &mut |r, _, v| out[r] = v);
             for (r, &got) in out.iter().enumerate() {
@@ -542,8 +653,8 @@ mod tests {
                     "{what}: {got} vs {exact} (bound {bound})"
                 );
                 let mut alone = 0f32;
-                let one = &flat[r * per_row..(r + 1) * per_row];
-                matmul(w, per_row, 0..1, one, &mut |_, _, v| alone = v);
+                let one = act(x);
+                matmul(w, per_row, 0..1, &one, &mut |_, _, v| alone = v);
                 assert_eq!(alone.to_bits(), got.to_bits(), "{what}");
             }
         }
@@ -595,45 +706,82 @@ mod tests {
         if !available() || !x86::vnni() {
             return;
         }
-        let k = 512;
+        // Three weight rows (VNNI takes two at a time, then one alone) and
+        // eleven activation rows (a group of eight, then three).
+        let (k, wrows, arows) = (512, 3, 11);
         let per_row = k / BLOCK;
         let w4 = w4_from_gguf(&q4_1_bytes(
-            &(0..2 * k)
+            &(0..wrows * k)
                 .map(|i| ((i * 13 % 97) as f32 - 48.0) / 9.0)
                 .collect::<Vec<_>>(),
         ));
         let mut w8_bytes = Vec::new();
-        for i in 0..2 * per_row {
+        for i in 0..wrows * per_row {
             w8_bytes.extend(f16::from_f32(0.01 * (i + 1) as f32).to_le_bytes());
             // Extremes included: -128 and 127.
             w8_bytes.extend((0..BLOCK).map(|j| [128u8, 127, 3, 250][(i + j) % 4]));
         }
         let w8 = w8_from_gguf(&w8_bytes);
-        let acts: Vec<A8> = (0..5).flat_map(|r| act(&row(r * 3, k))).collect();
+        let acts = acts(
+            &(0..arows).map(|r| row(r * 3, k)).collect::<Vec<_>>(),
+            arows,
+        );
         type Sink<'a> = &'a mut dyn FnMut(usize, usize, f32);
         let run = |f: &dyn Fn(Sink)| {
-            let mut out = vec![0u32; 10];
-            f(&mut |r, j, v| out[r * 2 + j] = v.to_bits());
+            let mut out = vec![0u32; arows * wrows];
+            f(&mut |r, j, v| out[r * wrows + j] = v.to_bits());
             out
         };
         // SAFETY: available() and vnni() were checked above.
         unsafe {
             assert_eq!(
-                run(&|o| x86::avx2::rows_w4(&w4, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
-                run(&|o| x86::vnni::rows_w4(&w4, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
+                run(
+                    &|o| x86::avx2::rows_w4(&w4, per_row, 0..wrows, &acts, &mut |r, j, v| o(
+                        r, j, v
+                    ))
+                ),
+                run(
+                    &|o| x86::vnni::rows_w4(&w4, per_row, 0..wrows, &acts, &mut |r, j, v| o(
+                        r, j, v
+                    ))
+                )
             );
             assert_eq!(
-                run(&|o| x86::avx2::rows_w8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
-                run(&|o| x86::vnni::rows_w8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
+                run(
+                    &|o| x86::avx2::rows_w8(&w8, per_row, 0..wrows, &acts, &mut |r, j, v| o(
+                        r, j, v
+                    ))
+                ),
+                run(
+                    &|o| x86::vnni::rows_w8(&w8, per_row, 0..wrows, &acts, &mut |r, j, v| o(
+                        r, j, v
+                    ))
+                )
             );
-            let (w6, w5) = w6_w5(2 * k);
+            let (w6, w5) = w6_w5(wrows * k);
             assert_eq!(
-                run(&|o| x86::avx2::rows_w6(&w6, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
-                run(&|o| x86::vnni::rows_w6(&w6, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
+                run(
+                    &|o| x86::avx2::rows_w6(&w6, per_row, 0..wrows, &acts, &mut |r, j, v| o(
+                        r, j, v
+                    ))
+                ),
+                run(
+                    &|o| x86::vnni::rows_w6(&w6, per_row, 0..wrows, &acts, &mut |r, j, v| o(
+                        r, j, v
+                    ))
+                )
             );
             assert_eq!(
-                run(&|o| x86::avx2::rows_w5(&w5, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v))),
-                run(&|o| x86::vnni::rows_w5(&w5, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)))
+                run(
+                    &|o| x86::avx2::rows_w5(&w5, per_row, 0..wrows, &acts, &mut |r, j, v| o(
+                        r, j, v
+                    ))
+                ),
+                run(
+                    &|o| x86::vnni::rows_w5(&w5, per_row, 0..wrows, &acts, &mut |r, j, v| o(
+                        r, j, v
+                    ))
+                )
             );
         }
     }

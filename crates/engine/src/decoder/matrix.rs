@@ -227,15 +227,15 @@ impl Matrix {
 
 /// The rows of `x` (each `cols` long) as activation blocks.
 fn quantize_rows(x: &[f32], cols: usize) -> Vec<kernels::A8> {
-    let per_row = cols / kernels::BLOCK;
-    let mut xq = vec![kernels::A8::default(); x.len() / kernels::BLOCK];
     if x.len() < super::ops::PARALLEL_MIN {
-        kernels::quantize(x, &mut xq);
-    } else {
-        xq.par_chunks_mut(per_row.max(1))
-            .zip(x.par_chunks(cols))
-            .for_each(|(q, row)| kernels::quantize(row, q));
+        return kernels::quantize_rows(x, cols);
     }
+    // The groups kernels::quantize_rows cuts, in parallel.
+    let group = kernels::ROWS * cols;
+    let mut xq = vec![kernels::A8::default(); x.len() / kernels::BLOCK];
+    xq.par_chunks_mut(group / kernels::BLOCK)
+        .zip(x.par_chunks(group))
+        .for_each(|(q, rows)| kernels::quantize_group(rows, cols, q));
     xq
 }
 
