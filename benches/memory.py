@@ -6,7 +6,7 @@ default models loaded, and after eight concurrent streams to each chat model.
     benches/memory.sh                     # builds the dist binary, then runs this
     python3 benches/memory.py --binary B --models-dir models [--streams 8] [--tokens 128]
 
-Prints a Markdown table and the admin API's per-model rows (size, state,
+Prints a Markdown table and the admin API's per-model rows (size, state, what each holds now,
 the memory each model may hold at most).
 """
 
@@ -99,11 +99,11 @@ def main():
     for name, mib in rows:
         print(f"| {name} | {mib:.0f} |")
     print(f"\nGemma 3 270M loaded on first use in {load_s:.2f} s\n")
-    print("| model | architecture | quantization | file MiB | at most MiB | state |\n|---|---|---|---|---|---|")
+    print("| model | architecture | quantization | file MiB | at most MiB | holds now MiB | state |\n|---|---|---|---|---|---|---|")
     for m in models:
-        most = m["memory_bytes"] / 2**20 if m["memory_bytes"] else 0
+        mib = lambda b: f"{b / 2**20:.0f}" if b else ""
         print(f"| {m['id']} | {m['architecture']} | {m['quantization']} | {m['size_bytes'] / 2**20:.0f} | "
-              f"{most:.0f} | {m['state']} |")
+              f"{mib(m['memory_bytes'])} | {mib(m.get('resident_bytes'))} | {m['state']} |")
 
 
 if __name__ == "__main__":

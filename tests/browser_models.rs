@@ -59,6 +59,13 @@ async fn an_admin_loads_unloads_and_deletes_a_model_from_the_models_page() {
         .await;
     assert_eq!(smol_delete, false);
 
+    let resident = |id: &str| {
+        format!(
+            "document.querySelector('{} [data-testid=model-resident]').textContent",
+            row(id)
+        )
+    };
+    assert_eq!(page.eval(&resident(GEMMA_ID)).await, "", "not loaded");
     page.click(&format!("{} [data-testid=model-load]", row(GEMMA_ID)))
         .await;
     page.wait_for(
@@ -69,6 +76,9 @@ async fn an_admin_loads_unloads_and_deletes_a_model_from_the_models_page() {
         T,
     )
     .await;
+    // What it holds now: its weights, hundreds of MiB.
+    let held = page.eval(&resident(GEMMA_ID)).await;
+    assert!(held.as_str().unwrap().ends_with(" MB"), "{held}");
     page.click(&format!("{} [data-testid=model-unload]", row(GEMMA_ID)))
         .await;
     page.wait_for(

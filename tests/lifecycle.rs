@@ -85,9 +85,15 @@ async fn a_model_loads_on_first_use_unloads_when_idle_and_loads_again_on_the_nex
     assert_eq!(loaded["state"], "loaded", "{loaded}");
     assert_eq!(loaded["keep_alive_secs"], 2);
     // Weights, eight batched caches of 512 positions and the prefix cache.
+    let most = loaded["memory_bytes"].as_u64().unwrap();
+    assert!(most > 240 << 20, "{loaded}");
+    // Held now: the weights and the finished request's cache, kept for
+    // prefix reuse; less than the most it may hold.
+    let held = loaded["resident_bytes"].as_u64().unwrap();
+    assert!(held > 200 << 20 && held < most, "{loaded}");
     assert!(
-        loaded["memory_bytes"].as_u64().unwrap() > 240 << 20,
-        "{loaded}"
+        gemma["resident_bytes"].is_null(),
+        "an unloaded model holds nothing: {gemma}"
     );
     wait_for_state(&server, GEMMA_ID, "unloaded", Duration::from_secs(15)).await;
     assert_eq!(state(&server, SMOL_ID).await, "loaded", "role models stay");

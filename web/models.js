@@ -1,5 +1,5 @@
 // The models page (administrators): every model in the models directory with
-// its architecture, quantization, file size, the memory it may hold, its
+// its architecture, quantization, file size, the memory it may hold and holds, its
 // context and state; load, unload and delete; pull a GGUF from the hub with
 // its progress. The list refreshes itself, so a model unloading after its
 // idle time, a file copied in or a finished pull shows up.
@@ -71,6 +71,7 @@ export function mountModels(root, nav, signal) {
       h("td", {}, m.quantization ?? ""),
       h("td", {}, formatBytes(m.size_bytes)),
       h("td", { title: "weights, the KV caches of every batched sequence at full context, and the prefix cache" }, formatBytes(m.memory_bytes)),
+      h("td", { title: "weights, the caches of running requests and the prefix cache, now", dataset: { testid: "model-resident" } }, m.resident_bytes == null ? "" : formatBytes(m.resident_bytes)),
       h("td", {}, m.context_length ?? ""),
       h("td", { title: keep }, h("span", { class: `badge ${state}`, dataset: { testid: "model-state" } }, state), m.in_flight ? ` ${m.in_flight} running` : ""),
       h("td", { class: "actions" }, ...actions),
@@ -163,7 +164,7 @@ export function mountModels(root, nav, signal) {
     h(
       "section",
       { class: "card", "aria-label": "Models" },
-      dataTable({ id: "models", dataset: { testid: "models" } }, ["Model", "Kind", "Architecture", "Quantization", "File", "Memory at most", "Context", "State", ""], rows),
+      dataTable({ id: "models", dataset: { testid: "models" } }, ["Model", "Kind", "Architecture", "Quantization", "File", "Memory at most", "In memory", "Context", "State", ""], rows),
     ),
     pullForm,
   );

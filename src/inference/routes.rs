@@ -38,6 +38,8 @@ struct FileFacts {
     quantization: Option<String>,
     context_length: Option<u64>,
     memory: Option<u64>,
+    /// What a loaded model holds now.
+    resident: Option<u64>,
 }
 
 fn file_facts(known: &Known, opts: &chat_model::LoadOptions) -> FileFacts {
@@ -50,6 +52,7 @@ fn file_facts(known: &Known, opts: &chat_model::LoadOptions) -> FileFacts {
             quantization: Some(m.quantization.clone()),
             context_length: Some(m.context_length as u64),
             memory: Some(m.memory_bytes),
+            resident: Some(m.resident_bytes()),
         },
         (slot, ModelKind::Embedding) => {
             let size = super::embeddings::Embedder::file_bytes(&c.path);
@@ -62,6 +65,8 @@ fn file_facts(known: &Known, opts: &chat_model::LoadOptions) -> FileFacts {
                     _ => None,
                 },
                 memory: Some(size),
+                // Its f32 weights, as the file holds them.
+                resident: matches!(slot, Slot::Embedding(_)).then_some(size),
             }
         }
         (slot, ModelKind::Chat) => {
@@ -80,6 +85,7 @@ fn file_facts(known: &Known, opts: &chat_model::LoadOptions) -> FileFacts {
                     Slot::Failed(_) => None,
                     _ => info.as_ref().map(|i| chat_model::memory_needed(i, opts)),
                 },
+                resident: None,
             }
         }
     }
@@ -102,6 +108,7 @@ fn describe(known: &Known, opts: &chat_model::LoadOptions) -> Value {
         "quantization": facts.quantization,
         "context_length": facts.context_length,
         "memory_bytes": facts.memory,
+        "resident_bytes": facts.resident,
         "state": known.slot.state(),
         "error": error,
         "in_flight": in_flight,
@@ -124,7 +131,7 @@ fn row(registry: &Registry, id: &str) -> Result<Value, AppError> {
 
 /// Every model file, loaded or not (the directory is read again first).
 #[utoipa::path(get, path = "/api/v1/admin/models", tag = "models",
-    responses((status = 200, description = "`{\"data\": [{\"id\", \"kind\", \"file\", \"size_bytes\", \"architecture\", \"quantization\", \"context_length\", \"memory_bytes\", \"state\", \"error\", \"in_flight\", \"idle_secs\", \"keep_alive_secs\", \"role_model\"}]}`"), (status = 403)))]
+    responses((status = 200, description = "`{\"data\": [{\"id\", \"kind\", \"file\", \"size_bytes\", \"architecture\", \"quantization\", \"context_length\", \"memory_bytes\", \"resident_bytes\", \"state\", \"error\", \"in_flight\", \"idle_secs\", \"keep_alive_secs\", \"role_model\"}]}`"), (status = 403)))]
 pub async fn list(State(s): State<AppState>, who: Identity) -> Result<Json<Value>, AppError> {
     who.require(Action::ManageModels)?;
     let registry = s.registry.clone();

@@ -2,9 +2,11 @@
 //! the quick loop for kernel work (the engine rebuilds in seconds, the
 //! application in minutes). `bacopilot bench` is the figure to report.
 //!
-//! cargo run -p bacopilot-engine --example prefill -- MODEL.gguf [PROMPT_TOKENS] [CHUNK] [RUNS] [GEN_TOKENS]
+//! cargo run -p bacopilot-engine --example prefill -- MODEL.gguf [PROMPT_TOKENS] [CHUNK] [RUNS] [GEN_TOKENS] [STREAMS]
 //!
-//! Prints prefill and decode tokens per second for each run.
+//! Prints prefill and decode tokens per second for each run; with STREAMS
+//! above 1, each run submits that many generations at once and prints their
+//! aggregate tokens per second instead.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -29,10 +31,11 @@ fn main() {
         .nth(1)
         .unwrap_or_else(|| "models/gemma-3-270m-q4_k_m.gguf".into());
     let (tokens, chunk, runs, gen) = (arg(2, 512), arg(3, 64), arg(4, 3), arg(5, 32));
+    let streams = arg(6, 1);
     let opts = LoadOptions {
         max_context: 4096,
         max_memory: None,
-        queue_size: 4,
+        queue_size: 16,
         limits: Limits {
             max_batch: 8,
             prefill_chunk: chunk,
@@ -47,19 +50,44 @@ fn main() {
         prompt.extend(model.encode(TEXT).expect("encode"));
     }
     prompt.truncate(tokens);
+    let generation = || Generation {
+        prompt: prompt.clone(),
+        max_tokens: gen,
+        stop: vec![],
+        ignore_eos: true,
+        sampling: SamplingParams {
+            temperature: 0.0,
+            ..Default::default()
+        },
+        constraint: None,
+    };
+    if streams > 1 {
+        for _ in 0..runs {
+            let started = std::time::Instant::now();
+            let mut rxs: Vec<_> = (0..streams)
+                .map(|_| model.submit(generation()).expect("submit"))
+                .collect();
+            let mut tokens = 0;
+            for rx in &mut rxs {
+                while let Some(e) = rx.blocking_recv() {
+                    match e {
+                        Event::Delta(_) => {}
+                        Event::Done(d) => {
+                            tokens += d.completion_tokens;
+                            break;
+                        }
+                        Event::Error(e) => panic!("{e}"),
+                    }
+                }
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!("{streams} streams: {:.1} tok/s in all", tokens as f64 / secs);
+        }
+        return;
+    }
     for _ in 0..runs {
         let mut rx = model
-            .submit(Generation {
-                prompt: prompt.clone(),
-                max_tokens: gen,
-                stop: vec![],
-                ignore_eos: true,
-                sampling: SamplingParams {
-                    temperature: 0.0,
-                    ..Default::default()
-                },
-                constraint: None,
-            })
+            .submit(generation())
             .expect("submit");
         let done = loop {
             match rx.blocking_recv() {

@@ -2,6 +2,7 @@
 //! thread that owns the weights. Handlers talk to it through [`ChatModel::submit`].
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -82,6 +83,9 @@ pub struct ChatModel {
     /// What this model may hold at most: weights, a full-context KV cache for
     /// each batched sequence and the prefix cache (what the load was checked against).
     pub memory_bytes: u64,
+    /// What it holds now: weights, live caches and the prefix cache, as the
+    /// engine last counted them ([`Self::resident_bytes`]).
+    resident: Arc<AtomicU64>,
     /// Requests admitted at once: running plus queued.
     capacity: usize,
     pub tokenizer: Arc<GgufTokenizer>,
@@ -163,6 +167,7 @@ impl ChatModel {
         let memory_bytes = budget.bytes(&info);
         let tokenizer = Arc::new(tokenizer);
         let (tx, rx) = mpsc::unbounded_channel();
+        let resident = Arc::new(AtomicU64::new(backend.resident_bytes(&[], info.file_size)));
         let engine = EngineLoop {
             model_id: id.to_string(),
             backend,
@@ -170,6 +175,8 @@ impl ChatModel {
             tokenizer: tokenizer.clone(),
             metrics: metrics.clone(),
             breakers: Default::default(),
+            resident: resident.clone(),
+            file_size: info.file_size,
         };
         // The engine loop runs on a worker of its own thread pool, so the
         // decoder's parallel loops share work with the thread that starts
@@ -195,12 +202,21 @@ impl ChatModel {
             constrainer: std::sync::OnceLock::new(),
             quantization,
             memory_bytes,
+            resident,
             capacity: opts.queue_size + max_batch,
             queue: tx,
             // `max_batch` requests run while `queue_size` wait.
             admission: Arc::new(Semaphore::new(opts.queue_size + max_batch)),
             metrics,
         })
+    }
+
+    /// Memory the model holds now: its weights as the kernels read them, the
+    /// KV caches of running sequences and the prefix cache (not the
+    /// constraint vocabulary a first constrained request builds). For models
+    /// on candle's path, the file's size.
+    pub fn resident_bytes(&self) -> u64 {
+        self.resident.load(Ordering::Relaxed)
     }
 
     /// Requests running or queued now (a model in use is never unloaded).

@@ -75,6 +75,17 @@ impl SeqCache {
         }
     }
 
+    /// Memory this cache holds, reserved room included.
+    pub fn bytes(&self) -> u64 {
+        let floats: usize = self
+            .keys
+            .iter()
+            .chain(&self.values)
+            .map(Vec::capacity)
+            .sum();
+        (floats * 4 + self.tokens.capacity() * 4) as u64
+    }
+
     /// Returns memory reserved beyond what is held (a stored cache stays put).
     fn shrink(&mut self) {
         for v in self.keys.iter_mut().chain(self.values.iter_mut()) {
@@ -134,6 +145,11 @@ impl PrefixCache {
         while total > self.capacity {
             total -= self.entries.remove(0).len();
         }
+    }
+
+    /// Memory the kept caches hold.
+    pub fn bytes(&self) -> u64 {
+        self.entries.iter().map(SeqCache::bytes).sum()
     }
 
     /// Positions held.

@@ -82,6 +82,17 @@ macro_rules! with_blocks {
 }
 
 impl Matrix {
+    /// Memory the weights hold, in the layout the kernels read.
+    pub fn bytes(&self) -> u64 {
+        (match &self.blocks {
+            Blocks::Fast4(v) => std::mem::size_of_val(v.as_slice()),
+            Blocks::Fast8(v) => std::mem::size_of_val(v.as_slice()),
+            Blocks::Fast6(v) => std::mem::size_of_val(v.as_slice()),
+            Blocks::Fast5(v) => std::mem::size_of_val(v.as_slice()),
+            blocks => with_blocks!(blocks, v => std::mem::size_of_val(v.as_slice())),
+        }) as u64
+    }
+
     /// Reads tensor `name` from the GGUF whose header is `content`.
     pub fn read<R: Read + Seek>(
         content: &Content,

@@ -121,6 +121,33 @@ pub struct Segment<'a> {
 }
 
 impl Decoder {
+    /// Memory the weights and RoPE tables hold.
+    pub fn weight_bytes(&self) -> u64 {
+        let floats = |v: &Vec<f32>| (v.len() * 4) as u64;
+        let layers: u64 = self
+            .layers
+            .iter()
+            .map(|l| {
+                let norms = [&l.post_attn_norm, &l.post_ffn_norm]
+                    .into_iter()
+                    .flatten()
+                    .chain([&l.attn_norm, &l.ffn_norm])
+                    .chain(l.bias.iter().flatten())
+                    .chain(l.qk_norm.iter().flatten());
+                [&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down]
+                    .iter()
+                    .map(|m| m.bytes())
+                    .sum::<u64>()
+                    + norms.map(floats).sum::<u64>()
+            })
+            .sum();
+        self.embedding.bytes()
+            + self.output.as_ref().map_or(0, Matrix::bytes)
+            + floats(&self.norm)
+            + layers
+            + self.ropes.iter().map(ops::Rope::bytes).sum::<u64>()
+    }
+
     /// A fresh, empty cache for one sequence.
     pub fn new_cache(&self) -> SeqCache {
         SeqCache::new(

@@ -146,6 +146,11 @@ pub struct Rope {
 }
 
 impl Rope {
+    /// Memory the tables hold.
+    pub fn bytes(&self) -> u64 {
+        ((self.cos.len() + self.sin.len()) * 4) as u64
+    }
+
     /// `scale`: linear position scaling (`1 / rope.scaling.factor`; 1 for none).
     pub fn new(rope_dim: usize, base: f32, scale: f32, style: RopeStyle, positions: usize) -> Self {
         let half = rope_dim / 2;

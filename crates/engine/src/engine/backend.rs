@@ -53,6 +53,23 @@ impl Backend {
         }
     }
 
+    /// Memory this model holds now: weights, the caches of `active`
+    /// sequences and the prefix cache. Candle's models report their file's
+    /// size (quantized weights stay as stored) without their cache.
+    pub fn resident_bytes(&self, active: &[Sequence], file_size: u64) -> u64 {
+        match self {
+            Self::Batched { decoder, prefixes } => {
+                let caches: u64 = active
+                    .iter()
+                    .filter_map(|s| s.cache.as_ref())
+                    .map(SeqCache::bytes)
+                    .sum();
+                decoder.weight_bytes() + prefixes.bytes() + caches
+            }
+            Self::Candle { .. } => file_size,
+        }
+    }
+
     /// Takes back a finished sequence's cache for later prefix hits.
     pub fn finish(&mut self, cache: Option<SeqCache>) {
         if let (Self::Batched { prefixes, .. }, Some(cache)) = (self, cache) {

@@ -1,6 +1,7 @@
 //! The engine thread's loop: admit, plan a step, run it, hand out logits.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -33,6 +34,10 @@ pub struct EngineLoop {
     /// Token ids of each list of sequence breakers asked for so far: a scan
     /// of the vocabulary, done once per list and model.
     pub breakers: HashMap<Vec<String>, Arc<HashSet<u32>>>,
+    /// Memory the model holds now ([`Backend::resident_bytes`]), after each step.
+    pub resident: Arc<AtomicU64>,
+    /// The GGUF's size, what candle's models report as resident.
+    pub file_size: u64,
 }
 
 impl EngineLoop {
@@ -45,6 +50,8 @@ impl EngineLoop {
         let mut active: Vec<Sequence> = Vec::new();
         let mut open = true;
         loop {
+            let resident = self.backend.resident_bytes(&active, self.file_size);
+            self.resident.store(resident, Ordering::Relaxed);
             if active.is_empty() && waiting.is_empty() {
                 match queue.blocking_recv() {
                     Some(r) => waiting.push_back(r),
