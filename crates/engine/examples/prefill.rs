@@ -81,14 +81,15 @@ fn main() {
                 }
             }
             let secs = started.elapsed().as_secs_f64();
-            println!("{streams} streams: {:.1} tok/s in all", tokens as f64 / secs);
+            println!(
+                "{streams} streams: {:.1} tok/s in all",
+                tokens as f64 / secs
+            );
         }
         return;
     }
     for _ in 0..runs {
-        let mut rx = model
-            .submit(generation())
-            .expect("submit");
+        let mut rx = model.submit(generation()).expect("submit");
         let done = loop {
             match rx.blocking_recv() {
                 Some(Event::Delta(_)) => {}

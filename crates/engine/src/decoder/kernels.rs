@@ -193,7 +193,7 @@ pub fn quantize_group(x: &[f32], cols: usize, out: &mut [A8]) {
 
 /// Quantizes activation rows (`x`, rows of `cols`) for [`matmul`]: groups of
 /// [`ROWS`] rows (the last one shorter), each as [`quantize_group`] lays it.
-pub fn quantize_rows(x: &[f32], cols: usize) -> Vec<A8> {
+pub fn quantize_rows(x: &[f32], cols: usize) -> Acts {
     let mut out = vec![A8::default(); x.len() / BLOCK];
     for (q, group) in out
         .chunks_mut(ROWS * cols / BLOCK)
@@ -201,7 +201,29 @@ pub fn quantize_rows(x: &[f32], cols: usize) -> Vec<A8> {
     {
         quantize_group(group, cols, q);
     }
-    out
+    Acts::new(out)
+}
+
+/// Quantized activation rows in the kernels' order ([`quantize_rows`]), with
+/// each block's `s` again in `sums` (same index, then [`ROWS`] zeros), so that
+/// a kernel loads the sums of a group's rows for one block at once.
+pub struct Acts {
+    blocks: Vec<A8>,
+    sums: Vec<f32>,
+}
+
+impl Acts {
+    /// `blocks` as [`quantize_group`] lays them out, group after group.
+    pub fn new(blocks: Vec<A8>) -> Self {
+        let mut sums: Vec<f32> = blocks.iter().map(|a| a.s).collect();
+        sums.extend([0.0; ROWS]);
+        Self { blocks, sums }
+    }
+
+    /// Blocks held (rows × blocks per row).
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
 }
 
 /// A weight block type of our kernels ([`W4`], [`W8`]).
@@ -215,7 +237,7 @@ pub trait Weight: Sync {
         w: &[Self],
         per_row: usize,
         js: Range<usize>,
-        acts: &[A8],
+        acts: &Acts,
         out: &mut impl FnMut(usize, usize, f32),
     ) where
         Self: Sized;
@@ -229,7 +251,7 @@ macro_rules! weight {
                 w: &[Self],
                 per_row: usize,
                 js: Range<usize>,
-                acts: &[A8],
+                acts: &Acts,
                 out: &mut impl FnMut(usize, usize, f32),
             ) {
                 #[cfg(target_arch = "x86_64")]
@@ -259,17 +281,18 @@ pub fn matmul<W: Weight>(
     w: &[W],
     per_row: usize,
     js: Range<usize>,
-    acts: &[A8],
+    acts: &Acts,
     out: &mut impl FnMut(usize, usize, f32),
 ) {
     assert!(per_row > 0 && js.end * per_row <= w.len() && acts.len().is_multiple_of(per_row));
+    assert_eq!(acts.sums.len(), acts.blocks.len() + ROWS);
     // SAFETY: callers check `available()`; bounds are asserted above.
     unsafe { W::rows(w, per_row, js, acts, out) }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{A8, ROWS, W4, W5, W6, W8};
+    use super::{Acts, A8, ROWS, W4, W5, W6, W8};
     use std::arch::x86_64::*;
     use std::ops::Range;
 
@@ -298,7 +321,7 @@ mod x86 {
                 w: &[$w],
                 per_row: usize,
                 js: Range<usize>,
-                acts: &[A8],
+                acts: &Acts,
                 out: &mut impl FnMut(usize, usize, f32),
             ) {
                 let row = |j: usize| &w[j * per_row..(j + 1) * per_row];
@@ -323,10 +346,10 @@ mod x86 {
     /// row, up to `$tile` rows (N, a constant for `$dot`) at a time.
     macro_rules! tile {
         ($dot:ident, $ws:expr, $acts:expr, $per_row:expr, $out:expr, $j:expr, $tile:expr) => {
-            groups($acts, $per_row, |r, group, n| {
+            groups($acts, $per_row, |r, (group, sums), n| {
                 let mut first = 0;
                 while first < n {
-                    let g = (group, n, first);
+                    let g = (group, sums, n, first);
                     let (out, r) = (&mut *$out, r + first);
                     match (n - first).min($tile) {
                         1 => emit(out, r, $j, &$dot::<_, 1>($ws, g)),
@@ -345,7 +368,8 @@ mod x86 {
     }
 
     /// The four kernels, compiled for one set of CPU features: `$m` weight
-    /// rows at a time (as many as the registers hold), `$idot` the sum of
+    /// rows by up to `$n` activation rows at a time (as many accumulators as
+    /// the registers hold), `$idot` the sum of
     /// byte products (u8 × i8) in each of eight i32 lanes, and `$signed` the
     /// same for two signed operands, as (per weight block, per activation
     /// block, per pair).
@@ -393,19 +417,30 @@ mod x86 {
             #[inline]
             unsafe fn $name<const M: usize, const N: usize>(
                 w: [&[$w]; M],
-                (acts, rows, first): (&[A8], usize, usize),
+                (acts, sums, rows, first): (&[A8], &[f32], usize, usize),
             ) -> [[f32; N]; M] {
                 let len = w[0].len();
                 assert!(first + N <= rows && acts.len() >= rows * len);
+                assert!(sums.len() >= acts.len() + ROWS && N <= ROWS);
                 assert!(w.iter().all(|w| w.len() == len));
                 let base = acts[first..].as_ptr();
+                let sums = sums[first..].as_ptr();
                 let mut acc = [[_mm256_setzero_ps(); N]; M];
-                let mut offsets = [[0f32; N]; M];
+                // The m terms of all N rows in one register per weight row:
+                // lane r sums m · s of row r, block by block.
+                let mut offsets = [_mm256_setzero_ps(); M];
                 for b in 0..len {
                     let xs: [&$w; M] = std::array::from_fn(|i| &w[i][b]);
                     prefetch(xs[M - 1]);
                     let qx: [__m256i; M] = std::array::from_fn(|i| $unpack(xs[i]));
                     let xd: [__m256; M] = std::array::from_fn(|i| _mm256_set1_ps(xs[i].d));
+                    // SAFETY: first + b · rows + 8 <= acts.len() + ROWS <= the
+                    // sums' length (asserted above).
+                    let ys = unsafe { _mm256_loadu_ps(sums.add(b * rows)) };
+                    for i in 0..M {
+                        let m = _mm256_mul_ps(_mm256_set1_ps(xs[i].m), ys);
+                        offsets[i] = _mm256_add_ps(offsets[i], m);
+                    }
                     for r in 0..N {
                         // SAFETY: first + b · rows + r < rows · len <= acts.len()
                         // (asserted above).
@@ -413,13 +448,14 @@ mod x86 {
                         let qy = unsafe { _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i) };
                         let yd = _mm256_broadcast_ss(&y.d);
                         for i in 0..M {
-                            offsets[i][r] += xs[i].m * y.s;
                             let sums = $idot(qx[i], qy);
                             let scale = _mm256_mul_ps(xd[i], yd);
                             acc[i][r] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[i][r]);
                         }
                     }
                 }
+                // SAFETY: a __m256 is eight f32.
+                let offsets: [[f32; 8]; M] = unsafe { std::mem::transmute_copy(&offsets) };
                 std::array::from_fn(|i| std::array::from_fn(|r| hsum(acc[i][r]) + offsets[i][r]))
             }
         };
@@ -434,7 +470,7 @@ mod x86 {
             #[inline]
             unsafe fn $name<const M: usize, const N: usize>(
                 w: [&[$w]; M],
-                (acts, rows, first): (&[A8], usize, usize),
+                (acts, _, rows, first): (&[A8], &[f32], usize, usize),
             ) -> [[f32; N]; M] {
                 let (prepare_x, prepare_y, dot) = $signed;
                 let len = w[0].len();
@@ -522,12 +558,13 @@ mod x86 {
     /// Calls `f(first row, rows, count)` for groups of up to [`ROWS`]
     /// activation rows.
     #[inline(always)]
-    fn groups(acts: &[A8], per_row: usize, mut f: impl FnMut(usize, &[A8], usize)) {
+    fn groups(acts: &Acts, per_row: usize, mut f: impl FnMut(usize, (&[A8], &[f32]), usize)) {
         let n = acts.len() / per_row;
         let mut r = 0;
         while r < n {
             let m = (n - r).min(ROWS);
-            f(r, &acts[r * per_row..], m);
+            let at = r * per_row;
+            f(r, (&acts.blocks[at..], &acts.sums[at..]), m);
             r += m;
         }
     }
@@ -558,12 +595,12 @@ mod tests {
             .collect()
     }
 
-    fn act(x: &[f32]) -> Vec<A8> {
+    fn act(x: &[f32]) -> Acts {
         quantize_rows(x, x.len())
     }
 
     /// The first `n` rows of `xs`, repeated, as the kernels' activations.
-    fn acts(xs: &[Vec<f32>], n: usize) -> Vec<A8> {
+    fn acts(xs: &[Vec<f32>], n: usize) -> Acts {
         let x: Vec<f32> = xs.iter().cycle().take(n).flatten().copied().collect();
         quantize_rows(&x, xs[0].len())
     }

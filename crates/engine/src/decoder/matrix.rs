@@ -216,20 +216,18 @@ impl Matrix {
             // Real asserts: the kernels write `out` through a raw pointer.
             assert_eq!(x.len(), n * cols, "matmul input is not whole rows");
             assert_eq!(out.len(), n * rows, "matmul output has the wrong size");
-            let own;
-            let acts = match &shared {
-                Some(a) => a.as_slice(),
-                None if fast(m) => {
-                    own = quantize_rows(x, cols);
-                    &own
-                }
-                None => &[],
+            let own = (shared.is_none() && fast(m)).then(|| quantize_rows(x, cols));
+            let acts = || {
+                shared
+                    .as_ref()
+                    .or(own.as_ref())
+                    .expect("quantized for our kernels")
             };
             match &m.blocks {
-                Blocks::Fast4(v) => matmul_fast(v, rows, cols, acts, out),
-                Blocks::Fast8(v) => matmul_fast(v, rows, cols, acts, out),
-                Blocks::Fast6(v) => matmul_fast(v, rows, cols, acts, out),
-                Blocks::Fast5(v) => matmul_fast(v, rows, cols, acts, out),
+                Blocks::Fast4(v) => matmul_fast(v, rows, cols, acts(), out),
+                Blocks::Fast8(v) => matmul_fast(v, rows, cols, acts(), out),
+                Blocks::Fast6(v) => matmul_fast(v, rows, cols, acts(), out),
+                Blocks::Fast5(v) => matmul_fast(v, rows, cols, acts(), out),
                 blocks => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
             }
         }
@@ -237,7 +235,7 @@ impl Matrix {
 }
 
 /// The rows of `x` (each `cols` long) as activation blocks.
-fn quantize_rows(x: &[f32], cols: usize) -> Vec<kernels::A8> {
+fn quantize_rows(x: &[f32], cols: usize) -> kernels::Acts {
     if x.len() < super::ops::PARALLEL_MIN {
         return kernels::quantize_rows(x, cols);
     }
@@ -247,7 +245,7 @@ fn quantize_rows(x: &[f32], cols: usize) -> Vec<kernels::A8> {
     xq.par_chunks_mut(group / kernels::BLOCK)
         .zip(x.par_chunks(group))
         .for_each(|(q, rows)| kernels::quantize_group(rows, cols, q));
-    xq
+    kernels::Acts::new(xq)
 }
 
 /// Writes into `out` (n × rows) from parallel tasks that own disjoint columns.
@@ -277,7 +275,7 @@ fn matmul_fast<W: kernels::Weight>(
     w: &[W],
     rows: usize,
     cols: usize,
-    xq: &[kernels::A8],
+    xq: &kernels::Acts,
     out: &mut [f32],
 ) {
     let per_row = cols / kernels::BLOCK;
