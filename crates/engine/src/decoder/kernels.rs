@@ -454,9 +454,17 @@ mod x86 {
                         }
                     }
                 }
-                // SAFETY: a __m256 is eight f32.
-                let offsets: [[f32; 8]; M] = unsafe { std::mem::transmute_copy(&offsets) };
-                std::array::from_fn(|i| std::array::from_fn(|r| hsum(acc[i][r]) + offsets[i][r]))
+                // Plain loops: a closure here took the accumulators' address,
+                // and they went through memory after every FMA.
+                let mut out = [[0f32; N]; M];
+                for i in 0..M {
+                    // SAFETY: a __m256 is eight f32.
+                    let offsets: [f32; 8] = unsafe { std::mem::transmute(offsets[i]) };
+                    for r in 0..N {
+                        out[i][r] = hsum(acc[i][r]) + offsets[r];
+                    }
+                }
+                out
             }
         };
     }
@@ -502,7 +510,13 @@ mod x86 {
                         }
                     }
                 }
-                std::array::from_fn(|i| std::array::from_fn(|r| hsum(acc[i][r])))
+                let mut out = [[0f32; N]; M];
+                for i in 0..M {
+                    for r in 0..N {
+                        out[i][r] = hsum(acc[i][r]);
+                    }
+                }
+                out
             }
         };
     }
