@@ -184,9 +184,15 @@ fn quantize_block(xs: &[f32]) -> A8 {
 pub fn quantize_group(x: &[f32], cols: usize, out: &mut [A8]) {
     let n = x.len() / cols;
     assert!(n <= ROWS && out.len() * BLOCK == x.len());
+    let simd = available();
     for (r, row) in x.chunks_exact(cols).enumerate() {
         for (b, xs) in row.chunks_exact(BLOCK).enumerate() {
-            out[b * n + r] = quantize_block(xs);
+            out[b * n + r] = match xs.try_into() {
+                // SAFETY: `available()`: the CPU has AVX2 and FMA.
+                #[cfg(target_arch = "x86_64")]
+                Ok(xs) if simd => unsafe { x86::quantize_block(xs) },
+                _ => quantize_block(xs),
+            };
         }
     }
 }
@@ -558,6 +564,52 @@ mod x86 {
         )
     );
 
+    /// [`super::quantize_block`] in registers, bit for bit: the same
+    /// maximum, products, rounding and integer sum (ggml's AVX2
+    /// `quantize_row_q8_1`).
+    #[target_feature(enable = "avx2,fma")]
+    pub fn quantize_block(xs: &[f32; 32]) -> A8 {
+        let p = xs.as_ptr();
+        // SAFETY: xs holds 32 floats.
+        let v: [__m256; 4] = std::array::from_fn(|i| unsafe { _mm256_loadu_ps(p.add(8 * i)) });
+        let sign = _mm256_set1_ps(-0.0);
+        let abs = v.map(|x| _mm256_andnot_ps(sign, x));
+        let m = _mm256_max_ps(_mm256_max_ps(abs[0], abs[1]), _mm256_max_ps(abs[2], abs[3]));
+        let m = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        let m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        let amax = _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+        let d = amax / 127.0;
+        let id = _mm256_set1_ps(if d != 0.0 { 1.0 / d } else { 0.0 });
+        let half = _mm256_set1_ps(0.5);
+        // t + copysign(0.5, t), truncated: round half away from zero.
+        let q = v.map(|x| {
+            let t = _mm256_mul_ps(x, id);
+            _mm256_cvttps_epi32(_mm256_add_ps(t, _mm256_or_ps(_mm256_and_ps(t, sign), half)))
+        });
+        let sums = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        let sums = _mm_add_epi32(
+            _mm256_extracti128_si256(sums, 1),
+            _mm256_castsi256_si128(sums),
+        );
+        let sums = _mm_add_epi32(sums, _mm_unpackhi_epi64(sums, sums));
+        let sum = _mm_cvtsi128_si32(_mm_add_epi32(sums, _mm_shuffle_epi32(sums, 1)));
+        // The packs interleave 128-bit halves; the permutation restores order.
+        let packed = _mm256_packs_epi16(
+            _mm256_packs_epi32(q[0], q[1]),
+            _mm256_packs_epi32(q[2], q[3]),
+        );
+        let ordered =
+            _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        let mut a = A8 {
+            d,
+            s: d * sum as f32,
+            qs: [0; 32],
+        };
+        // SAFETY: qs is 32 bytes.
+        unsafe { _mm256_storeu_si256(a.qs.as_mut_ptr() as *mut __m256i, ordered) };
+        a
+    }
+
     /// Asks for the weights `PREFETCH` bytes past `x` (the rows a task reads
     /// follow each other): a decode step reads every weight once, from
     /// memory, and the hardware prefetcher alone left the kernel waiting.
@@ -635,6 +687,33 @@ mod tests {
             }
         }
         out
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_quantizer_gives_the_scalar_one_s_bits() {
+        if !available() {
+            return;
+        }
+        let mut blocks: Vec<[f32; 32]> = (0..200)
+            .map(|s| {
+                std::array::from_fn(|i| (((i + s) * 37 % 101) as f32 - 50.0) / (1.0 + s as f32))
+            })
+            .collect();
+        blocks.push([0.0; 32]);
+        blocks.push(std::array::from_fn(|i| if i == 5 { -3.0 } else { 1.5 }));
+        // Exact halves of a step: rounding away from zero.
+        blocks.push(std::array::from_fn(|i| {
+            [127.0, -0.5, 0.5, 2.5, -2.5, 0.0][i % 6]
+        }));
+        for xs in &blocks {
+            let (a, b) = (quantize_block(xs), unsafe { x86::quantize_block(xs) });
+            assert_eq!(
+                (a.d.to_bits(), a.s.to_bits(), a.qs),
+                (b.d.to_bits(), b.s.to_bits(), b.qs),
+                "{xs:?}"
+            );
+        }
     }
 
     #[test]
