@@ -19,6 +19,7 @@
 //! Weights stay in their GGUF blocks, the token embedding included: a step
 //! dequantizes only the rows of its tokens.
 
+mod attention;
 mod kernels;
 mod kv;
 mod load;
@@ -247,7 +248,7 @@ impl Decoder {
                     let cache = caches[seg[r]];
                     let end = pos[r] + 1;
                     let from = layer.window.map_or(0, |w| end.saturating_sub(w)) * kv_dim;
-                    ops::attend(
+                    attention::attend(
                         &q[i * c.head_dim..(i + 1) * c.head_dim],
                         &cache.keys(li, end)[from..],
                         &cache.values(li, end)[from..],
