@@ -6,10 +6,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bacopilot-target}"
-command -v cargo >/dev/null || { echo "run: cargo (Rust toolchain) is required: https://rustup.rs" >&2; exit 1; }
-
-scripts/system-deps.sh
 scripts/fetch-models.sh
-cargo build --profile dist --locked
-exec "$CARGO_TARGET_DIR/dist/bacopilot" serve "$@"
+binary="$(scripts/build.sh | tail -n1)"
+exec "$binary" serve "$@"

@@ -36,8 +36,33 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = bind(&config).await?;
     let state = app::start(config).await?;
     app::run(state, listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down");
+        let signal = stop_signal().await;
+        tracing::info!(signal, "shutting down");
     })
     .await
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM (systemd, Docker, Kubernetes):
+/// either stops the server gracefully. Returns the signal's name.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server gracefully");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
 }
