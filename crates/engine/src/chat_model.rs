@@ -167,7 +167,8 @@ impl ChatModel {
         let memory_bytes = budget.bytes(&info);
         let tokenizer = Arc::new(tokenizer);
         let (tx, rx) = mpsc::unbounded_channel();
-        let resident = Arc::new(AtomicU64::new(backend.resident_bytes(&[], info.file_size)));
+        let weight_bytes = backend.weight_bytes(info.file_size);
+        let resident = Arc::new(AtomicU64::new(weight_bytes));
         let engine = EngineLoop {
             model_id: id.to_string(),
             backend,
@@ -176,7 +177,7 @@ impl ChatModel {
             metrics: metrics.clone(),
             breakers: Default::default(),
             resident: resident.clone(),
-            file_size: info.file_size,
+            weight_bytes,
         };
         // The engine loop runs on a worker of its own thread pool, so the
         // decoder's parallel loops share work with the thread that starts

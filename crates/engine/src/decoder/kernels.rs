@@ -869,63 +869,23 @@ mod tests {
             &(0..arows).map(|r| row(r * 3, k)).collect::<Vec<_>>(),
             arows,
         );
-        type Sink<'a> = &'a mut dyn FnMut(usize, usize, f32);
-        let run = |f: &dyn Fn(Sink)| {
-            let mut out = vec![0u32; arows * wrows];
-            f(&mut |r, j, v| out[r * wrows + j] = v.to_bits());
-            out
-        };
-        // SAFETY: available() and vnni() were checked above.
-        unsafe {
-            assert_eq!(
-                run(
-                    &|o| x86::avx2::rows_w4(&w4, per_row, 0..wrows, &acts, &mut |r, j, v| o(
-                        r, j, v
-                    ))
-                ),
-                run(
-                    &|o| x86::vnni::rows_w4(&w4, per_row, 0..wrows, &acts, &mut |r, j, v| o(
-                        r, j, v
-                    ))
-                )
-            );
-            assert_eq!(
-                run(
-                    &|o| x86::avx2::rows_w8(&w8, per_row, 0..wrows, &acts, &mut |r, j, v| o(
-                        r, j, v
-                    ))
-                ),
-                run(
-                    &|o| x86::vnni::rows_w8(&w8, per_row, 0..wrows, &acts, &mut |r, j, v| o(
-                        r, j, v
-                    ))
-                )
-            );
-            let (w6, w5) = w6_w5(wrows * k);
-            assert_eq!(
-                run(
-                    &|o| x86::avx2::rows_w6(&w6, per_row, 0..wrows, &acts, &mut |r, j, v| o(
-                        r, j, v
-                    ))
-                ),
-                run(
-                    &|o| x86::vnni::rows_w6(&w6, per_row, 0..wrows, &acts, &mut |r, j, v| o(
-                        r, j, v
-                    ))
-                )
-            );
-            assert_eq!(
-                run(
-                    &|o| x86::avx2::rows_w5(&w5, per_row, 0..wrows, &acts, &mut |r, j, v| o(
-                        r, j, v
-                    ))
-                ),
-                run(
-                    &|o| x86::vnni::rows_w5(&w5, per_row, 0..wrows, &acts, &mut |r, j, v| o(
-                        r, j, v
-                    ))
-                )
-            );
+        let (w6, w5) = w6_w5(wrows * k);
+        // Each kernel's bits on the AVX2 path against the VNNI path.
+        macro_rules! bits {
+            ($path:ident, $rows:ident, $w:expr) => {{
+                let mut out = vec![0u32; arows * wrows];
+                // SAFETY: available() and vnni() were checked above.
+                unsafe {
+                    x86::$path::$rows($w, per_row, 0..wrows, &acts, &mut |r, j, v| {
+                        out[r * wrows + j] = v.to_bits()
+                    })
+                };
+                out
+            }};
         }
+        assert_eq!(bits!(avx2, rows_w4, &w4), bits!(vnni, rows_w4, &w4), "W4");
+        assert_eq!(bits!(avx2, rows_w8, &w8), bits!(vnni, rows_w8, &w8), "W8");
+        assert_eq!(bits!(avx2, rows_w6, &w6), bits!(vnni, rows_w6, &w6), "W6");
+        assert_eq!(bits!(avx2, rows_w5, &w5), bits!(vnni, rows_w5, &w5), "W5");
     }
 }

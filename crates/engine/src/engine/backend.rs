@@ -53,20 +53,28 @@ impl Backend {
         }
     }
 
-    /// Memory this model holds now: weights, the caches of `active`
-    /// sequences and the prefix cache. Candle's models report their file's
-    /// size (quantized weights stay as stored) without their cache.
-    pub fn resident_bytes(&self, active: &[Sequence], file_size: u64) -> u64 {
+    /// Memory the weights hold (counted once, at load). Candle's models
+    /// report their file's size: quantized weights stay as stored.
+    pub fn weight_bytes(&self, file_size: u64) -> u64 {
         match self {
-            Self::Batched { decoder, prefixes } => {
-                let caches: u64 = active
+            Self::Batched { decoder, .. } => decoder.weight_bytes(),
+            Self::Candle { .. } => file_size,
+        }
+    }
+
+    /// Memory the caches hold now: those of `active` sequences and the
+    /// prefix cache (candle's models keep theirs out of sight: 0).
+    pub fn cache_bytes(&self, active: &[Sequence]) -> u64 {
+        match self {
+            Self::Batched { prefixes, .. } => {
+                let live: u64 = active
                     .iter()
                     .filter_map(|s| s.cache.as_ref())
                     .map(SeqCache::bytes)
                     .sum();
-                decoder.weight_bytes() + prefixes.bytes() + caches
+                prefixes.bytes() + live
             }
-            Self::Candle { .. } => file_size,
+            Self::Candle { .. } => 0,
         }
     }
 

@@ -34,10 +34,10 @@ pub struct EngineLoop {
     /// Token ids of each list of sequence breakers asked for so far: a scan
     /// of the vocabulary, done once per list and model.
     pub breakers: HashMap<Vec<String>, Arc<HashSet<u32>>>,
-    /// Memory the model holds now ([`Backend::resident_bytes`]), after each step.
+    /// Memory the model holds now, counted after each step.
     pub resident: Arc<AtomicU64>,
-    /// The GGUF's size, what candle's models report as resident.
-    pub file_size: u64,
+    /// The weights' part of it ([`Backend::weight_bytes`]), fixed at load.
+    pub weight_bytes: u64,
 }
 
 impl EngineLoop {
@@ -50,7 +50,7 @@ impl EngineLoop {
         let mut active: Vec<Sequence> = Vec::new();
         let mut open = true;
         loop {
-            let resident = self.backend.resident_bytes(&active, self.file_size);
+            let resident = self.weight_bytes + self.backend.cache_bytes(&active);
             self.resident.store(resident, Ordering::Relaxed);
             if active.is_empty() && waiting.is_empty() {
                 match queue.blocking_recv() {
