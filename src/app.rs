@@ -46,6 +46,13 @@ pub struct AppState {
     pub uploads: Arc<crate::retrieval::uploads::Uploads>,
     /// Models downloading from the hub at an administrator's request.
     pub pulls: Arc<crate::inference::pulls::Pulls>,
+    /// Backups into `[backup] dir`, scheduled and requested.
+    pub backups: Arc<crate::backup::schedule::Backups>,
+    /// Webhook delivery counts, for `/metrics`.
+    pub deliveries: Arc<crate::events::deliver::DeliveryCounts>,
+    /// Cancelled when the drain deadline of a shutdown passes: open event
+    /// streams end with a final error event (see `http::drain`).
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 /// Every route of the server (tests walk [`Routes::paths`]).
@@ -63,7 +70,9 @@ pub fn routes(max_upload_bytes: usize) -> Routes {
         .merge(crate::srs::routes::router())
         .merge(crate::wireframe::routes::router())
         .merge(crate::jobs::routes::router())
-        .merge(crate::inference::routes::router());
+        .merge(crate::inference::routes::router())
+        .merge(crate::backup::routes::router())
+        .merge(crate::events::routes::router());
     let doc = crate::openapi::document(&features);
     features
         .merge(crate::openapi::router(doc))
@@ -81,6 +90,10 @@ pub fn router(state: AppState) -> Router {
     let router = routes(state.config.documents.max_upload_bytes)
         .into_router()
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::drain::cut_streams,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::http::guard::authenticate::authenticate,
@@ -141,7 +154,8 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     .with_context(|| format!("cannot open the vector store {}", lance_dir.display()))?;
     let files = FileStore::open(data.join("files"))
         .with_context(|| format!("cannot create {}", data.join("files").display()))?;
-    let jobs = Jobs::new(store.pool.clone());
+    let metrics = Arc::new(Metrics::default());
+    let jobs = Jobs::new(store.pool.clone(), metrics.clone());
     jobs.fail_interrupted().await?;
     let dir = &config.models.dir;
     let candidates = discover(dir)
@@ -149,7 +163,6 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     if candidates.is_empty() {
         tracing::warn!(dir = %dir.display(), "no models found; run scripts/fetch-models.sh");
     }
-    let metrics = Arc::new(Metrics::default());
     let registry = Arc::new(Registry::new(&candidates, &config, metrics.clone()));
     let loader = registry.clone();
     std::thread::Builder::new()
@@ -177,7 +190,22 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
         dir,
         registry.clone(),
     ));
+    let backups = crate::backup::schedule::Backups::new(
+        data.clone(),
+        config.backup.clone(),
+        store.pool.clone(),
+    );
+    backups.spawn_schedule();
+    let deliveries = Arc::new(crate::events::deliver::DeliveryCounts::default());
+    crate::events::deliver::spawn(
+        store.pool.clone(),
+        config.webhooks.clone(),
+        deliveries.clone(),
+    );
     let state = AppState {
+        stopping: tokio_util::sync::CancellationToken::new(),
+        backups,
+        deliveries,
         pulls,
         generation: Arc::new(Generator::new(
             registry.clone(),
@@ -198,6 +226,15 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     crate::retrieval::documents::sweep(&state.store.pool, &state.vectors, &state.files)
         .await
         .map_err(|e| anyhow::anyhow!("cannot reconcile the stores: {e}"))?;
+    crate::retention::Retention::new(
+        state.store.pool.clone(),
+        state.files.clone(),
+        state.config.retention.clone(),
+        &state.config.server.data_dir,
+    )
+    .spawn();
+    let resume = crate::retrieval::routes::ingest(&state);
+    tokio::spawn(async move { crate::retrieval::ingest::resume_interrupted(&resume).await });
     Ok(state)
 }
 
@@ -227,9 +264,30 @@ pub async fn run(
         );
     }
     let listener = listener.with_metrics(state.metrics.clone());
-    listen::serve(listener, router(state), shutdown).await?;
+    let stopping = state.stopping.clone();
+    let (jobs, pool) = (state.jobs.clone(), state.store.pool.clone());
+    let served = listen::serve(listener, router(state), shutdown);
+    tokio::select! {
+        r = served => r?,
+        // Streams were cut at the drain deadline; a request that is not a
+        // stream (a long answer being generated) does not hold the exit.
+        () = async {
+            stopping.cancelled().await;
+            tokio::time::sleep(AFTER_DRAIN).await;
+        } => tracing::warn!("requests still open after the drain deadline were dropped"),
+    }
+    match jobs.interrupt_running().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(jobs = n, "jobs still running were recorded as interrupted"),
+        Err(e) => tracing::error!(error = %e, "cannot record the interrupted jobs"),
+    }
+    pool.close().await;
+    tracing::info!("stopped");
     Ok(())
 }
+
+/// How long requests that are not streams get past the drain deadline.
+const AFTER_DRAIN: Duration = Duration::from_secs(3);
 
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
@@ -253,7 +311,46 @@ async fn metrics(State(s): State<AppState>, who: Identity) -> Result<Response, A
     let mut text = s.metrics.render();
     s.generation.upstreams().render_metrics(&mut text);
     s.generation.cache.render_metrics(&mut text);
+    render_operations(&s, &mut text);
     Ok(([("content-type", "text/plain; version=0.0.4")], text).into_response())
+}
+
+/// Backup age and webhook deliveries, for alerting on both.
+fn render_operations(s: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    if let Some(age) = s.backups.age_secs() {
+        let _ = writeln!(
+            out,
+            "# HELP bacopilot_backup_age_seconds Seconds since the newest backup in [backup] dir."
+        );
+        let _ = writeln!(out, "# TYPE bacopilot_backup_age_seconds gauge");
+        let _ = writeln!(out, "bacopilot_backup_age_seconds {age}");
+    }
+    let d = &s.deliveries;
+    for (name, help, v) in [
+        (
+            "bacopilot_webhook_deliveries_total",
+            "Webhook deliveries a receiver accepted.",
+            &d.delivered,
+        ),
+        (
+            "bacopilot_webhook_attempts_failed_total",
+            "Webhook attempts that failed (each retry counts).",
+            &d.attempts_failed,
+        ),
+        (
+            "bacopilot_webhook_deliveries_failed_total",
+            "Webhook deliveries given up after every attempt.",
+            &d.given_up,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+            v.load(Relaxed)
+        );
+    }
 }
 
 async fn not_found() -> AppError {
@@ -267,7 +364,9 @@ async fn count_requests(State(s): State<AppState>, req: Request, next: Next) -> 
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = std::time::Instant::now();
     let res = next.run(req).await;
-    s.metrics.record_request(&route, res.status().as_u16());
+    s.metrics
+        .record_request(&route, res.status().as_u16(), started.elapsed().as_secs_f64());
     res
 }

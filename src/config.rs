@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod operations;
 mod providers;
+pub use operations::{BackupConfig, RetentionConfig, WebhooksConfig};
 pub use providers::{CacheConfig, ProviderConfig, ProviderKind, RedactionConfig, RoutingConfig};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -28,6 +30,9 @@ pub struct Config {
     pub routing: RoutingConfig,
     pub redaction: RedactionConfig,
     pub cache: CacheConfig,
+    pub backup: BackupConfig,
+    pub webhooks: WebhooksConfig,
+    pub retention: RetentionConfig,
 }
 
 /// Accounts, sessions and login throttling.
@@ -229,6 +234,9 @@ pub struct ServerConfig {
     pub write_timeout_secs: u64,
     pub header_read_timeout_secs: u64,
     pub idle_timeout_secs: u64,
+    /// On SIGTERM or Ctrl-C: seconds open streams get to finish before each
+    /// is cut with a final error event.
+    pub drain_secs: u64,
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
     pub allowed_hosts: Vec<String>,
@@ -291,6 +299,7 @@ impl Default for ServerConfig {
             write_timeout_secs: 60,
             header_read_timeout_secs: 20,
             idle_timeout_secs: 60,
+            drain_secs: 10,
             max_connections: 512,
             max_connections_per_ip: 64,
             allowed_hosts: Vec::new(),

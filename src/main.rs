@@ -67,6 +67,17 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Copy the data directory (database, vectors, files) into DIR with a
+    /// manifest; safe while the server runs. `--verify` checks a backup.
+    Backup {
+        /// A new directory for the backup (or, with --verify, an existing backup).
+        dir: PathBuf,
+        /// Check DIR against its manifest instead of writing a backup.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Restore the backup in DIR into an empty data directory (--data-dir).
+    Restore { dir: PathBuf },
     /// List or download models.
     Models {
         #[command(subcommand)]
@@ -145,7 +156,7 @@ enum KeysCommand {
         /// Days until the key expires (default: never).
         #[arg(long)]
         expires: Option<u32>,
-        /// `inference` (/v1 only) or `full`.
+        /// `inference` (/v1 only), `local` (/v1, our engine only), `full`, or `metrics` (GET /metrics only).
         #[arg(long, default_value = "inference", value_parser = parse_scope)]
         scope: Scope,
     },
@@ -158,8 +169,22 @@ enum KeysCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; exits non-zero naming the first altered row.
-    Verify,
+    /// Recompute the hash chain (from its last checkpoint, up to its anchor);
+    /// exits non-zero naming the first altered row.
+    Verify {
+        /// Check an archive file written by `audit archive` instead.
+        #[arg(long)]
+        archive: Option<PathBuf>,
+    },
+    /// Move rows older than N days into an archive file that verifies on its
+    /// own; the live chain goes on from a checkpoint.
+    Archive {
+        #[arg(long)]
+        older_than_days: u32,
+        /// Where the archive goes (default: [retention] audit_archive_dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -167,7 +192,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
-    Scope::parse(s).ok_or_else(|| "expected inference, local or full".into())
+    Scope::parse(s).ok_or_else(|| "expected inference, local, full or metrics".into())
 }
 
 #[derive(Subcommand)]
@@ -264,8 +289,25 @@ fn main() -> anyhow::Result<()> {
             KeysCommand::List => run(cli::list_keys(&data)),
         },
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { archive: None },
         } => run(cli::verify_audit(&data)),
+        Command::Audit {
+            command: AuditCommand::Verify { archive: Some(file) },
+        } => {
+            let (rows, last) = bacopilot::audit::archive::verify_archive(&file)?;
+            println!("audit archive intact: {rows} rows, every hash and link checks out; its last hash is {last}");
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Archive { older_than_days, dir },
+        } => {
+            let dir = dir
+                .or_else(|| Some(config.retention.audit_archive_dir.clone()).filter(|d| !d.as_os_str().is_empty()))
+                .unwrap_or_else(|| data.join("audit-archive"));
+            run(cli::archive_audit(&data, older_than_days, &dir))
+        }
+        Command::Backup { dir, verify } => run(bacopilot::backup::run_cli(&data, &dir, verify)),
+        Command::Restore { dir } => run(bacopilot::backup::restore::run_cli(&dir, &data)),
         Command::Models {
             command: ModelsCommand::List,
         } => bacopilot::inference::catalog::print_list(&config),

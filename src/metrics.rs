@@ -13,19 +13,35 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-#[derive(Default)]
+/// Bucket bounds in seconds for background jobs, from an instant ingest to
+/// an SRS that takes half an hour.
+const JOB_BUCKETS: &[f64] = &[0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0];
+
 struct Histogram {
+    bounds: &'static [f64],
     counts: Vec<u64>,
     sum: f64,
     count: u64,
 }
 
+impl Default for Histogram {
+    fn default() -> Self {
+        Self::new(LATENCY_BUCKETS)
+    }
+}
+
 impl Histogram {
-    fn observe(&mut self, v: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; LATENCY_BUCKETS.len()];
+    fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            counts: vec![0; bounds.len()],
+            sum: 0.0,
+            count: 0,
         }
-        for (i, b) in LATENCY_BUCKETS.iter().enumerate() {
+    }
+
+    fn observe(&mut self, v: f64) {
+        for (i, b) in self.bounds.iter().enumerate() {
             if v <= *b {
                 self.counts[i] += 1;
             }
@@ -36,7 +52,7 @@ impl Histogram {
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
-        for (i, b) in LATENCY_BUCKETS.iter().enumerate() {
+        for (i, b) in self.bounds.iter().enumerate() {
             let c = self.counts.get(i).copied().unwrap_or(0);
             let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {c}");
         }
@@ -69,12 +85,33 @@ pub struct Metrics {
     /// (`header`: a request head too slow; `idle`: no request at all).
     connections_timed_out: Mutex<BTreeMap<&'static str, u64>>,
     password_verifications: AtomicU64,
+    /// Time to the response head, by route template.
+    request_latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Prompt and completion tokens by model.
+    model_tokens: Mutex<BTreeMap<String, (u64, u64)>>,
+    /// Finished jobs by kind and outcome, and their durations by kind.
+    jobs: Mutex<BTreeMap<(String, String), u64>>,
+    job_duration: Mutex<BTreeMap<String, Histogram>>,
 }
 
 impl Metrics {
-    pub fn record_request(&self, route: &str, status: u16) {
+    pub fn record_request(&self, route: &str, status: u16, seconds: f64) {
         let mut m = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         *m.entry((route.to_string(), status)).or_default() += 1;
+        drop(m);
+        let mut l = self.request_latency.lock().unwrap_or_else(|e| e.into_inner());
+        l.entry(route.to_string()).or_default().observe(seconds);
+    }
+
+    /// A job of `kind` ended with `status` after `seconds`.
+    pub fn job_finished(&self, kind: &str, status: &str, seconds: f64) {
+        let mut m = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        *m.entry((kind.to_string(), status.to_string())).or_default() += 1;
+        drop(m);
+        let mut d = self.job_duration.lock().unwrap_or_else(|e| e.into_inner());
+        d.entry(kind.to_string())
+            .or_insert_with(|| Histogram::new(JOB_BUCKETS))
+            .observe(seconds);
     }
 
     pub fn document_uploaded(&self) {
@@ -200,6 +237,50 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
             }
         }
+        let _ = writeln!(
+            out,
+            "# HELP bacopilot_jobs_total Background jobs finished, by kind and outcome.\n# TYPE bacopilot_jobs_total counter"
+        );
+        for ((kind, status), n) in self.jobs.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "bacopilot_jobs_total{{kind=\"{kind}\",status=\"{status}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP bacopilot_model_tokens_total Tokens by model and direction (prompt, completion).\n# TYPE bacopilot_model_tokens_total counter"
+        );
+        for (model, (prompt, completion)) in self
+            .model_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "bacopilot_model_tokens_total{{model=\"{model}\",direction=\"prompt\"}} {prompt}\nbacopilot_model_tokens_total{{model=\"{model}\",direction=\"completion\"}} {completion}"
+            );
+        }
+        for (name, help, label, hists) in [
+            (
+                "bacopilot_http_request_duration_seconds",
+                "Time from a request's arrival to its response head (a stream's first byte), by route.",
+                "route",
+                &self.request_latency,
+            ),
+            (
+                "bacopilot_job_duration_seconds",
+                "Time a background job ran, by kind.",
+                "kind",
+                &self.job_duration,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+            for (value, h) in hists.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                h.render(&mut out, name, &format!("{label}=\"{value}\""));
+            }
+        }
         for (name, help, hists) in [
             (
                 "bacopilot_time_to_first_token_seconds",
@@ -230,7 +311,12 @@ impl Observer for Metrics {
         self.cancelled.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn add_tokens(&self, prompt: usize, cached: usize, completion: usize) {
+    fn add_tokens(&self, model: &str, prompt: usize, cached: usize, completion: usize) {
+        let mut m = self.model_tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let t = m.entry(model.to_string()).or_default();
+        t.0 += prompt as u64;
+        t.1 += completion as u64;
+        drop(m);
         self.tokens_in.fetch_add(prompt as u64, Ordering::Relaxed);
         self.tokens_cached
             .fetch_add(cached as u64, Ordering::Relaxed);
@@ -283,10 +369,28 @@ mod tests {
     #[test]
     fn requests_are_counted_by_route_and_status() {
         let m = Metrics::default();
-        m.record_request("/v1/models", 200);
-        m.record_request("/v1/models", 200);
-        assert!(m
-            .render()
-            .contains("bacopilot_http_requests_total{route=\"/v1/models\",status=\"200\"} 2"));
+        m.record_request("/v1/models", 200, 0.004);
+        m.record_request("/v1/models", 200, 0.3);
+        let text = m.render();
+        assert!(text.contains("bacopilot_http_requests_total{route=\"/v1/models\",status=\"200\"} 2"));
+        assert!(text.contains(
+            "bacopilot_http_request_duration_seconds_bucket{route=\"/v1/models\",le=\"0.005\"} 1"
+        ));
+        assert!(text.contains("bacopilot_http_request_duration_seconds_count{route=\"/v1/models\"} 2"));
+    }
+
+    #[test]
+    fn jobs_and_tokens_are_counted_by_kind_and_by_model() {
+        let m = Metrics::default();
+        m.job_finished("ingest", "succeeded", 12.0);
+        m.job_finished("ingest", "failed", 0.2);
+        m.add_tokens("smol", 10, 0, 5);
+        m.add_tokens("smol", 3, 0, 2);
+        let text = m.render();
+        assert!(text.contains("bacopilot_jobs_total{kind=\"ingest\",status=\"failed\"} 1"));
+        assert!(text.contains("bacopilot_job_duration_seconds_bucket{kind=\"ingest\",le=\"15\"} 2"), "{text}");
+        assert!(text.contains("bacopilot_job_duration_seconds_bucket{kind=\"ingest\",le=\"5\"} 1"));
+        assert!(text.contains("bacopilot_model_tokens_total{model=\"smol\",direction=\"completion\"} 7"));
+        assert!(text.contains("bacopilot_prompt_tokens_total 13"));
     }
 }

@@ -1,5 +1,6 @@
 //! The listening side: the socket for `server.listen` (with TLS when
-//! configured), and `serve`, which starts the application on it until Ctrl-C.
+//! configured), and `serve`, which starts the application on it until
+//! SIGTERM or Ctrl-C, then drains it within `server.drain_secs`.
 
 use anyhow::Context;
 
@@ -34,10 +35,20 @@ pub async fn bind(config: &Config) -> anyhow::Result<Listener> {
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = bind(&config).await?;
+    let drain = std::time::Duration::from_secs(config.server.drain_secs);
     let state = app::start(config).await?;
-    app::run(state, listener, async {
+    let stopping = state.stopping.clone();
+    app::run(state, listener, async move {
         let signal = stop_signal().await;
-        tracing::info!(signal, "shutting down");
+        tracing::info!(
+            signal,
+            drain_secs = drain.as_secs(),
+            "stopping: no new connections; open streams may finish until the drain deadline"
+        );
+        tokio::spawn(async move {
+            tokio::time::sleep(drain).await;
+            stopping.cancel();
+        });
     })
     .await
 }

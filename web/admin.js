@@ -1,5 +1,5 @@
 // The administration pages: users (here), the audit log (audit.js), models
-// (models.js) and API keys (keys.js, which every user sees for their own keys).
+// (models.js), webhooks and backups (operations.js) and API keys (keys.js, which every user sees for their own keys).
 //
 // The server decides who may do what; these pages only avoid offering what it
 // would refuse.
@@ -9,6 +9,7 @@ import { h, showError, formatDate, dataTable, emptyRow } from "./ui.js";
 import { mountKeys } from "./keys.js";
 import { mountAudit } from "./audit.js";
 import { mountModels } from "./models.js";
+import { mountOperations } from "./operations.js";
 
 const enc = encodeURIComponent;
 const ROLES = [
@@ -19,7 +20,7 @@ const ROLES = [
 // The server's rule for new passwords, checked here to save a round trip.
 const MIN_PASSWORD = 10;
 
-/// Renders `page` ("users", "audit", "models" or "keys") into `root` once the signed-in
+/// Renders `page` ("users", "audit", "models", "operations" or "keys") into `root` once the signed-in
 /// user is known.
 export function mountAdmin(root, page, signal) {
   root.replaceChildren(h("p", { class: "muted" }, "Loading…"));
@@ -32,6 +33,7 @@ export function mountAdmin(root, page, signal) {
       else if (!admin) notAllowed(root);
       else if (page === "audit") mountAudit(root, nav, signal);
       else if (page === "models") mountModels(root, nav, signal);
+      else if (page === "operations") mountOperations(root, nav, signal);
       else mountUsers(root, nav, signal);
     },
     (err) => showError(err),
@@ -59,6 +61,7 @@ function subnav(page) {
     link("users", "#/admin/users", "Users"),
     link("audit", "#/admin/audit", "Audit log"),
     link("models", "#/admin/models", "Models"),
+    link("operations", "#/admin/operations", "Operations"),
     link("keys", "#/keys", "API keys"),
   );
 }

@@ -5,7 +5,8 @@
 // #/projects/{pid}/chat/{cid} (the same page with that conversation open),
 // #/projects/{pid}/srs/{sid} (an SRS document),
 // #/projects/{pid}/wireframes/{wid} (a wireframe), #/keys (API keys),
-// #/admin/users, #/admin/audit and #/admin/models (administrators).
+// #/admin/users, #/admin/audit, #/admin/models and #/admin/operations
+// (administrators).
 
 import { api, whoami, requireSignIn } from "./api.js";
 import { h, showError, clearError, confirmDialog, wireDialogs } from "./ui.js";
@@ -33,7 +34,7 @@ function parseRoute(hash) {
       return { pid: parts[1], cid: parts[2] === "chat" && parts[3] ? parts[3] : null };
     }
     if (parts[0] === "keys") return { page: "keys" };
-    if (parts[0] === "admin") return { page: ["audit", "models"].includes(parts[1]) ? parts[1] : "users" };
+    if (parts[0] === "admin") return { page: ["audit", "models", "operations"].includes(parts[1]) ? parts[1] : "users" };
   } catch {
     /* a malformed %-escape: show the projects list */
   }

@@ -8,6 +8,7 @@ const enc = encodeURIComponent;
 const SCOPES = [
   ["inference", "Inference only (/v1)"],
   ["full", "Full API"],
+  ["metrics", "Metrics only (GET /metrics, for Prometheus)"],
 ];
 const scopeLabel = (s) => (SCOPES.find(([v]) => v === s) || [s, s])[1];
 

@@ -1,7 +1,9 @@
 //! The audit trail: an append-only table in which every row carries the
 //! SHA-256 of its own fields and of the row before it, so an edited, removed
-//! or reordered row breaks the chain (`bacopilot audit verify`).
+//! or reordered row breaks the chain (`bacopilot audit verify`); old rows
+//! can be archived and the chain's end is anchored (see `archive`).
 
+pub mod archive;
 pub mod routes;
 
 use serde::{Deserialize, Serialize};
@@ -73,6 +75,14 @@ pub async fn append(
     target: Option<&str>,
     details: Value,
 ) -> Result<(), Error> {
+    let event = crate::events::for_audit(action).map(|kind| {
+        let mut data = details.clone();
+        if let Value::Object(fields) = &mut data {
+            fields.insert("id".into(), Value::from(target));
+            fields.insert("by".into(), Value::from(actor.name));
+        }
+        (kind, data)
+    });
     let details = details.to_string();
     let mut tx = crate::store::write_tx(pool).await?;
     let last: Option<(i64, Vec<u8>)> =
@@ -111,6 +121,10 @@ pub async fn append(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    archive::write_anchor(pool, seq, &hash).await;
+    if let Some((kind, data)) = event {
+        crate::events::emit(pool, kind, data).await;
+    }
     Ok(())
 }
 
@@ -154,7 +168,9 @@ pub async fn verify(pool: &SqlitePool) -> Result<Result<u64, Broken>, sqlx::Erro
          FROM audit_log ORDER BY seq",
     )
     .fetch(pool);
-    let (mut expected_seq, mut prev, mut n) = (1i64, Vec::new(), 0u64);
+    // Rows before the last checkpoint were archived (see `archive`).
+    let (mut expected_seq, mut prev) = archive::start(pool).await?;
+    let mut n = 0u64;
     while let Some((seq, at, actor, address, action, target, details, prev_hash, hash)) =
         rows.try_next().await?
     {
@@ -183,6 +199,9 @@ pub async fn verify(pool: &SqlitePool) -> Result<Result<u64, Broken>, sqlx::Erro
         prev = hash;
         expected_seq += 1;
         n += 1;
+    }
+    if let Some(b) = archive::check_anchor(pool).await? {
+        return Ok(Err(b));
     }
     Ok(Ok(n))
 }

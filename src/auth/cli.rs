@@ -210,3 +210,25 @@ pub async fn verify_audit(data_dir: &Path) -> anyhow::Result<()> {
         Err(b) => anyhow::bail!("audit log tampered with at row {}: {}", b.seq, b.reason),
     }
 }
+
+/// Moves audit rows older than `days` into an archive file in `dir`.
+pub async fn archive_audit(data_dir: &Path, days: u32, dir: &Path) -> anyhow::Result<()> {
+    let store = open(data_dir).await?;
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(i64::from(days)))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    match audit::archive::archive_before(&store.pool, &cutoff, dir).await? {
+        Some(a) => {
+            as_operator(&store, "audit.archive", None, json!(a)).await?;
+            println!(
+                "archived audit rows {} to {} ({} rows) into {}",
+                a.first_seq,
+                a.last_seq,
+                a.rows,
+                a.file.display()
+            );
+        }
+        None => println!("no audit rows older than {days} days to archive"),
+    }
+    Ok(())
+}

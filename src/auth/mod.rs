@@ -146,6 +146,9 @@ pub enum Scope {
     Local,
     /// Everything the owner's role allows.
     Full,
+    /// `GET /metrics` only, for a Prometheus scraper (the owner must be
+    /// allowed to read metrics).
+    Metrics,
 }
 
 impl Scope {
@@ -154,11 +157,12 @@ impl Scope {
             Scope::Inference => "inference",
             Scope::Local => "local",
             Scope::Full => "full",
+            Scope::Metrics => "metrics",
         }
     }
 
     pub fn parse(s: &str) -> Option<Scope> {
-        [Scope::Inference, Scope::Local, Scope::Full]
+        [Scope::Inference, Scope::Local, Scope::Full, Scope::Metrics]
             .into_iter()
             .find(|x| x.as_str() == s)
     }

@@ -390,7 +390,10 @@ pub async fn create_key(
     let scope = match body.scope.as_deref() {
         None => Scope::Inference,
         Some(v) => Scope::parse(v).ok_or_else(|| {
-            AppError::invalid("scope", "`scope` must be `inference`, `local` or `full`")
+            AppError::invalid(
+                "scope",
+                "`scope` must be `inference`, `local`, `full` or `metrics`",
+            )
         })?,
     };
     let created = super::keys::create(

@@ -213,6 +213,14 @@ pub async fn insert(pool: &SqlitePool, m: NewMessage<'_>) -> Result<Message, Err
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    if m.role == "assistant" {
+        let data = serde_json::json!({
+            "conversation_id": m.conversation_id,
+            "message_id": id,
+            "model": m.model,
+        });
+        crate::events::emit(pool, "conversation.answered", data).await;
+    }
     message(pool, &id).await
 }
 

@@ -5,6 +5,7 @@
 
 pub mod conn;
 pub mod connections;
+pub mod drain;
 pub mod error;
 pub mod extract;
 pub mod guard;

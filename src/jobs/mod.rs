@@ -47,6 +47,7 @@ struct Live {
 
 pub struct Jobs {
     pool: SqlitePool,
+    metrics: Arc<crate::metrics::Metrics>,
     live: Mutex<HashMap<String, Live>>,
 }
 
@@ -61,6 +62,9 @@ pub struct Started {
 /// What a running job holds to report progress and learn of cancellation.
 pub struct JobHandle {
     pub id: String,
+    kind: String,
+    project_id: Option<String>,
+    started: std::time::Instant,
     jobs: Arc<Jobs>,
     cancelled: Arc<AtomicBool>,
 }
@@ -69,14 +73,31 @@ const SELECT: &str =
     "SELECT id, kind, status, progress, message, result, created_at, updated_at FROM jobs";
 
 impl Jobs {
-    pub fn new(pool: SqlitePool) -> Arc<Self> {
+    pub fn new(pool: SqlitePool, metrics: Arc<crate::metrics::Metrics>) -> Arc<Self> {
         Arc::new(Self {
             pool,
+            metrics,
             live: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Jobs that were running when the server stopped cannot resume.
+    /// At shutdown: generation jobs still running are recorded as failed
+    /// (their partial work is not stored); ingest jobs are left as they
+    /// are, and their documents resume at the next start.
+    pub async fn interrupt_running(&self) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query(
+            "UPDATE jobs SET status = 'failed',
+             message = 'interrupted: the server stopped before the job finished; start it again',
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE status IN ('queued', 'running') AND kind != 'ingest'",
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Jobs that were running when the server stopped cannot resume (an
+    /// ingest restarts as a new job for the same document).
     pub async fn fail_interrupted(&self) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query(
             "UPDATE jobs SET status = 'failed',
@@ -149,6 +170,9 @@ impl Jobs {
         );
         Ok(JobHandle {
             id,
+            kind: kind.to_string(),
+            project_id: project_id.map(str::to_string),
+            started: std::time::Instant::now(),
             jobs: self.clone(),
             cancelled,
         })
@@ -351,6 +375,22 @@ impl JobHandle {
         {
             tracing::error!(job = %self.id, error = %e, "cannot record the end of a job");
             self.jobs.live.lock().expect("jobs lock").remove(&self.id);
+        }
+        self.jobs
+            .metrics
+            .job_finished(&self.kind, status, self.started.elapsed().as_secs_f64());
+        if let Some(event) = crate::events::for_job(&self.kind, status) {
+            let mut data = serde_json::json!({
+                "job_id": self.id,
+                "project_id": self.project_id,
+                "message": message,
+            });
+            if let Some(Value::Object(fields)) = result {
+                for (k, v) in fields {
+                    data[k] = v.clone();
+                }
+            }
+            crate::events::emit(&self.jobs.pool, event, data).await;
         }
     }
 }

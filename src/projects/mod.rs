@@ -139,6 +139,9 @@ pub struct Project {
     pub data_policy: String,
     #[schema(value_type = Vec<String>)]
     pub providers: sqlx::types::Json<Vec<String>>,
+    /// Days a conversation is kept after its last message; `null` follows
+    /// `[retention] conversations_days`, 0 keeps them.
+    pub retention_days: Option<i64>,
     pub document_count: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -161,6 +164,20 @@ pub struct ProjectChanges {
     pub data_policy: Option<String>,
     /// With `upstream`: the providers (by name) this project may use.
     pub providers: Option<Vec<String>>,
+    /// Days conversations are kept (0: always); `null` returns to the global
+    /// `[retention] conversations_days`. Administrators only.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub retention_days: Option<Option<u32>>,
+}
+
+/// A field that is present, `null` included, as `Some` (absent stays `None`).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// `role`'s chain for a job or request in project `pid` started by `user`,
@@ -205,7 +222,7 @@ pub async fn allowed(
 }
 
 const SELECT: &str = "SELECT p.id, p.name, p.description, p.data_policy, p.providers,
-    p.created_at, p.updated_at,
+    p.retention_days, p.created_at, p.updated_at,
     (SELECT COUNT(*) FROM documents d WHERE d.project_id = p.id) AS document_count
     FROM projects p";
 

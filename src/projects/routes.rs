@@ -106,6 +106,15 @@ pub async fn update(
             "Only administrators set a project's data policy".into(),
         ));
     }
+    if body.retention_days.is_some() && !who.may(Action::ManageSettings) {
+        return Err(AppError::Forbidden(
+            "Only administrators set a project's retention".into(),
+        ));
+    }
+    let retention_days = match body.retention_days {
+        Some(days) => days.map(i64::from),
+        None => current.retention_days,
+    };
     let data_policy = body
         .data_policy
         .clone()
@@ -144,20 +153,24 @@ pub async fn update(
     }
     sqlx::query(
         "UPDATE projects SET name = ?2, description = ?3, data_policy = ?4, providers = ?5,
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+         retention_days = ?6, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
     )
     .bind(&pid)
     .bind(&name)
     .bind(&description)
     .bind(&data_policy)
     .bind(sqlx::types::Json(&providers))
+    .bind(retention_days)
     .execute(&s.store.pool)
     .await?;
-    let details = if policy_change {
+    let mut details = if policy_change {
         json!({"name": name, "data_policy": data_policy, "providers": providers})
     } else {
         json!({"name": name})
     };
+    if body.retention_days.is_some() {
+        details["retention_days"] = json!(retention_days);
+    }
     audit::record(
         &s.store.pool,
         Actor::from(&who),

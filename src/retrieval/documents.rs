@@ -91,19 +91,30 @@ pub async fn delete(lib: &Library, doc: &Document) -> Result<(), Error> {
 }
 
 /// Brings the three stores back in line after a crash or a failed delete:
-/// documents left `processing` are failed, and vectors and files of documents
-/// that are not `ready` in SQLite are removed.
+/// documents left `processing` without a stored original are failed (those
+/// with one resume, see `ingest::resume_interrupted`), and vectors and files
+/// of documents that are not `ready` in SQLite are removed.
 pub async fn sweep(
     pool: &SqlitePool,
     vectors: &VectorStore,
     files: &FileStore,
 ) -> Result<(), Error> {
-    sqlx::query(
-        "UPDATE documents SET status = 'failed', error = 'interrupted: the server restarted while the document was indexed; upload it again',
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE status = 'processing'",
-    )
-    .execute(pool)
-    .await?;
+    // Documents being indexed when the server stopped resume (see
+    // `ingest::resume`) when their original is stored; the others cannot.
+    let stored: std::collections::HashSet<String> = files.ids().into_iter().collect();
+    let interrupted: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM documents WHERE status = 'processing'")
+            .fetch_all(pool)
+            .await?;
+    for id in interrupted.iter().filter(|id| !stored.contains(*id)) {
+        sqlx::query(
+            "UPDATE documents SET status = 'failed', error = 'interrupted: the server restarted while the document was indexed and its file is gone; upload it again',
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+        )
+        .bind(id)
+        .execute(pool)
+        .await?;
+    }
     sqlx::query("DELETE FROM chunks WHERE document_id IN (SELECT id FROM documents WHERE status != 'ready')")
         .execute(pool)
         .await?;

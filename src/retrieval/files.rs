@@ -31,6 +31,14 @@ impl FileStore {
         std::fs::rename(&tmp, &path)
     }
 
+    /// The stored original, if it is there.
+    pub fn read(&self, document_id: &str) -> std::io::Result<Vec<u8>> {
+        let path = self
+            .path(document_id)
+            .ok_or_else(|| std::io::Error::other("not a document id"))?;
+        std::fs::read(path)
+    }
+
     pub fn remove(&self, document_id: &str) {
         if let Some(path) = self.path(document_id) {
             match std::fs::remove_file(&path) {

@@ -151,6 +151,79 @@ pub async fn accept(
     Ok((true, answer))
 }
 
+/// Restarts the ingest of every document that was being indexed when the
+/// server stopped (the start-up sweep kept those whose original is stored
+/// and removed their partial chunks and vectors). A document whose original
+/// no longer reads as a document is failed with the reader's reason.
+pub async fn resume_interrupted(s: &Ingest) {
+    let pending: Vec<(String, String)> = match sqlx::query_as(
+        "SELECT id, project_id FROM documents WHERE status = 'processing' ORDER BY created_at",
+    )
+    .fetch_all(&s.library.pool)
+    .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list the documents to resume");
+            return;
+        }
+    };
+    for (id, project_id) in pending {
+        tracing::info!(document = %id, "resuming the ingest the last stop interrupted");
+        if let Err(e) = resume(s, &id, &project_id).await {
+            tracing::warn!(document = %id, error = %e, "cannot resume ingest");
+            let reason = format!("interrupted: the server restarted and the document could not be read again ({e}); upload it again");
+            let _ = sqlx::query(
+                "UPDATE documents SET status = 'failed', error = ?2,
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1 AND status = 'processing'",
+            )
+            .bind(&id)
+            .bind(reason)
+            .execute(&s.library.pool)
+            .await;
+        }
+    }
+}
+
+async fn resume(s: &Ingest, document_id: &str, project_id: &str) -> Result<(), Error> {
+    let lib = &s.library;
+    let bytes = {
+        let (files, id) = (lib.files.clone(), document_id.to_string());
+        tokio::task::spawn_blocking(move || files.read(&id))
+            .await
+            .map_err(|e| Error::Internal(format!("read task: {e}")))?
+            .map_err(|e| Error::Internal(format!("cannot read the stored original: {e}")))?
+    };
+    let embedder = s.generation.embedder(None).await?;
+    let extracted = s.uploads.sandbox.extract(Arc::new(bytes)).await?;
+    let mut tx = crate::store::write_tx(&lib.pool).await?;
+    let job = lib
+        .jobs
+        .create_queued(
+            &mut tx,
+            "ingest",
+            Some(project_id),
+            json!({"document_id": document_id, "resumed": true}),
+            "resuming after a restart",
+        )
+        .await?;
+    sqlx::query("UPDATE documents SET job_id = ?2 WHERE id = ?1")
+        .bind(document_id)
+        .bind(&job.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let (state, project_id, id) = (s.clone(), project_id.to_string(), document_id.to_string());
+    let span = tracing::info_span!("ingest", document = %id);
+    tokio::spawn(
+        async move {
+            run(&state, &job, &embedder, &project_id, &id, extracted).await;
+        }
+        .instrument(span),
+    );
+    Ok(())
+}
+
 fn duplicate(existing: super::documents::Document) -> Accepted {
     Accepted {
         id: existing.id,

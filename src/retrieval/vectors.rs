@@ -228,7 +228,7 @@ async fn best_chunks(
         .await
 }
 
-async fn ensure_fts_index(t: &Table) -> lancedb::Result<()> {
+pub(crate) async fn ensure_fts_index(t: &Table) -> lancedb::Result<()> {
     let indexed = t
         .list_indices()
         .await?

@@ -72,6 +72,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../web/models.js"),
     ),
     (
+        "operations.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../web/operations.js"),
+    ),
+    (
         "members.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../web/members.js"),

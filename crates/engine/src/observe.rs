@@ -8,9 +8,9 @@ pub trait Observer: Send + Sync {
     fn queue_changed(&self, delta: i64);
     /// A generation was stopped before it finished.
     fn generation_cancelled(&self);
-    /// A finished generation; `cached` of its `prompt` tokens came from the
-    /// prefix cache.
-    fn add_tokens(&self, prompt: usize, cached: usize, completion: usize);
+    /// A finished generation of `model`; `cached` of its `prompt` tokens
+    /// came from the prefix cache.
+    fn add_tokens(&self, model: &str, prompt: usize, cached: usize, completion: usize);
     /// Seconds from submission to the first token, per model.
     fn observe_ttft(&self, model: &str, seconds: f64);
     /// Seconds between two tokens of one sequence, per model.
@@ -23,7 +23,7 @@ pub struct Unobserved;
 impl Observer for Unobserved {
     fn queue_changed(&self, _: i64) {}
     fn generation_cancelled(&self) {}
-    fn add_tokens(&self, _: usize, _: usize, _: usize) {}
+    fn add_tokens(&self, _: &str, _: usize, _: usize, _: usize) {}
     fn observe_ttft(&self, _: &str, _: f64) {}
     fn observe_token_latency(&self, _: &str, _: f64) {}
 }

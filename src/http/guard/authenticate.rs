@@ -210,14 +210,23 @@ async fn identify(s: &AppState, parts: &Parts) -> Result<Option<Identity>, AppEr
                 check_csrf(headers, csrf_token)?;
             }
         }
-        Via::Key { scope, .. } => {
-            if *scope != Scope::Full && !in_inference_scope(path) {
+        Via::Key { scope, .. } => match scope {
+            Scope::Full => {}
+            Scope::Metrics if path != "/metrics" => {
+                return Err(AppError::Forbidden(
+                    "This API key's scope is metrics (GET /metrics only); use a key with another scope"
+                        .into(),
+                ))
+            }
+            Scope::Metrics => {}
+            Scope::Inference | Scope::Local if !in_inference_scope(path) => {
                 return Err(AppError::Forbidden(format!(
                     "This API key's scope is {} (/v1 only); use a key with the full scope",
                     scope.as_str()
                 )));
             }
-        }
+            Scope::Inference | Scope::Local => {}
+        },
     }
     s.auth
         .limits

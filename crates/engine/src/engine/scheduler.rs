@@ -192,6 +192,7 @@ impl EngineLoop {
     fn retire(&mut self, s: Sequence, cancelled: bool, keep_cache: bool) {
         let done = s.completion(super::FinishReason::Stop);
         self.metrics.add_tokens(
+            &self.model_id,
             done.prompt_tokens,
             done.cached_tokens,
             done.completion_tokens,
