@@ -366,7 +366,10 @@ async fn count_requests(State(s): State<AppState>, req: Request, next: Next) -> 
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let started = std::time::Instant::now();
     let res = next.run(req).await;
-    s.metrics
-        .record_request(&route, res.status().as_u16(), started.elapsed().as_secs_f64());
+    s.metrics.record_request(
+        &route,
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     res
 }

@@ -292,17 +292,26 @@ fn main() -> anyhow::Result<()> {
             command: AuditCommand::Verify { archive: None },
         } => run(cli::verify_audit(&data)),
         Command::Audit {
-            command: AuditCommand::Verify { archive: Some(file) },
+            command: AuditCommand::Verify {
+                archive: Some(file),
+            },
         } => {
             let (rows, last) = bacopilot::audit::archive::verify_archive(&file)?;
             println!("audit archive intact: {rows} rows, every hash and link checks out; its last hash is {last}");
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Archive { older_than_days, dir },
+            command:
+                AuditCommand::Archive {
+                    older_than_days,
+                    dir,
+                },
         } => {
             let dir = dir
-                .or_else(|| Some(config.retention.audit_archive_dir.clone()).filter(|d| !d.as_os_str().is_empty()))
+                .or_else(|| {
+                    Some(config.retention.audit_archive_dir.clone())
+                        .filter(|d| !d.as_os_str().is_empty())
+                })
                 .unwrap_or_else(|| data.join("audit-archive"));
             run(cli::archive_audit(&data, older_than_days, &dir))
         }

@@ -99,7 +99,10 @@ impl Metrics {
         let mut m = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         *m.entry((route.to_string(), status)).or_default() += 1;
         drop(m);
-        let mut l = self.request_latency.lock().unwrap_or_else(|e| e.into_inner());
+        let mut l = self
+            .request_latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         l.entry(route.to_string()).or_default().observe(seconds);
     }
 
@@ -372,11 +375,15 @@ mod tests {
         m.record_request("/v1/models", 200, 0.004);
         m.record_request("/v1/models", 200, 0.3);
         let text = m.render();
-        assert!(text.contains("bacopilot_http_requests_total{route=\"/v1/models\",status=\"200\"} 2"));
+        assert!(
+            text.contains("bacopilot_http_requests_total{route=\"/v1/models\",status=\"200\"} 2")
+        );
         assert!(text.contains(
             "bacopilot_http_request_duration_seconds_bucket{route=\"/v1/models\",le=\"0.005\"} 1"
         ));
-        assert!(text.contains("bacopilot_http_request_duration_seconds_count{route=\"/v1/models\"} 2"));
+        assert!(
+            text.contains("bacopilot_http_request_duration_seconds_count{route=\"/v1/models\"} 2")
+        );
     }
 
     #[test]
@@ -388,9 +395,13 @@ mod tests {
         m.add_tokens("smol", 3, 0, 2);
         let text = m.render();
         assert!(text.contains("bacopilot_jobs_total{kind=\"ingest\",status=\"failed\"} 1"));
-        assert!(text.contains("bacopilot_job_duration_seconds_bucket{kind=\"ingest\",le=\"15\"} 2"), "{text}");
+        assert!(
+            text.contains("bacopilot_job_duration_seconds_bucket{kind=\"ingest\",le=\"15\"} 2"),
+            "{text}"
+        );
         assert!(text.contains("bacopilot_job_duration_seconds_bucket{kind=\"ingest\",le=\"5\"} 1"));
-        assert!(text.contains("bacopilot_model_tokens_total{model=\"smol\",direction=\"completion\"} 7"));
+        assert!(text
+            .contains("bacopilot_model_tokens_total{model=\"smol\",direction=\"completion\"} 7"));
         assert!(text.contains("bacopilot_prompt_tokens_total 13"));
     }
 }

@@ -43,20 +43,44 @@ async fn an_admin_registers_a_webhook_tests_it_and_takes_a_backup() {
     });
     let browser = Browser::launch().await;
     let page = browser.new_page().await;
-    page.sign_in(&server.base, common::ADMIN, common::ADMIN_PASSWORD).await;
+    page.sign_in(&server.base, common::ADMIN, common::ADMIN_PASSWORD)
+        .await;
     page.goto(&server.url("/#/admin/operations")).await;
-    page.wait_for("document.querySelector('[data-testid=\"event-document.ready\"]')", T).await;
+    page.wait_for(
+        "document.querySelector('[data-testid=\"event-document.ready\"]')",
+        T,
+    )
+    .await;
 
-    page.type_into("[data-testid=webhook-url]", &format!("http://127.0.0.1:{port}/hook")).await;
+    page.type_into(
+        "[data-testid=webhook-url]",
+        &format!("http://127.0.0.1:{port}/hook"),
+    )
+    .await;
     page.click("[data-testid=\"event-document.ready\"]").await;
     page.click("[data-testid=\"event-srs.generated\"]").await;
     page.click("[data-testid=webhook-create]").await;
-    page.wait_for("document.querySelector('[data-testid=webhook-secret-value]')", T).await;
-    let secret = page.eval("document.querySelector('[data-testid=webhook-secret-value]').textContent").await;
+    page.wait_for(
+        "document.querySelector('[data-testid=webhook-secret-value]')",
+        T,
+    )
+    .await;
+    let secret = page
+        .eval("document.querySelector('[data-testid=webhook-secret-value]').textContent")
+        .await;
     assert!(secret.as_str().unwrap().starts_with("whsec_"), "{secret}");
-    page.wait_for("document.querySelector('[data-testid=webhook-row]')", T).await;
-    let events = page.eval("document.querySelector('[data-testid=webhook-row]').textContent").await;
-    assert!(events.as_str().unwrap().contains("document.ready, srs.generated"), "{events}");
+    page.wait_for("document.querySelector('[data-testid=webhook-row]')", T)
+        .await;
+    let events = page
+        .eval("document.querySelector('[data-testid=webhook-row]').textContent")
+        .await;
+    assert!(
+        events
+            .as_str()
+            .unwrap()
+            .contains("document.ready, srs.generated"),
+        "{events}"
+    );
 
     page.click("[data-testid=webhook-test]").await;
     page.wait_for(
@@ -67,7 +91,11 @@ async fn an_admin_registers_a_webhook_tests_it_and_takes_a_backup() {
     assert_eq!(got.lock().unwrap().as_slice(), ["webhook.test"]);
 
     page.click("[data-testid=backup-now]").await;
-    page.wait_for("document.querySelector('[data-testid=backup-row] [data-testid=backup-download]')", T).await;
+    page.wait_for(
+        "document.querySelector('[data-testid=backup-row] [data-testid=backup-download]')",
+        T,
+    )
+    .await;
     let href = page
         .eval("document.querySelector('[data-testid=backup-download]').getAttribute('href')")
         .await;

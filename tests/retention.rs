@@ -13,8 +13,15 @@ use common::{Stores, MINILM, SMOL};
 use serde_json::{json, Value};
 
 fn bacopilot(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bacopilot")).args(args).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_bacopilot"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.success(), text)
 }
 
@@ -43,7 +50,10 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
         let s = &s;
         async move {
             let (status, c) = s
-                .post(&format!("/api/v1/projects/{project}/conversations"), json!({"title": title}))
+                .post(
+                    &format!("/api/v1/projects/{project}/conversations"),
+                    json!({"title": title}),
+                )
                 .await;
             assert_eq!(status, 201, "{c}");
             c["id"].as_str().unwrap().to_string()
@@ -66,7 +76,11 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
     }
 
     let doc = s
-        .ingest(&long, "rota.md", b"# Rota\n\nThe loading dock opens at six on weekdays.\n".to_vec())
+        .ingest(
+            &long,
+            "rota.md",
+            b"# Rota\n\nThe loading dock opens at six on weekdays.\n".to_vec(),
+        )
         .await;
     assert_eq!(doc["status"], "ready");
     let did = doc["id"].as_str().unwrap().to_string();
@@ -89,9 +103,19 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
     assert!(gone(long_old).await, "older than the global 30 days");
     assert!(!gone(short_new).await);
     assert!(!gone(long_mid).await, "10 days is within the global 30");
-    assert!(!s.data_dir.join("files").join(&did).exists(), "the original is deleted");
-    let (_, hits) = s.get(&format!("/api/v1/projects/{long}/search?q=loading+dock+opens")).await;
-    assert!(hits.to_string().contains("loading dock opens at six"), "the text stays: {hits}");
+    assert!(
+        !s.data_dir.join("files").join(&did).exists(),
+        "the original is deleted"
+    );
+    let (_, hits) = s
+        .get(&format!(
+            "/api/v1/projects/{long}/search?q=loading+dock+opens"
+        ))
+        .await;
+    assert!(
+        hits.to_string().contains("loading dock opens at six"),
+        "the text stays: {hits}"
+    );
     let (_, d) = s.get(&format!("/api/v1/documents/{did}")).await;
     assert_eq!(d["status"], "ready");
     let (_, applied) = s.get("/api/v1/audit?action=retention.apply").await;
@@ -118,25 +142,42 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
         archive_dir.to_str().unwrap(),
     ]);
     assert!(ok && out.contains("archived audit rows 1 to"), "{out}");
-    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&db).await.unwrap();
+    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert!(live <= 2, "only the newest rows stay: {live}");
     // The chain goes on from the checkpoint, across new rows.
-    let (status, _) = s.post("/api/v1/projects", json!({"name": "After archiving"})).await;
+    let (status, _) = s
+        .post("/api/v1/projects", json!({"name": "After archiving"}))
+        .await;
     assert_eq!(status, 201);
     let (ok, out) = bacopilot(&["--data-dir", &data, "audit", "verify"]);
     assert!(ok, "the pruned chain verifies: {out}");
-    let file = std::fs::read_dir(&archive_dir).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(&archive_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let (ok, out) = bacopilot(&["audit", "verify", "--archive", file.to_str().unwrap()]);
     assert!(ok && out.contains("audit archive intact"), "{out}");
     // A row edited in the archive is caught.
     let text = std::fs::read_to_string(&file).unwrap();
     let tampered = archive_dir.join("tampered.jsonl");
-    std::fs::write(&tampered, text.replacen("project.create", "project.delete", 1)).unwrap();
+    std::fs::write(
+        &tampered,
+        text.replacen("project.create", "project.delete", 1),
+    )
+    .unwrap();
     let (ok, out) = bacopilot(&["audit", "verify", "--archive", tampered.to_str().unwrap()]);
     assert!(!ok && out.contains("do not match its hash"), "{out}");
 
     // Deleting the newest row (past the append-only trigger) is caught by the anchor.
-    sqlx::query("DROP TRIGGER audit_log_no_delete").execute(&db).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(&db)
+        .await
+        .unwrap();
     sqlx::query("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)")
         .execute(&db)
         .await

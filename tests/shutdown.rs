@@ -118,12 +118,20 @@ async fn sigterm_mid_stream_ends_the_stream_with_a_final_event_and_exits_zero() 
         "temperature": 0.8,
         "stream": true,
     });
-    let r = p.client.post(p.url("/v1/chat/completions")).json(&body).send().await.unwrap();
+    let r = p
+        .client
+        .post(p.url("/v1/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let mut chunks = r.bytes_stream();
     let mut text = String::new();
     while !text.contains("data: {") {
-        text.push_str(&String::from_utf8_lossy(&chunks.next().await.unwrap().unwrap()));
+        text.push_str(&String::from_utf8_lossy(
+            &chunks.next().await.unwrap().unwrap(),
+        ));
     }
     let signalled = Instant::now();
     p.signal(libc::SIGTERM);
@@ -164,7 +172,13 @@ async fn kill_9_mid_ingest_then_restart_indexes_the_document_again_and_loses_not
     let (models, data) = scratch("kill-ingest");
     let key = common::admin_key(&data).await;
     let mut p = Process::start(&models, &data, &key, 10).await;
-    let (_, project) = p.json(reqwest::Method::POST, "/api/v1/projects", Some(json!({"name": "Plant"}))).await;
+    let (_, project) = p
+        .json(
+            reqwest::Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "Plant"})),
+        )
+        .await;
     let pid = project["id"].as_str().unwrap().to_string();
     let small = b"# Shifts\n\nThe night shift starts at 22:00.\n".to_vec();
     let upload = |name: &str, bytes: Vec<u8>| {
@@ -196,11 +210,19 @@ async fn kill_9_mid_ingest_then_restart_indexes_the_document_again_and_loses_not
     let r = upload("handbook.md", bytes).await.unwrap();
     assert_eq!(r.status(), 202);
     let doc: Value = r.json().await.unwrap();
-    let (id, job) = (doc["id"].as_str().unwrap().to_string(), doc["job_id"].as_str().unwrap().to_string());
+    let (id, job) = (
+        doc["id"].as_str().unwrap().to_string(),
+        doc["job_id"].as_str().unwrap().to_string(),
+    );
     // Killed once embedding has started.
     loop {
-        let (_, j) = p.json(reqwest::Method::GET, &format!("/api/v1/jobs/{job}"), None).await;
-        assert!(j["status"] != "succeeded", "ingest finished before the kill: {j}");
+        let (_, j) = p
+            .json(reqwest::Method::GET, &format!("/api/v1/jobs/{job}"), None)
+            .await;
+        assert!(
+            j["status"] != "succeeded",
+            "ingest finished before the kill: {j}"
+        );
         if j["progress"].as_f64().unwrap_or(0.0) > 0.0 {
             break;
         }
@@ -212,20 +234,42 @@ async fn kill_9_mid_ingest_then_restart_indexes_the_document_again_and_loses_not
 
     let p = Process::start(&models, &data, &key, 10).await;
     let doc = settled(&p, id.clone()).await;
-    assert_eq!(doc["status"], "ready", "the interrupted document resumed: {doc}");
+    assert_eq!(
+        doc["status"], "ready",
+        "the interrupted document resumed: {doc}"
+    );
     assert_ne!(doc["job_id"], job.as_str(), "a new job indexed it");
     let stores = common::Stores::open(&data).await;
-    let chunks = stores.sqlite_count("SELECT count(*) FROM chunks WHERE document_id = ?1", &id).await;
+    let chunks = stores
+        .sqlite_count("SELECT count(*) FROM chunks WHERE document_id = ?1", &id)
+        .await;
     assert!(chunks > 10);
-    assert_eq!(stores.lance_count(&format!("document_id = '{id}'")).await as i64, chunks, "no vectors twice");
+    assert_eq!(
+        stores.lance_count(&format!("document_id = '{id}'")).await as i64,
+        chunks,
+        "no vectors twice"
+    );
     let (_, hits) = p
-        .json(reqwest::Method::GET, &format!("/api/v1/projects/{pid}/search?q={}", fact.replace(' ', "+")), None)
+        .json(
+            reqwest::Method::GET,
+            &format!("/api/v1/projects/{pid}/search?q={}", fact.replace(' ', "+")),
+            None,
+        )
         .await;
     assert!(hits.to_string().contains("valve 1399"), "{hits}");
-    assert_eq!(settled(&p, committed_id).await["status"], "ready", "committed before the kill");
-    let (_, old) = p.json(reqwest::Method::GET, &format!("/api/v1/jobs/{job}"), None).await;
+    assert_eq!(
+        settled(&p, committed_id).await["status"],
+        "ready",
+        "committed before the kill"
+    );
+    let (_, old) = p
+        .json(reqwest::Method::GET, &format!("/api/v1/jobs/{job}"), None)
+        .await;
     assert_eq!(old["status"], "failed");
-    assert!(old["message"].as_str().unwrap().contains("interrupted"), "{old}");
+    assert!(
+        old["message"].as_str().unwrap().contains("interrupted"),
+        "{old}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,7 +277,13 @@ async fn kill_9_mid_generation_fails_the_job_with_a_reason_and_keeps_the_project
     let (models, data) = scratch("kill-generation");
     let key = common::admin_key(&data).await;
     let mut p = Process::start(&models, &data, &key, 10).await;
-    let (_, project) = p.json(reqwest::Method::POST, "/api/v1/projects", Some(json!({"name": "Portal"}))).await;
+    let (_, project) = p
+        .json(
+            reqwest::Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "Portal"})),
+        )
+        .await;
     let pid = project["id"].as_str().unwrap().to_string();
     let (status, started) = p
         .json(
@@ -245,19 +295,42 @@ async fn kill_9_mid_generation_fails_the_job_with_a_reason_and_keeps_the_project
     assert_eq!(status, 202, "{started}");
     let job = started["job_id"].as_str().unwrap().to_string();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (_, j) = p.json(reqwest::Method::GET, &format!("/api/v1/jobs/{job}"), None).await;
+    let (_, j) = p
+        .json(reqwest::Method::GET, &format!("/api/v1/jobs/{job}"), None)
+        .await;
     assert_eq!(j["status"], "running", "{j}");
     p.signal(libc::SIGKILL);
     p.wait(Duration::from_secs(10));
     integrity_ok(&data).await;
 
     let p = Process::start(&models, &data, &key, 10).await;
-    let (_, j) = p.json(reqwest::Method::GET, &format!("/api/v1/jobs/{job}"), None).await;
+    let (_, j) = p
+        .json(reqwest::Method::GET, &format!("/api/v1/jobs/{job}"), None)
+        .await;
     assert_eq!(j["status"], "failed", "{j}");
-    assert!(j["message"].as_str().unwrap().contains("interrupted"), "{j}");
-    let (status, project) = p.json(reqwest::Method::GET, &format!("/api/v1/projects/{pid}"), None).await;
+    assert!(
+        j["message"].as_str().unwrap().contains("interrupted"),
+        "{j}"
+    );
+    let (status, project) = p
+        .json(
+            reqwest::Method::GET,
+            &format!("/api/v1/projects/{pid}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(project["name"], "Portal");
-    let (_, list) = p.json(reqwest::Method::GET, &format!("/api/v1/projects/{pid}/srs"), None).await;
-    assert_eq!(list["data"].as_array().map(Vec::len), Some(0), "no half-written SRS: {list}");
+    let (_, list) = p
+        .json(
+            reqwest::Method::GET,
+            &format!("/api/v1/projects/{pid}/srs"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        list["data"].as_array().map(Vec::len),
+        Some(0),
+        "no half-written SRS: {list}"
+    );
 }

@@ -55,7 +55,10 @@ impl Receiver {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{event}: fewer than {n} deliveries: {:?}", self.got.lock().unwrap());
+        panic!(
+            "{event}: fewer than {n} deliveries: {:?}",
+            self.got.lock().unwrap()
+        );
     }
 }
 
@@ -64,7 +67,12 @@ async fn hook(
     headers: HeaderMap,
     body: String,
 ) -> StatusCode {
-    let header = |n: &str| headers.get(n).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
     let received = Received {
         event: header("x-bacopilot-event"),
         delivery: header("x-bacopilot-delivery"),
@@ -97,7 +105,10 @@ fn verify(secret: &str, r: &Received) -> Value {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    assert!((now - t).abs() < 300, "timestamp outside the tolerance window");
+    assert!(
+        (now - t).abs() < 300,
+        "timestamp outside the tolerance window"
+    );
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{t}.{}", r.body).as_bytes());
     let want = hex::encode(mac.finalize().into_bytes());
@@ -128,13 +139,19 @@ async fn signed_deliveries_retry_until_accepted_and_survive_a_restart() {
 
     // Targets off the allowlist and unknown events are refused.
     let (status, body) = s
-        .post("/api/v1/webhooks", json!({"url": "http://hooks.example/x", "events": ["document.ready"]}))
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "http://hooks.example/x", "events": ["document.ready"]}),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("allowed_hosts"), "{body}");
     let url = format!("http://127.0.0.1:{port}/hook");
     let (status, body) = s
-        .post("/api/v1/webhooks", json!({"url": url, "events": ["document.redy"]}))
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": url, "events": ["document.redy"]}),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
 
@@ -149,14 +166,30 @@ async fn signed_deliveries_retry_until_accepted_and_survive_a_restart() {
     let id = hook["id"].as_str().unwrap().to_string();
     assert!(secret.starts_with("whsec_") && secret.len() > 40);
     let (_, shown) = s.get(&format!("/api/v1/webhooks/{id}")).await;
-    assert!(shown.get("secret").is_none(), "the secret is shown once: {shown}");
+    assert!(
+        shown.get("secret").is_none(),
+        "the secret is shown once: {shown}"
+    );
 
     // From the command line (another process): the server delivers it.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bacopilot"))
-        .args(["--data-dir", data.to_str().unwrap(), "keys", "create", "--user", "admin", "--name", "ci-runner"])
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "keys",
+            "create",
+            "--user",
+            "admin",
+            "--name",
+            "ci-runner",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created = receiver.wait_for("key.created", 1).await;
     let body = verify(&secret, &created[0]);
     assert_eq!(body["data"]["name"], "ci-runner", "{body}");
@@ -164,7 +197,11 @@ async fn signed_deliveries_retry_until_accepted_and_survive_a_restart() {
     // A job's event, refused three times; the server restarts after two.
     let project = s.project("Hooks").await;
     let (status, up) = s
-        .upload(&project, "memo.md", b"# Memo\n\nInvoices are approved by the controller.\n".to_vec())
+        .upload(
+            &project,
+            "memo.md",
+            b"# Memo\n\nInvoices are approved by the controller.\n".to_vec(),
+        )
         .await;
     assert_eq!(status, 202, "{up}");
     let document = up["id"].as_str().unwrap().to_string();
@@ -181,7 +218,10 @@ async fn signed_deliveries_retry_until_accepted_and_survive_a_restart() {
     assert_eq!(first["data"]["project_id"], project.as_str());
     for a in &attempts {
         verify(&secret, a);
-        assert_eq!(a.body, attempts[0].body, "every attempt sends the same event");
+        assert_eq!(
+            a.body, attempts[0].body,
+            "every attempt sends the same event"
+        );
         assert_eq!(a.delivery, attempts[0].delivery);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -196,18 +236,26 @@ async fn signed_deliveries_retry_until_accepted_and_survive_a_restart() {
     assert_eq!(ready["status"], "delivered", "{ready}");
     assert_eq!(ready["attempts"], 4, "{ready}");
     assert_eq!(ready["last_status"], 204);
-    assert_eq!(receiver.of("document.ready").len(), 4, "delivered once, then never again");
+    assert_eq!(
+        receiver.of("document.ready").len(),
+        4,
+        "delivered once, then never again"
+    );
     assert!(r.metric("bacopilot_webhook_deliveries_total").await >= 1.0);
 
     // The test button reaches this endpoint alone.
-    let (status, q) = r.post(&format!("/api/v1/webhooks/{id}/test"), json!({})).await;
+    let (status, q) = r
+        .post(&format!("/api/v1/webhooks/{id}/test"), json!({}))
+        .await;
     assert_eq!((status, q["queued"].as_i64()), (202, Some(1)));
     verify(&secret, &receiver.wait_for("webhook.test", 1).await[0]);
 
     // Deleted: nothing more is sent to it.
     assert_eq!(r.delete(&format!("/api/v1/webhooks/{id}")).await, 204);
     let before = receiver.got.lock().unwrap().len();
-    let (status, _) = r.post("/api/v1/keys", json!({"name": "after delete"})).await;
+    let (status, _) = r
+        .post("/api/v1/keys", json!({"name": "after delete"}))
+        .await;
     assert_eq!(status, 201);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(receiver.got.lock().unwrap().len(), before);

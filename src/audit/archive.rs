@@ -183,7 +183,8 @@ pub async fn archive_before(
 /// hash its header says the first row links to. Answers the rows checked
 /// and the last row's hash (which a checkpoint records).
 pub fn verify_archive(path: &Path) -> anyhow::Result<(u64, String)> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut lines = std::io::BufReader::new(file).lines();
     let header: Header = serde_json::from_str(&lines.next().context("the archive is empty")??)
         .context("the archive's first line is not its header")?;
@@ -204,7 +205,8 @@ pub fn verify_archive(path: &Path) -> anyhow::Result<(u64, String)> {
         expected += 1;
         n += 1;
     }
-    if n != header.rows || expected - 1 != header.last_seq || hex::encode(&prev) != header.last_hash {
+    if n != header.rows || expected - 1 != header.last_seq || hex::encode(&prev) != header.last_hash
+    {
         bail!(
             "the archive holds {n} rows ending at {}, its header says {} rows ending at {}",
             expected - 1,
@@ -273,11 +275,15 @@ pub(super) async fn check_anchor(pool: &SqlitePool) -> Result<Option<Broken>, sq
         .bind(anchor.seq)
         .fetch_optional(pool)
         .await?;
-    let archived: Option<i64> =
-        sqlx::query_scalar("SELECT max(seq) FROM audit_checkpoints")
-            .fetch_one(pool)
-            .await?;
-    let broken = |reason| Ok(Some(Broken { seq: anchor.seq, reason }));
+    let archived: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM audit_checkpoints")
+        .fetch_one(pool)
+        .await?;
+    let broken = |reason| {
+        Ok(Some(Broken {
+            seq: anchor.seq,
+            reason,
+        }))
+    };
     match row {
         Some(h) if hex::encode(&h) == anchor.hash => Ok(None),
         Some(_) => broken("it differs from the row the anchor recorded"),

@@ -64,7 +64,9 @@ mod tests {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
         let mut out = Box::pin(cut(body, stopping.clone()));
-        tx.send(Ok(Bytes::from_static(b"data: one\n\n"))).await.unwrap();
+        tx.send(Ok(Bytes::from_static(b"data: one\n\n")))
+            .await
+            .unwrap();
         assert_eq!(out.next().await.unwrap().unwrap(), "data: one\n\n");
         stopping.cancel();
         let last = out.next().await.unwrap().unwrap();

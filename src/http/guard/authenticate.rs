@@ -212,12 +212,10 @@ async fn identify(s: &AppState, parts: &Parts) -> Result<Option<Identity>, AppEr
         }
         Via::Key { scope, .. } => match scope {
             Scope::Full => {}
-            Scope::Metrics if path != "/metrics" => {
-                return Err(AppError::Forbidden(
-                    "This API key's scope is metrics (GET /metrics only); use a key with another scope"
-                        .into(),
-                ))
-            }
+            Scope::Metrics if path != "/metrics" => return Err(AppError::Forbidden(
+                "This API key's scope is metrics (GET /metrics only); use a key with another scope"
+                    .into(),
+            )),
             Scope::Metrics => {}
             Scope::Inference | Scope::Local if !in_inference_scope(path) => {
                 return Err(AppError::Forbidden(format!(
