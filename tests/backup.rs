@@ -389,3 +389,51 @@ async fn the_admin_api_takes_lists_prunes_and_downloads_backups() {
 
     s.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_from_an_older_schema_is_migrated_on_restore() {
+    use sqlx::migrate::Migrator;
+    // A data directory as the release before the webhook tables left it.
+    let old = scratch("old-schema");
+    std::fs::create_dir_all(&old).unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(old.join("bacopilot.db"))
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let all = sqlx::migrate!("./migrations");
+    let previous: Vec<_> = all.iter().filter(|m| m.version < 7).cloned().collect();
+    let older = Migrator {
+        migrations: std::borrow::Cow::Owned(previous),
+        ..Migrator::DEFAULT
+    };
+    older.run(&pool).await.unwrap();
+    sqlx::query("INSERT INTO projects (id, name) VALUES ('0193e6c5-0000-7000-8000-000000000001', 'From last year')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let backup = scratch("old-schema-backup");
+    let m = bacopilot::backup::create(&old, &backup).await.unwrap();
+    assert_eq!(m.schema_version, 6);
+    let target = scratch("old-schema-restored");
+    let (ok, out) = bacopilot(&[
+        "--data-dir",
+        target.to_str().unwrap(),
+        "restore",
+        backup.to_str().unwrap(),
+    ]);
+    assert!(ok && out.contains("migrated from schema 6 to 7"), "{out}");
+    let stores = Stores::open(&target).await;
+    let (name, days): (String, Option<i64>) =
+        sqlx::query_as("SELECT name, retention_days FROM projects")
+            .fetch_one(&stores.sqlite)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), days), ("From last year", None));
+    let hooks: i64 = sqlx::query_scalar("SELECT count(*) FROM webhooks")
+        .fetch_one(&stores.sqlite)
+        .await
+        .unwrap();
+    assert_eq!(hooks, 0, "the new tables exist");
+}
