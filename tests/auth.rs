@@ -1188,3 +1188,45 @@ async fn tls_serves_with_the_configured_certificate() {
     );
     s.stop();
 }
+
+#[tokio::test]
+async fn a_metrics_key_reads_metrics_and_nothing_else() {
+    let s = server();
+    let (status, created) = s
+        .post(
+            "/api/v1/keys",
+            json!({"name": "prometheus", "scope": "metrics"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["scope"], "metrics");
+    let scraper = common::client_with_key(created["key"].as_str().unwrap());
+    let r = scraper.get(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("bacopilot_http_request_duration_seconds_bucket"),
+        "route latency"
+    );
+    assert!(text.contains("bacopilot_webhook_deliveries_failed_total"));
+    for path in [
+        "/v1/models",
+        "/api/v1/projects",
+        "/api/v1/keys",
+        "/api/v1/audit",
+    ] {
+        assert_eq!(get_status(&scraper, s.url(path)).await, 403, "{path}");
+    }
+    // An analyst may hold such a key, but their role does not read metrics.
+    let (_, session) = person(s, "mia", "analyst").await;
+    let (status, theirs) = session
+        .post(
+            s,
+            "/api/v1/keys",
+            json!({"name": "scraper", "scope": "metrics"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{theirs}");
+    let theirs = common::client_with_key(theirs["key"].as_str().unwrap());
+    assert_eq!(get_status(&theirs, s.url("/metrics")).await, 403);
+}

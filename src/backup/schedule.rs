@@ -62,8 +62,8 @@ impl Backups {
         (!self.config.dir.as_os_str().is_empty()).then_some(self.config.dir.as_path())
     }
 
-    /// Takes a backup now into `[backup] dir` and prunes beyond `keep`.
-    /// `by` names who asked, for the audit log (`schedule` or a user).
+    /// Takes a backup now into `[backup] dir` and prunes beyond `keep`;
+    /// `actor` (the schedule or an administrator) is named in the audit log.
     pub async fn take(&self, actor: Actor<'_>) -> Result<(String, Manifest), BackupError> {
         let dir = self.dir().ok_or(BackupError::NotConfigured)?.to_path_buf();
         let _one = self.running.try_lock().map_err(|_| BackupError::Busy)?;
