@@ -156,8 +156,21 @@ async fn attempt(
         Err(e) if e.is_timeout() => {
             Err((None, format!("no answer within {} s", config.timeout_secs)))
         }
-        Err(e) => Err((None, format!("cannot reach the receiver: {e}"))),
+        Err(e) => Err((None, format!("cannot reach the receiver: {}", causes(&e)))),
     }
+}
+
+/// An error with its causes (reqwest's own sentence names only the URL; the
+/// cause says "connection refused" or "dns error").
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 async fn settle(
