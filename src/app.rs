@@ -233,8 +233,11 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
         &state.config.server.data_dir,
     )
     .spawn();
+    let pending = crate::retrieval::ingest::interrupted(&state.store.pool).await?;
     let resume = crate::retrieval::routes::ingest(&state);
-    tokio::spawn(async move { crate::retrieval::ingest::resume_interrupted(&resume).await });
+    tokio::spawn(
+        async move { crate::retrieval::ingest::resume_interrupted(&resume, pending).await },
+    );
     Ok(state)
 }
 

@@ -20,6 +20,7 @@ pub struct Applied {
     pub conversations: u64,
     pub originals: u64,
     pub audit_rows: u64,
+    pub webhook_deliveries: u64,
 }
 
 pub struct Retention {
@@ -55,6 +56,7 @@ impl Retention {
             conversations: self.conversations().await?,
             originals: self.originals().await?,
             audit_rows: 0,
+            webhook_deliveries: self.deliveries().await?,
         };
         if self.config.audit_days > 0 {
             let cutoff = cutoff(self.config.audit_days);
@@ -86,6 +88,21 @@ impl Retention {
                         '-' || COALESCE(p.retention_days, ?1) || ' days'))",
         )
         .bind(i64::from(self.config.conversations_days))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Finished webhook deliveries older than `webhook_log_days`.
+    async fn deliveries(&self) -> Result<u64, sqlx::Error> {
+        if self.config.webhook_log_days == 0 {
+            return Ok(0);
+        }
+        let done = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE status != 'pending'
+             AND updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)",
+        )
+        .bind(format!("-{} days", self.config.webhook_log_days))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())

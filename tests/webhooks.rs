@@ -224,15 +224,23 @@ async fn signed_deliveries_retry_until_accepted_and_survive_a_restart() {
         );
         assert_eq!(a.delivery, attempts[0].delivery);
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let (status, log) = r.get(&format!("/api/v1/webhooks/{id}/deliveries")).await;
-    assert_eq!(status, 200, "{log}");
-    let ready = log["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["type"] == "document.ready")
-        .unwrap_or_else(|| panic!("{log}"));
+    // The receiver answered; the log records it a moment later.
+    let mut ready = Value::Null;
+    for _ in 0..100 {
+        let (status, log) = r.get(&format!("/api/v1/webhooks/{id}/deliveries")).await;
+        assert_eq!(status, 200, "{log}");
+        ready = log["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["type"] == "document.ready")
+            .cloned()
+            .unwrap_or_else(|| panic!("{log}"));
+        if ready["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(ready["status"], "delivered", "{ready}");
     assert_eq!(ready["attempts"], 4, "{ready}");
     assert_eq!(ready["last_status"], 204);

@@ -19,7 +19,8 @@ use sqlx::SqlitePool;
 
 use super::{row_hash, Broken};
 
-const ANCHOR: &str = "audit.anchor";
+/// The anchor's file name, beside the database.
+pub const ANCHOR: &str = "audit.anchor";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -149,7 +150,8 @@ pub async fn archive_before(
         out.into_inner()?.sync_all()?;
     }
     std::fs::rename(&tmp, &file)?;
-    // The file is whole before a row leaves the database.
+    std::fs::File::open(dir)?.sync_all()?;
+    // The file is whole, and its name durable, before a row leaves the database.
     sqlx::query("INSERT INTO audit_checkpoints (seq, hash, rows, archive) VALUES (?1, ?2, ?3, ?4)")
         .bind(last.seq)
         .bind(&last.hash)
@@ -242,14 +244,16 @@ pub(super) async fn write_anchor(pool: &SqlitePool, seq: i64, hash: &[u8]) {
     let current: Option<Anchor> = std::fs::read(&path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
-    if current.is_some_and(|a| a.seq >= seq) {
+    let hash = hex::encode(hash);
+    // Another process may have anchored a later row meanwhile; the same seq
+    // with another hash is a row rewritten after a lost commit.
+    if current.is_some_and(|a| a.seq > seq || (a.seq == seq && a.hash == hash)) {
         return;
     }
-    let anchor = Anchor {
-        seq,
-        hash: hex::encode(hash),
-    };
-    let tmp = path.with_extension(format!("anchor.{}", std::process::id()));
+    let anchor = Anchor { seq, hash };
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("anchor.{}.{n}", std::process::id()));
     let written = serde_json::to_vec(&anchor)
         .map_err(std::io::Error::other)
         .and_then(|b| std::fs::write(&tmp, b))
@@ -257,6 +261,19 @@ pub(super) async fn write_anchor(pool: &SqlitePool, seq: i64, hash: &[u8]) {
     if let Err(e) = written {
         tracing::warn!(path = %path.display(), error = %e, "cannot write the audit anchor");
     }
+}
+
+/// Writes the anchor of the database behind `pool` from its own newest row
+/// (for a copy of the database, whose end the live anchor may have passed).
+pub async fn anchor_end(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let last: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+    if let Some((seq, hash)) = last {
+        write_anchor(pool, seq, &hash).await;
+    }
+    Ok(())
 }
 
 /// The chain must reach the anchor: its row is there with the anchored hash

@@ -1,14 +1,17 @@
 //! Backups of a data directory, safe while a server serves it: SQLite copied
 //! with `VACUUM INTO` (one read transaction, so one consistent instant), the
-//! LanceDB table at the version committed as of that instant, the stored
-//! original files, and a manifest with the schema and app versions, every
-//! table's row count and every file's SHA-256.
+//! LanceDB table at its version as of that instant, the stored original
+//! files, the archived audit rows, and a manifest with the schema and app
+//! versions, every table's row count and every file's SHA-256.
 //!
-//! Why the LanceDB version is picked by time: ingest commits a document's
-//! vectors before SQLite marks it ready, and deletion removes the SQLite row
-//! before the vectors. The table as of the SQLite snapshot therefore holds
-//! the vectors of every ready document in it; rows of documents that were
-//! not ready yet are swept by the restored server's first start.
+//! The vector version is the table's version read before and after the
+//! SQLite copy, when both agree (no commit landed during the copy; otherwise
+//! the copy is taken again). Ingest commits a document's vectors before
+//! SQLite marks it ready, and deletion removes the SQLite row before the
+//! vectors, so that version holds the vectors of every ready document in
+//! the snapshot; rows of documents not ready yet are swept by the restored
+//! server's first start. Under a stream of commits that never lets up, the
+//! version committed by the snapshot's time is taken instead.
 //!
 //! A backup is written under a temporary name beside its destination and
 //! renamed into place once its manifest is written, so a directory with the
@@ -25,7 +28,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use futures::TryStreamExt;
 use lancedb::query::ExecutableQuery;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -39,6 +41,8 @@ const DATABASE: &str = "bacopilot.db";
 const LANCE_DIR: &str = "lancedb";
 const LANCE_TABLE: &str = "chunks";
 const FILES_DIR: &str = "files";
+/// Archived audit rows (`audit::archive`), in their default place.
+const AUDIT_ARCHIVE: &str = "audit-archive";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -122,14 +126,36 @@ fn partial_name(dest: &Path) -> PathBuf {
 
 async fn write(data_dir: &Path, out: &Path) -> anyhow::Result<Manifest> {
     let source = open_sqlite(&data_dir.join(DATABASE), false).await?;
-    let instant = chrono::Utc::now();
+    let lance = data_dir.join(LANCE_DIR);
     let copy = out.join(DATABASE);
-    sqlx::query("VACUUM INTO ?1")
-        .bind(copy.to_string_lossy().as_ref())
-        .execute(&source)
-        .await
-        .context("cannot copy the database (VACUUM INTO)")?;
+    // The vector table's version before and after the copy: equal, it is the
+    // version as of the SQLite snapshot. A commit in between (an ingest) and
+    // the copy is taken again; after three tries, the version committed by
+    // the snapshot's time is taken (see the module's note).
+    let mut pinned = None;
+    for _ in 0..3 {
+        let before = latest_vector_version(&lance).await?;
+        let instant = chrono::Utc::now();
+        let _ = std::fs::remove_file(&copy);
+        sqlx::query("VACUUM INTO ?1")
+            .bind(copy.to_string_lossy().as_ref())
+            .execute(&source)
+            .await
+            .context("cannot copy the database (VACUUM INTO)")?;
+        let after = latest_vector_version(&lance).await?;
+        pinned = Some((before == after, before, instant));
+        if before == after {
+            break;
+        }
+    }
     source.close().await;
+    let (settled, latest, instant) = pinned.expect("the loop runs");
+    let version = if settled {
+        Pick::Exactly(latest)
+    } else {
+        tracing::warn!("the vector table changed during each copy; taking the version committed by the snapshot's time");
+        Pick::AsOf(instant)
+    };
 
     let snapshot = open_sqlite(&copy, true).await?;
     let counts = table_counts(&snapshot).await?;
@@ -137,12 +163,16 @@ async fn write(data_dir: &Path, out: &Path) -> anyhow::Result<Manifest> {
     let documents: Vec<String> = sqlx::query_scalar("SELECT id FROM documents")
         .fetch_all(&snapshot)
         .await?;
+    // The backup's own anchor: the end of the chain in the snapshot (the live
+    // anchor may already name rows written after it).
+    crate::audit::archive::anchor_end(&snapshot).await?;
     snapshot.close().await;
 
-    let (lancedb_version, vectors) =
-        copy_vectors(&data_dir.join(LANCE_DIR), &out.join(LANCE_DIR), instant).await?;
+    let (lancedb_version, vectors) = copy_vectors(&lance, &out.join(LANCE_DIR), version).await?;
     let documents_missing_files =
         copy_files(&data_dir.join(FILES_DIR), &out.join(FILES_DIR), &documents)?;
+    restore::copy_tree(&data_dir.join(AUDIT_ARCHIVE), &out.join(AUDIT_ARCHIVE))
+        .context("cannot copy the audit archive")?;
 
     let mut counts = counts;
     counts.insert("vectors".into(), vectors as i64);
@@ -208,56 +238,79 @@ async fn schema_version(pool: &SqlitePool) -> anyhow::Result<i64> {
     Ok(v.unwrap_or(0))
 }
 
-/// Copies the chunks table as of `instant` (the newest version committed
-/// then, or the oldest kept when all are newer) into a new database at
-/// `dest`, with its full-text index. Answers the version and the row count.
-async fn copy_vectors(
-    source: &Path,
-    dest: &Path,
-    instant: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<(u64, usize)> {
-    std::fs::create_dir_all(dest)?;
-    if !source.is_dir() {
-        return Ok((0, 0));
+/// Which version of the vector table to copy.
+#[derive(Clone, Copy)]
+enum Pick {
+    /// This one (`None`: there was no table).
+    Exactly(Option<u64>),
+    /// The newest committed by then, or the oldest kept when all are newer.
+    AsOf(chrono::DateTime<chrono::Utc>),
+}
+
+async fn open_vectors(dir: &Path) -> anyhow::Result<Option<lancedb::Table>> {
+    if !dir.is_dir() {
+        return Ok(None);
     }
-    let db = lancedb::connect(&source.to_string_lossy())
+    let db = lancedb::connect(&dir.to_string_lossy())
         .execute()
         .await
         .context("cannot open the vector store")?;
-    let table = match db.open_table(LANCE_TABLE).execute().await {
-        Ok(t) => t,
-        Err(lancedb::Error::TableNotFound { .. }) => return Ok((0, 0)),
-        Err(e) => return Err(e).context("cannot open the vector table"),
+    match db.open_table(LANCE_TABLE).execute().await {
+        Ok(t) => Ok(Some(t)),
+        Err(lancedb::Error::TableNotFound { .. }) => Ok(None),
+        Err(e) => Err(e).context("cannot open the vector table"),
+    }
+}
+
+/// The vector table's newest committed version (`None`: no table yet).
+async fn latest_vector_version(dir: &Path) -> anyhow::Result<Option<u64>> {
+    match open_vectors(dir).await? {
+        Some(t) => Ok(Some(t.version().await?)),
+        None => Ok(None),
+    }
+}
+
+/// Copies the chunks table at the version `pick` names into a new database
+/// at `dest`, with its full-text index, streaming (the table is never held
+/// in memory whole). Answers the version and the row count.
+async fn copy_vectors(source: &Path, dest: &Path, pick: Pick) -> anyhow::Result<(u64, usize)> {
+    std::fs::create_dir_all(dest)?;
+    let Some(table) = open_vectors(source).await? else {
+        return Ok((0, 0));
     };
-    let versions = table.list_versions().await?;
-    let version = versions
-        .iter()
-        .filter(|v| v.timestamp <= instant)
-        .map(|v| v.version)
-        .max()
-        .or_else(|| versions.iter().map(|v| v.version).min())
-        .context("the vector table lists no versions")?;
+    let version = match pick {
+        Pick::Exactly(None) => return Ok((0, 0)),
+        Pick::Exactly(Some(v)) => v,
+        Pick::AsOf(instant) => {
+            let versions = table.list_versions().await?;
+            versions
+                .iter()
+                .filter(|v| v.timestamp <= instant)
+                .map(|v| v.version)
+                .max()
+                .or_else(|| versions.iter().map(|v| v.version).min())
+                .context("the vector table lists no versions")?
+        }
+    };
     table
         .checkout(version)
         .await
         .with_context(|| format!("cannot read version {version} of the vector table"))?;
-    let batches: Vec<arrow_array::RecordBatch> = table
-        .query()
-        .execute()
-        .await?
-        .try_collect()
-        .await
-        .context("cannot read the vector table")?;
-    let rows = batches.iter().map(|b| b.num_rows()).sum();
+    let rows = table.count_rows(None).await?;
     if rows == 0 {
         return Ok((version, 0));
     }
+    let stream = table.query().execute().await?;
     let copy = lancedb::connect(&dest.to_string_lossy()).execute().await?;
     let t = copy
-        .create_table(LANCE_TABLE, batches)
+        .create_table(LANCE_TABLE, stream)
         .execute()
         .await
         .context("cannot write the vector table copy")?;
+    let copied = t.count_rows(None).await?;
+    if copied != rows {
+        bail!("the vector table copy holds {copied} rows, version {version} holds {rows}");
+    }
     crate::retrieval::vectors::ensure_fts_index(&t)
         .await
         .context("cannot index the vector table copy")?;

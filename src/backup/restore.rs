@@ -7,12 +7,15 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use serde_json::json;
 
-use super::{known_schema_version, verify, Manifest, DATABASE, FILES_DIR, LANCE_DIR};
+use super::{
+    known_schema_version, verify, Manifest, AUDIT_ARCHIVE, DATABASE, FILES_DIR, LANCE_DIR,
+};
+use crate::audit::archive::ANCHOR;
 use crate::audit::{self, Actor};
 use crate::store::Store;
 
-/// Restores `backup` into `data_dir` (absent or empty). On failure the
-/// directory is left empty again.
+/// Restores `backup` into `data_dir` (absent or empty). On failure nothing
+/// is left in it.
 pub async fn restore(backup: &Path, data_dir: &Path) -> anyhow::Result<Manifest> {
     let (manifest, problems) = verify(backup).await?;
     if !problems.is_empty() {
@@ -43,15 +46,41 @@ pub async fn restore(backup: &Path, data_dir: &Path) -> anyhow::Result<Manifest>
             );
         }
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create {}", data_dir.display()))?;
-    match copy_in(backup, data_dir, &manifest).await {
-        Ok(()) => Ok(manifest),
-        Err(e) => {
-            empty(data_dir);
-            Err(e)
-        }
+    // Written beside the target and renamed into place: a restore that is
+    // killed leaves no half-filled data directory a server would start on.
+    let staging = staging_name(data_dir);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot remove the leftover {}", staging.display()))?;
     }
+    std::fs::create_dir_all(&staging)
+        .with_context(|| format!("cannot create {}", staging.display()))?;
+    if let Err(e) = copy_in(backup, &staging, &manifest).await {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    // rename(2) replaces an empty directory; a mount point cannot be
+    // replaced, so its contents are moved in instead.
+    if std::fs::rename(&staging, data_dir).is_err() {
+        std::fs::create_dir_all(data_dir)?;
+        for entry in std::fs::read_dir(&staging)? {
+            let entry = entry?;
+            std::fs::rename(entry.path(), data_dir.join(entry.file_name())).with_context(|| {
+                format!("cannot move the restored files into {}", data_dir.display())
+            })?;
+        }
+        let _ = std::fs::remove_dir(&staging);
+    }
+    Ok(manifest)
+}
+
+/// `D` is restored as `.D.restoring` beside it.
+fn staging_name(data_dir: &Path) -> std::path::PathBuf {
+    let name = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into());
+    data_dir.with_file_name(format!(".{name}.restoring"))
 }
 
 async fn copy_in(backup: &Path, data_dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
@@ -61,6 +90,12 @@ async fn copy_in(backup: &Path, data_dir: &Path, manifest: &Manifest) -> anyhow:
         .context("cannot copy the vector store")?;
     copy_tree(&backup.join(FILES_DIR), &data_dir.join(FILES_DIR))
         .context("cannot copy the stored files")?;
+    copy_tree(&backup.join(AUDIT_ARCHIVE), &data_dir.join(AUDIT_ARCHIVE))
+        .context("cannot copy the audit archive")?;
+    if backup.join(ANCHOR).is_file() {
+        std::fs::copy(backup.join(ANCHOR), data_dir.join(ANCHOR))
+            .context("cannot copy the audit anchor")?;
+    }
     // Opening migrates a snapshot from an older schema to this program's.
     let store = Store::open(data_dir).await?;
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
@@ -91,7 +126,7 @@ async fn copy_in(backup: &Path, data_dir: &Path, manifest: &Manifest) -> anyhow:
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(super) fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     if !from.is_dir() {
         return Ok(());
@@ -107,20 +142,6 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Removes what a failed restore wrote, keeping the (empty) directory.
-fn empty(dir: &Path) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            let _ = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
-        }
-    }
 }
 
 /// `bacopilot restore`: prints what was restored.

@@ -290,7 +290,13 @@ async fn serve_socket(
     let send = |event: &str, data: serde_json::Value| {
         WsMessage::Text(json!({"event": event, "data": data}).to_string().into())
     };
-    while let Some(Ok(frame)) = socket.recv().await {
+    let stopping = s.stopping.clone();
+    loop {
+        let frame = tokio::select! {
+            frame = socket.recv() => frame,
+            () = stopping.cancelled() => return close_for_shutdown(socket).await,
+        };
+        let Some(Ok(frame)) = frame else { return };
         let text = match frame {
             WsMessage::Text(t) => t,
             WsMessage::Close(_) => return,
@@ -382,6 +388,7 @@ async fn serve_socket(
                     Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => return,
                     Some(Ok(_)) => {}
                 },
+                () = stopping.cancelled() => return close_for_shutdown(socket).await,
             }
         }
     }
@@ -402,6 +409,18 @@ async fn still_allowed(
         Err(e @ AppError::Internal(_)) => Err(e),
         Err(_) => Ok(None),
     }
+}
+
+/// At the drain deadline of a shutdown: the same error event as the event
+/// streams get, then 1001 (going away, RFC 6455 §7.4.1).
+async fn close_for_shutdown(mut socket: WebSocket) {
+    let event = json!({"event": "error", "data": crate::http::drain::stopping_error()});
+    let _ = socket.send(WsMessage::Text(event.to_string().into())).await;
+    let frame = CloseFrame {
+        code: close_code::AWAY,
+        reason: "The server is stopping".into(),
+    };
+    let _ = socket.send(WsMessage::Close(Some(frame))).await;
 }
 
 /// Closes the socket with 1008 (policy violation, RFC 6455 §7.4.1).

@@ -69,6 +69,9 @@ pub struct RetentionConfig {
     pub audit_days: u32,
     /// Where audit archives go; empty: `audit-archive` in the data directory.
     pub audit_archive_dir: PathBuf,
+    /// Webhook deliveries (delivered or given up) kept in the log this many
+    /// days; 0 keeps them.
+    pub webhook_log_days: u32,
     /// Seconds between two runs (the first runs at start).
     pub interval_secs: u64,
 }
@@ -80,6 +83,7 @@ impl Default for RetentionConfig {
             delete_originals: false,
             audit_days: 0,
             audit_archive_dir: PathBuf::new(),
+            webhook_log_days: 30,
             interval_secs: 3600,
         }
     }

@@ -156,7 +156,11 @@ async fn attempt(
         Err(e) if e.is_timeout() => {
             Err((None, format!("no answer within {} s", config.timeout_secs)))
         }
-        Err(e) => Err((None, format!("cannot reach the receiver: {}", causes(&e)))),
+        // Without the URL: a token in its path would go to the delivery log.
+        Err(e) => Err((
+            None,
+            format!("cannot reach the receiver: {}", causes(&e.without_url())),
+        )),
     }
 }
 

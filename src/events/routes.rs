@@ -88,6 +88,15 @@ const SELECT: &str = "SELECT w.id, w.url, w.events, w.created_by, w.created_at,
     (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'failed') AS failed
     FROM webhooks w";
 
+/// Where a URL points, without its path and query: receivers such as chat
+/// services put their token in the path, and the audit log keeps what it is
+/// given for years.
+pub fn origin(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| "(not a URL)".into())
+}
+
 /// Whether `url` may be a webhook target under `allowed` (see the config).
 pub fn allowed(url: &str, allowed: &[String]) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
@@ -101,9 +110,17 @@ pub fn allowed(url: &str, allowed: &[String]) -> Result<(), String> {
         .trim_end_matches(']')
         .to_ascii_lowercase();
     let port = parsed.port_or_known_default().unwrap_or(0);
+    // An IPv6 entry with a port is written in brackets (`[::1]:9000`);
+    // `::1:9000` is an address of its own, never ::1 on port 9000.
+    let with_port = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
     let ok = allowed.iter().any(|a| {
         let a = a.trim().to_ascii_lowercase();
-        a == "*" || a == host || a == format!("{host}:{port}") || a == format!("[{host}]:{port}")
+        let bare = a.trim_start_matches('[').trim_end_matches(']');
+        a == "*" || bare == host || a == with_port
     });
     if ok {
         Ok(())
@@ -173,7 +190,7 @@ pub async fn create(
         (&who).into(),
         "webhook.create",
         Some(&id),
-        json!({"url": url, "events": events}),
+        json!({"origin": origin(&url), "events": events}),
     )
     .await;
     let webhook = fetch(&s, &id).await?;
@@ -220,7 +237,7 @@ pub async fn delete(
         (&who).into(),
         "webhook.delete",
         Some(&id),
-        json!({"url": hook.url}),
+        json!({"origin": origin(&hook.url)}),
     )
     .await;
     Ok(StatusCode::NO_CONTENT)
@@ -279,6 +296,17 @@ mod tests {
         assert!(allowed("https://hooks.lan/x", &list).is_ok());
         assert!(allowed("http://HOOKS.lan:8080/x", &list).is_ok());
         assert!(allowed("http://10.0.0.7:9000/", &list).is_ok());
+        let v6 = hosts(&["[::1]:9000", "fd00::7"]);
+        assert!(allowed("http://[::1]:9000/", &v6).is_ok());
+        assert!(allowed("http://[::1]:9001/", &v6).is_err());
+        assert!(allowed("http://[fd00::7]:1234/", &v6).is_ok());
+        // `::1:9000` is an address, not ::1 on port 9000.
+        assert!(allowed("http://[::1:9000]:80/", &v6).is_err());
+        assert!(allowed("http://[::1]:9000/", &hosts(&["::1:9000"])).is_err());
+        assert_eq!(
+            super::origin("https://hooks.example/services/T0/B0/secret-token?x=1"),
+            "https://hooks.example"
+        );
         assert!(allowed("http://10.0.0.7:9001/", &list).is_err());
         assert!(allowed("http://evil.example/", &list).is_err());
         assert!(allowed("ftp://hooks.lan/", &list).is_err());

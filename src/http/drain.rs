@@ -17,6 +17,15 @@ use crate::app::AppState;
 /// so that it stands alone even after an event cut in the middle.
 pub const STOPPING_EVENT: &str = "\nevent: error\ndata: {\"error\": {\"message\": \"the server is stopping; send the request again when it is back\", \"type\": \"server_shutdown\", \"code\": \"server_stopping\"}}\n\n";
 
+/// The same error as [`STOPPING_EVENT`]'s data, for WebSocket clients.
+pub fn stopping_error() -> serde_json::Value {
+    serde_json::json!({"error": {
+        "message": "the server is stopping; send the request again when it is back",
+        "type": "server_shutdown",
+        "code": "server_stopping",
+    }})
+}
+
 /// Wraps every `text/event-stream` answer so that it is cut, with
 /// [`STOPPING_EVENT`], when `stopping` is cancelled.
 pub async fn cut_streams(State(s): State<AppState>, req: Request, next: Next) -> Response {
@@ -74,7 +83,7 @@ mod tests {
         assert!(out.next().await.is_none(), "nothing after the final event");
         let data: serde_json::Value =
             serde_json::from_str(STOPPING_EVENT.trim().rsplit("data: ").next().unwrap()).unwrap();
-        assert_eq!(data["error"]["type"], "server_shutdown");
+        assert_eq!(data, stopping_error());
 
         let finished = Body::from("data: whole\n\n");
         let chunks: Vec<_> = cut(finished, CancellationToken::new()).collect().await;

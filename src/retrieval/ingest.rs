@@ -151,23 +151,21 @@ pub async fn accept(
     Ok((true, answer))
 }
 
+/// The documents (id, project) left `processing` by the last stop; read at
+/// start, before any upload can add one of its own.
+pub async fn interrupted(pool: &sqlx::SqlitePool) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, project_id FROM documents WHERE status = 'processing' ORDER BY created_at",
+    )
+    .fetch_all(pool)
+    .await
+}
+
 /// Restarts the ingest of every document that was being indexed when the
 /// server stopped (the start-up sweep kept those whose original is stored
 /// and removed their partial chunks and vectors). A document whose original
 /// no longer reads as a document is failed with the reader's reason.
-pub async fn resume_interrupted(s: &Ingest) {
-    let pending: Vec<(String, String)> = match sqlx::query_as(
-        "SELECT id, project_id FROM documents WHERE status = 'processing' ORDER BY created_at",
-    )
-    .fetch_all(&s.library.pool)
-    .await
-    {
-        Ok(rows) => rows,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list the documents to resume");
-            return;
-        }
-    };
+pub async fn resume_interrupted(s: &Ingest, pending: Vec<(String, String)>) {
     for (id, project_id) in pending {
         tracing::info!(document = %id, "resuming the ingest the last stop interrupted");
         if let Err(e) = resume(s, &id, &project_id).await {
