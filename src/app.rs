@@ -53,6 +53,9 @@ pub struct AppState {
     /// Cancelled when the drain deadline of a shutdown passes: open event
     /// streams end with a final error event (see `http::drain`).
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Open WebSocket sessions: the server does not wait for upgraded
+    /// connections, so shutdown waits for these itself.
+    pub sockets: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Every route of the server (tests walk [`Routes::paths`]).
@@ -204,6 +207,7 @@ pub async fn start(config: Config) -> anyhow::Result<AppState> {
     );
     let state = AppState {
         stopping: tokio_util::sync::CancellationToken::new(),
+        sockets: Arc::default(),
         backups,
         deliveries,
         pulls,
@@ -269,6 +273,10 @@ pub async fn run(
     let listener = listener.with_metrics(state.metrics.clone());
     let stopping = state.stopping.clone();
     let (jobs, pool) = (state.jobs.clone(), state.store.pool.clone());
+    let (sockets, drain) = (
+        state.sockets.clone(),
+        Duration::from_secs(state.config.server.drain_secs),
+    );
     let served = listen::serve(listener, router(state), shutdown);
     tokio::select! {
         r = served => r?,
@@ -279,6 +287,7 @@ pub async fn run(
             tokio::time::sleep(AFTER_DRAIN).await;
         } => tracing::warn!("requests still open after the drain deadline were dropped"),
     }
+    close_sockets(&sockets, &stopping, drain).await;
     match jobs.interrupt_running().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(jobs = n, "jobs still running were recorded as interrupted"),
@@ -287,6 +296,26 @@ pub async fn run(
     pool.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// WebSocket sessions get what is left of the drain time, then their final
+/// event and a close frame (see `chat::routes`), and a moment to send them.
+async fn close_sockets(
+    sockets: &std::sync::atomic::AtomicUsize,
+    stopping: &tokio_util::sync::CancellationToken,
+    drain: Duration,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let open = || sockets.load(Relaxed) > 0;
+    let until = tokio::time::Instant::now() + drain;
+    while open() && !stopping.is_cancelled() && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stopping.cancel();
+    let until = tokio::time::Instant::now() + Duration::from_secs(1);
+    while open() && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// How long requests that are not streams get past the drain deadline.

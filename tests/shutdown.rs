@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{MINILM, SMOL, SMOL_ID};
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 
 struct Process {
@@ -350,4 +350,69 @@ async fn kill_9_mid_generation_fails_the_job_with_a_reason_and_keeps_the_project
         Some(0),
         "no half-written SRS: {list}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_gives_an_open_websocket_the_final_event_and_a_going_away_close() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::Message;
+    let (models, data) = scratch("sigterm-ws");
+    let key = common::admin_key(&data).await;
+    // No drain time: the answer is cut at once.
+    let mut p = Process::start(&models, &data, &key, 0).await;
+    let (_, project) = p
+        .json(
+            reqwest::Method::POST,
+            "/api/v1/projects",
+            Some(json!({"name": "Sockets"})),
+        )
+        .await;
+    let pid = project["id"].as_str().unwrap();
+    let (_, conv) = p
+        .json(
+            reqwest::Method::POST,
+            &format!("/api/v1/projects/{pid}/conversations"),
+            Some(json!({})),
+        )
+        .await;
+    let url = p
+        .url(&format!(
+            "/api/v1/conversations/{}/ws",
+            conv["id"].as_str().unwrap()
+        ))
+        .replacen("http", "ws", 1);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {key}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let ask = json!({"content": "Tell a long story about a lighthouse keeper.", "mode": "free"});
+    ws.send(Message::Text(ask.to_string().into()))
+        .await
+        .unwrap();
+    loop {
+        let frame = ws.next().await.unwrap().unwrap();
+        let v: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+        assert_ne!(v["event"], "done", "the answer ended before the signal");
+        if v["event"] == "token" {
+            break;
+        }
+    }
+    p.signal(libc::SIGTERM);
+    let (mut last_event, mut close) = (Value::Null, None);
+    while let Some(Ok(frame)) = ws.next().await {
+        match frame {
+            Message::Text(t) => last_event = serde_json::from_str(&t).unwrap(),
+            Message::Close(c) => {
+                close = c;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(last_event["event"], "error", "{last_event}");
+    assert_eq!(last_event["data"]["error"]["type"], "server_shutdown");
+    assert_eq!(close.map(|c| c.code), Some(CloseCode::Away));
+    assert!(p.wait(Duration::from_secs(30)).success());
 }

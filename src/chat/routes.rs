@@ -287,6 +287,7 @@ async fn serve_socket(
     conversation: Conversation,
     mut socket: WebSocket,
 ) {
+    let _open = OpenSocket::count(&s.sockets);
     let send = |event: &str, data: serde_json::Value| {
         WsMessage::Text(json!({"event": event, "data": data}).to_string().into())
     };
@@ -408,6 +409,22 @@ async fn still_allowed(
         Ok(_) => Ok(Some(now)),
         Err(e @ AppError::Internal(_)) => Err(e),
         Err(_) => Ok(None),
+    }
+}
+
+/// Counts a WebSocket session while it lasts (shutdown waits for them).
+struct OpenSocket(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl OpenSocket {
+    fn count(open: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(open.clone())
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
