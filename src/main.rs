@@ -315,7 +315,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|| data.join("audit-archive"));
             run(cli::archive_audit(&data, older_than_days, &dir))
         }
-        Command::Backup { dir, verify } => run(bacopilot::backup::run_cli(&data, &dir, verify)),
+        Command::Backup { dir, verify } => run(bacopilot::backup::cli::run(&data, &dir, verify)),
         Command::Restore { dir } => run(bacopilot::backup::restore::run_cli(&dir, &data)),
         Command::Models {
             command: ModelsCommand::List,
