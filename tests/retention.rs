@@ -130,7 +130,8 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
     let data = s.data_dir.to_str().unwrap().to_string();
     let (ok, out) = bacopilot(&["--data-dir", &data, "audit", "verify"]);
     assert!(ok, "{out}");
-    let archive_dir = s.data_dir.join("archive-test");
+    // Into the default place, audit-archive/ in the data directory.
+    let archive_dir = s.data_dir.join("audit-archive");
     let (ok, out) = bacopilot(&[
         "--data-dir",
         &data,
@@ -138,8 +139,6 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
         "archive",
         "--older-than-days",
         "0",
-        "--dir",
-        archive_dir.to_str().unwrap(),
     ]);
     assert!(ok && out.contains("archived audit rows 1 to"), "{out}");
     let live: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
@@ -154,6 +153,10 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
     assert_eq!(status, 201);
     let (ok, out) = bacopilot(&["--data-dir", &data, "audit", "verify"]);
     assert!(ok, "the pruned chain verifies: {out}");
+    assert!(
+        out.contains("ending where the live log begins"),
+        "the archive is checked too: {out}"
+    );
     let file = std::fs::read_dir(&archive_dir)
         .unwrap()
         .next()
@@ -164,7 +167,7 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
     assert!(ok && out.contains("audit archive intact"), "{out}");
     // A row edited in the archive is caught.
     let text = std::fs::read_to_string(&file).unwrap();
-    let tampered = archive_dir.join("tampered.jsonl");
+    let tampered = s.data_dir.join("tampered.jsonl");
     std::fs::write(
         &tampered,
         text.replacen("project.create", "project.delete", 1),

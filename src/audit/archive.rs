@@ -156,7 +156,8 @@ pub async fn archive_before(
         .bind(last.seq)
         .bind(&last.hash)
         .bind(rows.len() as i64)
-        .bind(file.display().to_string())
+        // The name only: the archive moves with a restored data directory.
+        .bind(&name)
         .execute(&mut *tx)
         .await?;
     sqlx::query("DROP TRIGGER audit_log_no_delete")

@@ -205,10 +205,35 @@ pub async fn verify_audit(data_dir: &Path) -> anyhow::Result<()> {
     match audit::verify(&store.pool).await? {
         Ok(n) => {
             println!("audit log intact: {n} rows, every hash and link checks out");
-            Ok(())
+            verify_archives(&store, data_dir).await
         }
         Err(b) => anyhow::bail!("audit log tampered with at row {}: {}", b.seq, b.reason),
     }
+}
+
+/// Each checkpoint's archive, where it is in the data directory, must verify
+/// and end on the checkpoint's hash; one kept elsewhere is named.
+async fn verify_archives(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
+    let checkpoints: Vec<(i64, Vec<u8>, String)> =
+        sqlx::query_as("SELECT seq, hash, archive FROM audit_checkpoints ORDER BY seq")
+            .fetch_all(&store.pool)
+            .await
+            .map_err(err)?;
+    for (seq, hash, name) in checkpoints {
+        let file = data_dir.join("audit-archive").join(&name);
+        if !file.is_file() {
+            println!("archive {name} (rows up to {seq}) is not in {}; check it where it is kept with --archive", file.display());
+            continue;
+        }
+        let (rows, last) = audit::archive::verify_archive(&file)?;
+        if last != hex::encode(&hash) {
+            anyhow::bail!(
+                "archive {name} ends on another row than the checkpoint at {seq} records"
+            );
+        }
+        println!("archive {name} intact: {rows} rows, ending where the live log begins");
+    }
+    Ok(())
 }
 
 /// Moves audit rows older than `days` into an archive file in `dir`.
