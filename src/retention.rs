@@ -147,7 +147,7 @@ fn spawn_loop(r: Retention, every_secs: u64) {
 }
 
 /// The ISO-8601 UTC time `days` ago, as the audit log writes times.
-fn cutoff(days: u32) -> String {
+pub fn cutoff(days: u32) -> String {
     (chrono::Utc::now() - chrono::Duration::days(i64::from(days)))
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()

@@ -15,19 +15,6 @@ use std::time::Duration;
 use common::{Stores, TestServer, MINILM, SMOL};
 use serde_json::{json, Value};
 
-fn bacopilot(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bacopilot"))
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 fn scratch(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bacopilot-backup-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -132,14 +119,14 @@ async fn a_backup_under_load_restores_into_a_fresh_directory_with_everything_it_
     let data = s.data_dir.to_str().unwrap().to_string();
     let dest = backup.to_str().unwrap().to_string();
     let (ok, out) =
-        tokio::task::spawn_blocking(move || bacopilot(&["--data-dir", &data, "backup", &dest]))
+        tokio::task::spawn_blocking(move || common::cli(&["--data-dir", &data, "backup", &dest]))
             .await
             .unwrap();
     assert!(ok, "backup failed: {out}");
     assert!(out.contains("backup written to"), "{out}");
     load.await.unwrap();
 
-    let (ok, out) = bacopilot(&["backup", "--verify", backup.to_str().unwrap()]);
+    let (ok, out) = common::cli(&["backup", "--verify", backup.to_str().unwrap()]);
     assert!(ok, "verify failed: {out}");
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(backup.join("manifest.json")).unwrap()).unwrap();
@@ -175,14 +162,14 @@ async fn a_backup_under_load_restores_into_a_fresh_directory_with_everything_it_
     snapshot.sqlite.close().await;
 
     let restored = scratch("restored");
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "--data-dir",
         restored.to_str().unwrap(),
         "restore",
         backup.to_str().unwrap(),
     ]);
     assert!(ok, "restore failed: {out}");
-    let (ok, out) = bacopilot(&["--data-dir", restored.to_str().unwrap(), "audit", "verify"]);
+    let (ok, out) = common::cli(&["--data-dir", restored.to_str().unwrap(), "audit", "verify"]);
     assert!(ok, "the restored audit log does not verify: {out}");
 
     s.stop();
@@ -243,7 +230,7 @@ async fn damaged_and_newer_schema_backups_are_refused_and_restore_nothing() {
     let (name, bytes, _) = note(1);
     s.ingest(&project, &name, bytes).await;
     let good = scratch("good");
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "--data-dir",
         s.data_dir.to_str().unwrap(),
         "backup",
@@ -251,7 +238,7 @@ async fn damaged_and_newer_schema_backups_are_refused_and_restore_nothing() {
     ]);
     assert!(ok, "{out}");
     // A second backup to the same place is refused: it would mix two.
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "--data-dir",
         s.data_dir.to_str().unwrap(),
         "backup",
@@ -271,10 +258,10 @@ async fn damaged_and_newer_schema_backups_are_refused_and_restore_nothing() {
     let mut bytes = std::fs::read(&file).unwrap();
     bytes[0] ^= 1;
     std::fs::write(&file, bytes).unwrap();
-    let (ok, out) = bacopilot(&["backup", "--verify", damaged.to_str().unwrap()]);
+    let (ok, out) = common::cli(&["backup", "--verify", damaged.to_str().unwrap()]);
     assert!(!ok && out.contains("altered"), "{out}");
     let target = scratch("target-damaged");
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "--data-dir",
         target.to_str().unwrap(),
         "restore",
@@ -292,7 +279,7 @@ async fn damaged_and_newer_schema_backups_are_refused_and_restore_nothing() {
     m["app_version"] = json!("9.9.9");
     std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
     let target = scratch("target-newer");
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "--data-dir",
         target.to_str().unwrap(),
         "restore",
@@ -305,7 +292,7 @@ async fn damaged_and_newer_schema_backups_are_refused_and_restore_nothing() {
     assert!(!target.exists() || std::fs::read_dir(&target).unwrap().next().is_none());
 
     // A data directory in use is never a restore target.
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "--data-dir",
         s.data_dir.to_str().unwrap(),
         "restore",
@@ -374,7 +361,7 @@ async fn the_admin_api_takes_lists_prunes_and_downloads_backups() {
         .status()
         .unwrap();
     assert!(st.success());
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "backup",
         "--verify",
         unpacked.join(names[1]).to_str().unwrap(),
@@ -417,7 +404,7 @@ async fn a_backup_from_an_older_schema_is_migrated_on_restore() {
     let m = bacopilot::backup::create(&old, &backup).await.unwrap();
     assert_eq!(m.schema_version, 6);
     let target = scratch("old-schema-restored");
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "--data-dir",
         target.to_str().unwrap(),
         "restore",

@@ -6,24 +6,10 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::{Stores, MINILM, SMOL};
 use serde_json::{json, Value};
-
-fn bacopilot(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bacopilot"))
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_still_verifies() {
@@ -128,11 +114,11 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
     assert_eq!(total, 2, "{applied}");
 
     let data = s.data_dir.to_str().unwrap().to_string();
-    let (ok, out) = bacopilot(&["--data-dir", &data, "audit", "verify"]);
+    let (ok, out) = common::cli(&["--data-dir", &data, "audit", "verify"]);
     assert!(ok, "{out}");
     // Into the default place, audit-archive/ in the data directory.
     let archive_dir = s.data_dir.join("audit-archive");
-    let (ok, out) = bacopilot(&[
+    let (ok, out) = common::cli(&[
         "--data-dir",
         &data,
         "audit",
@@ -151,7 +137,7 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
         .post("/api/v1/projects", json!({"name": "After archiving"}))
         .await;
     assert_eq!(status, 201);
-    let (ok, out) = bacopilot(&["--data-dir", &data, "audit", "verify"]);
+    let (ok, out) = common::cli(&["--data-dir", &data, "audit", "verify"]);
     assert!(ok, "the pruned chain verifies: {out}");
     assert!(
         out.contains("ending where the live log begins"),
@@ -163,7 +149,7 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
         .unwrap()
         .unwrap()
         .path();
-    let (ok, out) = bacopilot(&["audit", "verify", "--archive", file.to_str().unwrap()]);
+    let (ok, out) = common::cli(&["audit", "verify", "--archive", file.to_str().unwrap()]);
     assert!(ok && out.contains("audit archive intact"), "{out}");
     // A row edited in the archive is caught.
     let text = std::fs::read_to_string(&file).unwrap();
@@ -173,7 +159,7 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
         text.replacen("project.create", "project.delete", 1),
     )
     .unwrap();
-    let (ok, out) = bacopilot(&["audit", "verify", "--archive", tampered.to_str().unwrap()]);
+    let (ok, out) = common::cli(&["audit", "verify", "--archive", tampered.to_str().unwrap()]);
     assert!(!ok && out.contains("do not match its hash"), "{out}");
 
     // Deleting the newest row (past the append-only trigger) is caught by the anchor.
@@ -185,7 +171,7 @@ async fn retention_deletes_exactly_what_the_policies_say_and_the_audit_chain_sti
         .execute(&db)
         .await
         .unwrap();
-    let (ok, out) = bacopilot(&["--data-dir", &data, "audit", "verify"]);
+    let (ok, out) = common::cli(&["--data-dir", &data, "audit", "verify"]);
     assert!(!ok && out.contains("deleted"), "{out}");
     db.close().await;
     s.stop();

@@ -306,6 +306,6 @@ pub(super) async fn check_anchor(pool: &SqlitePool) -> Result<Option<Broken>, sq
         Some(h) if hex::encode(&h) == anchor.hash => Ok(None),
         Some(_) => broken("it differs from the row the anchor recorded"),
         None if archived.is_some_and(|a| a >= anchor.seq) => Ok(None),
-        None => broken("rows at the end of the log were deleted: the anchor records this row"),
+        None => broken("rows at the end of the log were deleted (or lost to a power failure): the anchor records this row"),
     }
 }

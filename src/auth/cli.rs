@@ -239,9 +239,7 @@ async fn verify_archives(store: &Store, data_dir: &Path) -> anyhow::Result<()> {
 /// Moves audit rows older than `days` into an archive file in `dir`.
 pub async fn archive_audit(data_dir: &Path, days: u32, dir: &Path) -> anyhow::Result<()> {
     let store = open(data_dir).await?;
-    let cutoff = (chrono::Utc::now() - chrono::Duration::days(i64::from(days)))
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string();
+    let cutoff = crate::retention::cutoff(days);
     match audit::archive::archive_before(&store.pool, &cutoff, dir).await? {
         Some(a) => {
             as_operator(&store, "audit.archive", None, json!(a)).await?;

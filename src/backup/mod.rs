@@ -195,7 +195,7 @@ async fn write(data_dir: &Path, out: &Path) -> anyhow::Result<Manifest> {
 
 /// A connection pool on one SQLite file without migrating it: the backup
 /// must not change the database it copies, nor a snapshot it checks.
-async fn open_sqlite(path: &Path, read_only: bool) -> anyhow::Result<SqlitePool> {
+pub(crate) async fn open_sqlite(path: &Path, read_only: bool) -> anyhow::Result<SqlitePool> {
     let options = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .read_only(read_only)

@@ -61,6 +61,9 @@ pub async fn start(
     if s.backups.dir().is_none() {
         return Err(BackupError::NotConfigured.into());
     }
+    if s.backups.is_running() {
+        return Err(BackupError::Busy.into());
+    }
     let job = s.jobs.start("backup", None, json!({})).await?;
     let started = job.started();
     let backups = s.backups.clone();

@@ -69,6 +69,7 @@ impl Backups {
         let _one = self.running.try_lock().map_err(|_| BackupError::Busy)?;
         std::fs::create_dir_all(&dir)
             .map_err(|e| BackupError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+        remove_partials(&dir);
         let name = format!(
             "{PREFIX}{}",
             chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
@@ -81,13 +82,17 @@ impl Backups {
         Ok((name, manifest))
     }
 
+    /// True while a backup is being taken.
+    pub fn is_running(&self) -> bool {
+        self.running.try_lock().is_err()
+    }
+
     /// Removes the oldest scheduled backups beyond `keep` (0 keeps all).
     fn prune(&self, dir: &Path) {
         if self.config.keep == 0 {
             return;
         }
-        let mut names: Vec<String> = self.list().into_iter().map(|b| b.name).collect();
-        names.sort();
+        let names: Vec<String> = self.list().into_iter().map(|b| b.name).collect();
         let excess = names.len().saturating_sub(self.config.keep);
         for name in &names[..excess] {
             if let Err(e) = std::fs::remove_dir_all(dir.join(name)) {
@@ -98,33 +103,25 @@ impl Backups {
 
     /// The complete backups in `[backup] dir`, oldest first.
     pub fn list(&self) -> Vec<Listed> {
-        let Some(dir) = self.dir() else {
+        let dir = self.dir();
+        self.names()
+            .into_iter()
+            .filter_map(|name| listed(dir?, name))
+            .collect()
+    }
+
+    /// Names of the backups in `[backup] dir`, oldest first (they sort by time).
+    fn names(&self) -> Vec<String> {
+        let Some(Ok(entries)) = self.dir().map(std::fs::read_dir) else {
             return Vec::new();
         };
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        let mut out: Vec<Listed> = entries
+        let mut names: Vec<String> = entries
             .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if !name.starts_with(PREFIX) {
-                    return None;
-                }
-                let text = std::fs::read(e.path().join(MANIFEST)).ok()?;
-                let m: Manifest = serde_json::from_slice(&text).ok()?;
-                Some(Listed {
-                    name,
-                    created_at: m.created_at,
-                    app_version: m.app_version,
-                    schema_version: m.schema_version,
-                    bytes: m.files.values().map(|f| f.bytes).sum(),
-                    counts: m.counts,
-                })
-            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(PREFIX))
             .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        out
+        names.sort();
+        names
     }
 
     /// The path of the backup `name`, if it is one of ours.
@@ -137,9 +134,15 @@ impl Backups {
         (plain && path.join(MANIFEST).is_file()).then_some(path)
     }
 
-    /// Seconds since the newest backup, for `/metrics`.
+    /// Seconds since the newest complete backup, for `/metrics` (one
+    /// manifest read per scrape, not every backup's).
     pub fn age_secs(&self) -> Option<f64> {
-        let newest = self.list().pop()?;
+        let dir = self.dir()?;
+        let newest = self
+            .names()
+            .into_iter()
+            .rev()
+            .find_map(|n| listed(dir, n))?;
         let at = chrono::DateTime::parse_from_rfc3339(&newest.created_at).ok()?;
         Some((chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1e3)
     }
@@ -154,9 +157,11 @@ impl Backups {
         tokio::spawn(async move {
             let interval = me.config.interval_secs as f64;
             loop {
-                let wait = me.age_secs().map_or(0.0, |age| (interval - age).max(0.0));
+                // A negative age (the clock was set back) counts as due.
+                let due_in = |age: f64| if age < 0.0 { 0.0 } else { interval - age };
+                let wait = me.age_secs().map_or(0.0, due_in);
                 tokio::time::sleep(Duration::from_secs_f64(wait.max(1.0))).await;
-                if me.age_secs().is_some_and(|age| age < interval) {
+                if me.age_secs().is_some_and(|age| due_in(age) > 0.0) {
                     continue;
                 }
                 let actor = Actor {
@@ -202,13 +207,15 @@ async fn record(
 }
 
 /// The audit row and event of a backup taken from the command line, in the
-/// served database (when it opens).
+/// served database, opened without migrating it: a newer `bacopilot` must
+/// not change the schema under the server that serves it.
 pub async fn record_outcome(data_dir: &Path, dest: &Path, outcome: &anyhow::Result<Manifest>) {
-    if !data_dir.join(super::DATABASE).is_file() {
+    let db = data_dir.join(super::DATABASE);
+    if !db.is_file() {
         return;
     }
-    let store = match crate::store::Store::open(data_dir).await {
-        Ok(s) => s,
+    let pool = match super::open_sqlite(&db, false).await {
+        Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "cannot record the backup in the audit log");
             return;
@@ -219,6 +226,32 @@ pub async fn record_outcome(data_dir: &Path, dest: &Path, outcome: &anyhow::Resu
         name: Some(&op),
         address: "local",
     };
-    record(&store.pool, actor, dest, outcome).await;
-    store.pool.close().await;
+    record(&pool, actor, dest, outcome).await;
+    pool.close().await;
+}
+
+/// The backup `name` in `dir`, if its manifest is there (it is complete).
+fn listed(dir: &Path, name: String) -> Option<Listed> {
+    let text = std::fs::read(dir.join(&name).join(MANIFEST)).ok()?;
+    let m: Manifest = serde_json::from_slice(&text).ok()?;
+    Some(Listed {
+        name,
+        created_at: m.created_at,
+        app_version: m.app_version,
+        schema_version: m.schema_version,
+        bytes: m.files.values().map(|f| f.bytes).sum(),
+        counts: m.counts,
+    })
+}
+
+/// Removes backups a crash or a stop left unfinished (`.backup-….partial`).
+fn remove_partials(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&format!(".{PREFIX}")) && name.ends_with(".partial") {
+            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+                tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove an unfinished backup");
+            }
+        }
+    }
 }

@@ -137,10 +137,21 @@ pub async fn accept(
         status: "processing".into(),
         duplicate: false,
     };
-    let state = s.clone();
-    let project_id = project_id.to_string();
-    // The span names the document in every line the job logs, the failure's
-    // detail included (see `Failure`).
+    spawn_run(s, job, embedder, project_id, &id, extracted);
+    Ok((true, answer))
+}
+
+/// Runs the ingest job in the background. The span names the document in
+/// every line the job logs, the failure's detail included (see `Failure`).
+fn spawn_run(
+    s: &Ingest,
+    job: JobHandle,
+    embedder: Arc<Embedder>,
+    project_id: &str,
+    document_id: &str,
+    extracted: Extracted,
+) {
+    let (state, project_id, id) = (s.clone(), project_id.to_string(), document_id.to_string());
     let span = tracing::info_span!("ingest", document = %id);
     tokio::spawn(
         async move {
@@ -148,7 +159,6 @@ pub async fn accept(
         }
         .instrument(span),
     );
-    Ok((true, answer))
 }
 
 /// The documents (id, project) left `processing` by the last stop; read at
@@ -211,14 +221,7 @@ async fn resume(s: &Ingest, document_id: &str, project_id: &str) -> Result<(), E
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    let (state, project_id, id) = (s.clone(), project_id.to_string(), document_id.to_string());
-    let span = tracing::info_span!("ingest", document = %id);
-    tokio::spawn(
-        async move {
-            run(&state, &job, &embedder, &project_id, &id, extracted).await;
-        }
-        .instrument(span),
-    );
+    spawn_run(s, job, embedder, project_id, document_id, extracted);
     Ok(())
 }
 

@@ -570,3 +570,18 @@ pub fn upstream_provider(
     p.models = models.iter().map(|m| m.to_string()).collect();
     p
 }
+
+/// Runs the `bacopilot` binary cargo built for the tests; answers whether it
+/// succeeded and what it printed (standard output, then standard error).
+pub fn cli(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bacopilot"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
