@@ -25,18 +25,18 @@ pub const BLOCK: usize = 32;
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct W4 {
-    d: f32,
-    m: f32,
+    pub(super) d: f32,
+    pub(super) m: f32,
     /// Value j (< 16) in the low nibble of byte j, value j + 16 in its high nibble.
-    qs: [u8; 16],
+    pub(super) qs: [u8; 16],
 }
 
 /// A Q8_0 weight block: value = d · q.
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct W8 {
-    d: f32,
-    qs: [i8; 32],
+    pub(super) d: f32,
+    pub(super) qs: [i8; 32],
 }
 
 /// A Q6_K sub-block pair: value = d[0] · q for the first 16 values, d[1] · q
@@ -87,9 +87,21 @@ impl W8 {
 #[derive(Clone, Copy, Default)]
 #[repr(C)]
 pub struct A8 {
-    d: f32,
-    s: f32,
-    qs: [i8; 32],
+    pub(super) d: f32,
+    pub(super) s: f32,
+    pub(super) qs: [i8; 32],
+}
+
+/// Whether the CPU also has VNNI (the kernels then use it).
+pub fn vnni() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86::vnni()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// Whether this CPU runs the kernels (x86-64 with AVX2 and FMA).
@@ -216,6 +228,8 @@ pub fn quantize_rows(x: &[f32], cols: usize) -> Acts {
 pub struct Acts {
     blocks: Vec<A8>,
     sums: Vec<f32>,
+    /// Each block's integer Σq (same index).
+    isums: Vec<i32>,
 }
 
 impl Acts {
@@ -223,7 +237,23 @@ impl Acts {
     pub fn new(blocks: Vec<A8>) -> Self {
         let mut sums: Vec<f32> = blocks.iter().map(|a| a.s).collect();
         sums.extend([0.0; ROWS]);
-        Self { blocks, sums }
+        let isums = blocks
+            .iter()
+            .map(|a| a.qs.iter().map(|&q| q as i32).sum())
+            .collect();
+        Self {
+            blocks,
+            sums,
+            isums,
+        }
+    }
+
+    pub(super) fn blocks(&self) -> &[A8] {
+        &self.blocks
+    }
+
+    pub(super) fn isums(&self) -> &[i32] {
+        &self.isums
     }
 
     /// Blocks held (rows × blocks per row).

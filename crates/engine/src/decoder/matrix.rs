@@ -22,6 +22,7 @@ use candle_core::quantized::k_quants::{
 use candle_core::quantized::GgmlDType;
 use half::f16;
 
+use super::interleaved::{self, Interleaved, W4x8, W8x8};
 use super::{kernels, repack};
 use rayon::prelude::*;
 
@@ -42,6 +43,9 @@ enum Blocks {
     Fast8(Vec<kernels::W8>),
     Fast6(Vec<kernels::W6>),
     Fast5(Vec<kernels::W5>),
+    /// The same, eight rows interleaved ([`interleaved`]: rows a multiple of 8).
+    Fast4x8(Vec<W4x8>),
+    Fast8x8(Vec<W8x8>),
     F32(Vec<f32>),
     F16(Vec<f16>),
     Q4_0(Vec<BlockQ4_0>),
@@ -61,7 +65,12 @@ enum Blocks {
 macro_rules! with_blocks {
     ($blocks:expr, $v:ident => $body:expr) => {
         match $blocks {
-            Blocks::Fast4(_) | Blocks::Fast8(_) | Blocks::Fast6(_) | Blocks::Fast5(_) => {
+            Blocks::Fast4(_)
+            | Blocks::Fast8(_)
+            | Blocks::Fast6(_)
+            | Blocks::Fast5(_)
+            | Blocks::Fast4x8(_)
+            | Blocks::Fast8x8(_) => {
                 unreachable!("handled before")
             }
             Blocks::F32($v) => $body,
@@ -89,6 +98,8 @@ impl Matrix {
             Blocks::Fast8(v) => std::mem::size_of_val(v.as_slice()),
             Blocks::Fast6(v) => std::mem::size_of_val(v.as_slice()),
             Blocks::Fast5(v) => std::mem::size_of_val(v.as_slice()),
+            Blocks::Fast4x8(v) => std::mem::size_of_val(v.as_slice()),
+            Blocks::Fast8x8(v) => std::mem::size_of_val(v.as_slice()),
             blocks => with_blocks!(blocks, v => std::mem::size_of_val(v.as_slice())),
         }) as u64
     }
@@ -121,12 +132,23 @@ impl Matrix {
         reader.seek(SeekFrom::Start(content.tensor_data_offset + info.offset))?;
         reader.read_exact(&mut bytes)?;
         let fast = kernels::available();
+        let per_row = cols / kernels::BLOCK;
+        // Eight rows interleaved where the row count allows it.
+        let x8 = rows.is_multiple_of(interleaved::LANES);
+        let fast4 = |w: Vec<kernels::W4>| match x8 {
+            true => Blocks::Fast4x8(interleaved::interleave4(&w, per_row)),
+            false => Blocks::Fast4(w),
+        };
+        let fast8 = |w: Vec<kernels::W8>| match x8 {
+            true => Blocks::Fast8x8(interleaved::interleave8(&w, per_row)),
+            false => Blocks::Fast8(w),
+        };
         let blocks = match dtype {
-            GgmlDType::Q4_1 if fast => Blocks::Fast4(kernels::w4_from_gguf(&bytes)),
-            GgmlDType::Q8_0 if fast => Blocks::Fast8(kernels::w8_from_gguf(&bytes)),
-            GgmlDType::Q4_0 if fast => Blocks::Fast8(repack::w8_from_q4_0(&bytes)),
-            GgmlDType::Q5_0 if fast => Blocks::Fast8(repack::w8_from_q5_0(&bytes)),
-            GgmlDType::Q4K if fast => Blocks::Fast4(repack::w4_from_q4_k(&bytes)),
+            GgmlDType::Q4_1 if fast => fast4(kernels::w4_from_gguf(&bytes)),
+            GgmlDType::Q8_0 if fast => fast8(kernels::w8_from_gguf(&bytes)),
+            GgmlDType::Q4_0 if fast => fast8(repack::w8_from_q4_0(&bytes)),
+            GgmlDType::Q5_0 if fast => fast8(repack::w8_from_q5_0(&bytes)),
+            GgmlDType::Q4K if fast => fast4(repack::w4_from_q4_k(&bytes)),
             GgmlDType::Q5K if fast => Blocks::Fast5(repack::w5_from_q5_k(&bytes)),
             GgmlDType::Q6K if fast => Blocks::Fast6(repack::w6_from_q6_k(&bytes)),
             GgmlDType::F32 => Blocks::F32(cast(&bytes)),
@@ -182,6 +204,14 @@ impl Matrix {
             Blocks::Fast8(v) => kernels::w8_row(&v[i * per_row..(i + 1) * per_row], out),
             Blocks::Fast6(v) => kernels::w6_row(&v[i * per_row..(i + 1) * per_row], out),
             Blocks::Fast5(v) => kernels::w5_row(&v[i * per_row..(i + 1) * per_row], out),
+            Blocks::Fast4x8(v) => {
+                let g = i / interleaved::LANES;
+                interleaved::w4x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
+            }
+            Blocks::Fast8x8(v) => {
+                let g = i / interleaved::LANES;
+                interleaved::w8x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
+            }
             blocks => with_blocks!(blocks, v => {
                 let per_row = v.len() / self.rows;
                 GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], out);
@@ -202,7 +232,12 @@ impl Matrix {
         let fast = |m: &Self| {
             matches!(
                 m.blocks,
-                Blocks::Fast4(_) | Blocks::Fast8(_) | Blocks::Fast6(_) | Blocks::Fast5(_)
+                Blocks::Fast4(_)
+                    | Blocks::Fast8(_)
+                    | Blocks::Fast6(_)
+                    | Blocks::Fast5(_)
+                    | Blocks::Fast4x8(_)
+                    | Blocks::Fast8x8(_)
             )
         };
         let cols = mats.first().map_or(0, |m| m.cols);
@@ -228,6 +263,8 @@ impl Matrix {
                 Blocks::Fast8(v) => matmul_fast(v, rows, cols, acts(), out),
                 Blocks::Fast6(v) => matmul_fast(v, rows, cols, acts(), out),
                 Blocks::Fast5(v) => matmul_fast(v, rows, cols, acts(), out),
+                Blocks::Fast4x8(v) => matmul_x8(v, rows, cols, acts(), out),
+                Blocks::Fast8x8(v) => matmul_x8(v, rows, cols, acts(), out),
                 blocks => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
             }
         }
@@ -286,6 +323,19 @@ fn matmul_fast<W: kernels::Weight>(
             let js = t * ROWS_PER_TASK..rows.min((t + 1) * ROWS_PER_TASK);
             kernels::matmul(w, per_row, js, xq, &mut |r, j, v| out.write(r, j, v));
         });
+}
+
+/// [`matmul_fast`] for the interleaved layouts: tasks own ranges of row groups.
+fn matmul_x8<X: Interleaved>(w: &[X], rows: usize, cols: usize, xq: &kernels::Acts, out: &mut [f32]) {
+    let per_row = cols / kernels::BLOCK;
+    let groups = rows / interleaved::LANES;
+    let per_task = ROWS_PER_TASK / interleaved::LANES;
+    let out = Output::new(out, rows);
+    (0..groups.div_ceil(per_task)).into_par_iter().for_each(|t| {
+        let gs = t * per_task..groups.min((t + 1) * per_task);
+        // SAFETY: matrices take this layout only where `kernels::available()`.
+        unsafe { X::groups(w, per_row, gs, xq, &mut |r, j, v| out.write(r, j, v)) };
+    });
 }
 
 fn matmul_typed<T: GgmlType>(w: &[T], rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {

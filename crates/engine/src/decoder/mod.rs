@@ -20,6 +20,7 @@
 //! dequantizes only the rows of its tokens.
 
 mod attention;
+mod interleaved;
 mod kernels;
 mod kv;
 mod load;

@@ -1,0 +1,533 @@
+//! Weight rows interleaved eight at a time, for the two layouts most of a
+//! model's weights take ([`W4`]: Q4_1 and Q4_K; [`W8`]: Q8_0, Q4_0, Q5_0).
+//!
+//! With one row per block ([`super::kernels`]), every product of a weight
+//! row and an activation row costs a conversion, a scale product and an FMA
+//! per block of 32 values, on eight lanes of which one value is kept: in a
+//! batch that float work, not the byte products, bounded a step. Here one
+//! 32-byte word holds four values of each of eight rows, an activation's
+//! matching four bytes are broadcast to all lanes, and eight integer dot
+//! products leave each lane with its row's whole block sum: one conversion,
+//! one scale product and one FMA then serve eight rows.
+//!
+//! Each output is the same integer block sums (exact, in any order) scaled
+//! and added block by block in the same order whatever the number of
+//! activation rows, so a sequence's bits do not depend on its batch; the
+//! AVX2 and VNNI paths compute the same integers and give the same bits.
+
+use std::ops::Range;
+
+use super::kernels::{Acts, A8, BLOCK, ROWS, W4, W8};
+
+/// Weight rows per interleaved block.
+pub const LANES: usize = 8;
+
+/// Block b of eight [`W4`] rows: lane j is row j. Word p (32 bytes) holds in
+/// bytes 4j..4j+4 row j's values 4p..4p+4 (low nibbles) and 16+4p..20+4p
+/// (high nibbles): the four source bytes `qs[4p..4p+4]` as they are.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct W4x8 {
+    d: [f32; LANES],
+    m: [f32; LANES],
+    qs: [u8; 128],
+}
+
+/// Block b of eight [`W8`] rows: word c holds in bytes 4j..4j+4 row j's
+/// values 4c..4c+4.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct W8x8 {
+    d: [f32; LANES],
+    qs: [i8; 256],
+}
+
+/// Interleaves `w` (rows of `per_row` blocks, a multiple of [`LANES`] rows).
+pub fn interleave4(w: &[W4], per_row: usize) -> Vec<W4x8> {
+    interleave(w, per_row, |src| W4x8 {
+        d: std::array::from_fn(|j| src[j].d),
+        m: std::array::from_fn(|j| src[j].m),
+        qs: std::array::from_fn(|i| {
+            let (p, j, t) = (i / 32, i % 32 / 4, i % 4);
+            src[j].qs[4 * p + t]
+        }),
+    })
+}
+
+/// Interleaves `w` as [`interleave4`].
+pub fn interleave8(w: &[W8], per_row: usize) -> Vec<W8x8> {
+    interleave(w, per_row, |src| W8x8 {
+        d: std::array::from_fn(|j| src[j].d),
+        qs: std::array::from_fn(|i| {
+            let (c, j, t) = (i / 32, i % 32 / 4, i % 4);
+            src[j].qs[4 * c + t]
+        }),
+    })
+}
+
+fn interleave<W: Copy, X>(w: &[W], per_row: usize, block: impl Fn([W; LANES]) -> X) -> Vec<X> {
+    assert!(per_row > 0 && w.len().is_multiple_of(per_row * LANES));
+    let groups = w.len() / per_row / LANES;
+    let mut out = Vec::with_capacity(w.len() / LANES);
+    for g in 0..groups {
+        for b in 0..per_row {
+            out.push(block(std::array::from_fn(|j| {
+                w[(g * LANES + j) * per_row + b]
+            })));
+        }
+    }
+    out
+}
+
+/// Row `lane` of a group's blocks as f32 (the arithmetic of `w4_row`).
+pub fn w4x8_row(blocks: &[W4x8], lane: usize, out: &mut [f32]) {
+    for (b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+        let (d, m) = (b.d[lane], b.m[lane]);
+        for p in 0..4 {
+            for t in 0..4 {
+                let q = b.qs[32 * p + 4 * lane + t];
+                o[4 * p + t] = d * (q & 0x0F) as f32 + m;
+                o[16 + 4 * p + t] = d * (q >> 4) as f32 + m;
+            }
+        }
+    }
+}
+
+/// Row `lane` of a group's blocks as f32 (the arithmetic of `w8_row`).
+pub fn w8x8_row(blocks: &[W8x8], lane: usize, out: &mut [f32]) {
+    for (b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+        for c in 0..8 {
+            for t in 0..4 {
+                o[4 * c + t] = b.d[lane] * b.qs[32 * c + 4 * lane + t] as f32;
+            }
+        }
+    }
+}
+
+/// An interleaved layout ([`W4x8`], [`W8x8`]).
+pub trait Interleaved: Sync {
+    /// The products of row groups `gs` (each `per_row` blocks) with every
+    /// activation row, handed to `out(activation row, weight row, value)`.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA (`kernels::available`).
+    unsafe fn groups(
+        w: &[Self],
+        per_row: usize,
+        gs: Range<usize>,
+        acts: &Acts,
+        out: &mut impl FnMut(usize, usize, f32),
+    ) where
+        Self: Sized;
+}
+
+macro_rules! interleaved {
+    ($w:ty, $name:ident) => {
+        impl Interleaved for $w {
+            unsafe fn groups(
+                w: &[Self],
+                per_row: usize,
+                gs: Range<usize>,
+                acts: &Acts,
+                out: &mut impl FnMut(usize, usize, f32),
+            ) {
+                assert!(per_row > 0 && gs.end * per_row <= w.len());
+                assert!(acts.len().is_multiple_of(per_row));
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: the caller's contract; VNNI is checked here.
+                unsafe {
+                    if super::kernels::vnni() {
+                        x86::vnni::$name(w, per_row, gs, acts, out)
+                    } else {
+                        x86::avx2::$name(w, per_row, gs, acts, out)
+                    }
+                }
+            }
+        }
+    };
+}
+interleaved!(W4x8, groups4);
+interleaved!(W8x8, groups8);
+
+/// The activation blocks, their `d · Σq` and their integer Σq for a group of
+/// `n` rows starting at activation row `r` ([`Acts`] order).
+type Group<'a> = (&'a [A8], &'a [i32], usize);
+
+fn act_groups(acts: &Acts, per_row: usize, mut f: impl FnMut(usize, Group<'_>)) {
+    let n = acts.len() / per_row;
+    let mut r = 0;
+    while r < n {
+        let m = (n - r).min(ROWS);
+        let at = r * per_row;
+        f(r, (&acts.blocks()[at..], &acts.isums()[at..], m));
+        r += m;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{act_groups, Acts, Range, W4x8, W8x8, A8, LANES, ROWS};
+    use std::arch::x86_64::*;
+
+    /// `$name(w, per_row, gs, acts, out)` with `$dot` over tiles of up to
+    /// `$tile` activation rows.
+    macro_rules! group_loop {
+        ($name:ident, $dot:ident, $w:ty, $features:literal, $tile:literal) => {
+            #[target_feature(enable = $features)]
+            pub unsafe fn $name(
+                w: &[$w],
+                per_row: usize,
+                gs: Range<usize>,
+                acts: &Acts,
+                out: &mut impl FnMut(usize, usize, f32),
+            ) {
+                for g in gs {
+                    let blocks = &w[g * per_row..(g + 1) * per_row];
+                    act_groups(acts, per_row, |r, (a, isums, n)| {
+                        let mut first = 0;
+                        while first < n {
+                            let t = (a, isums, n, first);
+                            // SAFETY: same features as this function.
+                            let sums: [[f32; LANES]; ROWS] = unsafe {
+                                match (n - first).min($tile) {
+                                    1 => widen($dot::<1>(blocks, t)),
+                                    2 => widen($dot::<2>(blocks, t)),
+                                    3 => widen($dot::<3>(blocks, t)),
+                                    4 => widen($dot::<4>(blocks, t)),
+                                    5 => widen($dot::<5>(blocks, t)),
+                                    6 => widen($dot::<6>(blocks, t)),
+                                    7 => widen($dot::<7>(blocks, t)),
+                                    _ => widen($dot::<8>(blocks, t)),
+                                }
+                            };
+                            let k = (n - first).min($tile);
+                            for (i, lanes) in sums.iter().take(k).enumerate() {
+                                for (j, &v) in lanes.iter().enumerate() {
+                                    out(r + first + i, g * LANES + j, v);
+                                }
+                            }
+                            first += $tile;
+                        }
+                    });
+                }
+            }
+        };
+    }
+
+    /// Both kernels for one set of CPU features: `$dot4(acc, w, y)` adds
+    /// the products of unsigned weight bytes and signed activation bytes in
+    /// groups of four to acc's i32 lanes; `$prep8(w)`, `$dot8(acc, w, y)`
+    /// and `$start8(Σy)` the same for signed weights (prepared once per
+    /// block, and the value a block's sum starts from).
+    macro_rules! kernels {
+        ($module:ident, $features:literal, $tile:literal, $dot4:expr, $prep8:expr, $dot8:expr, $start8:expr) => {
+            pub mod $module {
+                use super::*;
+
+                group_loop!(groups4, dot4, W4x8, $features, $tile);
+                group_loop!(groups8, dot8, W8x8, $features, $tile);
+
+                /// Eight rows' dot products with N activation rows (lane j of
+                /// result r: weight row j, activation row first + r).
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn dot4<const N: usize>(
+                    w: &[W4x8],
+                    (acts, _, rows, first): (&[A8], &[i32], usize, usize),
+                ) -> [__m256; N] {
+                    let len = w.len();
+                    assert!(first + N <= rows && N <= ROWS && acts.len() >= rows * len);
+                    let base = acts[first..].as_ptr();
+                    let mask = _mm256_set1_epi8(0x0F);
+                    let mut acc = [_mm256_setzero_ps(); N];
+                    for (b, x) in w.iter().enumerate() {
+                        prefetch(x);
+                        let p = x.qs.as_ptr() as *const __m256i;
+                        // SAFETY: qs is 128 bytes: four words.
+                        let words: [__m256i; 4] =
+                            std::array::from_fn(|i| unsafe { _mm256_loadu_si256(p.add(i)) });
+                        let lo = words.map(|v| _mm256_and_si256(v, mask));
+                        let hi = words.map(|v| _mm256_and_si256(_mm256_srli_epi16(v, 4), mask));
+                        // SAFETY: d and m are eight f32 each.
+                        let (d, m) = unsafe {
+                            (_mm256_loadu_ps(x.d.as_ptr()), _mm256_loadu_ps(x.m.as_ptr()))
+                        };
+                        for (r, acc) in acc.iter_mut().enumerate() {
+                            // SAFETY: block b of row first + r is at b · rows + r
+                            // < rows · len <= acts.len() (asserted above).
+                            let y = unsafe { &*base.add(b * rows + r) };
+                            let q = y.qs.as_ptr() as *const i32;
+                            // SAFETY: qs is 32 bytes: eight groups of four.
+                            let at = |c: usize| unsafe { _mm256_set1_epi32(q.add(c).read_unaligned()) };
+                            let mut s0 = _mm256_setzero_si256();
+                            let mut s1 = _mm256_setzero_si256();
+                            for p in (0..4).step_by(2) {
+                                s0 = $dot4(s0, lo[p], at(p));
+                                s1 = $dot4(s1, lo[p + 1], at(p + 1));
+                                s0 = $dot4(s0, hi[p], at(4 + p));
+                                s1 = $dot4(s1, hi[p + 1], at(5 + p));
+                            }
+                            let sum = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
+                            let scale = _mm256_mul_ps(d, _mm256_broadcast_ss(&y.d));
+                            *acc = _mm256_fmadd_ps(scale, sum, *acc);
+                            *acc = _mm256_fmadd_ps(m, _mm256_broadcast_ss(&y.s), *acc);
+                        }
+                    }
+                    acc
+                }
+
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn dot8<const N: usize>(
+                    w: &[W8x8],
+                    (acts, isums, rows, first): (&[A8], &[i32], usize, usize),
+                ) -> [__m256; N] {
+                    let len = w.len();
+                    assert!(first + N <= rows && N <= ROWS && acts.len() >= rows * len);
+                    assert!(isums.len() >= acts.len().min(rows * len));
+                    let base = acts[first..].as_ptr();
+                    let isums = isums[first..].as_ptr();
+                    let mut acc = [_mm256_setzero_ps(); N];
+                    for (b, x) in w.iter().enumerate() {
+                        prefetch(x);
+                        let p = x.qs.as_ptr() as *const __m256i;
+                        // SAFETY: qs is 256 bytes: eight words.
+                        let words: [__m256i; 8] = std::array::from_fn(|i| {
+                            $prep8(unsafe { _mm256_loadu_si256(p.add(i)) })
+                        });
+                        // SAFETY: d is eight f32.
+                        let d = unsafe { _mm256_loadu_ps(x.d.as_ptr()) };
+                        for (r, acc) in acc.iter_mut().enumerate() {
+                            // SAFETY: as in dot4; isums has an entry per block.
+                            let (y, ysum) =
+                                unsafe { (&*base.add(b * rows + r), *isums.add(b * rows + r)) };
+                            let q = y.qs.as_ptr() as *const i32;
+                            // SAFETY: qs is 32 bytes: eight groups of four.
+                            let at = |c: usize| unsafe { _mm256_set1_epi32(q.add(c).read_unaligned()) };
+                            let mut s0 = _mm256_set1_epi32($start8(ysum));
+                            let mut s1 = _mm256_setzero_si256();
+                            for c in (0..8).step_by(2) {
+                                s0 = $dot8(s0, words[c], at(c));
+                                s1 = $dot8(s1, words[c + 1], at(c + 1));
+                            }
+                            let sum = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
+                            let scale = _mm256_mul_ps(d, _mm256_broadcast_ss(&y.d));
+                            *acc = _mm256_fmadd_ps(scale, sum, *acc);
+                        }
+                    }
+                    acc
+                }
+            }
+        };
+    }
+
+    // Products of a 4-bit weight (≤ 15) and an activation byte stay far from
+    // AVX2's i16 saturation; signed weights use |w| and y with w's sign
+    // (128 · 127 · 2 < 2^15). Four activation rows at a time: 16 registers.
+    kernels!(
+        avx2,
+        "avx2,fma",
+        4,
+        |acc, w, y| _mm256_add_epi32(
+            acc,
+            _mm256_madd_epi16(_mm256_maddubs_epi16(w, y), _mm256_set1_epi16(1))
+        ),
+        |w: __m256i| w,
+        |acc, w: __m256i, y| _mm256_add_epi32(
+            acc,
+            _mm256_madd_epi16(
+                _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w)),
+                _mm256_set1_epi16(1)
+            )
+        ),
+        |_: i32| 0
+    );
+    // VNNI multiplies unsigned by signed bytes: signed weights are shifted
+    // to unsigned (w + 128, a flip of the top bit) and the block's sum
+    // starts from −128 · Σy, so Σ (w + 128) · y − 128 · Σy = Σ w · y.
+    kernels!(
+        vnni,
+        "avx2,fma,avx512vnni,avx512vl",
+        8,
+        |acc, w, y| _mm256_dpbusd_epi32(acc, w, y),
+        |w: __m256i| _mm256_xor_si256(w, _mm256_set1_epi8(-128)),
+        |acc, w, y| _mm256_dpbusd_epi32(acc, w, y),
+        |ysum: i32| -128 * ysum
+    );
+
+    /// The weights 4 KiB ahead (see `kernels::x86::prefetch`).
+    #[inline(always)]
+    fn prefetch<T>(x: &T) {
+        let ahead = (x as *const T as *const i8).wrapping_add(4096);
+        // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead) };
+    }
+
+    /// Results as arrays, padded to [`ROWS`] rows.
+    #[inline(always)]
+    fn widen<const N: usize>(acc: [__m256; N]) -> [[f32; LANES]; ROWS] {
+        let mut out = [[0f32; LANES]; ROWS];
+        for (o, a) in out.iter_mut().zip(acc) {
+            // SAFETY: a __m256 is eight f32.
+            *o = unsafe { std::mem::transmute::<__m256, [f32; LANES]>(a) };
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::kernels::{self, quantize_rows, w4_row, w8_row};
+    use super::*;
+
+    fn values(seed: u64, n: usize) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((s >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn w4s(rows: usize, per_row: usize) -> Vec<W4> {
+        let v = values(7, rows * per_row * 18);
+        (0..rows * per_row)
+            .map(|i| {
+                let d = if i % 5 == 0 { 0.0 } else { v[i * 18].abs() * 0.1 };
+                let qs = std::array::from_fn(|k| ((v[i * 18 + 1 + k] + 1.0) * 127.9) as u8);
+                W4::new(d, v[i * 18 + 17] * 0.2, qs)
+            })
+            .collect()
+    }
+
+    fn w8s(rows: usize, per_row: usize) -> Vec<W8> {
+        let v = values(11, rows * per_row * 33);
+        (0..rows * per_row)
+            .map(|i| {
+                // Edge values: −128 and 127 in every block.
+                let qs = std::array::from_fn(|k| match k {
+                    0 => -128,
+                    1 => 127,
+                    _ => (v[i * 33 + 1 + k] * 127.0) as i8,
+                });
+                W8::new(v[i * 33].abs() * 0.05, qs)
+            })
+            .collect()
+    }
+
+    /// Every (activation row, weight row) against the dequantized
+    /// arithmetic, for 1 to 11 activation rows; the bits must not depend on
+    /// the number of rows.
+    fn check<X: Interleaved>(w: &[X], row: impl Fn(usize, &mut [f32]), rows: usize, cols: usize) {
+        if !kernels::available() {
+            return;
+        }
+        let per_row = cols / BLOCK;
+        let x = values(3, 11 * cols);
+        let mut alone = vec![0f32; rows];
+        for n in 1..=11 {
+            let acts = quantize_rows(&x[..n * cols], cols);
+            let mut got = vec![0f32; n * rows];
+            // SAFETY: available() was checked above.
+            unsafe {
+                X::groups(w, per_row, 0..rows / LANES, &acts, &mut |r, j, v| {
+                    got[r * rows + j] = v
+                })
+            };
+            // The activations as the kernels see them: quantized, one row alone.
+            let xq: Vec<f32> = x[..n * cols]
+                .chunks(cols)
+                .flat_map(|r| quantize_rows(r, cols).blocks().to_vec())
+                .flat_map(|a| a.qs.map(|q| a.d * q as f32))
+                .collect();
+            let mut dense = vec![0f32; cols];
+            for j in 0..rows {
+                row(j, &mut dense);
+                for r in 0..n {
+                    let terms = (0..cols).map(|k| dense[k] * xq[r * cols + k]);
+                    let want: f32 = terms.clone().sum();
+                    let size: f32 = terms.map(f32::abs).sum();
+                    let v = got[r * rows + j];
+                    assert!((v - want).abs() <= 1e-5 * size.max(1.0), "{v} vs {want}");
+                }
+            }
+            if n == 1 {
+                alone.copy_from_slice(&got[..rows]);
+            } else {
+                assert_eq!(alone, got[..rows], "row 0 changed with {n} rows");
+            }
+        }
+    }
+
+    #[test]
+    fn interleaved_q4_rows_match_the_dequantized_arithmetic_for_every_row_count() {
+        let (rows, cols) = (16, 96);
+        let w = w4s(rows, cols / BLOCK);
+        let x8 = interleave4(&w, cols / BLOCK);
+        let per_row = cols / BLOCK;
+        let mut a = vec![0f32; cols];
+        let mut b = vec![0f32; cols];
+        for j in 0..rows {
+            w4_row(&w[j * per_row..(j + 1) * per_row], &mut a);
+            let g = j / LANES;
+            w4x8_row(&x8[g * per_row..(g + 1) * per_row], j % LANES, &mut b);
+            assert_eq!(a, b, "row {j} dequantizes differently");
+        }
+        check(
+            &x8,
+            |j, out| w4_row(&w[j * per_row..(j + 1) * per_row], out),
+            rows,
+            cols,
+        );
+    }
+
+    #[test]
+    fn interleaved_q8_rows_match_the_dequantized_arithmetic_for_every_row_count() {
+        let (rows, cols) = (16, 96);
+        let w = w8s(rows, cols / BLOCK);
+        let x8 = interleave8(&w, cols / BLOCK);
+        let per_row = cols / BLOCK;
+        let mut a = vec![0f32; cols];
+        let mut b = vec![0f32; cols];
+        for j in 0..rows {
+            w8_row(&w[j * per_row..(j + 1) * per_row], &mut a);
+            let g = j / LANES;
+            w8x8_row(&x8[g * per_row..(g + 1) * per_row], j % LANES, &mut b);
+            assert_eq!(a, b, "row {j} dequantizes differently");
+        }
+        check(
+            &x8,
+            |j, out| w8_row(&w[j * per_row..(j + 1) * per_row], out),
+            rows,
+            cols,
+        );
+    }
+
+    #[test]
+    fn the_interleaved_vnni_and_avx2_kernels_give_the_same_bits() {
+        if !kernels::available() || !kernels::vnni() {
+            return;
+        }
+        let (rows, cols) = (16, 128);
+        let per_row = cols / BLOCK;
+        let x = values(5, 9 * cols);
+        let acts = quantize_rows(&x, cols);
+        let run = |f: &dyn Fn(&mut dyn FnMut(usize, usize, f32))| {
+            let mut got = vec![0f32; 9 * rows];
+            f(&mut |r, j, v| got[r * rows + j] = v);
+            got
+        };
+        let w4 = interleave4(&w4s(rows, per_row), per_row);
+        let w8 = interleave8(&w8s(rows, per_row), per_row);
+        // SAFETY: both feature sets were checked above.
+        unsafe {
+            let a = run(&|o| x86::avx2::groups4(&w4, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)));
+            let b = run(&|o| x86::vnni::groups4(&w4, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)));
+            assert_eq!(a, b, "Q4");
+            let a = run(&|o| x86::avx2::groups8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)));
+            let b = run(&|o| x86::vnni::groups8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)));
+            assert_eq!(a, b, "Q8");
+        }
+    }
+}
