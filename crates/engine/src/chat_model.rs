@@ -146,7 +146,7 @@ impl ChatModel {
         let started = Instant::now();
         let backend = if batched {
             let decoder = Decoder::load(&content, path, context_length).map_err(candle_err)?;
-            let per_token = (decoder.config.kv_floats_per_token() * 4) as u64;
+            let per_token = decoder.config.kv_bytes_per_token() as u64;
             let prefixes = PrefixCache::new((opts.prefix_cache_bytes / per_token.max(1)) as usize);
             Backend::Batched {
                 decoder: Box::new(decoder),
@@ -340,6 +340,8 @@ struct MemoryBudget {
     sequences: usize,
     /// Bytes of finished sequences' caches kept for prefix reuse.
     prefix_cache: u64,
+    /// Bytes per cached key or value: f16 on our decoder, f32 on candle's.
+    kv_value_bytes: u64,
 }
 
 impl MemoryBudget {
@@ -365,13 +367,14 @@ impl MemoryBudget {
                 1
             },
             prefix_cache: if batched { opts.prefix_cache_bytes } else { 0 },
+            kv_value_bytes: if batched { 2 } else { 4 },
         };
         (budget, batched)
     }
 
     /// Weights, a full-context KV cache per batched sequence, and the prefix cache.
     fn bytes(&self, info: &GgufInfo) -> u64 {
-        info.kv_cache_bytes(self.context as u64)
+        info.kv_cache_bytes(self.context as u64, self.kv_value_bytes)
             .saturating_mul(self.sequences as u64)
             .saturating_add(self.prefix_cache)
             .saturating_add(info.tensor_bytes)
@@ -439,8 +442,10 @@ mod tests {
             context: 2048,
             sequences: 8,
             prefix_cache: 256 << 20,
+            kv_value_bytes: 2,
         };
-        let per_sequence = 2048 * 45 * 1024;
+        // 30 layers, 3 KV heads of 64 dimensions, keys and values in f16.
+        let per_sequence = 2048 * 30 * 3 * (64 + 64) * 2;
         assert_eq!(
             budget.bytes(&smollm2()),
             (100 << 20) + 8 * per_sequence + (256 << 20)
@@ -453,6 +458,8 @@ mod tests {
             context: 2048,
             sequences: 1,
             prefix_cache: 0,
+            // candle's path: f32.
+            kv_value_bytes: 4,
         };
         let eight = MemoryBudget {
             sequences: 8,

@@ -2,32 +2,73 @@
 //! scores, a softmax and the weighted sum of values, with the two loops over
 //! positions in AVX2 registers where the build targets it.
 
-use super::ops::{dot, exp};
+use half::f16;
+
+use super::ops::exp;
 
 /// Causal attention of one query head `q` (`head_dim` values, scores scaled
 /// by `scale`) over the `keys`/`values` of its KV head (rows `stride` apart,
 /// the head's values at `offset`), written to `out`; `scores` is scratch
 /// space the caller reuses.
+#[cfg(test)]
 pub fn attend(
     q: &[f32],
-    keys: &[f32],
-    values: &[f32],
+    keys: &[f16],
+    values: &[f16],
     (stride, offset): (usize, usize),
     scale: f32,
     scores: &mut Vec<f32>,
     out: &mut [f32],
 ) {
-    let head_dim = q.len();
+    attend_heads(q, 1, keys, values, (stride, offset), scale, scores, out);
+}
+
+/// [`attend`] for `heads` query heads that share one KV head (`q` and
+/// `out` hold them one after another), phase by phase: every head's scores,
+/// then every head's weighted sum, so that the keys, then the values, are
+/// read from memory once for the group and from the nearest cache after.
+/// Each head's arithmetic is [`attend`]'s, so the bits do not depend on
+/// how heads are grouped.
+#[allow(clippy::too_many_arguments)]
+pub fn attend_heads(
+    q: &[f32],
+    heads: usize,
+    keys: &[f16],
+    values: &[f16],
+    (stride, offset): (usize, usize),
+    scale: f32,
+    scores: &mut Vec<f32>,
+    out: &mut [f32],
+) {
+    let head_dim = q.len() / heads;
     let positions = keys.len() / stride;
+    assert!(heads > 0 && q.len() == heads * head_dim && out.len() == q.len());
     assert!(offset + head_dim <= stride && values.len() >= positions * stride);
     scores.clear();
-    scores.resize(positions, 0.0);
+    scores.resize(heads * positions, 0.0);
     let at = |t: usize| t * stride + offset..t * stride + offset + head_dim;
-    if !avx::scores(q, keys, stride, offset, scores) {
-        for (t, s) in scores.iter_mut().enumerate() {
-            *s = dot(q, &keys[at(t)]);
+    for (q, scores) in q.chunks_exact(head_dim).zip(scores.chunks_exact_mut(positions)) {
+        if !avx::scores(q, keys, stride, offset, scores) {
+            for (t, s) in scores.iter_mut().enumerate() {
+                *s = q.iter().zip(&keys[at(t)]).map(|(a, k)| a * k.to_f32()).sum();
+            }
+        }
+        softmax(scores, scale);
+    }
+    for (scores, out) in scores.chunks_exact(positions).zip(out.chunks_exact_mut(head_dim)) {
+        if !avx::weighted_sum(scores, values, stride, offset, out) {
+            out.fill(0.0);
+            for (t, &w) in scores.iter().enumerate() {
+                for (o, v) in out.iter_mut().zip(&values[at(t)]) {
+                    *o += w * v.to_f32();
+                }
+            }
         }
     }
+}
+
+/// `scores` (unscaled) to the softmax of `scale · scores`, in place.
+fn softmax(scores: &mut [f32], scale: f32) {
     let max = scores
         .iter()
         .fold(f32::NEG_INFINITY, |m, &s| m.max(s * scale));
@@ -48,14 +89,6 @@ pub fn attend(
     for s in scores.iter_mut() {
         *s /= sum;
     }
-    if !avx::weighted_sum(scores, values, stride, offset, out) {
-        out.fill(0.0);
-        for (t, &w) in scores.iter().enumerate() {
-            for (o, &v) in out.iter_mut().zip(&values[at(t)]) {
-                *o += w * v;
-            }
-        }
-    }
 }
 
 /// Attention's two loops on AVX2 registers, for heads of a multiple of 8
@@ -64,10 +97,20 @@ pub fn attend(
 #[cfg(all(
     target_arch = "x86_64",
     target_feature = "avx2",
-    target_feature = "fma"
+    target_feature = "fma",
+    target_feature = "f16c"
 ))]
 mod avx {
+    use half::f16;
     use std::arch::x86_64::*;
+
+    /// Eight f16 from `p` as f32.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    #[inline]
+    unsafe fn load(p: *const f16) -> __m256 {
+        // SAFETY: the caller's: eight values at p.
+        unsafe { _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)) }
+    }
 
     #[target_feature(enable = "avx2,fma")]
     fn hsum(v: __m256) -> f32 {
@@ -80,7 +123,7 @@ mod avx {
     /// multiple of 8 dimensions.
     pub fn scores(
         q: &[f32],
-        keys: &[f32],
+        keys: &[f16],
         stride: usize,
         offset: usize,
         scores: &mut [f32],
@@ -95,7 +138,7 @@ mod avx {
     /// `out = Σ_t weights[t] · value t`; false as [`scores`].
     pub fn weighted_sum(
         weights: &[f32],
-        values: &[f32],
+        values: &[f16],
         stride: usize,
         offset: usize,
         out: &mut [f32],
@@ -108,8 +151,8 @@ mod avx {
     }
 
     /// Four positions at a time: four FMA chains.
-    #[target_feature(enable = "avx2,fma")]
-    fn scores_avx(q: &[f32], keys: &[f32], stride: usize, offset: usize, scores: &mut [f32]) {
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn scores_avx(q: &[f32], keys: &[f16], stride: usize, offset: usize, scores: &mut [f32]) {
         let head_dim = q.len();
         assert!(head_dim.is_multiple_of(8) && offset + head_dim <= stride);
         assert!(keys.len() >= scores.len() * stride);
@@ -131,10 +174,10 @@ mod avx {
                 // within `keys` (asserted above); q holds head_dim values.
                 unsafe {
                     let qv = _mm256_loadu_ps(qp.add(c));
-                    a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0.add(c)), a0);
-                    a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1.add(c)), a1);
-                    a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k2.add(c)), a2);
-                    a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k3.add(c)), a3);
+                    a0 = _mm256_fmadd_ps(qv, load(k0.add(c)), a0);
+                    a1 = _mm256_fmadd_ps(qv, load(k1.add(c)), a1);
+                    a2 = _mm256_fmadd_ps(qv, load(k2.add(c)), a2);
+                    a3 = _mm256_fmadd_ps(qv, load(k3.add(c)), a3);
                 }
                 c += 8;
             }
@@ -151,7 +194,7 @@ mod avx {
             while c < head_dim {
                 // SAFETY: as above.
                 acc = unsafe {
-                    _mm256_fmadd_ps(_mm256_loadu_ps(qp.add(c)), _mm256_loadu_ps(k.add(c)), acc)
+                    _mm256_fmadd_ps(_mm256_loadu_ps(qp.add(c)), load(k.add(c)), acc)
                 };
                 c += 8;
             }
@@ -162,10 +205,10 @@ mod avx {
 
     /// `out = Σ_t weights[t] · value t`, 64 dimensions (eight registers) at
     /// a time, then 8; each dimension summed position by position.
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     fn weighted_sum_avx(
         weights: &[f32],
-        values: &[f32],
+        values: &[f16],
         stride: usize,
         offset: usize,
         out: &mut [f32],
@@ -185,11 +228,11 @@ mod avx {
         }
     }
 
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     #[inline]
     fn sum_dims<const R: usize>(
         weights: &[f32],
-        values: &[f32],
+        values: &[f16],
         stride: usize,
         at: usize,
         out: &mut [f32],
@@ -206,7 +249,7 @@ mod avx {
             for i in 0..R {
                 // SAFETY: t · stride + at + 8·R <= values.len() for each
                 // position t (asserted above); v is value t's first.
-                acc[i] = _mm256_fmadd_ps(wv, unsafe { _mm256_loadu_ps(v.add(8 * i)) }, acc[i]);
+                acc[i] = _mm256_fmadd_ps(wv, unsafe { load(v.add(8 * i)) }, acc[i]);
             }
             v = v.wrapping_add(stride);
         }
@@ -222,14 +265,17 @@ mod avx {
 #[cfg(not(all(
     target_arch = "x86_64",
     target_feature = "avx2",
-    target_feature = "fma"
+    target_feature = "fma",
+    target_feature = "f16c"
 )))]
 mod avx {
-    pub fn scores(_: &[f32], _: &[f32], _: usize, _: usize, _: &mut [f32]) -> bool {
+    use half::f16;
+
+    pub fn scores(_: &[f32], _: &[f16], _: usize, _: usize, _: &mut [f32]) -> bool {
         false
     }
 
-    pub fn weighted_sum(_: &[f32], _: &[f32], _: usize, _: usize, _: &mut [f32]) -> bool {
+    pub fn weighted_sum(_: &[f32], _: &[f16], _: usize, _: usize, _: &mut [f32]) -> bool {
         false
     }
 }
@@ -237,6 +283,10 @@ mod avx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn halves(v: &[f32]) -> Vec<f16> {
+        v.iter().map(|&x| f16::from_f32(x)).collect()
+    }
 
     #[test]
     fn attention_matches_the_f64_softmax_for_wide_heads_and_any_length() {
@@ -246,8 +296,8 @@ mod tests {
         let val = |i: usize, s: usize| ((i * s % 23) as f32 - 11.0) / 9.0;
         let q: Vec<f32> = (0..head_dim).map(|i| val(i, 5)).collect();
         for positions in 1..=11 {
-            let keys: Vec<f32> = (0..positions * stride).map(|i| val(i, 7)).collect();
-            let values: Vec<f32> = (0..positions * stride).map(|i| val(i, 3)).collect();
+            let keys: Vec<f16> = (0..positions * stride).map(|i| f16::from_f32(val(i, 7))).collect();
+            let values: Vec<f16> = (0..positions * stride).map(|i| f16::from_f32(val(i, 3))).collect();
             let mut out = vec![0f32; head_dim];
             let scale = 0.125;
             attend(
@@ -264,7 +314,7 @@ mod tests {
                     let k = &keys[t * stride + offset..][..head_dim];
                     q.iter()
                         .zip(k)
-                        .map(|(a, b)| *a as f64 * *b as f64)
+                        .map(|(a, b)| *a as f64 * b.to_f64())
                         .sum::<f64>()
                         * scale as f64
                 })
@@ -274,7 +324,7 @@ mod tests {
             let sum: f64 = weights.iter().sum();
             for (d, &got) in out.iter().enumerate() {
                 let want: f64 = (0..positions)
-                    .map(|t| weights[t] / sum * values[t * stride + offset + d] as f64)
+                    .map(|t| weights[t] / sum * values[t * stride + offset + d].to_f64())
                     .sum();
                 assert!(
                     (got as f64 - want).abs() < 1e-5,
@@ -285,10 +335,30 @@ mod tests {
     }
 
     #[test]
+    fn heads_attended_together_give_each_head_s_bits_alone() {
+        let (head_dim, stride, offset, heads) = (64, 192, 64, 3);
+        let val = |i: usize, s: usize| ((i * s % 29) as f32 - 14.0) / 11.0;
+        let q: Vec<f32> = (0..heads * head_dim).map(|i| val(i, 5)).collect();
+        let keys: Vec<f16> = (0..13 * stride).map(|i| f16::from_f32(val(i, 7))).collect();
+        let values: Vec<f16> = (0..13 * stride).map(|i| f16::from_f32(val(i, 3))).collect();
+        let mut together = vec![0f32; heads * head_dim];
+        let mut scratch = Vec::new();
+        let kv = (stride, offset);
+        attend_heads(&q, heads, &keys, &values, kv, 0.125, &mut scratch, &mut together);
+        for h in 0..heads {
+            let mut alone = vec![0f32; head_dim];
+            let qh = &q[h * head_dim..(h + 1) * head_dim];
+            attend(qh, &keys, &values, kv, 0.125, &mut scratch, &mut alone);
+            assert_eq!(alone, together[h * head_dim..(h + 1) * head_dim], "head {h}");
+        }
+        assert_ne!(together[..head_dim], together[head_dim..2 * head_dim]);
+    }
+
+    #[test]
     fn attention_over_one_position_returns_its_value() {
         let (q, k, v) = ([1.0, 0.0], [0.5, 0.5], [3.0, -2.0]);
         let mut out = [0.0; 2];
-        attend(&q, &k, &v, (2, 0), 1.0, &mut Vec::new(), &mut out);
+        attend(&q, &halves(&k), &halves(&v), (2, 0), 1.0, &mut Vec::new(), &mut out);
         assert_eq!(out, [3.0, -2.0]);
     }
 
@@ -299,7 +369,7 @@ mod tests {
         let k = [10.0, 0.0, 0.0, 10.0];
         let v = [1.0, 1.0, 5.0, 5.0];
         let mut out = [0.0; 2];
-        attend(&q, &k, &v, (2, 0), 1.0, &mut Vec::new(), &mut out);
+        attend(&q, &halves(&k), &halves(&v), (2, 0), 1.0, &mut Vec::new(), &mut out);
         assert!(out[0] > 4.99 && out[0] <= 5.0, "{out:?}");
     }
 
@@ -311,8 +381,8 @@ mod tests {
         let mut out = [0.0];
         attend(
             &[1.0],
-            &keys,
-            &values,
+            &halves(&keys),
+            &halves(&values),
             (2, 1),
             1.0,
             &mut Vec::new(),

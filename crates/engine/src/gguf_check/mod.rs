@@ -96,9 +96,10 @@ pub struct GgufInfo {
 }
 
 impl GgufInfo {
-    /// Bytes of an f32 KV cache holding `context` positions in every layer;
-    /// 0 when the file lacks the layer or head counts.
-    pub fn kv_cache_bytes(&self, context: u64) -> u64 {
+    /// Bytes of a KV cache of `value_bytes` per value (4 for f32, 2 for
+    /// f16) holding `context` positions in every layer; 0 when the file
+    /// lacks the layer or head counts.
+    pub fn kv_cache_bytes(&self, context: u64, value_bytes: u64) -> u64 {
         let layers = self.block_count.unwrap_or(0);
         // llama.cpp's defaults: as many KV heads as query heads, and a head
         // size of embedding_length / head_count.
@@ -114,7 +115,7 @@ impl GgufInfo {
             context,
             kv_heads,
             key_dim.saturating_add(value_dim),
-            4,
+            value_bytes,
         ]
         .into_iter()
         .fold(1u64, u64::saturating_mul)

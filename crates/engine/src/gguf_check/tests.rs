@@ -38,13 +38,13 @@ fn a_well_formed_file_passes_and_reports_its_shape() {
     assert_eq!((info.head_count, info.head_count_kv), (Some(4), Some(2)));
     assert_eq!((info.key_length, info.value_length), (None, None));
     // 2 layers * 2048 positions * 2 KV heads * (16 + 16) dims * 4 bytes.
-    assert_eq!(info.kv_cache_bytes(2048), 2 * 2048 * 2 * 32 * 4);
+    assert_eq!(info.kv_cache_bytes(2048, 4), 2 * 2048 * 2 * 32 * 4);
 }
 
 #[test]
 fn kv_cache_size_saturates_instead_of_overflowing() {
     let info = check(&valid().build()).unwrap();
-    assert_eq!(info.kv_cache_bytes(u64::MAX), u64::MAX);
+    assert_eq!(info.kv_cache_bytes(u64::MAX, 2), u64::MAX);
 }
 
 #[test]
@@ -458,6 +458,6 @@ fn the_shipped_models_pass_quickly_and_agree_with_candle() {
         assert_eq!(info.tensor_count, content.tensor_infos.len() as u64);
         assert!(info.tensor_bytes <= info.file_size);
         assert!(info.block_count.is_some_and(|n| n > 0));
-        assert!(info.kv_cache_bytes(1024) > 0);
+        assert!(info.kv_cache_bytes(1024, 2) > 0);
     }
 }
