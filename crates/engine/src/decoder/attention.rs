@@ -10,7 +10,6 @@ use super::ops::exp;
 /// by `scale`) over the `keys`/`values` of its KV head (rows `stride` apart,
 /// the head's values at `offset`), written to `out`; `scores` is scratch
 /// space the caller reuses.
-#[cfg(test)]
 pub fn attend(
     q: &[f32],
     keys: &[f16],
@@ -20,48 +19,23 @@ pub fn attend(
     scores: &mut Vec<f32>,
     out: &mut [f32],
 ) {
-    attend_heads(q, 1, keys, values, (stride, offset), scale, scores, out);
-}
-
-/// [`attend`] for `heads` query heads that share one KV head (`q` and
-/// `out` hold them one after another), phase by phase: every head's scores,
-/// then every head's weighted sum, so that the keys, then the values, are
-/// read from memory once for the group and from the nearest cache after.
-/// Each head's arithmetic is [`attend`]'s, so the bits do not depend on
-/// how heads are grouped.
-#[allow(clippy::too_many_arguments)]
-pub fn attend_heads(
-    q: &[f32],
-    heads: usize,
-    keys: &[f16],
-    values: &[f16],
-    (stride, offset): (usize, usize),
-    scale: f32,
-    scores: &mut Vec<f32>,
-    out: &mut [f32],
-) {
-    let head_dim = q.len() / heads;
+    let head_dim = q.len();
     let positions = keys.len() / stride;
-    assert!(heads > 0 && q.len() == heads * head_dim && out.len() == q.len());
     assert!(offset + head_dim <= stride && values.len() >= positions * stride);
     scores.clear();
-    scores.resize(heads * positions, 0.0);
+    scores.resize(positions, 0.0);
     let at = |t: usize| t * stride + offset..t * stride + offset + head_dim;
-    for (q, scores) in q.chunks_exact(head_dim).zip(scores.chunks_exact_mut(positions)) {
-        if !avx::scores(q, keys, stride, offset, scores) {
-            for (t, s) in scores.iter_mut().enumerate() {
-                *s = q.iter().zip(&keys[at(t)]).map(|(a, k)| a * k.to_f32()).sum();
-            }
+    if !avx::scores(q, keys, stride, offset, scores) {
+        for (t, s) in scores.iter_mut().enumerate() {
+            *s = q.iter().zip(&keys[at(t)]).map(|(a, k)| a * k.to_f32()).sum();
         }
-        softmax(scores, scale);
     }
-    for (scores, out) in scores.chunks_exact(positions).zip(out.chunks_exact_mut(head_dim)) {
-        if !avx::weighted_sum(scores, values, stride, offset, out) {
-            out.fill(0.0);
-            for (t, &w) in scores.iter().enumerate() {
-                for (o, v) in out.iter_mut().zip(&values[at(t)]) {
-                    *o += w * v.to_f32();
-                }
+    softmax(scores, scale);
+    if !avx::weighted_sum(scores, values, stride, offset, out) {
+        out.fill(0.0);
+        for (t, &w) in scores.iter().enumerate() {
+            for (o, v) in out.iter_mut().zip(&values[at(t)]) {
+                *o += w * v.to_f32();
             }
         }
     }
@@ -332,26 +306,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn heads_attended_together_give_each_head_s_bits_alone() {
-        let (head_dim, stride, offset, heads) = (64, 192, 64, 3);
-        let val = |i: usize, s: usize| ((i * s % 29) as f32 - 14.0) / 11.0;
-        let q: Vec<f32> = (0..heads * head_dim).map(|i| val(i, 5)).collect();
-        let keys: Vec<f16> = (0..13 * stride).map(|i| f16::from_f32(val(i, 7))).collect();
-        let values: Vec<f16> = (0..13 * stride).map(|i| f16::from_f32(val(i, 3))).collect();
-        let mut together = vec![0f32; heads * head_dim];
-        let mut scratch = Vec::new();
-        let kv = (stride, offset);
-        attend_heads(&q, heads, &keys, &values, kv, 0.125, &mut scratch, &mut together);
-        for h in 0..heads {
-            let mut alone = vec![0f32; head_dim];
-            let qh = &q[h * head_dim..(h + 1) * head_dim];
-            attend(qh, &keys, &values, kv, 0.125, &mut scratch, &mut alone);
-            assert_eq!(alone, together[h * head_dim..(h + 1) * head_dim], "head {h}");
-        }
-        assert_ne!(together[..head_dim], together[head_dim..2 * head_dim]);
     }
 
     #[test]

@@ -243,25 +243,15 @@ impl Decoder {
             let caches: Vec<&SeqCache> = segments.iter().map(|s| &*s.cache).collect();
             let group = c.heads / c.kv_heads;
             let scale = 1.0 / (c.head_dim as f32).sqrt();
-            // A task per KV head and row, its query heads together (each key
-            // and value read once for the group), unless that leaves too few
-            // tasks to share among the threads: then a task per query head.
-            let together = if n * c.kv_heads >= 4 * rayon::current_num_threads() {
-                group
-            } else {
-                1
-            };
-            let width = together * c.head_dim;
-            attn.par_chunks_mut(width).enumerate().for_each_init(
+            attn.par_chunks_mut(c.head_dim).enumerate().for_each_init(
                 Vec::new,
                 |scores, (i, out)| {
-                    let (r, h) = (i * together / c.heads, i * together % c.heads);
+                    let (r, h) = (i / c.heads, i % c.heads);
                     let cache = caches[seg[r]];
                     let end = pos[r] + 1;
                     let from = layer.window.map_or(0, |w| end.saturating_sub(w)) * kv_dim;
-                    attention::attend_heads(
-                        &q[i * width..(i + 1) * width],
-                        together,
+                    attention::attend(
+                        &q[i * c.head_dim..(i + 1) * c.head_dim],
                         &cache.keys(li, end)[from..],
                         &cache.values(li, end)[from..],
                         (kv_dim, (h / group) * c.head_dim),
