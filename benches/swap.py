@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Time to swap between two chat models under a memory budget that holds one
-(380 MiB: 512-token context, two batched sequences, no prefix cache, the
+(300 MiB: 512-token context, two batched sequences, no prefix cache, the
 response cache off): each request evicts the other model and loads its own,
 then answers one token. Prints seconds per request.
 
@@ -10,7 +10,7 @@ import json, subprocess, sys, tempfile, time, urllib.request, os
 B=sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/bacopilot-target/debug/bacopilot")
 data=tempfile.mkdtemp()
 c=[B,"--data-dir",data,"--models-dir","models"]
-env={**os.environ,"BACOPILOT_MODELS_MEMORY_BUDGET_MIB":"380","BACOPILOT_MODELS_MAX_CONTEXT":"512","BACOPILOT_ENGINE_MAX_BATCH":"2","BACOPILOT_ENGINE_PREFIX_CACHE_MIB":"0","RUST_LOG":"warn","BACOPILOT_CACHE_LOCAL":"false"}
+env={**os.environ,"BACOPILOT_MODELS_MEMORY_BUDGET_MIB":"300","BACOPILOT_MODELS_MAX_CONTEXT":"512","BACOPILOT_ENGINE_MAX_BATCH":"2","BACOPILOT_ENGINE_PREFIX_CACHE_MIB":"0","RUST_LOG":"warn","BACOPILOT_CACHE_LOCAL":"false"}
 subprocess.run(c+["users","add","u","--role","admin","--password-stdin"],input="pass word 123\n",text=True,check=True,capture_output=True,env=env)
 key=subprocess.run(c+["keys","create","--user","u","--name","k","--scope","full"],text=True,check=True,capture_output=True,env=env).stdout.split()[-1]
 p=subprocess.Popen(c+["serve","--listen","127.0.0.1:18933"],env=env)

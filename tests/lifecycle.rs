@@ -138,14 +138,14 @@ async fn a_model_loads_on_first_use_unloads_when_idle_and_loads_again_on_the_nex
 #[tokio::test]
 async fn a_budget_for_one_chat_model_serves_two_in_turn_and_never_evicts_a_running_request() {
     let dir = common::models_dir("lifecycle-budget", &[SMOL, GEMMA, MINILM]);
-    // 512 positions, two batched sequences, no prefix cache: SmolLM2 needs
-    // about 139 MiB, Gemma 3 about 277 MiB, MiniLM 90 MiB. 380 MiB holds
-    // either chat model with MiniLM, never both chat models.
+    // 512 positions, two batched sequences, no prefix cache, f16 KV caches:
+    // SmolLM2 needs about 115 MiB, Gemma 3 about 253 MiB, MiniLM 87 MiB.
+    // 300 MiB holds either chat model, never both.
     let server = common::start(&dir, |c| {
         c.models.max_context = 512;
         c.engine.max_batch = 2;
         c.engine.prefix_cache_mib = 0;
-        c.models.memory_budget_mib = 380;
+        c.models.memory_budget_mib = 300;
     });
     ask(&server, GEMMA_ID, json!({})).await;
     assert_eq!(state(&server, GEMMA_ID).await, "loaded");

@@ -165,12 +165,12 @@ async fn each_malformed_gguf_is_refused_by_name_and_the_server_still_answers() {
 #[tokio::test]
 async fn a_model_whose_batched_kv_caches_do_not_fit_the_memory_budget_is_refused() {
     let dir = common::models_dir("memory", &[SMOL, MINILM, common::GEMMA]);
-    // With 256 positions one sequence's KV cache is 9 MiB for Gemma 3 270M:
-    // ~241 MiB of weights + 9 + 16 of prefix cache would fit 300 MiB, but
-    // 8 batched sequences (72 MiB) do not. SmolLM2 (~94 MiB of weights,
-    // 11 MiB per sequence) fits with its eight.
+    // With 256 positions one sequence's KV cache (f16) is 4.5 MiB for Gemma
+    // 3 270M: ~241 MiB of weights + 4.5 + 16 of prefix cache would fit 280
+    // MiB, but 8 batched sequences (36 MiB) do not. SmolLM2 (~94 MiB of
+    // weights, 5.6 MiB per sequence) fits with its eight.
     let server = common::start(&dir, |c| {
-        c.models.max_memory_mib = 300;
+        c.models.max_memory_mib = 280;
         c.models.max_context = 256;
         c.engine.max_batch = 8;
         c.engine.prefix_cache_mib = 16;

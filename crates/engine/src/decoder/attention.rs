@@ -27,7 +27,11 @@ pub fn attend(
     let at = |t: usize| t * stride + offset..t * stride + offset + head_dim;
     if !avx::scores(q, keys, stride, offset, scores) {
         for (t, s) in scores.iter_mut().enumerate() {
-            *s = q.iter().zip(&keys[at(t)]).map(|(a, k)| a * k.to_f32()).sum();
+            *s = q
+                .iter()
+                .zip(&keys[at(t)])
+                .map(|(a, k)| a * k.to_f32())
+                .sum();
         }
     }
     softmax(scores, scale);
@@ -167,9 +171,7 @@ mod avx {
             let mut c = 0;
             while c < head_dim {
                 // SAFETY: as above.
-                acc = unsafe {
-                    _mm256_fmadd_ps(_mm256_loadu_ps(qp.add(c)), load(k.add(c)), acc)
-                };
+                acc = unsafe { _mm256_fmadd_ps(_mm256_loadu_ps(qp.add(c)), load(k.add(c)), acc) };
                 c += 8;
             }
             *o = hsum(acc);
@@ -270,8 +272,12 @@ mod tests {
         let val = |i: usize, s: usize| ((i * s % 23) as f32 - 11.0) / 9.0;
         let q: Vec<f32> = (0..head_dim).map(|i| val(i, 5)).collect();
         for positions in 1..=11 {
-            let keys: Vec<f16> = (0..positions * stride).map(|i| f16::from_f32(val(i, 7))).collect();
-            let values: Vec<f16> = (0..positions * stride).map(|i| f16::from_f32(val(i, 3))).collect();
+            let keys: Vec<f16> = (0..positions * stride)
+                .map(|i| f16::from_f32(val(i, 7)))
+                .collect();
+            let values: Vec<f16> = (0..positions * stride)
+                .map(|i| f16::from_f32(val(i, 3)))
+                .collect();
             let mut out = vec![0f32; head_dim];
             let scale = 0.125;
             attend(
@@ -312,7 +318,15 @@ mod tests {
     fn attention_over_one_position_returns_its_value() {
         let (q, k, v) = ([1.0, 0.0], [0.5, 0.5], [3.0, -2.0]);
         let mut out = [0.0; 2];
-        attend(&q, &halves(&k), &halves(&v), (2, 0), 1.0, &mut Vec::new(), &mut out);
+        attend(
+            &q,
+            &halves(&k),
+            &halves(&v),
+            (2, 0),
+            1.0,
+            &mut Vec::new(),
+            &mut out,
+        );
         assert_eq!(out, [3.0, -2.0]);
     }
 
@@ -323,7 +337,15 @@ mod tests {
         let k = [10.0, 0.0, 0.0, 10.0];
         let v = [1.0, 1.0, 5.0, 5.0];
         let mut out = [0.0; 2];
-        attend(&q, &halves(&k), &halves(&v), (2, 0), 1.0, &mut Vec::new(), &mut out);
+        attend(
+            &q,
+            &halves(&k),
+            &halves(&v),
+            (2, 0),
+            1.0,
+            &mut Vec::new(),
+            &mut out,
+        );
         assert!(out[0] > 4.99 && out[0] <= 5.0, "{out:?}");
     }
 

@@ -1,3 +1,6 @@
+//! Over 500 lines: the two layouts' kernels come from one macro for two
+//! CPU feature sets, with their tests; splitting them would split the macro.
+//!
 //! Weight rows interleaved eight at a time, for the two layouts most of a
 //! model's weights take ([`W4`]: Q4_1 and Q4_K; [`W8`]: Q8_0, Q4_0, Q5_0).
 //!
@@ -258,7 +261,8 @@ mod x86 {
                             let y = unsafe { &*base.add(b * rows + r) };
                             let q = y.qs.as_ptr() as *const i32;
                             // SAFETY: qs is 32 bytes: eight groups of four.
-                            let at = |c: usize| unsafe { _mm256_set1_epi32(q.add(c).read_unaligned()) };
+                            let at =
+                                |c: usize| unsafe { _mm256_set1_epi32(q.add(c).read_unaligned()) };
                             let mut s0 = _mm256_setzero_si256();
                             let mut s1 = _mm256_setzero_si256();
                             for p in (0..4).step_by(2) {
@@ -303,7 +307,8 @@ mod x86 {
                                 unsafe { (&*base.add(b * rows + r), *isums.add(b * rows + r)) };
                             let q = y.qs.as_ptr() as *const i32;
                             // SAFETY: qs is 32 bytes: eight groups of four.
-                            let at = |c: usize| unsafe { _mm256_set1_epi32(q.add(c).read_unaligned()) };
+                            let at =
+                                |c: usize| unsafe { _mm256_set1_epi32(q.add(c).read_unaligned()) };
                             let mut s0 = _mm256_set1_epi32($start8(ysum));
                             let mut s1 = _mm256_setzero_si256();
                             for c in (0..8).step_by(2) {
@@ -384,7 +389,9 @@ mod tests {
         let mut s = seed;
         (0..n)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((s >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
             })
             .collect()
@@ -394,7 +401,11 @@ mod tests {
         let v = values(7, rows * per_row * 18);
         (0..rows * per_row)
             .map(|i| {
-                let d = if i % 5 == 0 { 0.0 } else { v[i * 18].abs() * 0.1 };
+                let d = if i % 5 == 0 {
+                    0.0
+                } else {
+                    v[i * 18].abs() * 0.1
+                };
                 let qs = std::array::from_fn(|k| ((v[i * 18 + 1 + k] + 1.0) * 127.9) as u8);
                 W4::new(d, v[i * 18 + 17] * 0.2, qs)
             })
@@ -513,21 +524,26 @@ mod tests {
         let per_row = cols / BLOCK;
         let x = values(5, 9 * cols);
         let acts = quantize_rows(&x, cols);
-        let run = |f: &dyn Fn(&mut dyn FnMut(usize, usize, f32))| {
-            let mut got = vec![0f32; 9 * rows];
-            f(&mut |r, j, v| got[r * rows + j] = v);
-            got
-        };
         let w4 = interleave4(&w4s(rows, per_row), per_row);
         let w8 = interleave8(&w8s(rows, per_row), per_row);
+        let mut got: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0f32; 9 * rows]);
+        let [a, b, c, d] = &mut got;
         // SAFETY: both feature sets were checked above.
         unsafe {
-            let a = run(&|o| x86::avx2::groups4(&w4, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)));
-            let b = run(&|o| x86::vnni::groups4(&w4, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)));
-            assert_eq!(a, b, "Q4");
-            let a = run(&|o| x86::avx2::groups8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)));
-            let b = run(&|o| x86::vnni::groups8(&w8, per_row, 0..2, &acts, &mut |r, j, v| o(r, j, v)));
-            assert_eq!(a, b, "Q8");
+            x86::avx2::groups4(&w4, per_row, 0..2, &acts, &mut |r, j, v| {
+                a[r * rows + j] = v
+            });
+            x86::vnni::groups4(&w4, per_row, 0..2, &acts, &mut |r, j, v| {
+                b[r * rows + j] = v
+            });
+            x86::avx2::groups8(&w8, per_row, 0..2, &acts, &mut |r, j, v| {
+                c[r * rows + j] = v
+            });
+            x86::vnni::groups8(&w8, per_row, 0..2, &acts, &mut |r, j, v| {
+                d[r * rows + j] = v
+            });
         }
+        assert_eq!(got[0], got[1], "Q4");
+        assert_eq!(got[2], got[3], "Q8");
     }
 }

@@ -326,16 +326,24 @@ fn matmul_fast<W: kernels::Weight>(
 }
 
 /// [`matmul_fast`] for the interleaved layouts: tasks own ranges of row groups.
-fn matmul_x8<X: Interleaved>(w: &[X], rows: usize, cols: usize, xq: &kernels::Acts, out: &mut [f32]) {
+fn matmul_x8<X: Interleaved>(
+    w: &[X],
+    rows: usize,
+    cols: usize,
+    xq: &kernels::Acts,
+    out: &mut [f32],
+) {
     let per_row = cols / kernels::BLOCK;
     let groups = rows / interleaved::LANES;
     let per_task = ROWS_PER_TASK / interleaved::LANES;
     let out = Output::new(out, rows);
-    (0..groups.div_ceil(per_task)).into_par_iter().for_each(|t| {
-        let gs = t * per_task..groups.min((t + 1) * per_task);
-        // SAFETY: matrices take this layout only where `kernels::available()`.
-        unsafe { X::groups(w, per_row, gs, xq, &mut |r, j, v| out.write(r, j, v)) };
-    });
+    (0..groups.div_ceil(per_task))
+        .into_par_iter()
+        .for_each(|t| {
+            let gs = t * per_task..groups.min((t + 1) * per_task);
+            // SAFETY: matrices take this layout only where `kernels::available()`.
+            unsafe { X::groups(w, per_row, gs, xq, &mut |r, j, v| out.write(r, j, v)) };
+        });
 }
 
 fn matmul_typed<T: GgmlType>(w: &[T], rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
