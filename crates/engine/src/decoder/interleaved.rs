@@ -1,8 +1,9 @@
 //! Over 500 lines: the two layouts' kernels come from one macro for two
 //! CPU feature sets, with their tests; splitting them would split the macro.
 //!
-//! Weight rows interleaved eight at a time, for the two layouts most of a
-//! model's weights take ([`W4`]: Q4_1 and Q4_K; [`W8`]: Q8_0, Q4_0, Q5_0).
+//! Weight rows interleaved eight at a time, for every layout of our kernels
+//! ([`W4`]: Q4_1 and Q4_K; [`W8`]: Q8_0, Q4_0, Q5_0; [`W6`]: Q6_K; [`W5`]:
+//! Q5_K).
 //!
 //! With one row per block ([`super::kernels`]), every product of a weight
 //! row and an activation row costs a conversion, a scale product and an FMA
@@ -20,7 +21,7 @@
 
 use std::ops::Range;
 
-use super::kernels::{Acts, A8, BLOCK, ROWS, W4, W8};
+use super::kernels::{Acts, A8, BLOCK, ROWS, W4, W5, W6, W8};
 
 /// Weight rows per interleaved block.
 pub const LANES: usize = 8;
@@ -45,6 +46,30 @@ pub struct W8x8 {
     qs: [i8; 256],
 }
 
+/// Block b of eight [`W6`] rows: word c as in [`W8x8`]; `d[h]` the scales of
+/// the first (h = 0) and last 16 values of each row.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct W6x8 {
+    d: [[f32; LANES]; 2],
+    qs: [i8; 256],
+}
+
+/// Block b of eight [`W5`] rows: word c as in [`W8x8`], values in 0..32.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct W5x8 {
+    d: [f32; LANES],
+    m: [f32; LANES],
+    qs: [u8; 256],
+}
+
+/// Byte i of an interleaved 256-byte block: row i % 32 / 4's value
+/// 4 · (i / 32) + i % 4.
+fn words<T: Copy>(qs: [&[T; 32]; LANES]) -> [T; 256] {
+    std::array::from_fn(|i| qs[i % 32 / 4][4 * (i / 32) + i % 4])
+}
+
 /// Interleaves `w` (rows of `per_row` blocks, a multiple of [`LANES`] rows).
 pub fn interleave4(w: &[W4], per_row: usize) -> Vec<W4x8> {
     interleave(w, per_row, |src| W4x8 {
@@ -61,10 +86,24 @@ pub fn interleave4(w: &[W4], per_row: usize) -> Vec<W4x8> {
 pub fn interleave8(w: &[W8], per_row: usize) -> Vec<W8x8> {
     interleave(w, per_row, |src| W8x8 {
         d: std::array::from_fn(|j| src[j].d),
-        qs: std::array::from_fn(|i| {
-            let (c, j, t) = (i / 32, i % 32 / 4, i % 4);
-            src[j].qs[4 * c + t]
-        }),
+        qs: words(std::array::from_fn(|j| &src[j].qs)),
+    })
+}
+
+/// Interleaves `w` as [`interleave4`].
+pub fn interleave6(w: &[W6], per_row: usize) -> Vec<W6x8> {
+    interleave(w, per_row, |src| W6x8 {
+        d: std::array::from_fn(|h| std::array::from_fn(|j| src[j].d[h])),
+        qs: words(std::array::from_fn(|j| &src[j].qs)),
+    })
+}
+
+/// Interleaves `w` as [`interleave4`].
+pub fn interleave5(w: &[W5], per_row: usize) -> Vec<W5x8> {
+    interleave(w, per_row, |src| W5x8 {
+        d: std::array::from_fn(|j| src[j].d),
+        m: std::array::from_fn(|j| src[j].m),
+        qs: words(std::array::from_fn(|j| &src[j].qs)),
     })
 }
 
@@ -107,7 +146,25 @@ pub fn w8x8_row(blocks: &[W8x8], lane: usize, out: &mut [f32]) {
     }
 }
 
-/// An interleaved layout ([`W4x8`], [`W8x8`]).
+/// Row `lane` of a group's blocks as f32 (the arithmetic of `w6_row`).
+pub fn w6x8_row(blocks: &[W6x8], lane: usize, out: &mut [f32]) {
+    for (b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+        for (i, o) in o.iter_mut().enumerate() {
+            *o = b.d[i / 16][lane] * b.qs[32 * (i / 4) + 4 * lane + i % 4] as f32;
+        }
+    }
+}
+
+/// Row `lane` of a group's blocks as f32 (the arithmetic of `w5_row`).
+pub fn w5x8_row(blocks: &[W5x8], lane: usize, out: &mut [f32]) {
+    for (b, o) in blocks.iter().zip(out.chunks_exact_mut(BLOCK)) {
+        for (i, o) in o.iter_mut().enumerate() {
+            *o = b.d[lane] * b.qs[32 * (i / 4) + 4 * lane + i % 4] as f32 + b.m[lane];
+        }
+    }
+}
+
+/// An interleaved layout ([`W4x8`], [`W8x8`], [`W6x8`], [`W5x8`]).
 pub trait Interleaved: Sync {
     /// The products of row groups `gs` (each `per_row` blocks) with every
     /// activation row, handed to `out(activation row, weight row, value)`.
@@ -151,10 +208,12 @@ macro_rules! interleaved {
 }
 interleaved!(W4x8, groups4);
 interleaved!(W8x8, groups8);
+interleaved!(W6x8, groups6);
+interleaved!(W5x8, groups5);
 
-/// The activation blocks, their `d · Σq` and their integer Σq for a group of
+/// The activation blocks, their integer Σq whole and by halves for a group of
 /// `n` rows starting at activation row `r` ([`Acts`] order).
-type Group<'a> = (&'a [A8], &'a [i32], usize);
+type Group<'a> = (&'a [A8], &'a [i32], &'a [[i32; 2]], usize);
 
 fn act_groups(acts: &Acts, per_row: usize, mut f: impl FnMut(usize, Group<'_>)) {
     let n = acts.len() / per_row;
@@ -162,14 +221,22 @@ fn act_groups(acts: &Acts, per_row: usize, mut f: impl FnMut(usize, Group<'_>)) 
     while r < n {
         let m = (n - r).min(ROWS);
         let at = r * per_row;
-        f(r, (&acts.blocks()[at..], &acts.isums()[at..], m));
+        f(
+            r,
+            (
+                &acts.blocks()[at..],
+                &acts.isums()[at..],
+                &acts.half_sums()[at..],
+                m,
+            ),
+        );
         r += m;
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{act_groups, Acts, Range, W4x8, W8x8, A8, LANES, ROWS};
+    use super::{act_groups, Acts, Range, W4x8, W5x8, W6x8, W8x8, A8, LANES, ROWS};
     use std::arch::x86_64::*;
 
     /// `$name(w, per_row, gs, acts, out)` with `$dot` over tiles of up to
@@ -186,10 +253,10 @@ mod x86 {
             ) {
                 for g in gs {
                     let blocks = &w[g * per_row..(g + 1) * per_row];
-                    act_groups(acts, per_row, |r, (a, isums, n)| {
+                    act_groups(acts, per_row, |r, (a, isums, halves, n)| {
                         let mut first = 0;
                         while first < n {
-                            let t = (a, isums, n, first);
+                            let t = (a, isums, halves, n, first);
                             // SAFETY: same features as this function.
                             let sums: [[f32; LANES]; ROWS] = unsafe {
                                 match (n - first).min($tile) {
@@ -229,6 +296,8 @@ mod x86 {
 
                 group_loop!(groups4, dot4, W4x8, $features, $tile);
                 group_loop!(groups8, dot8, W8x8, $features, $tile);
+                group_loop!(groups6, dot6, W6x8, $features, $tile);
+                group_loop!(groups5, dot5, W5x8, $features, $tile);
 
                 /// Eight rows' dot products with N activation rows (lane j of
                 /// result r: weight row j, activation row first + r).
@@ -236,7 +305,7 @@ mod x86 {
                 #[inline]
                 unsafe fn dot4<const N: usize>(
                     w: &[W4x8],
-                    (acts, _, rows, first): (&[A8], &[i32], usize, usize),
+                    (acts, _, _, rows, first): (&[A8], &[i32], &[[i32; 2]], usize, usize),
                 ) -> [__m256; N] {
                     let len = w.len();
                     assert!(first + N <= rows && N <= ROWS && acts.len() >= rows * len);
@@ -280,11 +349,111 @@ mod x86 {
                     acc
                 }
 
+                /// The integer sums of eight rows' first and last 16 values
+                /// (`words`, prepared) with activation block `y`, from `starts`:
+                /// signed weights through `$dot8`, unsigned through `$dot4`.
+                #[target_feature(enable = $features)]
+                #[inline]
+                unsafe fn halves<const SIGNED: bool>(
+                    words: &[__m256i; 8],
+                    y: &A8,
+                    starts: [i32; 2],
+                ) -> [__m256i; 2] {
+                    let q = y.qs.as_ptr() as *const i32;
+                    // SAFETY: qs is 32 bytes: eight groups of four.
+                    let at = |c: usize| unsafe { _mm256_set1_epi32(q.add(c).read_unaligned()) };
+                    let mut s = starts.map(|v| _mm256_set1_epi32(v));
+                    for c in 0..4 {
+                        for (h, s) in s.iter_mut().enumerate() {
+                            let (w, y) = (words[4 * h + c], at(4 * h + c));
+                            *s = if SIGNED {
+                                $dot8(*s, w, y)
+                            } else {
+                                $dot4(*s, w, y)
+                            };
+                        }
+                    }
+                    s
+                }
+
+                /// `$name`: the 256-byte layouts. Once per block `$prep(word)`
+                /// and `$scales(block)`; for each activation row the halves'
+                /// integer sums from `$starts([Σy of each half])`, then
+                /// `$step(scales, y, [lo, hi], acc)`.
+                macro_rules! dot_words {
+                    ($name:ident, $w:ty, $signed:literal, $prep:expr, $starts:expr, $scales:expr, $step:expr) => {
+                        #[target_feature(enable = $features)]
+                        #[inline]
+                        unsafe fn $name<const N: usize>(
+                            w: &[$w],
+                            (acts, _, isums, rows, first): (&[A8], &[i32], &[[i32; 2]], usize, usize),
+                        ) -> [__m256; N] {
+                            let len = w.len();
+                            assert!(first + N <= rows && N <= ROWS && acts.len() >= rows * len);
+                            assert!(isums.len() == acts.len());
+                            let base = acts[first..].as_ptr();
+                            let isums = isums[first..].as_ptr();
+                            let mut acc = [_mm256_setzero_ps(); N];
+                            for (b, x) in w.iter().enumerate() {
+                                prefetch(x);
+                                let p = x.qs.as_ptr() as *const __m256i;
+                                // SAFETY: qs is 256 bytes: eight words.
+                                let words: [__m256i; 8] = std::array::from_fn(|i| {
+                                    $prep(unsafe { _mm256_loadu_si256(p.add(i)) })
+                                });
+                                let scales = $scales(x);
+                                for (r, acc) in acc.iter_mut().enumerate() {
+                                    // SAFETY: block b of row first + r is at
+                                    // b · rows + r < rows · len <= acts.len()
+                                    // (asserted above), isums alike.
+                                    let (y, ysum) = unsafe {
+                                        (&*base.add(b * rows + r), *isums.add(b * rows + r))
+                                    };
+                                    let starts = $starts(ysum);
+                                    let sums = halves::<$signed>(&words, y, starts);
+                                    *acc = $step(scales, y, sums, *acc);
+                                }
+                            }
+                            acc
+                        }
+                    };
+                }
+
+                dot_words!(
+                    dot6,
+                    W6x8,
+                    true,
+                    $prep8,
+                    |s: [i32; 2]| s.map($start8),
+                    // SAFETY: d is two rows of eight f32.
+                    |x: &W6x8| x.d.map(|d| unsafe { _mm256_loadu_ps(d.as_ptr()) }),
+                    |d: [__m256; 2], y: &A8, [lo, hi]: [__m256i; 2], acc: __m256| {
+                        let yd = _mm256_broadcast_ss(&y.d);
+                        let acc =
+                            _mm256_fmadd_ps(_mm256_mul_ps(d[0], yd), _mm256_cvtepi32_ps(lo), acc);
+                        _mm256_fmadd_ps(_mm256_mul_ps(d[1], yd), _mm256_cvtepi32_ps(hi), acc)
+                    }
+                );
+                dot_words!(
+                    dot5,
+                    W5x8,
+                    false,
+                    |w: __m256i| w,
+                    |_: [i32; 2]| [0, 0],
+                    // SAFETY: d and m are eight f32 each.
+                    |x: &W5x8| unsafe { (_mm256_loadu_ps(x.d.as_ptr()), _mm256_loadu_ps(x.m.as_ptr())) },
+                    |(d, m): (__m256, __m256), y: &A8, [lo, hi]: [__m256i; 2], acc: __m256| {
+                        let sum = _mm256_cvtepi32_ps(_mm256_add_epi32(lo, hi));
+                        let acc = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_broadcast_ss(&y.d)), sum, acc);
+                        _mm256_fmadd_ps(m, _mm256_broadcast_ss(&y.s), acc)
+                    }
+                );
+
                 #[target_feature(enable = $features)]
                 #[inline]
                 unsafe fn dot8<const N: usize>(
                     w: &[W8x8],
-                    (acts, isums, rows, first): (&[A8], &[i32], usize, usize),
+                    (acts, isums, _, rows, first): (&[A8], &[i32], &[[i32; 2]], usize, usize),
                 ) -> [__m256; N] {
                     let len = w.len();
                     assert!(first + N <= rows && N <= ROWS && acts.len() >= rows * len);
@@ -382,7 +551,7 @@ mod x86 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::kernels::{self, quantize_rows, w4_row, w8_row};
+    use super::super::kernels::{self, quantize_rows, w4_row, w5_row, w6_row, w8_row};
     use super::*;
 
     fn values(seed: u64, n: usize) -> Vec<f32> {
@@ -423,6 +592,40 @@ mod tests {
                     _ => (v[i * 33 + 1 + k] * 127.0) as i8,
                 });
                 W8::new(v[i * 33].abs() * 0.05, qs)
+            })
+            .collect()
+    }
+
+    fn w6s(rows: usize, per_row: usize) -> Vec<W6> {
+        let v = values(13, rows * per_row * 34);
+        (0..rows * per_row)
+            .map(|i| {
+                // Edge values: −32 and 31 in every block, one half's scale 0.
+                let qs = std::array::from_fn(|k| match k {
+                    3 => -32,
+                    20 => 31,
+                    _ => (v[i * 34 + 2 + k] * 31.9) as i8,
+                });
+                let d = [
+                    v[i * 34].abs() * 0.05,
+                    if i % 3 == 0 { 0.0 } else { v[i * 34 + 1] },
+                ];
+                W6::new(d, qs)
+            })
+            .collect()
+    }
+
+    fn w5s(rows: usize, per_row: usize) -> Vec<W5> {
+        let v = values(17, rows * per_row * 34);
+        (0..rows * per_row)
+            .map(|i| {
+                // Edge values: 0 and 31 in every block.
+                let qs = std::array::from_fn(|k| match k {
+                    5 => 0,
+                    30 => 31,
+                    _ => ((v[i * 34 + 2 + k] + 1.0) * 15.99) as u8,
+                });
+                W5::new(v[i * 34].abs() * 0.05, v[i * 34 + 1] * 0.3, qs)
             })
             .collect()
     }
@@ -516,6 +719,38 @@ mod tests {
     }
 
     #[test]
+    fn interleaved_q6_k_and_q5_k_rows_match_the_dequantized_arithmetic_for_every_row_count() {
+        let (rows, cols) = (16, 96);
+        let per_row = cols / BLOCK;
+        let (w6, w5) = (w6s(rows, per_row), w5s(rows, per_row));
+        let (x6, x5) = (interleave6(&w6, per_row), interleave5(&w5, per_row));
+        let (mut a, mut b) = (vec![0f32; cols], vec![0f32; cols]);
+        for j in 0..rows {
+            let (g, lane) = (j / LANES, j % LANES);
+            let own = j * per_row..(j + 1) * per_row;
+            w6_row(&w6[own.clone()], &mut a);
+            w6x8_row(&x6[g * per_row..(g + 1) * per_row], lane, &mut b);
+            assert_eq!(a, b, "Q6_K row {j} dequantizes differently");
+            w5_row(&w5[own], &mut a);
+            w5x8_row(&x5[g * per_row..(g + 1) * per_row], lane, &mut b);
+            assert_eq!(a, b, "Q5_K row {j} dequantizes differently");
+        }
+        let row6 = |j: usize, out: &mut [f32]| w6_row(&w6[j * per_row..(j + 1) * per_row], out);
+        check(&x6, row6, rows, cols);
+        let row5 = |j: usize, out: &mut [f32]| w5_row(&w5[j * per_row..(j + 1) * per_row], out);
+        check(&x5, row5, rows, cols);
+    }
+
+    type Sink<'a> = dyn FnMut(usize, usize, f32) + 'a;
+
+    /// What `f` hands its sink, as `n` rows of `rows`.
+    fn collect(n: usize, rows: usize, f: impl FnOnce(&mut Sink)) -> Vec<f32> {
+        let mut got = vec![0f32; n * rows];
+        f(&mut |r, j, v| got[r * rows + j] = v);
+        got
+    }
+
+    #[test]
     fn the_interleaved_vnni_and_avx2_kernels_give_the_same_bits() {
         if !kernels::available() || !kernels::vnni() {
             return;
@@ -526,24 +761,46 @@ mod tests {
         let acts = quantize_rows(&x, cols);
         let w4 = interleave4(&w4s(rows, per_row), per_row);
         let w8 = interleave8(&w8s(rows, per_row), per_row);
-        let mut got: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0f32; 9 * rows]);
-        let [a, b, c, d] = &mut got;
-        // SAFETY: both feature sets were checked above.
-        unsafe {
-            x86::avx2::groups4(&w4, per_row, 0..2, &acts, &mut |r, j, v| {
-                a[r * rows + j] = v
-            });
-            x86::vnni::groups4(&w4, per_row, 0..2, &acts, &mut |r, j, v| {
-                b[r * rows + j] = v
-            });
-            x86::avx2::groups8(&w8, per_row, 0..2, &acts, &mut |r, j, v| {
-                c[r * rows + j] = v
-            });
-            x86::vnni::groups8(&w8, per_row, 0..2, &acts, &mut |r, j, v| {
-                d[r * rows + j] = v
-            });
+        let w6 = interleave6(&w6s(rows, per_row), per_row);
+        let w5 = interleave5(&w5s(rows, per_row), per_row);
+        let acts = &acts;
+        // SAFETY (each call): both feature sets were checked above.
+        let pairs = [
+            (
+                collect(9, rows, |o| unsafe {
+                    x86::avx2::groups4(&w4, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
+                }),
+                collect(9, rows, |o| unsafe {
+                    x86::vnni::groups4(&w4, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
+                }),
+            ),
+            (
+                collect(9, rows, |o| unsafe {
+                    x86::avx2::groups8(&w8, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
+                }),
+                collect(9, rows, |o| unsafe {
+                    x86::vnni::groups8(&w8, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
+                }),
+            ),
+            (
+                collect(9, rows, |o| unsafe {
+                    x86::avx2::groups6(&w6, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
+                }),
+                collect(9, rows, |o| unsafe {
+                    x86::vnni::groups6(&w6, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
+                }),
+            ),
+            (
+                collect(9, rows, |o| unsafe {
+                    x86::avx2::groups5(&w5, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
+                }),
+                collect(9, rows, |o| unsafe {
+                    x86::vnni::groups5(&w5, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
+                }),
+            ),
+        ];
+        for ((avx2, vnni), name) in pairs.iter().zip(["Q4", "Q8", "Q6_K", "Q5_K"]) {
+            assert_eq!(avx2, vnni, "{name}");
         }
-        assert_eq!(got[0], got[1], "Q4");
-        assert_eq!(got[2], got[3], "Q8");
     }
 }

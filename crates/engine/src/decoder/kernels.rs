@@ -44,17 +44,17 @@ pub struct W8 {
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct W6 {
-    d: [f32; 2],
-    qs: [i8; 32],
+    pub(super) d: [f32; 2],
+    pub(super) qs: [i8; 32],
 }
 
 /// A Q5_K sub-block: value = d · q + m, q in 0..32.
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct W5 {
-    d: f32,
-    m: f32,
-    qs: [u8; 32],
+    pub(super) d: f32,
+    pub(super) m: f32,
+    pub(super) qs: [u8; 32],
 }
 
 impl W6 {
@@ -230,6 +230,8 @@ pub struct Acts {
     sums: Vec<f32>,
     /// Each block's integer Σq (same index).
     isums: Vec<i32>,
+    /// The same over its first and last 16 values.
+    half_sums: Vec<[i32; 2]>,
 }
 
 impl Acts {
@@ -237,14 +239,17 @@ impl Acts {
     pub fn new(blocks: Vec<A8>) -> Self {
         let mut sums: Vec<f32> = blocks.iter().map(|a| a.s).collect();
         sums.extend([0.0; ROWS]);
-        let isums = blocks
+        let half = |h: &[i8]| h.iter().map(|&q| q as i32).sum();
+        let half_sums: Vec<[i32; 2]> = blocks
             .iter()
-            .map(|a| a.qs.iter().map(|&q| q as i32).sum())
+            .map(|a| [half(&a.qs[..16]), half(&a.qs[16..])])
             .collect();
+        let isums = half_sums.iter().map(|[lo, hi]| lo + hi).collect();
         Self {
             blocks,
             sums,
             isums,
+            half_sums,
         }
     }
 
@@ -254,6 +259,10 @@ impl Acts {
 
     pub(super) fn isums(&self) -> &[i32] {
         &self.isums
+    }
+
+    pub(super) fn half_sums(&self) -> &[[i32; 2]] {
+        &self.half_sums
     }
 
     /// Blocks held (rows × blocks per row).

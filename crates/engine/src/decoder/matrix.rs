@@ -22,7 +22,7 @@ use candle_core::quantized::k_quants::{
 use candle_core::quantized::GgmlDType;
 use half::f16;
 
-use super::interleaved::{self, Interleaved, W4x8, W8x8};
+use super::interleaved::{self, Interleaved, W4x8, W5x8, W6x8, W8x8};
 use super::{kernels, repack};
 use rayon::prelude::*;
 
@@ -46,6 +46,8 @@ enum Blocks {
     /// The same, eight rows interleaved ([`interleaved`]: rows a multiple of 8).
     Fast4x8(Vec<W4x8>),
     Fast8x8(Vec<W8x8>),
+    Fast6x8(Vec<W6x8>),
+    Fast5x8(Vec<W5x8>),
     F32(Vec<f32>),
     F16(Vec<f16>),
     Q4_0(Vec<BlockQ4_0>),
@@ -70,7 +72,9 @@ macro_rules! with_blocks {
             | Blocks::Fast6(_)
             | Blocks::Fast5(_)
             | Blocks::Fast4x8(_)
-            | Blocks::Fast8x8(_) => {
+            | Blocks::Fast8x8(_)
+            | Blocks::Fast6x8(_)
+            | Blocks::Fast5x8(_) => {
                 unreachable!("handled before")
             }
             Blocks::F32($v) => $body,
@@ -100,6 +104,8 @@ impl Matrix {
             Blocks::Fast5(v) => std::mem::size_of_val(v.as_slice()),
             Blocks::Fast4x8(v) => std::mem::size_of_val(v.as_slice()),
             Blocks::Fast8x8(v) => std::mem::size_of_val(v.as_slice()),
+            Blocks::Fast6x8(v) => std::mem::size_of_val(v.as_slice()),
+            Blocks::Fast5x8(v) => std::mem::size_of_val(v.as_slice()),
             blocks => with_blocks!(blocks, v => std::mem::size_of_val(v.as_slice())),
         }) as u64
     }
@@ -143,14 +149,22 @@ impl Matrix {
             true => Blocks::Fast8x8(interleaved::interleave8(&w, per_row)),
             false => Blocks::Fast8(w),
         };
+        let fast6 = |w: Vec<kernels::W6>| match x8 {
+            true => Blocks::Fast6x8(interleaved::interleave6(&w, per_row)),
+            false => Blocks::Fast6(w),
+        };
+        let fast5 = |w: Vec<kernels::W5>| match x8 {
+            true => Blocks::Fast5x8(interleaved::interleave5(&w, per_row)),
+            false => Blocks::Fast5(w),
+        };
         let blocks = match dtype {
             GgmlDType::Q4_1 if fast => fast4(kernels::w4_from_gguf(&bytes)),
             GgmlDType::Q8_0 if fast => fast8(kernels::w8_from_gguf(&bytes)),
             GgmlDType::Q4_0 if fast => fast8(repack::w8_from_q4_0(&bytes)),
             GgmlDType::Q5_0 if fast => fast8(repack::w8_from_q5_0(&bytes)),
             GgmlDType::Q4K if fast => fast4(repack::w4_from_q4_k(&bytes)),
-            GgmlDType::Q5K if fast => Blocks::Fast5(repack::w5_from_q5_k(&bytes)),
-            GgmlDType::Q6K if fast => Blocks::Fast6(repack::w6_from_q6_k(&bytes)),
+            GgmlDType::Q5K if fast => fast5(repack::w5_from_q5_k(&bytes)),
+            GgmlDType::Q6K if fast => fast6(repack::w6_from_q6_k(&bytes)),
             GgmlDType::F32 => Blocks::F32(cast(&bytes)),
             GgmlDType::F16 => Blocks::F16(cast(&bytes)),
             GgmlDType::Q4_0 => Blocks::Q4_0(cast(&bytes)),
@@ -212,6 +226,14 @@ impl Matrix {
                 let g = i / interleaved::LANES;
                 interleaved::w8x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
             }
+            Blocks::Fast6x8(v) => {
+                let g = i / interleaved::LANES;
+                interleaved::w6x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
+            }
+            Blocks::Fast5x8(v) => {
+                let g = i / interleaved::LANES;
+                interleaved::w5x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
+            }
             blocks => with_blocks!(blocks, v => {
                 let per_row = v.len() / self.rows;
                 GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], out);
@@ -238,6 +260,8 @@ impl Matrix {
                     | Blocks::Fast5(_)
                     | Blocks::Fast4x8(_)
                     | Blocks::Fast8x8(_)
+                    | Blocks::Fast6x8(_)
+                    | Blocks::Fast5x8(_)
             )
         };
         let cols = mats.first().map_or(0, |m| m.cols);
@@ -265,6 +289,8 @@ impl Matrix {
                 Blocks::Fast5(v) => matmul_fast(v, rows, cols, acts(), out),
                 Blocks::Fast4x8(v) => matmul_x8(v, rows, cols, acts(), out),
                 Blocks::Fast8x8(v) => matmul_x8(v, rows, cols, acts(), out),
+                Blocks::Fast6x8(v) => matmul_x8(v, rows, cols, acts(), out),
+                Blocks::Fast5x8(v) => matmul_x8(v, rows, cols, acts(), out),
                 blocks => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
             }
         }
