@@ -284,7 +284,7 @@ mod x86 {
         };
     }
 
-    /// Both kernels for one set of CPU features: `$dot4(acc, w, y)` adds
+    /// The four kernels for one set of CPU features: `$dot4(acc, w, y)` adds
     /// the products of unsigned weight bytes and signed activation bytes in
     /// groups of four to acc's i32 lanes; `$prep8(w)`, `$dot8(acc, w, y)`
     /// and `$start8(Σy)` the same for signed weights (prepared once per
