@@ -386,13 +386,13 @@ mod x86 {
                         #[inline]
                         unsafe fn $name<const N: usize>(
                             w: &[$w],
-                            (acts, _, isums, rows, first): (&[A8], &[i32], &[[i32; 2]], usize, usize),
+                            (acts, _, half_sums, rows, first): (&[A8], &[i32], &[[i32; 2]], usize, usize),
                         ) -> [__m256; N] {
                             let len = w.len();
                             assert!(first + N <= rows && N <= ROWS && acts.len() >= rows * len);
-                            assert!(isums.len() == acts.len());
+                            assert!(half_sums.len() == acts.len());
                             let base = acts[first..].as_ptr();
-                            let isums = isums[first..].as_ptr();
+                            let half_sums = half_sums[first..].as_ptr();
                             let mut acc = [_mm256_setzero_ps(); N];
                             for (b, x) in w.iter().enumerate() {
                                 prefetch(x);
@@ -405,9 +405,9 @@ mod x86 {
                                 for (r, acc) in acc.iter_mut().enumerate() {
                                     // SAFETY: block b of row first + r is at
                                     // b · rows + r < rows · len <= acts.len()
-                                    // (asserted above), isums alike.
+                                    // (asserted above), half_sums alike.
                                     let (y, ysum) = unsafe {
-                                        (&*base.add(b * rows + r), *isums.add(b * rows + r))
+                                        (&*base.add(b * rows + r), *half_sums.add(b * rows + r))
                                     };
                                     let starts = $starts(ysum);
                                     let sums = halves::<$signed>(&words, y, starts);
@@ -457,7 +457,7 @@ mod x86 {
                 ) -> [__m256; N] {
                     let len = w.len();
                     assert!(first + N <= rows && N <= ROWS && acts.len() >= rows * len);
-                    assert!(isums.len() >= acts.len().min(rows * len));
+                    assert!(isums.len() == acts.len());
                     let base = acts[first..].as_ptr();
                     let isums = isums[first..].as_ptr();
                     let mut acc = [_mm256_setzero_ps(); N];
@@ -630,46 +630,94 @@ mod tests {
             .collect()
     }
 
-    /// Every (activation row, weight row) against the dequantized
-    /// arithmetic, for 1 to 11 activation rows; the bits must not depend on
-    /// the number of rows.
-    fn check<X: Interleaved>(w: &[X], row: impl Fn(usize, &mut [f32]), rows: usize, cols: usize) {
+    /// Runs one path's kernels: AVX2, or VNNI (`vnni`).
+    trait Paths: Interleaved + Sized {
+        /// # Safety
+        /// The CPU has the path's features.
+        unsafe fn run(w: &[Self], per_row: usize, acts: &Acts, vnni: bool, out: &mut [f32]);
+    }
+
+    macro_rules! paths {
+        ($w:ty, $name:ident) => {
+            impl Paths for $w {
+                unsafe fn run(
+                    w: &[Self],
+                    per_row: usize,
+                    acts: &Acts,
+                    vnni: bool,
+                    out: &mut [f32],
+                ) {
+                    let groups = w.len() / per_row;
+                    let (rows, gs) = (groups * LANES, 0..groups);
+                    let mut put = |r: usize, j: usize, v: f32| out[r * rows + j] = v;
+                    // SAFETY: the caller's.
+                    unsafe {
+                        match vnni {
+                            true => x86::vnni::$name(w, per_row, gs, acts, &mut put),
+                            false => x86::avx2::$name(w, per_row, gs, acts, &mut put),
+                        }
+                    }
+                }
+            }
+        };
+    }
+    paths!(W4x8, groups4);
+    paths!(W8x8, groups8);
+    paths!(W6x8, groups6);
+    paths!(W5x8, groups5);
+
+    /// Both paths (VNNI where the CPU has it), for 1 to 11 activation rows:
+    /// every (activation row, weight row) against the dequantized
+    /// arithmetic, every row's bits against the same row run alone (so
+    /// they depend neither on the batch nor on the row's place in a tile),
+    /// and the two paths' bits against each other.
+    fn check<X: Paths>(w: &[X], row: impl Fn(usize, &mut [f32]), rows: usize, cols: usize) {
         if !kernels::available() {
             return;
         }
         let per_row = cols / BLOCK;
         let x = values(3, 11 * cols);
-        let mut alone = vec![0f32; rows];
-        for n in 1..=11 {
-            let acts = quantize_rows(&x[..n * cols], cols);
+        let paths: &[bool] = if kernels::vnni() {
+            &[false, true]
+        } else {
+            eprintln!("this CPU has no AVX-512 VNNI: only the AVX2 kernels are checked");
+            &[false]
+        };
+        // The activations as the kernels see them: quantized, one row alone.
+        let xq: Vec<f32> = x
+            .chunks(cols)
+            .flat_map(|r| quantize_rows(r, cols).blocks().to_vec())
+            .flat_map(|a| a.qs.map(|q| a.d * q as f32))
+            .collect();
+        let run = |n: usize, rows_from: usize, vnni: bool| {
+            let acts = quantize_rows(&x[rows_from * cols..(rows_from + n) * cols], cols);
             let mut got = vec![0f32; n * rows];
-            // SAFETY: available() was checked above.
-            unsafe {
-                X::groups(w, per_row, 0..rows / LANES, &acts, &mut |r, j, v| {
-                    got[r * rows + j] = v
-                })
-            };
-            // The activations as the kernels see them: quantized, one row alone.
-            let xq: Vec<f32> = x[..n * cols]
-                .chunks(cols)
-                .flat_map(|r| quantize_rows(r, cols).blocks().to_vec())
-                .flat_map(|a| a.qs.map(|q| a.d * q as f32))
-                .collect();
-            let mut dense = vec![0f32; cols];
-            for j in 0..rows {
-                row(j, &mut dense);
-                for r in 0..n {
-                    let terms = (0..cols).map(|k| dense[k] * xq[r * cols + k]);
-                    let want: f32 = terms.clone().sum();
-                    let size: f32 = terms.map(f32::abs).sum();
-                    let v = got[r * rows + j];
-                    assert!((v - want).abs() <= 1e-5 * size.max(1.0), "{v} vs {want}");
+            // SAFETY: available() and vnni() were checked above.
+            unsafe { X::run(w, per_row, &acts, vnni, &mut got) };
+            got
+        };
+        for &vnni in paths {
+            let alone: Vec<Vec<f32>> = (0..11).map(|r| run(1, r, vnni)).collect();
+            for n in 1..=11 {
+                let got = run(n, 0, vnni);
+                let mut dense = vec![0f32; cols];
+                for j in 0..rows {
+                    row(j, &mut dense);
+                    for r in 0..n {
+                        let terms = (0..cols).map(|k| dense[k] * xq[r * cols + k]);
+                        let want: f32 = terms.clone().sum();
+                        let size: f32 = terms.map(f32::abs).sum();
+                        let v = got[r * rows + j];
+                        assert!((v - want).abs() <= 1e-5 * size.max(1.0), "{v} vs {want}");
+                    }
                 }
-            }
-            if n == 1 {
-                alone.copy_from_slice(&got[..rows]);
-            } else {
-                assert_eq!(alone, got[..rows], "row 0 changed with {n} rows");
+                for (r, alone) in alone.iter().enumerate().take(n) {
+                    let batched = &got[r * rows..(r + 1) * rows];
+                    assert_eq!(alone, batched, "row {r} of {n} (VNNI: {vnni})");
+                }
+                if vnni {
+                    assert_eq!(run(n, 0, false), got, "AVX2 and VNNI differ with {n} rows");
+                }
             }
         }
     }
@@ -739,68 +787,5 @@ mod tests {
         check(&x6, row6, rows, cols);
         let row5 = |j: usize, out: &mut [f32]| w5_row(&w5[j * per_row..(j + 1) * per_row], out);
         check(&x5, row5, rows, cols);
-    }
-
-    type Sink<'a> = dyn FnMut(usize, usize, f32) + 'a;
-
-    /// What `f` hands its sink, as `n` rows of `rows`.
-    fn collect(n: usize, rows: usize, f: impl FnOnce(&mut Sink)) -> Vec<f32> {
-        let mut got = vec![0f32; n * rows];
-        f(&mut |r, j, v| got[r * rows + j] = v);
-        got
-    }
-
-    #[test]
-    fn the_interleaved_vnni_and_avx2_kernels_give_the_same_bits() {
-        if !kernels::available() || !kernels::vnni() {
-            return;
-        }
-        let (rows, cols) = (16, 128);
-        let per_row = cols / BLOCK;
-        let x = values(5, 9 * cols);
-        let acts = quantize_rows(&x, cols);
-        let w4 = interleave4(&w4s(rows, per_row), per_row);
-        let w8 = interleave8(&w8s(rows, per_row), per_row);
-        let w6 = interleave6(&w6s(rows, per_row), per_row);
-        let w5 = interleave5(&w5s(rows, per_row), per_row);
-        let acts = &acts;
-        // SAFETY (each call): both feature sets were checked above.
-        let pairs = [
-            (
-                collect(9, rows, |o| unsafe {
-                    x86::avx2::groups4(&w4, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
-                }),
-                collect(9, rows, |o| unsafe {
-                    x86::vnni::groups4(&w4, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
-                }),
-            ),
-            (
-                collect(9, rows, |o| unsafe {
-                    x86::avx2::groups8(&w8, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
-                }),
-                collect(9, rows, |o| unsafe {
-                    x86::vnni::groups8(&w8, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
-                }),
-            ),
-            (
-                collect(9, rows, |o| unsafe {
-                    x86::avx2::groups6(&w6, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
-                }),
-                collect(9, rows, |o| unsafe {
-                    x86::vnni::groups6(&w6, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
-                }),
-            ),
-            (
-                collect(9, rows, |o| unsafe {
-                    x86::avx2::groups5(&w5, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
-                }),
-                collect(9, rows, |o| unsafe {
-                    x86::vnni::groups5(&w5, per_row, 0..2, acts, &mut |r, j, v| o(r, j, v))
-                }),
-            ),
-        ];
-        for ((avx2, vnni), name) in pairs.iter().zip(["Q4", "Q8", "Q6_K", "Q5_K"]) {
-            assert_eq!(avx2, vnni, "{name}");
-        }
     }
 }

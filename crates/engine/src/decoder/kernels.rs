@@ -172,11 +172,25 @@ pub fn w5_row(blocks: &[W5], out: &mut [f32]) {
     }
 }
 
+/// 1/d, or 0 where that is not finite (d is 0, or so small that 1/d
+/// overflows). ggml's `quantize_row_q8_1` checks only d = 0; a block of
+/// values below ~4e-37 then gave infinite quotients, which the two
+/// quantizers turned into different bytes, −128 among them (outside the
+/// ±127 the AVX2 sign trick relies on). Such a block is now all zeros.
+fn inverse(d: f32) -> f32 {
+    let id = 1.0 / d;
+    if id.is_finite() {
+        id
+    } else {
+        0.0
+    }
+}
+
 /// Quantizes 32 activations (ggml's `quantize_row_q8_1`, one block).
 fn quantize_block(xs: &[f32]) -> A8 {
     let amax = xs.iter().fold(0f32, |m, v| m.max(v.abs()));
     let d = amax / 127.0;
-    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let id = inverse(d);
     let mut a = A8 { d, ..A8::default() };
     let mut sum = 0i32;
     for (q, &v) in a.qs.iter_mut().zip(xs) {
@@ -618,7 +632,7 @@ mod x86 {
         let m = _mm_max_ps(m, _mm_movehl_ps(m, m));
         let amax = _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
         let d = amax / 127.0;
-        let id = _mm256_set1_ps(if d != 0.0 { 1.0 / d } else { 0.0 });
+        let id = _mm256_set1_ps(super::inverse(d));
         let half = _mm256_set1_ps(0.5);
         // t + copysign(0.5, t), truncated: round half away from zero.
         let q = v.map(|x| {
@@ -729,6 +743,21 @@ mod tests {
     }
 
     #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_block_too_small_to_invert_quantizes_to_zeros_on_both_quantizers() {
+        let mut xs = [0f32; 32];
+        xs[3] = -1e-38;
+        xs[7] = 2e-38;
+        let a = quantize_block(&xs);
+        assert!(a.qs.iter().all(|&q| q == 0), "{:?}", a.qs);
+        #[cfg(target_arch = "x86_64")]
+        if available() {
+            // SAFETY: available() was checked.
+            let b = unsafe { x86::quantize_block(&xs) };
+            assert_eq!((a.d, a.s, a.qs), (b.d, b.s, b.qs));
+        }
+    }
+
     #[test]
     fn the_avx2_quantizer_gives_the_scalar_one_s_bits() {
         if !available() {

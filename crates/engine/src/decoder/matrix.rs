@@ -138,33 +138,14 @@ impl Matrix {
         reader.seek(SeekFrom::Start(content.tensor_data_offset + info.offset))?;
         reader.read_exact(&mut bytes)?;
         let fast = kernels::available();
-        let per_row = cols / kernels::BLOCK;
-        // Eight rows interleaved where the row count allows it.
-        let x8 = rows.is_multiple_of(interleaved::LANES);
-        let fast4 = |w: Vec<kernels::W4>| match x8 {
-            true => Blocks::Fast4x8(interleaved::interleave4(&w, per_row)),
-            false => Blocks::Fast4(w),
-        };
-        let fast8 = |w: Vec<kernels::W8>| match x8 {
-            true => Blocks::Fast8x8(interleaved::interleave8(&w, per_row)),
-            false => Blocks::Fast8(w),
-        };
-        let fast6 = |w: Vec<kernels::W6>| match x8 {
-            true => Blocks::Fast6x8(interleaved::interleave6(&w, per_row)),
-            false => Blocks::Fast6(w),
-        };
-        let fast5 = |w: Vec<kernels::W5>| match x8 {
-            true => Blocks::Fast5x8(interleaved::interleave5(&w, per_row)),
-            false => Blocks::Fast5(w),
-        };
         let blocks = match dtype {
-            GgmlDType::Q4_1 if fast => fast4(kernels::w4_from_gguf(&bytes)),
-            GgmlDType::Q8_0 if fast => fast8(kernels::w8_from_gguf(&bytes)),
-            GgmlDType::Q4_0 if fast => fast8(repack::w8_from_q4_0(&bytes)),
-            GgmlDType::Q5_0 if fast => fast8(repack::w8_from_q5_0(&bytes)),
-            GgmlDType::Q4K if fast => fast4(repack::w4_from_q4_k(&bytes)),
-            GgmlDType::Q5K if fast => fast5(repack::w5_from_q5_k(&bytes)),
-            GgmlDType::Q6K if fast => fast6(repack::w6_from_q6_k(&bytes)),
+            GgmlDType::Q4_1 if fast => Blocks::Fast4(kernels::w4_from_gguf(&bytes)),
+            GgmlDType::Q8_0 if fast => Blocks::Fast8(kernels::w8_from_gguf(&bytes)),
+            GgmlDType::Q4_0 if fast => Blocks::Fast8(repack::w8_from_q4_0(&bytes)),
+            GgmlDType::Q5_0 if fast => Blocks::Fast8(repack::w8_from_q5_0(&bytes)),
+            GgmlDType::Q4K if fast => Blocks::Fast4(repack::w4_from_q4_k(&bytes)),
+            GgmlDType::Q5K if fast => Blocks::Fast5(repack::w5_from_q5_k(&bytes)),
+            GgmlDType::Q6K if fast => Blocks::Fast6(repack::w6_from_q6_k(&bytes)),
             GgmlDType::F32 => Blocks::F32(cast(&bytes)),
             GgmlDType::F16 => Blocks::F16(cast(&bytes)),
             GgmlDType::Q4_0 => Blocks::Q4_0(cast(&bytes)),
@@ -179,6 +160,14 @@ impl Matrix {
             GgmlDType::Q6K => Blocks::Q6K(cast(&bytes)),
             GgmlDType::Q8K => Blocks::Q8K(cast(&bytes)),
             other => candle_core::bail!("tensor `{name}`: type {other:?} is not supported"),
+        };
+        // The file's bytes go before the interleaved copy is made: a load
+        // holds at most two copies of a matrix (Gemma 3's embedding is 189 MB).
+        drop(bytes);
+        let blocks = if rows.is_multiple_of(interleaved::LANES) {
+            interleave(blocks, cols / kernels::BLOCK)
+        } else {
+            blocks
         };
         Ok(Self { rows, cols, blocks })
     }
@@ -415,6 +404,17 @@ fn matmul_typed<T: GgmlType>(w: &[T], rows: usize, cols: usize, x: &[f32], out: 
                 }
             }
         });
+}
+
+/// Our kernels' one-row layouts rewritten eight rows interleaved (the rest as they are).
+fn interleave(blocks: Blocks, per_row: usize) -> Blocks {
+    match blocks {
+        Blocks::Fast4(w) => Blocks::Fast4x8(interleaved::interleave4(&w, per_row)),
+        Blocks::Fast8(w) => Blocks::Fast8x8(interleaved::interleave8(&w, per_row)),
+        Blocks::Fast6(w) => Blocks::Fast6x8(interleaved::interleave6(&w, per_row)),
+        Blocks::Fast5(w) => Blocks::Fast5x8(interleaved::interleave5(&w, per_row)),
+        other => other,
+    }
 }
 
 /// Copies GGUF bytes into a vector of blocks (with the blocks' alignment).
