@@ -722,70 +722,35 @@ mod tests {
         }
     }
 
-    #[test]
-    fn interleaved_q4_rows_match_the_dequantized_arithmetic_for_every_row_count() {
-        let (rows, cols) = (16, 96);
-        let w = w4s(rows, cols / BLOCK);
-        let x8 = interleave4(&w, cols / BLOCK);
-        let per_row = cols / BLOCK;
-        let mut a = vec![0f32; cols];
-        let mut b = vec![0f32; cols];
-        for j in 0..rows {
-            w4_row(&w[j * per_row..(j + 1) * per_row], &mut a);
-            let g = j / LANES;
-            w4x8_row(&x8[g * per_row..(g + 1) * per_row], j % LANES, &mut b);
-            assert_eq!(a, b, "row {j} dequantizes differently");
-        }
-        check(
-            &x8,
-            |j, out| w4_row(&w[j * per_row..(j + 1) * per_row], out),
-            rows,
-            cols,
-        );
-    }
-
-    #[test]
-    fn interleaved_q8_rows_match_the_dequantized_arithmetic_for_every_row_count() {
-        let (rows, cols) = (16, 96);
-        let w = w8s(rows, cols / BLOCK);
-        let x8 = interleave8(&w, cols / BLOCK);
-        let per_row = cols / BLOCK;
-        let mut a = vec![0f32; cols];
-        let mut b = vec![0f32; cols];
-        for j in 0..rows {
-            w8_row(&w[j * per_row..(j + 1) * per_row], &mut a);
-            let g = j / LANES;
-            w8x8_row(&x8[g * per_row..(g + 1) * per_row], j % LANES, &mut b);
-            assert_eq!(a, b, "row {j} dequantizes differently");
-        }
-        check(
-            &x8,
-            |j, out| w8_row(&w[j * per_row..(j + 1) * per_row], out),
-            rows,
-            cols,
-        );
-    }
-
-    #[test]
-    fn interleaved_q6_k_and_q5_k_rows_match_the_dequantized_arithmetic_for_every_row_count() {
+    /// One layout: each interleaved row dequantizes bit for bit like the
+    /// one-row layout `w`, and the kernels pass [`check`].
+    fn layout<W, X: Paths>(
+        w: &[W],
+        x8: &[X],
+        row: fn(&[W], &mut [f32]),
+        x8_row: fn(&[X], usize, &mut [f32]),
+    ) {
         let (rows, cols) = (16, 96);
         let per_row = cols / BLOCK;
-        let (w6, w5) = (w6s(rows, per_row), w5s(rows, per_row));
-        let (x6, x5) = (interleave6(&w6, per_row), interleave5(&w5, per_row));
         let (mut a, mut b) = (vec![0f32; cols], vec![0f32; cols]);
         for j in 0..rows {
-            let (g, lane) = (j / LANES, j % LANES);
-            let own = j * per_row..(j + 1) * per_row;
-            w6_row(&w6[own.clone()], &mut a);
-            w6x8_row(&x6[g * per_row..(g + 1) * per_row], lane, &mut b);
-            assert_eq!(a, b, "Q6_K row {j} dequantizes differently");
-            w5_row(&w5[own], &mut a);
-            w5x8_row(&x5[g * per_row..(g + 1) * per_row], lane, &mut b);
-            assert_eq!(a, b, "Q5_K row {j} dequantizes differently");
+            row(&w[j * per_row..(j + 1) * per_row], &mut a);
+            let g = j / LANES;
+            x8_row(&x8[g * per_row..(g + 1) * per_row], j % LANES, &mut b);
+            assert_eq!(a, b, "row {j} dequantizes differently");
         }
-        let row6 = |j: usize, out: &mut [f32]| w6_row(&w6[j * per_row..(j + 1) * per_row], out);
-        check(&x6, row6, rows, cols);
-        let row5 = |j: usize, out: &mut [f32]| w5_row(&w5[j * per_row..(j + 1) * per_row], out);
-        check(&x5, row5, rows, cols);
+        let one_row = |j: usize, out: &mut [f32]| row(&w[j * per_row..(j + 1) * per_row], out);
+        check(x8, one_row, rows, cols);
+    }
+
+    #[test]
+    fn interleaved_rows_match_the_dequantized_arithmetic_for_every_row_count() {
+        let per_row = 96 / BLOCK;
+        let (w4, w8) = (w4s(16, per_row), w8s(16, per_row));
+        let (w6, w5) = (w6s(16, per_row), w5s(16, per_row));
+        layout(&w4, &interleave4(&w4, per_row), w4_row, w4x8_row);
+        layout(&w8, &interleave8(&w8, per_row), w8_row, w8x8_row);
+        layout(&w6, &interleave6(&w6, per_row), w6_row, w6x8_row);
+        layout(&w5, &interleave5(&w5, per_row), w5_row, w5x8_row);
     }
 }

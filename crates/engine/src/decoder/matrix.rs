@@ -39,15 +39,8 @@ pub struct Matrix {
 
 enum Blocks {
     /// Our kernels' layouts (where the CPU has AVX2).
-    Fast4(Vec<kernels::W4>),
-    Fast8(Vec<kernels::W8>),
-    Fast6(Vec<kernels::W6>),
-    Fast5(Vec<kernels::W5>),
-    /// The same, eight rows interleaved ([`interleaved`]: rows a multiple of 8).
-    Fast4x8(Vec<W4x8>),
-    Fast8x8(Vec<W8x8>),
-    Fast6x8(Vec<W6x8>),
-    Fast5x8(Vec<W5x8>),
+    /// Our kernels' layouts (where the CPU has AVX2).
+    Ours(Ours),
     F32(Vec<f32>),
     F16(Vec<f16>),
     Q4_0(Vec<BlockQ4_0>),
@@ -67,16 +60,7 @@ enum Blocks {
 macro_rules! with_blocks {
     ($blocks:expr, $v:ident => $body:expr) => {
         match $blocks {
-            Blocks::Fast4(_)
-            | Blocks::Fast8(_)
-            | Blocks::Fast6(_)
-            | Blocks::Fast5(_)
-            | Blocks::Fast4x8(_)
-            | Blocks::Fast8x8(_)
-            | Blocks::Fast6x8(_)
-            | Blocks::Fast5x8(_) => {
-                unreachable!("handled before")
-            }
+            Blocks::Ours(_) => unreachable!("handled before"),
             Blocks::F32($v) => $body,
             Blocks::F16($v) => $body,
             Blocks::Q4_0($v) => $body,
@@ -98,14 +82,7 @@ impl Matrix {
     /// Memory the weights hold, in the layout the kernels read.
     pub fn bytes(&self) -> u64 {
         (match &self.blocks {
-            Blocks::Fast4(v) => std::mem::size_of_val(v.as_slice()),
-            Blocks::Fast8(v) => std::mem::size_of_val(v.as_slice()),
-            Blocks::Fast6(v) => std::mem::size_of_val(v.as_slice()),
-            Blocks::Fast5(v) => std::mem::size_of_val(v.as_slice()),
-            Blocks::Fast4x8(v) => std::mem::size_of_val(v.as_slice()),
-            Blocks::Fast8x8(v) => std::mem::size_of_val(v.as_slice()),
-            Blocks::Fast6x8(v) => std::mem::size_of_val(v.as_slice()),
-            Blocks::Fast5x8(v) => std::mem::size_of_val(v.as_slice()),
+            Blocks::Ours(o) => o.bytes(),
             blocks => with_blocks!(blocks, v => std::mem::size_of_val(v.as_slice())),
         }) as u64
     }
@@ -139,13 +116,13 @@ impl Matrix {
         reader.read_exact(&mut bytes)?;
         let fast = kernels::available();
         let blocks = match dtype {
-            GgmlDType::Q4_1 if fast => Blocks::Fast4(kernels::w4_from_gguf(&bytes)),
-            GgmlDType::Q8_0 if fast => Blocks::Fast8(kernels::w8_from_gguf(&bytes)),
-            GgmlDType::Q4_0 if fast => Blocks::Fast8(repack::w8_from_q4_0(&bytes)),
-            GgmlDType::Q5_0 if fast => Blocks::Fast8(repack::w8_from_q5_0(&bytes)),
-            GgmlDType::Q4K if fast => Blocks::Fast4(repack::w4_from_q4_k(&bytes)),
-            GgmlDType::Q5K if fast => Blocks::Fast5(repack::w5_from_q5_k(&bytes)),
-            GgmlDType::Q6K if fast => Blocks::Fast6(repack::w6_from_q6_k(&bytes)),
+            GgmlDType::Q4_1 if fast => Blocks::Ours(Ours::W4(kernels::w4_from_gguf(&bytes))),
+            GgmlDType::Q8_0 if fast => Blocks::Ours(Ours::W8(kernels::w8_from_gguf(&bytes))),
+            GgmlDType::Q4_0 if fast => Blocks::Ours(Ours::W8(repack::w8_from_q4_0(&bytes))),
+            GgmlDType::Q5_0 if fast => Blocks::Ours(Ours::W8(repack::w8_from_q5_0(&bytes))),
+            GgmlDType::Q4K if fast => Blocks::Ours(Ours::W4(repack::w4_from_q4_k(&bytes))),
+            GgmlDType::Q5K if fast => Blocks::Ours(Ours::W5(repack::w5_from_q5_k(&bytes))),
+            GgmlDType::Q6K if fast => Blocks::Ours(Ours::W6(repack::w6_from_q6_k(&bytes))),
             GgmlDType::F32 => Blocks::F32(cast(&bytes)),
             GgmlDType::F16 => Blocks::F16(cast(&bytes)),
             GgmlDType::Q4_0 => Blocks::Q4_0(cast(&bytes)),
@@ -164,10 +141,11 @@ impl Matrix {
         // The file's bytes go before the interleaved copy is made: a load
         // holds at most two copies of a matrix (Gemma 3's embedding is 189 MB).
         drop(bytes);
-        let blocks = if rows.is_multiple_of(interleaved::LANES) {
-            interleave(blocks, cols / kernels::BLOCK)
-        } else {
-            blocks
+        let blocks = match blocks {
+            Blocks::Ours(o) if rows.is_multiple_of(interleaved::LANES) => {
+                Blocks::Ours(o.interleave(cols / kernels::BLOCK))
+            }
+            other => other,
         };
         Ok(Self { rows, cols, blocks })
     }
@@ -203,26 +181,7 @@ impl Matrix {
     pub fn row_into(&self, i: usize, out: &mut [f32]) {
         let per_row = self.cols / kernels::BLOCK;
         match &self.blocks {
-            Blocks::Fast4(v) => kernels::w4_row(&v[i * per_row..(i + 1) * per_row], out),
-            Blocks::Fast8(v) => kernels::w8_row(&v[i * per_row..(i + 1) * per_row], out),
-            Blocks::Fast6(v) => kernels::w6_row(&v[i * per_row..(i + 1) * per_row], out),
-            Blocks::Fast5(v) => kernels::w5_row(&v[i * per_row..(i + 1) * per_row], out),
-            Blocks::Fast4x8(v) => {
-                let g = i / interleaved::LANES;
-                interleaved::w4x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
-            }
-            Blocks::Fast8x8(v) => {
-                let g = i / interleaved::LANES;
-                interleaved::w8x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
-            }
-            Blocks::Fast6x8(v) => {
-                let g = i / interleaved::LANES;
-                interleaved::w6x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
-            }
-            Blocks::Fast5x8(v) => {
-                let g = i / interleaved::LANES;
-                interleaved::w5x8_row(&v[g * per_row..(g + 1) * per_row], i % 8, out)
-            }
+            Blocks::Ours(o) => o.row_into(i, per_row, out),
             blocks => with_blocks!(blocks, v => {
                 let per_row = v.len() / self.rows;
                 GgmlType::to_float(&v[i * per_row..(i + 1) * per_row], out);
@@ -240,19 +199,7 @@ impl Matrix {
     /// gate and up), quantizing the input once where they share a format.
     pub fn matmul_many(mats: &[&Self], x: &[f32], outs: &mut [&mut [f32]]) {
         assert_eq!(mats.len(), outs.len());
-        let fast = |m: &Self| {
-            matches!(
-                m.blocks,
-                Blocks::Fast4(_)
-                    | Blocks::Fast8(_)
-                    | Blocks::Fast6(_)
-                    | Blocks::Fast5(_)
-                    | Blocks::Fast4x8(_)
-                    | Blocks::Fast8x8(_)
-                    | Blocks::Fast6x8(_)
-                    | Blocks::Fast5x8(_)
-            )
-        };
+        let fast = |m: &Self| matches!(m.blocks, Blocks::Ours(_));
         let cols = mats.first().map_or(0, |m| m.cols);
         let shared = mats
             .iter()
@@ -272,14 +219,7 @@ impl Matrix {
                     .expect("quantized for our kernels")
             };
             match &m.blocks {
-                Blocks::Fast4(v) => matmul_fast(v, rows, cols, acts(), out),
-                Blocks::Fast8(v) => matmul_fast(v, rows, cols, acts(), out),
-                Blocks::Fast6(v) => matmul_fast(v, rows, cols, acts(), out),
-                Blocks::Fast5(v) => matmul_fast(v, rows, cols, acts(), out),
-                Blocks::Fast4x8(v) => matmul_x8(v, rows, cols, acts(), out),
-                Blocks::Fast8x8(v) => matmul_x8(v, rows, cols, acts(), out),
-                Blocks::Fast6x8(v) => matmul_x8(v, rows, cols, acts(), out),
-                Blocks::Fast5x8(v) => matmul_x8(v, rows, cols, acts(), out),
+                Blocks::Ours(o) => o.matmul(rows, cols, acts(), out),
                 blocks => with_blocks!(blocks, v => matmul_typed(v, rows, cols, x, out)),
             }
         }
@@ -406,14 +346,72 @@ fn matmul_typed<T: GgmlType>(w: &[T], rows: usize, cols: usize, x: &[f32], out: 
         });
 }
 
-/// Our kernels' one-row layouts rewritten eight rows interleaved (the rest as they are).
-fn interleave(blocks: Blocks, per_row: usize) -> Blocks {
-    match blocks {
-        Blocks::Fast4(w) => Blocks::Fast4x8(interleaved::interleave4(&w, per_row)),
-        Blocks::Fast8(w) => Blocks::Fast8x8(interleaved::interleave8(&w, per_row)),
-        Blocks::Fast6(w) => Blocks::Fast6x8(interleaved::interleave6(&w, per_row)),
-        Blocks::Fast5(w) => Blocks::Fast5x8(interleaved::interleave5(&w, per_row)),
-        other => other,
+/// A matrix in one of our kernels' layouts: one row per block, or (rows a
+/// multiple of 8) eight rows interleaved ([`interleaved`]).
+enum Ours {
+    W4(Vec<kernels::W4>),
+    W8(Vec<kernels::W8>),
+    W6(Vec<kernels::W6>),
+    W5(Vec<kernels::W5>),
+    W4x8(Vec<W4x8>),
+    W8x8(Vec<W8x8>),
+    W6x8(Vec<W6x8>),
+    W5x8(Vec<W5x8>),
+}
+
+impl Ours {
+    fn bytes(&self) -> usize {
+        match self {
+            Ours::W4(v) => std::mem::size_of_val(v.as_slice()),
+            Ours::W8(v) => std::mem::size_of_val(v.as_slice()),
+            Ours::W6(v) => std::mem::size_of_val(v.as_slice()),
+            Ours::W5(v) => std::mem::size_of_val(v.as_slice()),
+            Ours::W4x8(v) => std::mem::size_of_val(v.as_slice()),
+            Ours::W8x8(v) => std::mem::size_of_val(v.as_slice()),
+            Ours::W6x8(v) => std::mem::size_of_val(v.as_slice()),
+            Ours::W5x8(v) => std::mem::size_of_val(v.as_slice()),
+        }
+    }
+
+    /// The one-row layouts rewritten eight rows interleaved.
+    fn interleave(self, per_row: usize) -> Self {
+        match self {
+            Ours::W4(w) => Ours::W4x8(interleaved::interleave4(&w, per_row)),
+            Ours::W8(w) => Ours::W8x8(interleaved::interleave8(&w, per_row)),
+            Ours::W6(w) => Ours::W6x8(interleaved::interleave6(&w, per_row)),
+            Ours::W5(w) => Ours::W5x8(interleaved::interleave5(&w, per_row)),
+            done => done,
+        }
+    }
+
+    /// Row `i` (of `per_row` blocks) as f32.
+    fn row_into(&self, i: usize, per_row: usize, out: &mut [f32]) {
+        let own = i * per_row..(i + 1) * per_row;
+        let (g, lane) = (i / interleaved::LANES, i % interleaved::LANES);
+        let group = g * per_row..(g + 1) * per_row;
+        match self {
+            Ours::W4(v) => kernels::w4_row(&v[own], out),
+            Ours::W8(v) => kernels::w8_row(&v[own], out),
+            Ours::W6(v) => kernels::w6_row(&v[own], out),
+            Ours::W5(v) => kernels::w5_row(&v[own], out),
+            Ours::W4x8(v) => interleaved::w4x8_row(&v[group], lane, out),
+            Ours::W8x8(v) => interleaved::w8x8_row(&v[group], lane, out),
+            Ours::W6x8(v) => interleaved::w6x8_row(&v[group], lane, out),
+            Ours::W5x8(v) => interleaved::w5x8_row(&v[group], lane, out),
+        }
+    }
+
+    fn matmul(&self, rows: usize, cols: usize, acts: &kernels::Acts, out: &mut [f32]) {
+        match self {
+            Ours::W4(v) => matmul_fast(v, rows, cols, acts, out),
+            Ours::W8(v) => matmul_fast(v, rows, cols, acts, out),
+            Ours::W6(v) => matmul_fast(v, rows, cols, acts, out),
+            Ours::W5(v) => matmul_fast(v, rows, cols, acts, out),
+            Ours::W4x8(v) => matmul_x8(v, rows, cols, acts, out),
+            Ours::W8x8(v) => matmul_x8(v, rows, cols, acts, out),
+            Ours::W6x8(v) => matmul_x8(v, rows, cols, acts, out),
+            Ours::W5x8(v) => matmul_x8(v, rows, cols, acts, out),
+        }
     }
 }
 
